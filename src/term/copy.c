@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * copy.c: deep copies, the heart of sending.
+ *
+ * A copy is made in two passes, both iterative.  The first counts the words
+ * the copy needs, so the destination is one contiguous allocation (a message
+ * is one malloc).  The second is Cheney's scan: copy the root object to the
+ * destination, then walk the destination from the start; every term word
+ * found there that still points into the source is replaced by a fresh copy
+ * of what it points at, appended at the end.  Headers carry a tag no term
+ * word has, so the scan knows to skip the raw words of numbers and binaries.
+ * Neither pass recurses, so a million-element list or a deeply nested tuple
+ * copies in constant C stack, which matters on a process's small stack.
+ *
+ * Shared binaries and resources are not copied: the copy's handle takes a
+ * new reference and goes on the destination block's offheap list.
+ * Sharing inside the source (one subterm referenced twice) is not kept: it
+ * is copied twice, as the BEAM does when sending.
+ */
+#include <stdlib.h>
+
+#include "layout.h"
+
+/* Words of the object a boxed or cons term points at (not its children). */
+static size_t object_words(cotp_term t) {
+  if (cotp_is_cons(t))
+    return 2;
+  const uint64_t *p = box_ptr(t);
+  switch (HDR_KIND(p[0])) {
+  case BOX_TUPLE:
+    return 1 + HDR_COUNT(p[0]);
+  case BOX_INT64:
+  case BOX_FLOAT:
+    return 2;
+  case BOX_HEAPBIN:
+    return HEAPBIN_WORDS(HDR_COUNT(p[0]));
+  case BOX_REFCBIN:
+    return REFCBIN_WORDS;
+  case BOX_MAP:
+    return 1 + 2 * HDR_COUNT(p[0]);
+  default:
+    return RESOURCE_WORDS;
+  }
+}
+
+static bool points(cotp_term t) { return is_boxed(t) || cotp_is_cons(t); }
+
+/* The term words inside an object: [*first, *first + *n). */
+static void children(cotp_term t, const uint64_t **first, size_t *n) {
+  if (cotp_is_cons(t)) {
+    *first = cons_ptr(t);
+    *n = 2;
+    return;
+  }
+  const uint64_t *p = box_ptr(t);
+  unsigned kind = HDR_KIND(p[0]);
+  *first = p + 1;
+  *n = kind == BOX_TUPLE ? HDR_COUNT(p[0])
+       : kind == BOX_MAP ? 2 * HDR_COUNT(p[0])
+                         : 0;
+}
+
+struct range {
+  const uint64_t *at;
+  size_t n;
+};
+
+size_t cotp__term_words(cotp_term t) {
+  if (!points(t))
+    return 0;
+  struct range local[16], *stack = local;
+  size_t depth = 0, cap = 16, words = 0;
+  for (;;) {
+    words += object_words(t);
+    struct range r;
+    children(t, &r.at, &r.n);
+    if (r.n > 0) {
+      if (depth == cap) {
+        struct range *bigger = malloc(2 * cap * sizeof *bigger);
+        if (!bigger)
+          abort(); /* deeper than memory: the term could not exist */
+        memcpy(bigger, stack, depth * sizeof *stack);
+        if (stack != local)
+          free(stack);
+        stack = bigger;
+        cap *= 2;
+      }
+      stack[depth++] = r;
+    }
+    /* Next child that points somewhere; popping before descending keeps
+     * list tails in constant stack. */
+    t = COTP_NONE;
+    while (depth > 0 && cotp_is_none(t)) {
+      struct range *top = &stack[depth - 1];
+      cotp_term c = {*top->at++};
+      if (--top->n == 0)
+        depth--;
+      if (points(c))
+        t = c;
+    }
+    if (cotp_is_none(t))
+      break;
+  }
+  if (stack != local)
+    free(stack);
+  return words;
+}
+
+/* Copies the object t points at to *hp, retaining what it shares; returns
+ * the term for the copy. */
+static cotp_term copy_object(cotp_term t, uint64_t **hp,
+                             struct cotp__block *blk) {
+  uint64_t *dst = *hp;
+  size_t n = object_words(t);
+  if (cotp_is_cons(t)) {
+    memcpy(dst, cons_ptr(t), 2 * 8);
+    *hp += 2;
+    return cons_term(dst);
+  }
+  memcpy(dst, box_ptr(t), n * 8);
+  *hp += n;
+  unsigned kind = HDR_KIND(dst[0]);
+  if (kind == BOX_REFCBIN) {
+    cotp__bin_retain(refcbin_bin(dst));
+    cotp__block_link_offheap(blk, dst);
+  } else if (kind == BOX_RESOURCE) {
+    cotp_resource_retain(resource_of(dst));
+    cotp__block_link_offheap(blk, dst);
+  }
+  return box_term(dst);
+}
+
+cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
+                               struct cotp__block *blk) {
+  if (!points(t))
+    return t;
+  uint64_t *hp = dst, *scan = dst;
+  cotp_term root = copy_object(t, &hp, blk);
+  while (scan < hp) {
+    uint64_t w = *scan;
+    if (IS_HDR(w)) {
+      unsigned kind = HDR_KIND(w);
+      if (kind == BOX_TUPLE || kind == BOX_MAP)
+        scan++; /* the elements that follow are terms: scan them */
+      else
+        scan += object_words(box_term(scan));
+      continue;
+    }
+    cotp_term c = {w};
+    if (points(c))
+      *scan = copy_object(c, &hp, blk).w;
+    scan++;
+  }
+  return root;
+}
+
+size_t cotp_term_size(cotp_term t) { return cotp__term_words(t) * 8; }
+
+cotp_term cotp_term_copy(cotp_heap *dst, cotp_term t) {
+  if (cotp_is_none(t))
+    return COTP_NONE;
+  size_t words = cotp__term_words(t);
+  if (words == 0)
+    return t;
+  uint64_t *p = cotp__heap_alloc(dst, words);
+  if (!p)
+    return COTP_NONE;
+  return cotp__term_copy_into(p, t, dst->top);
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * heap.c: arenas that terms are built in.
+ *
+ * A heap is a LIFO chain of blocks; allocation bumps a pointer in the
+ * newest block and, when it is full, pushes a block twice as big (up to
+ * BLOCK_MAX words, or exactly the request when that is bigger).  Nothing is
+ * freed term by term.  A mark records (block, used, offheap head); releasing
+ * it frees the newer blocks and rewinds the marked one.
+ *
+ * Shared binaries and resources live outside heaps.  The object in a heap
+ * that refers to one is on its block's offheap list (newest first), so that
+ * freeing a block, or rewinding it to a mark, drops exactly the references
+ * taken since.  Keeping a list per block, rather than one per heap, is what
+ * lets a whole block (a received message, later) move into another heap.
+ *
+ * Errors: the first failure of a constructor is recorded in the heap with a
+ * message; later ones are dropped, so the message names the root cause.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "layout.h"
+
+#define BLOCK_MIN 32          /* words: 256 bytes */
+#define BLOCK_MAX (8u * 1024) /* words: 64 KB */
+
+cotp_heap *cotp_heap_new(void) { return calloc(1, sizeof(cotp_heap)); }
+
+static void release_offheap(uint64_t *head, const uint64_t *stop) {
+  while (head != stop) {
+    uint64_t *next = (uint64_t *)(uintptr_t)head[1];
+    cotp__offheap_release(head);
+    head = next;
+  }
+}
+
+static void block_free(cotp_heap *h, struct cotp__block *b) {
+  release_offheap(b->offheap, NULL);
+  h->bytes -= sizeof *b + b->cap * 8;
+  free(b);
+}
+
+void cotp_heap_free(cotp_heap *h) {
+  if (!h)
+    return;
+  while (h->top) {
+    struct cotp__block *b = h->top;
+    h->top = b->prev;
+    block_free(h, b);
+  }
+  free(h);
+}
+
+uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
+  if (!h)
+    return NULL;
+  struct cotp__block *b = h->top;
+  if (b && b->cap - b->used >= words) {
+    uint64_t *p = b->words + b->used;
+    b->used += words;
+    return p;
+  }
+  size_t cap = b ? b->cap * 2 : BLOCK_MIN;
+  if (cap > BLOCK_MAX)
+    cap = BLOCK_MAX;
+  if (cap < words)
+    cap = words;
+  if (cap > (SIZE_MAX - sizeof *b) / 8) {
+    cotp__heap_fail(h, COTP_ENOMEM, "heap: %zu words is more than memory", words);
+    return NULL;
+  }
+  struct cotp__block *nb = malloc(sizeof *nb + cap * 8);
+  if (!nb) {
+    cotp__heap_fail(h, COTP_ENOMEM, "heap: out of memory allocating %zu bytes",
+                    sizeof *nb + cap * 8);
+    return NULL;
+  }
+  nb->prev = b;
+  nb->cap = cap;
+  nb->used = words;
+  nb->offheap = NULL;
+  h->top = nb;
+  h->bytes += sizeof *nb + cap * 8;
+  return nb->words;
+}
+
+void cotp__heap_link_offheap(cotp_heap *h, uint64_t *p) {
+  cotp__block_link_offheap(h->top, p);
+}
+
+cotp_heap_mark cotp_heap_mark_now(cotp_heap *h) {
+  struct cotp__block *b = h->top;
+  return (cotp_heap_mark){
+      .block = b, .used = b ? b->used : 0, .offheap = b ? b->offheap : NULL};
+}
+
+void cotp_heap_release(cotp_heap *h, cotp_heap_mark mark) {
+  while (h->top && h->top != mark.block) {
+    struct cotp__block *b = h->top;
+    h->top = b->prev;
+    block_free(h, b);
+  }
+  struct cotp__block *b = h->top;
+  if (!b)
+    return;
+  release_offheap(b->offheap, mark.offheap);
+  b->offheap = mark.offheap;
+  b->used = mark.used;
+}
+
+size_t cotp_heap_bytes(const cotp_heap *h) { return h ? h->bytes : 0; }
+
+void cotp__heap_fail(cotp_heap *h, int code, const char *fmt, ...) {
+  if (!h || h->err)
+    return;
+  h->err = code;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(h->errmsg, sizeof h->errmsg, fmt, ap);
+  va_end(ap);
+}
+
+int cotp_heap_error(const cotp_heap *h) { return h ? h->err : COTP_EINVAL; }
+
+const char *cotp_heap_error_message(const cotp_heap *h) {
+  if (!h)
+    return "no heap";
+  return h->err ? h->errmsg : "";
+}
+
+void cotp_heap_clear_error(cotp_heap *h) {
+  if (h) {
+    h->err = 0;
+    h->errmsg[0] = '\0';
+  }
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * layout.h: how terms are laid out in memory.  Private to src/term (and to
+ * tests that check sharing); everything else goes through cotp/term.h.
+ *
+ * A term is a 64-bit word whose low three bits are a tag:
+ *
+ *   000 boxed    pointer to a header word (8-aligned); the word 0 is NONE
+ *   001 list     pointer | 1 to a cons cell of two words, head and tail
+ *   010 int      61-bit two's-complement integer, shifted left 3
+ *   011 atom     index in the atom table, shifted left 3
+ *   100 pid      the 60 bits of a cotp_pid, shifted left 3
+ *   101 ref      61-bit reference number, shifted left 3
+ *   110 nil      [] (the only value with this tag)
+ *
+ * A boxed object starts with a header word: tag 111 in the low 3 bits, the
+ * kind in the next 4, a count above them (arity, byte size, pairs).  Kinds
+ * and the words that follow:
+ *
+ *   TUPLE    arity elements
+ *   INT64    one int64_t, only for integers outside the 61-bit range
+ *   FLOAT    one double
+ *   HEAPBIN  size bytes inline, padded to a word (size < COTP_REFC_BINARY_MIN)
+ *   REFCBIN  offheap link, struct cotp__bin *, const uint8_t *data
+ *   MAP      n keys in key order, then n values
+ *   RESOURCE offheap link, struct cotp_resource *
+ *
+ * Invariants:
+ *  1. Integers are canonical: one that fits in 61 bits is never boxed, so
+ *     exact equality of integers is equality of words or of boxed values.
+ *  2. Map keys are sorted by cotp__key_compare and unique.
+ *  3. Every REFCBIN and RESOURCE object of a heap is on the offheap list of
+ *     the block it lives in and holds one reference; freeing the block (or
+ *     releasing a mark past it) drops that reference.
+ *  4. Terms are immutable once a constructor returns them.
+ */
+#ifndef COTP_TERM_LAYOUT_H
+#define COTP_TERM_LAYOUT_H
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "cotp/term.h"
+
+#define TAG_MASK 7u
+#define TAG_OF(t) ((unsigned)((t).w & TAG_MASK))
+
+enum cotp__box_kind {
+  BOX_TUPLE = 0,
+  BOX_INT64 = 1,
+  BOX_FLOAT = 2,
+  BOX_HEAPBIN = 3,
+  BOX_REFCBIN = 4,
+  BOX_MAP = 5,
+  BOX_RESOURCE = 6
+};
+
+/* A header word has the low bits 111, a tag no term word has, so that a
+ * linear scan of a heap (the copier's) can tell headers from terms. */
+#define HDR_TAG 7u
+#define HDR_SHIFT 7
+#define HDR_MAKE(kind, n)                                                    \
+  (((uint64_t)(n) << HDR_SHIFT) | ((uint64_t)(kind) << 3) | HDR_TAG)
+#define HDR_KIND(h) ((unsigned)(((h) >> 3) & 15u))
+#define HDR_COUNT(h) ((size_t)((h) >> HDR_SHIFT))
+#define IS_HDR(w) (((w) & 7u) == HDR_TAG)
+#define HDR_COUNT_MAX (((uint64_t)1 << (64 - HDR_SHIFT)) - 1)
+
+#define SMALL_MIN (-((int64_t)1 << 60))
+#define SMALL_MAX (((int64_t)1 << 60) - 1)
+
+/* Words a heap binary of n bytes takes, header included. */
+#define HEAPBIN_WORDS(n) (1 + ((n) + 7) / 8)
+#define REFCBIN_WORDS 4
+#define RESOURCE_WORDS 3
+
+/* A shared binary buffer.  Written once before it is published; only the
+ * count changes afterwards. */
+struct cotp__bin {
+  _Atomic size_t refs;
+  size_t size;
+  uint8_t data[];
+};
+
+struct cotp_resource {
+  _Atomic size_t refs;
+  void *object;
+  cotp_resource_dtor *dtor;
+  uint64_t id; /* printed in #Reference<...>, unique per resource */
+};
+
+/* A heap is a LIFO chain of blocks; allocation bumps in the newest one. */
+struct cotp__block {
+  struct cotp__block *prev;
+  size_t cap;        /* words */
+  size_t used;       /* words */
+  uint64_t *offheap; /* newest REFCBIN/RESOURCE header in this block */
+  uint64_t words[];
+};
+
+struct cotp_heap {
+  struct cotp__block *top;
+  size_t bytes;
+  int err;
+  char errmsg[192];
+};
+
+/* --- words and pointers --- */
+
+static inline uint64_t *box_ptr(cotp_term t) { return (uint64_t *)(uintptr_t)t.w; }
+static inline cotp_term box_term(const uint64_t *p) {
+  return (cotp_term){(uint64_t)(uintptr_t)p};
+}
+static inline uint64_t *cons_ptr(cotp_term t) {
+  return (uint64_t *)(uintptr_t)(t.w - COTP__TAG_LIST);
+}
+static inline cotp_term cons_term(const uint64_t *p) {
+  return (cotp_term){(uint64_t)(uintptr_t)p | COTP__TAG_LIST};
+}
+static inline bool is_boxed(cotp_term t) {
+  return TAG_OF(t) == COTP__TAG_BOXED && t.w != 0;
+}
+static inline unsigned box_kind(cotp_term t) { return HDR_KIND(*box_ptr(t)); }
+static inline bool is_box_of(cotp_term t, unsigned kind) {
+  return is_boxed(t) && box_kind(t) == kind;
+}
+static inline uint64_t imm_value(cotp_term t) { return t.w >> COTP__TAG_BITS; }
+static inline int64_t small_value(cotp_term t) {
+  return (int64_t)t.w >> COTP__TAG_BITS; /* arithmetic shift keeps the sign */
+}
+static inline cotp_term small_term(int64_t v) {
+  return (cotp_term){((uint64_t)v << COTP__TAG_BITS) | COTP__TAG_INT};
+}
+static inline double float_value(cotp_term t) {
+  double d;
+  memcpy(&d, box_ptr(t) + 1, sizeof d);
+  return d;
+}
+static inline struct cotp__bin *refcbin_bin(const uint64_t *p) {
+  return (struct cotp__bin *)(uintptr_t)p[2];
+}
+static inline const uint8_t *refcbin_data(const uint64_t *p) {
+  return (const uint8_t *)(uintptr_t)p[3];
+}
+static inline struct cotp_resource *resource_of(const uint64_t *p) {
+  return (struct cotp_resource *)(uintptr_t)p[2];
+}
+
+/* --- copying (copy.c) --- */
+
+/* Words of heap a copy of t needs. */
+size_t cotp__term_words(cotp_term t);
+/* Copies t into dst, which has exactly cotp__term_words(t) words; shared
+ * objects are retained and put on blk's offheap list.  Cannot fail. */
+cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
+                               struct cotp__block *blk);
+
+/* --- heap internals (heap.c) --- */
+
+/* words of fresh memory in h, or NULL (COTP_ENOMEM recorded). */
+uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words);
+/* Records the first error of h; later ones are dropped.  h may be NULL. */
+void cotp__heap_fail(cotp_heap *h, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Puts the REFCBIN or RESOURCE object at p, just allocated in h's newest
+ * block, on that block's offheap list. */
+void cotp__heap_link_offheap(cotp_heap *h, uint64_t *p);
+static inline void cotp__block_link_offheap(struct cotp__block *b,
+                                            uint64_t *p) {
+  p[1] = (uint64_t)(uintptr_t)b->offheap;
+  b->offheap = p;
+}
+
+/* --- shared binaries and resources (binary.c, resource.c) --- */
+
+struct cotp__bin *cotp__bin_new(size_t size);
+void cotp__bin_retain(struct cotp__bin *b);
+void cotp__bin_release(struct cotp__bin *b);
+/* Drops the reference held by the offheap object at p. */
+void cotp__offheap_release(uint64_t *p);
+
+/* --- atoms (atom.c) --- */
+
+/* The name of atom index i, never NULL for a valid atom. */
+const char *cotp__atom_text(uint64_t index, size_t *len);
+
+/* --- comparison (compare.c) --- */
+
+/* The order of map keys: term order, with an integer before a float that
+ * compares equal to it, so it is total on distinct keys. */
+int cotp__key_compare(cotp_term a, cotp_term b);
+
+/* --- UTF-8 (utf8.c) --- */
+
+/* Checks that s[0, len) is UTF-8 without surrogates or overlong forms; on
+ * success stores the number of code points in *chars (may be NULL). */
+bool cotp__utf8_valid(const uint8_t *s, size_t len, size_t *chars);
+/* Decodes one code point at s (valid UTF-8 assumed); returns bytes used. */
+size_t cotp__utf8_decode(const uint8_t *s, uint32_t *cp);
+/* Encodes cp (< 0x110000) into out; returns bytes written (1..4). */
+size_t cotp__utf8_encode(uint32_t cp, uint8_t out[4]);
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * harness.c: the seed, the generator and the assertions of harness.h.
+ *
+ * The seed is chosen once per run, in the runner process (the PRE_ALL
+ * hook), and put in the environment, so every test process forked after it
+ * sees the same value; the POST_TEST hook, also in the runner, prints it
+ * next to each failure.
+ */
+#include <criterion/hooks.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set) {
+  (void)set;
+  if (getenv("COTP_TEST_SEED"))
+    return;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  char buf[32];
+  snprintf(buf, sizeof buf, "%" PRIu64,
+           (uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec);
+  setenv("COTP_TEST_SEED", buf, 1);
+}
+
+ReportHook(POST_TEST)(struct criterion_test_stats *stats) {
+  if (stats->test_status == CR_STATUS_FAILED)
+    fprintf(stderr, "[cotp] %s::%s failed; replay with COTP_TEST_SEED=%s\n",
+            stats->test->category, stats->test->name,
+            getenv("COTP_TEST_SEED") ? getenv("COTP_TEST_SEED") : "?");
+}
+
+uint64_t cotp_test_seed(void) {
+  const char *s = getenv("COTP_TEST_SEED");
+  return s ? strtoull(s, NULL, 10) : 1;
+}
+
+cotp_test_rng cotp_test_rng_new(void) {
+  return (cotp_test_rng){cotp_test_seed() ^ 0x9E3779B97F4A7C15ull};
+}
+
+uint64_t cotp_test_rand(cotp_test_rng *r) {
+  /* splitmix64 */
+  uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+uint64_t cotp_test_below(cotp_test_rng *r, uint64_t n) {
+  return n ? cotp_test_rand(r) % n : 0;
+}
+
+void cotp_test_term_eq(cotp_term a, cotp_term b, const char *as,
+                       const char *bs, const char *file, int line) {
+  if (cotp_term_eq(a, b))
+    return;
+  char *x = cotp_term_to_string(a), *y = cotp_term_to_string(b);
+  cr_log_error("%s:%d: %s == %s\n  left:  %s\n  right: %s", file, line, as, bs,
+               x ? x : "?", y ? y : "?");
+  free(x);
+  free(y);
+  cr_assert_fail("terms differ (see above)");
+}
+
+void cotp_test_rc_eq(int got, int want, const char *expr, const char *file,
+                     int line) {
+  if (got == want)
+    return;
+  cr_assert_fail("%s:%d: %s\n  got:  %s (%d)\n  want: %s (%d)", file, line,
+                 expr, cotp_err_name(got), got, cotp_err_name(want), want);
+}
+
+void cotp_test_prints(cotp_term t, const char *text, const char *expr,
+                      const char *file, int line) {
+  char *got = cotp_term_to_string(t);
+  if (got && strcmp(got, text) == 0) {
+    free(got);
+    return;
+  }
+  cr_log_error("%s:%d: %s\n  prints: %s\n  want:   %s", file, line, expr,
+               got ? got : "(out of memory)", text);
+  free(got);
+  cr_assert_fail("printed form differs (see above)");
+}

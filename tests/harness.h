@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * harness.h: what every test file includes.
+ *
+ * Tests run under Criterion: each test in its own process, with a timeout,
+ * so a crash or a hang fails one test and not the suite.  On top of it:
+ *
+ *  - A seed for everything random in a test (generated terms, scheduling
+ *    order once the runtime has it).  The runner picks one per run, or takes
+ *    COTP_TEST_SEED from the environment, and prints it with every failure,
+ *    so `COTP_TEST_SEED=<n> make test` replays the failing run.
+ *  - Assertions on terms and error codes that print both sides in a form a
+ *    person can read: `{:ok, 1}` and `{:ok, 2}`, COTP_ESYNTAX and 0.
+ */
+#ifndef COTP_TEST_HARNESS_H
+#define COTP_TEST_HARNESS_H
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "cotp.h"
+
+/* The run's seed (COTP_TEST_SEED, or chosen by the runner). */
+uint64_t cotp_test_seed(void);
+
+/* A small deterministic generator seeded from the run's seed. */
+typedef struct cotp_test_rng {
+  uint64_t state;
+} cotp_test_rng;
+cotp_test_rng cotp_test_rng_new(void);
+uint64_t cotp_test_rand(cotp_test_rng *r);
+/* Uniform in [0, n). */
+uint64_t cotp_test_below(cotp_test_rng *r, uint64_t n);
+
+/* Prints both terms when they are not exactly equal. */
+void cotp_test_term_eq(cotp_term a, cotp_term b, const char *as,
+                       const char *bs, const char *file, int line);
+#define cotp_assert_term_eq(a, b)                                           \
+  cotp_test_term_eq((a), (b), #a, #b, __FILE__, __LINE__)
+
+/* Prints both codes by name when they differ. */
+void cotp_test_rc_eq(int got, int want, const char *expr, const char *file,
+                     int line);
+#define cotp_assert_rc(expr, want)                                          \
+  cotp_test_rc_eq((expr), (want), #expr, __FILE__, __LINE__)
+
+/* The printed form of t must be text. */
+void cotp_test_prints(cotp_term t, const char *text, const char *expr,
+                      const char *file, int line);
+#define cotp_assert_prints(t, text)                                         \
+  cotp_test_prints((t), (text), #t, __FILE__, __LINE__)
+
+#endif

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The typed builder and the accessors, for every type. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "harness.h"
+
+Test(build, integers_small_and_boxed) {
+  cotp_heap *h = cotp_heap_new();
+  int64_t values[] = {0, 1, -1, (int64_t)1 << 59, ((int64_t)1 << 60) - 1,
+                      -((int64_t)1 << 60), (int64_t)1 << 60,
+                      -((int64_t)1 << 60) - 1, INT64_MAX, INT64_MIN};
+  for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+    cotp_term t = cotp_int(h, values[i]);
+    cr_assert(cotp_is_integer(t));
+    cr_assert(cotp_is_number(t));
+    cr_assert_eq(cotp_term_type(t), COTP_TINTEGER);
+    int64_t v;
+    cotp_assert_rc(cotp_get_int(t, &v), 0);
+    cr_assert_eq(v, values[i]);
+  }
+  /* integers in 61 bits need no heap */
+  cr_assert(!cotp_is_none(cotp_int(NULL, ((int64_t)1 << 60) - 1)));
+  cr_assert(cotp_is_none(cotp_int(NULL, (int64_t)1 << 60)));
+  cotp_assert_prints(cotp_int(h, INT64_MIN), "-9223372036854775808");
+  cotp_assert_prints(cotp_uint(h, INT64_MAX), "9223372036854775807");
+  cotp_heap_free(h);
+}
+
+Test(build, unsigned_over_int64_max_is_erange) {
+  cotp_heap *h = cotp_heap_new();
+  cr_assert(cotp_is_none(cotp_uint(h, UINT64_MAX)));
+  cotp_assert_rc(cotp_heap_error(h), COTP_ERANGE);
+  cr_assert(strstr(cotp_heap_error_message(h), "18446744073709551615"));
+  cotp_heap_free(h);
+}
+
+Test(build, floats) {
+  cotp_heap *h = cotp_heap_new();
+  cotp_term f = cotp_float(h, 1.5);
+  cr_assert(cotp_is_float(f));
+  double d;
+  cotp_assert_rc(cotp_get_float(f, &d), 0);
+  cr_assert_eq(d, 1.5);
+  cotp_assert_rc(cotp_get_float(cotp_int(h, 3), &d), 0);
+  cr_assert_eq(d, 3.0);
+  cr_assert(cotp_is_none(cotp_float(h, NAN)));
+  cotp_assert_rc(cotp_heap_error(h), COTP_ERANGE);
+  cotp_heap_clear_error(h);
+  cr_assert(cotp_is_none(cotp_float(h, INFINITY)));
+  cotp_assert_rc(cotp_heap_error(h), COTP_ERANGE);
+  cotp_heap_free(h);
+}
+
+Test(build, binaries_inline_and_shared) {
+  cotp_heap *h = cotp_heap_new();
+  cotp_term s = cotp_string(h, "text");
+  size_t len;
+  const uint8_t *p = cotp_binary_data(s, &len);
+  cr_assert_eq(len, 4);
+  cr_assert(memcmp(p, "text", 4) == 0);
+  uint8_t big[1000];
+  for (int i = 0; i < 1000; i++)
+    big[i] = (uint8_t)i;
+  cotp_term b = cotp_binary(h, big, sizeof big);
+  cr_assert(cotp_is_binary(b));
+  p = cotp_binary_data(b, &len);
+  cr_assert_eq(len, 1000);
+  cr_assert(memcmp(p, big, 1000) == 0);
+  cotp_term empty = cotp_binary(h, NULL, 0);
+  cr_assert(cotp_binary_data(empty, &len) != NULL);
+  cr_assert_eq(len, 0);
+  cotp_assert_prints(empty, "\"\"");
+  /* a part of a shared binary shares its bytes */
+  cotp_term part = cotp_binary_part(h, b, 100, 200);
+  cr_assert_eq(cotp_binary_data(part, &len), p + 100);
+  cr_assert_eq(len, 200);
+  cotp_term small = cotp_binary_part(h, b, 1, 3);
+  cotp_assert_prints(small, "<<1, 2, 3>>");
+  cr_assert(cotp_is_none(cotp_binary_part(h, b, 999, 2)));
+  cotp_assert_rc(cotp_heap_error(h), COTP_ERANGE);
+  cotp_heap_free(h);
+}
+
+Test(build, binary_alloc_fills_in_place) {
+  cotp_heap *h = cotp_heap_new();
+  uint8_t *data;
+  cotp_term b = cotp_binary_alloc(h, 3, &data);
+  memcpy(data, "abc", 3);
+  cotp_assert_prints(b, "\"abc\"");
+  cotp_heap_free(h);
+}
+
+Test(build, tuples) {
+  cotp_heap *h = cotp_heap_new();
+  cotp_term t = COTP_TUPLE(h, COTP_ATOM_OK, cotp_int(h, 42));
+  cr_assert(cotp_is_tuple(t));
+  cr_assert_eq(cotp_tuple_size(t), 2);
+  cotp_assert_term_eq(cotp_tuple_get(t, 0), COTP_ATOM_OK);
+  cr_assert_eq(cotp_int_value(cotp_tuple_get(t, 1)), 42);
+  cr_assert(cotp_is_none(cotp_tuple_get(t, 2)));
+  cotp_term empty = cotp_tuple(h, 0, NULL);
+  cr_assert_eq(cotp_tuple_size(empty), 0);
+  cotp_assert_prints(empty, "{}");
+  cotp_heap_free(h);
+}
+
+Test(build, lists_proper_and_improper) {
+  cotp_heap *h = cotp_heap_new();
+  cotp_term l = COTP_LIST(h, cotp_int(h, 1), cotp_int(h, 2), cotp_int(h, 3));
+  size_t n;
+  cotp_assert_rc(cotp_list_length(l, &n), 0);
+  cr_assert_eq(n, 3);
+  cr_assert_eq(cotp_int_value(cotp_head(cotp_tail(l))), 2);
+  cr_assert(cotp_is_list(COTP_NIL));
+  cr_assert(!cotp_is_cons(COTP_NIL));
+  cotp_term improper = cotp_cons(h, cotp_int(h, 1), cotp_int(h, 2));
+  cotp_assert_rc(cotp_list_length(improper, &n), COTP_EBADTYPE);
+  cotp_assert_prints(improper, "[1 | 2]");
+  cr_assert(cotp_is_none(cotp_head(COTP_NIL)));
+  cotp_term chars = cotp_charlist(h, "h\xC3\xA9");
+  cotp_assert_prints(chars, "[104, 233]");
+  cotp_assert_prints(cotp_charlist(h, "abc"), "'abc'");
+  cotp_heap_free(h);
+}
+
+Test(build, maps) {
+  cotp_heap *h = cotp_heap_new();
+  cotp_term keys[] = {cotp_atom("b"), cotp_atom("a"), cotp_int(h, 1)};
+  cotp_term vals[] = {cotp_int(h, 2), cotp_int(h, 1), cotp_string(h, "one")};
+  cotp_term m = cotp_map(h, 3, keys, vals);
+  cr_assert(cotp_is_map(m));
+  cr_assert_eq(cotp_map_size(m), 3);
+  cotp_assert_term_eq(cotp_map_key(m, 0), cotp_int(h, 1)); /* numbers first */
+  cr_assert_eq(cotp_int_value(cotp_map_get(m, cotp_atom("a"))), 1);
+  cr_assert(cotp_is_none(cotp_map_get(m, cotp_atom("c"))));
+  cotp_term m2 = cotp_map_put(h, m, cotp_atom("c"), cotp_int(h, 3));
+  cr_assert_eq(cotp_map_size(m2), 4);
+  cr_assert_eq(cotp_map_size(m), 3); /* terms are immutable */
+  cotp_term m3 = cotp_map_put(h, m2, cotp_atom("a"), cotp_int(h, 10));
+  cr_assert_eq(cotp_int_value(cotp_map_get(m3, cotp_atom("a"))), 10);
+  cr_assert_eq(cotp_map_size(m3), 4);
+  cotp_term m4 = cotp_map_remove(h, m3, cotp_atom("b"));
+  cotp_assert_prints(m4, "%{1 => \"one\", :a => 10, :c => 3}");
+  cotp_assert_term_eq(cotp_map_remove(h, m4, cotp_atom("zz")), m4);
+  /* 1 and 1.0 are different keys */
+  cotp_term nk[] = {cotp_int(h, 1), cotp_float(h, 1.0)};
+  cotp_term nv[] = {COTP_ATOM_TRUE, COTP_ATOM_FALSE};
+  cotp_term m5 = cotp_map(h, 2, nk, nv);
+  cr_assert_eq(cotp_map_size(m5), 2);
+  cotp_assert_prints(m5, "%{1 => true, 1.0 => false}");
+  cotp_heap_free(h);
+}
+
+Test(build, map_with_many_keys_sorts_and_finds_all) {
+  cotp_heap *h = cotp_heap_new();
+  enum { N = 1000 };
+  static cotp_term k[N], v[N];
+  for (int i = 0; i < N; i++) {
+    k[i] = cotp_int(h, (i * 7919) % N);
+    v[i] = cotp_int(h, i);
+  }
+  cotp_term m = cotp_map(h, N, k, v);
+  cr_assert_eq(cotp_map_size(m), N);
+  for (int i = 0; i < N; i++) {
+    cr_assert_eq(cotp_int_value(cotp_map_key(m, (size_t)i)), i);
+    cr_assert_eq(cotp_int_value(cotp_map_get(m, k[i])), i);
+  }
+  cotp_heap_free(h);
+}
+
+Test(build, map_duplicate_key_is_an_error) {
+  cotp_heap *h = cotp_heap_new();
+  cotp_term k[] = {cotp_atom("a"), cotp_atom("b"), cotp_atom("a")};
+  cotp_term v[] = {cotp_int(h, 1), cotp_int(h, 2), cotp_int(h, 3)};
+  cr_assert(cotp_is_none(cotp_map(h, 3, k, v)));
+  cotp_assert_rc(cotp_heap_error(h), COTP_EDUPKEY);
+  cr_assert_str_eq(cotp_heap_error_message(h), "map has a duplicate key: :a");
+  cotp_heap_free(h);
+}
+
+Test(build, pids_and_refs) {
+  cotp_pid p = cotp_pid_make(0, 12, 3);
+  cotp_term t = cotp_pid_term(p);
+  cr_assert(cotp_is_pid(t));
+  cr_assert(cotp_pid_eq(cotp_get_pid(t), p));
+  cr_assert_eq(cotp_pid_number(p), 12);
+  cr_assert_eq(cotp_pid_serial(p), 3);
+  cotp_assert_prints(t, "#PID<0.12.3>");
+  cotp_term r1 = cotp_make_ref(), r2 = cotp_make_ref();
+  cr_assert(cotp_is_ref(r1));
+  cr_assert(!cotp_term_eq(r1, r2));
+  cr_assert(cotp_term_eq(r1, r1));
+}
+
+Test(build, none_propagates_to_the_top) {
+  cotp_heap *h = cotp_heap_new();
+  cotp_term bad = cotp_float(h, NAN);
+  cotp_term t = COTP_TUPLE(h, COTP_ATOM_OK, COTP_LIST(h, cotp_int(h, 1), bad));
+  cr_assert(cotp_is_none(t));
+  cotp_assert_rc(cotp_heap_error(h), COTP_ERANGE);
+  cr_assert(strstr(cotp_heap_error_message(h), "not finite"));
+  cotp_heap_free(h);
+}
+
+Test(build, type_of_each_kind) {
+  cotp_heap *h = cotp_heap_new();
+  cr_assert_eq(cotp_term_type(COTP_NONE), COTP_TNONE);
+  cr_assert_eq(cotp_term_type(COTP_NIL), COTP_TNIL);
+  cr_assert_eq(cotp_term_type(cotp_float(h, 1)), COTP_TFLOAT);
+  cr_assert_eq(cotp_term_type(COTP_ATOM_OK), COTP_TATOM);
+  cr_assert_eq(cotp_term_type(cotp_make_ref()), COTP_TREF);
+  cr_assert_eq(cotp_term_type(cotp_pid_term(cotp_pid_make(0, 1, 0))), COTP_TPID);
+  cr_assert_eq(cotp_term_type(cotp_tuple(h, 0, NULL)), COTP_TTUPLE);
+  cr_assert_eq(cotp_term_type(cotp_map(h, 0, NULL, NULL)), COTP_TMAP);
+  cr_assert_eq(cotp_term_type(COTP_LIST(h, COTP_NIL)), COTP_TLIST);
+  cr_assert_eq(cotp_term_type(cotp_string(h, "")), COTP_TBINARY);
+  cr_assert(cotp_is_boolean(cotp_bool(true)));
+  cr_assert(!cotp_is_boolean(COTP_ATOM_OK));
+  cotp_heap_free(h);
+}

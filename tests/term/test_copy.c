@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Copies (what sending does), shared binaries, resources and heap marks.
+ * The layout header is included to look at reference counts: sharing is
+ * the point of these tests, and counts are how it shows.
+ */
+#include <pthread.h>
+
+#include "harness.h"
+#include "term/layout.h"
+
+static size_t bin_refs(cotp_term t) {
+  return atomic_load(&refcbin_bin(box_ptr(t))->refs);
+}
+
+Test(copy, deep_copy_is_equal_and_independent) {
+  cotp_heap *a = cotp_heap_new(), *b = cotp_heap_new();
+  cotp_term t = cotp_parse(a, "{:ok, [1, 2.5, \"text\" | :tail], %{k: {<<1, 2>>, 'cl'}}, -1152921504606846977}");
+  cr_assert(!cotp_is_none(t), "%s", cotp_heap_error_message(a));
+  cotp_term c = cotp_term_copy(b, t);
+  cotp_assert_term_eq(c, t);
+  cr_assert_eq(cotp_term_size(t), cotp_term_size(c));
+  cotp_heap_free(a); /* the copy lives on without its source */
+  cotp_assert_prints(c, "{:ok, [1, 2.5, \"text\" | :tail], %{k: {<<1, 2>>, 'cl'}}, -1152921504606846977}");
+  cotp_heap_free(b);
+}
+
+Test(copy, immediates_need_no_heap) {
+  cotp_heap *b = cotp_heap_new();
+  cr_assert_eq(cotp_term_size(COTP_ATOM_OK), 0);
+  cr_assert_eq(cotp_term_copy(b, COTP_ATOM_OK).w, COTP_ATOM_OK.w);
+  cr_assert_eq(cotp_heap_bytes(b), 0);
+  cotp_heap_free(b);
+}
+
+/* A large binary is shared between heaps, never copied: the copy points at
+ * the same bytes and the buffer counts one more holder.  This is the path a
+ * send takes into the receiver's message. */
+Test(copy, large_binary_is_shared_not_copied) {
+  cotp_heap *a = cotp_heap_new(), *b = cotp_heap_new();
+  uint8_t *data;
+  cotp_term big = cotp_binary_alloc(a, 1 << 20, &data);
+  memset(data, 7, 1 << 20);
+  cotp_term msg = COTP_TUPLE(a, COTP_ATOM_OK, big);
+  cr_assert_eq(bin_refs(big), 1);
+  cotp_term c = cotp_term_copy(b, msg);
+  cotp_term cbig = cotp_tuple_get(c, 1);
+  size_t len;
+  cr_assert_eq(cotp_binary_data(cbig, &len), data);
+  cr_assert_eq(len, (size_t)1 << 20);
+  cr_assert_eq(bin_refs(big), 2);
+  cr_assert_lt(cotp_heap_bytes(b), 1024); /* a handle, not a megabyte */
+  cotp_heap_free(a);
+  cr_assert_eq(bin_refs(cbig), 1);
+  cr_assert_eq(cotp_binary_data(cbig, NULL)[12345], 7);
+  cotp_heap_free(b);
+}
+
+Test(copy, small_binary_is_copied) {
+  cotp_heap *a = cotp_heap_new(), *b = cotp_heap_new();
+  cotp_term s = cotp_string(a, "short");
+  cotp_term c = cotp_term_copy(b, s);
+  cr_assert_neq(cotp_binary_data(c, NULL), cotp_binary_data(s, NULL));
+  cotp_assert_term_eq(c, s);
+  cotp_heap_free(a);
+  cotp_heap_free(b);
+}
+
+static int dtor_runs;
+static void count_dtor(void *obj) {
+  dtor_runs++;
+  cr_assert_eq(obj, &dtor_runs);
+}
+
+Test(copy, resource_destructor_runs_once_when_last_holder_lets_go) {
+  dtor_runs = 0;
+  cotp_resource *r = cotp_resource_new(&dtor_runs, count_dtor);
+  cotp_heap *a = cotp_heap_new(), *b = cotp_heap_new();
+  cotp_term t = COTP_TUPLE(a, cotp_resource_term(a, r), cotp_resource_term(a, r));
+  cotp_term c = cotp_term_copy(b, t);
+  cr_assert_eq(cotp_get_resource(cotp_tuple_get(c, 0)), r);
+  cr_assert_eq(cotp_resource_object(r), &dtor_runs);
+  cotp_resource_release(r); /* the creator lets go first */
+  cotp_heap_free(a);
+  cr_assert_eq(dtor_runs, 0);
+  cotp_heap_free(b);
+  cr_assert_eq(dtor_runs, 1);
+}
+
+static cotp_resource *shared_r;
+static void *hold_and_release(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 10000; i++) {
+    cotp_heap *hp = cotp_heap_new();
+    cotp_resource_term(hp, shared_r);
+    cotp_heap_free(hp);
+  }
+  return NULL;
+}
+
+Test(copy, resource_counts_are_thread_safe) {
+  dtor_runs = 0;
+  shared_r = cotp_resource_new(&dtor_runs, count_dtor);
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++)
+    pthread_create(&th[i], NULL, hold_and_release, NULL);
+  for (int i = 0; i < 4; i++)
+    pthread_join(th[i], NULL);
+  cr_assert_eq(dtor_runs, 0);
+  cotp_resource_release(shared_r);
+  cr_assert_eq(dtor_runs, 1);
+}
+
+Test(copy, heap_mark_release_frees_what_came_after) {
+  cotp_heap *hp = cotp_heap_new();
+  cotp_term keep = cotp_parse(hp, "{:keep, \"me\"}");
+  cotp_heap_mark m = cotp_heap_mark_now(hp);
+  size_t before = cotp_heap_bytes(hp);
+  dtor_runs = 0;
+  cotp_resource *r = cotp_resource_new(&dtor_runs, count_dtor);
+  char big[4096] = {0};
+  cotp_term shared = cotp_binary(hp, big, sizeof big);
+  for (int i = 0; i < 10000; i++)
+    COTP_TUPLE(hp, cotp_int(hp, i), cotp_resource_term(hp, r), shared);
+  cr_assert_gt(cotp_heap_bytes(hp), before);
+  cotp_heap_release(hp, m);
+  cr_assert_eq(cotp_heap_bytes(hp), before);
+  cotp_assert_prints(keep, "{:keep, \"me\"}");
+  cotp_resource_release(r); /* all 10,000 heap references went with the mark */
+  cr_assert_eq(dtor_runs, 1);
+  cotp_heap_release(hp, m); /* releasing again is harmless */
+  cotp_heap_free(hp);
+}
+
+Test(copy, mark_on_empty_heap_releases_everything) {
+  cotp_heap *hp = cotp_heap_new();
+  cotp_heap_mark m = cotp_heap_mark_now(hp);
+  for (int i = 0; i < 1000; i++)
+    cotp_parse(hp, "{1, 2, 3}");
+  cotp_heap_release(hp, m);
+  cr_assert_eq(cotp_heap_bytes(hp), 0);
+  cotp_heap_free(hp);
+}
+
+Test(copy, million_element_list_and_deep_tuple) {
+  cotp_heap *a = cotp_heap_new(), *b = cotp_heap_new();
+  cotp_term l = COTP_NIL, d = COTP_NIL;
+  for (int i = 0; i < 1000000; i++)
+    l = cotp_cons(a, cotp_int(a, i), l);
+  for (int i = 0; i < 100000; i++)
+    d = COTP_TUPLE(a, d);
+  cotp_term c = cotp_term_copy(b, COTP_TUPLE(a, l, d));
+  cotp_assert_term_eq(cotp_tuple_get(c, 0), l);
+  cr_assert(cotp_term_eq(cotp_tuple_get(c, 1), d));
+  cotp_heap_free(a);
+  size_t n;
+  cotp_assert_rc(cotp_list_length(cotp_tuple_get(c, 0), &n), 0);
+  cr_assert_eq(n, 1000000);
+  cotp_heap_free(b);
+}
