@@ -33,7 +33,7 @@ build: build/CMakeCache.txt
 	cmake --build build -j$(JOBS)
 
 test: deps build
-	build/tests/cotp_tests $(TEST_FLAGS)
+	tests/run build $(TEST_FLAGS)
 
 build-asan/CMakeCache.txt:
 	cmake -S . -B build-asan -DCOTP_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug \
@@ -43,7 +43,7 @@ asan: deps build-asan/CMakeCache.txt
 	cmake --build build-asan -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  build-asan/tests/cotp_tests $(TEST_FLAGS)
+	  tests/run build-asan $(TEST_FLAGS)
 
 build-tsan/CMakeCache.txt:
 	cmake -S . -B build-tsan -DCOTP_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug \
@@ -52,7 +52,7 @@ build-tsan/CMakeCache.txt:
 tsan: deps build-tsan/CMakeCache.txt
 	cmake --build build-tsan -j$(JOBS)
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  build-tsan/tests/cotp_tests $(TEST_FLAGS)
+	  tests/run build-tsan $(TEST_FLAGS)
 
 demo: deps build
 	build/examples/demo

@@ -116,7 +116,8 @@ cotp_term cotp_map(cotp_heap *h, size_t n, const cotp_term *keys,
   }
   for (size_t i = 0; i < n; i++)
     order[i] = i;
-  sort_pairs(order, order + n, n, keys);
+  if (n > 1)
+    sort_pairs(order, order + n, n, keys);
   for (size_t i = 1; i < n; i++) {
     if (cotp__key_compare(keys[order[i - 1]], keys[order[i]]) == 0) {
       dup_key_error(h, keys[order[i]]);

@@ -356,10 +356,14 @@ static bool scalar(struct parser *p) {
     if (!atom_from(p, &t, "", &v))
       return false;
     break;
-  case T_ALIAS:
-    if (!atom_from(p, &t, "Elixir.", &v))
+  case T_ALIAS: {
+    /* Foo.Bar is :"Elixir.Foo.Bar"; Elixir and Elixir.Foo are themselves */
+    bool own = t.len >= 6 && memcmp(t.s, "Elixir", 6) == 0 &&
+               (t.len == 6 || t.s[6] == '.');
+    if (!atom_from(p, &t, own ? "" : "Elixir.", &v))
       return false;
     break;
+  }
   case T_STRING:
   case T_CHARLIST:
     cotp__lex_next(&p->lx);

@@ -228,8 +228,11 @@ static void put_quoted(struct writer *w, const uint8_t *s, size_t len,
       puts_(w, "\\#");
     } else if (c == 0xFEFF) {
       puts_(w, "\\uFEFF");
-    } else if (c < 0x20 || (c >= 0x80 && c < 0xA0)) {
+    } else if (c < 0x20) {
       snprintf(tmp, sizeof tmp, "\\x%02X", (unsigned)c);
+      puts_(w, tmp);
+    } else if (c >= 0x80 && c < 0xA0) {
+      snprintf(tmp, sizeof tmp, "\\u{%X}", (unsigned)c);
       puts_(w, tmp);
     } else {
       put(w, (const char *)s + i, n);
@@ -254,7 +257,11 @@ static void put_atom(struct writer *w, cotp_term t) {
       t.w == COTP_ATOM_FALSE.w || (len == 6 && memcmp(s, "Elixir", 6) == 0)) {
     put(w, s, len);
   } else if (alias(s, len)) {
-    put(w, s + 7, len - 7);
+    /* :"Elixir.Elixir.Foo" prints whole: Elixir.Foo would read back as
+     * :"Elixir.Foo" */
+    bool own = len >= 13 && memcmp(s + 7, "Elixir", 6) == 0 &&
+               (len == 13 || s[13] == '.');
+    put(w, s + (own ? 0 : 7), len - (own ? 0 : 7));
   } else {
     putc_(w, ':');
     put_atom_text(w, s, len);

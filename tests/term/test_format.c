@@ -34,7 +34,8 @@ Test(format, printed_terms_read_back_equal) {
       "Foo.Bar", ":\"two words\"", "1.0e16", "-0.0", "0.30000000000000004",
       "{}", "[]", "%{}", "nil", "true", ":\"Elixir.foo\"", "-9223372036854775808",
       "[\"a b\": 1]", ":\\\\", ":<<>>", "\"\\uFEFF\"", "'\\aa'", "\"a\\#{b}\"",
-      "%{\"a b\": 1}", "[+: 1]", "%{{1} => 1, {1.0} => 2}", ":\"\""};
+      "%{\"a b\": 1}", "[+: 1]", "%{{1} => 1, {1.0} => 2}", ":\"\"", "Elixir",
+      "Elixir.Elixir", "Elixir.Elixir.Foo"};
   for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
     cotp_term t = cotp_parse(h, texts[i]);
     cr_assert(!cotp_is_none(t), "%s: %s", texts[i], cotp_heap_error_message(h));

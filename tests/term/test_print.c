@@ -62,6 +62,8 @@ Test(print, atoms) {
       {"a!b", ":\"a!b\""},     {"@a", ":\"@a\""},
       {"_", ":_"},             {"?", ":\"?\""},
       {"A@b", ":A@b"},         {"^^^", ":\"^^^\""},
+      {"Elixir.Elixir", "Elixir.Elixir"}, {"Elixir.Elixir.Foo", "Elixir.Elixir.Foo"},
+      {"Elixir.Foo.Elixir", "Foo.Elixir"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     cotp_assert_prints(cotp_atom(cases[i][0]), cases[i][1]);
