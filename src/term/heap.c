@@ -24,6 +24,7 @@
 
 #define BLOCK_MIN 32          /* words: 256 bytes */
 #define BLOCK_MAX (8u * 1024) /* words: 64 KB */
+#define ERRMSG_SIZE 192
 
 cotp_heap *cotp_heap_new(void) { return calloc(1, sizeof(cotp_heap)); }
 
@@ -44,12 +45,18 @@ static void block_free(cotp_heap *h, struct cotp__block *b) {
 void cotp_heap_free(cotp_heap *h) {
   if (!h)
     return;
+  cotp__heap_close(h);
+  free(h);
+}
+
+void cotp__heap_close(cotp_heap *h) {
   while (h->top) {
     struct cotp__block *b = h->top;
     h->top = b->prev;
     block_free(h, b);
   }
-  free(h);
+  free(h->errmsg);
+  *h = (cotp_heap){0};
 }
 
 uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
@@ -115,9 +122,12 @@ void cotp__heap_fail(cotp_heap *h, int code, const char *fmt, ...) {
   if (!h || h->err)
     return;
   h->err = code;
+  h->errmsg = malloc(ERRMSG_SIZE);
+  if (!h->errmsg)
+    return; /* the code alone will have to do */
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(h->errmsg, sizeof h->errmsg, fmt, ap);
+  vsnprintf(h->errmsg, ERRMSG_SIZE, fmt, ap);
   va_end(ap);
 }
 
@@ -126,12 +136,15 @@ int cotp_heap_error(const cotp_heap *h) { return h ? h->err : COTP_EINVAL; }
 const char *cotp_heap_error_message(const cotp_heap *h) {
   if (!h)
     return "no heap";
-  return h->err ? h->errmsg : "";
+  if (!h->err)
+    return "";
+  return h->errmsg ? h->errmsg : cotp_strerror(h->err);
 }
 
 void cotp_heap_clear_error(cotp_heap *h) {
   if (h) {
     h->err = 0;
-    h->errmsg[0] = '\0';
+    free(h->errmsg);
+    h->errmsg = NULL;
   }
 }

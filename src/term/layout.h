@@ -98,11 +98,13 @@ struct cotp__block {
   uint64_t words[];
 };
 
+/* Every process embeds one, so it is kept small: the message of an error
+ * is allocated when the error happens. */
 struct cotp_heap {
   struct cotp__block *top;
   size_t bytes;
   int err;
-  char errmsg[192];
+  char *errmsg; /* NULL until an error, or if no memory was left for it */
 };
 
 /* --- words and pointers --- */
@@ -157,6 +159,9 @@ cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
 
 /* --- heap internals (heap.c) --- */
 
+/* Frees what h holds and leaves it empty, for heaps embedded in other
+ * structures (a process's). */
+void cotp__heap_close(cotp_heap *h);
 /* words of fresh memory in h, or NULL (COTP_ENOMEM recorded). */
 uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words);
 /* Records the first error of h; later ones are dropped.  h may be NULL. */
