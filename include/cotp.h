@@ -10,13 +10,21 @@
  *   cotp/common.h    error codes, COTP_INFINITY, cotp_error
  *   cotp/term.h      terms: Erlang's data model, building, printing, hashing
  *   cotp/pattern.h   patterns with captures, pins and guards
+ *   cotp/process.h   the runtime, spawning, messages, receive, handlers
+ *   cotp/timer.h     send_after, cancel_timer, read_timer
+ *   cotp/io.h        waiting for file descriptors, sockets, blocking calls
+ *   cotp/log.h       the runtime's log
  */
 #ifndef COTP_H
 #define COTP_H
 
 #include "cotp/common.h"
+#include "cotp/io.h"
+#include "cotp/log.h"
 #include "cotp/pattern.h"
+#include "cotp/process.h"
 #include "cotp/term.h"
+#include "cotp/timer.h"
 
 #define COTP_VERSION_MAJOR 0
 #define COTP_VERSION_MINOR 1

@@ -44,7 +44,14 @@ extern "C" {
   X(EBADTYPE, -8, "term has the wrong type")                                \
   X(ESYSLIMIT, -9, "system limit reached")                                  \
   X(EBADARG, -10, "argument count or kind does not match the format")       \
-  X(ENOTFOUND, -11, "not found")
+  X(ENOTFOUND, -11, "not found")                                           \
+  X(ENOTPROC, -12, "must be called from inside a process")                 \
+  X(ETIMEDOUT, -13, "timed out")                                            \
+  X(EBUSY, -14, "a runtime is already running")                            \
+  X(EBADF, -15, "bad file descriptor")                                      \
+  X(EIO, -16, "input/output error (see errno of the call)")                \
+  X(ECLOSED, -17, "connection closed by the peer")                         \
+  X(ENORUNTIME, -18, "no runtime is running")
 
 typedef enum cotp_errno {
   COTP_OK = 0,

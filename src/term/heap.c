@@ -39,7 +39,18 @@ static void release_offheap(uint64_t *head, const uint64_t *stop) {
 static void block_free(cotp_heap *h, struct cotp__block *b) {
   release_offheap(b->offheap, NULL);
   h->bytes -= sizeof *b + b->cap * 8;
-  free(b);
+  free(b->mem);
+}
+
+void cotp__block_release_offheap(struct cotp__block *b) {
+  release_offheap(b->offheap, NULL);
+  b->offheap = NULL;
+}
+
+void cotp__heap_adopt(cotp_heap *h, struct cotp__block *b) {
+  b->prev = h->top;
+  h->top = b;
+  h->bytes += sizeof *b + b->cap * 8;
 }
 
 void cotp_heap_free(cotp_heap *h) {
@@ -69,6 +80,8 @@ uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
     return p;
   }
   size_t cap = b ? b->cap * 2 : BLOCK_MIN;
+  if (cap < BLOCK_MIN)
+    cap = BLOCK_MIN; /* after an adopted message, which may be tiny */
   if (cap > BLOCK_MAX)
     cap = BLOCK_MAX;
   if (cap < words)
@@ -87,6 +100,7 @@ uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
   nb->cap = cap;
   nb->used = words;
   nb->offheap = NULL;
+  nb->mem = nb;
   h->top = nb;
   h->bytes += sizeof *nb + cap * 8;
   return nb->words;

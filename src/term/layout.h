@@ -95,6 +95,7 @@ struct cotp__block {
   size_t cap;        /* words */
   size_t used;       /* words */
   uint64_t *offheap; /* newest REFCBIN/RESOURCE header in this block */
+  void *mem;         /* what to free(): the block, or the message it is in */
   uint64_t words[];
 };
 
@@ -164,6 +165,12 @@ cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
 void cotp__heap_close(cotp_heap *h);
 /* words of fresh memory in h, or NULL (COTP_ENOMEM recorded). */
 uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words);
+/* Pushes a block made elsewhere (a received message) onto h: it is freed
+ * with h, or with a mark taken before it. */
+void cotp__heap_adopt(cotp_heap *h, struct cotp__block *b);
+/* Drops the references b's shared objects hold (for a block that is freed
+ * without ever joining a heap). */
+void cotp__block_release_offheap(struct cotp__block *b);
 /* Records the first error of h; later ones are dropped.  h may be NULL. */
 void cotp__heap_fail(cotp_heap *h, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cotp/process.h: the runtime and its processes.
+ *
+ * A cotp program starts the runtime with cotp_run(), which runs a root
+ * process until it exits, then stops every other process and frees
+ * everything: a program may start and stop the runtime many times, one at a
+ * time.  Processes are stackful coroutines on one scheduler thread per core
+ * (work stealing moves them between threads).  They share nothing: a
+ * message is copied into the receiver (large binaries and resources are
+ * shared by reference count) and read with selective receive.
+ *
+ * Contexts.  "Inside a process" means called by code running as a process
+ * (the root, or anything spawned); such calls return COTP_ENOTPROC
+ * elsewhere.  A process can move to another thread at any call into the
+ * runtime that may block or yield, so code running in a process must not
+ * keep thread-local state (errno included) across those calls.
+ *
+ * Memory.  Each process has a heap (cotp_self_heap()): received messages
+ * land in it and are freed with it, or with a mark released (see
+ * cotp_heap_release).  A process's stack is its own: the address of a local
+ * variable must not be handed to another process or thread, because a
+ * parked process's stack may be copied out to make room for another one and
+ * copied back when it resumes.  The one exception is cotp_blocking(), which
+ * pins the caller's stack while the blocking function runs.
+ *
+ * Stack overflow hits a guard page; the process that overflowed dies with
+ * reason stack_overflow and the others keep running.
+ */
+#ifndef COTP_PROCESS_H
+#define COTP_PROCESS_H
+
+#include "pattern.h"
+#include "term.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The code a process runs; the process exits with reason normal when it
+ * returns. */
+typedef void cotp_entry(void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* The runtime                                                               */
+
+typedef struct cotp_config {
+  /* Scheduler threads; 0 means one per online CPU. */
+  unsigned schedulers;
+  /* Bytes of each run stack (the deepest a process may go); 0 means
+   * 256 KiB.  Rounded up to pages. */
+  size_t stack_size;
+  /* Most processes alive at once; 0 means 4,194,304. */
+  unsigned max_processes;
+  /* A process that runs this long without calling into the runtime is
+   * reported (COTP_LOG_WARNING); 0 means 500 ms, negative turns it off. */
+  int64_t long_schedule_ms;
+  /* Threads for cotp_blocking(); 0 means 16. */
+  unsigned blocking_threads;
+} cotp_config;
+
+#define COTP_CONFIG_INIT {0, 0, 0, 0, 0}
+
+/*
+ * Starts the runtime, runs root(arg) as the first process and returns when
+ * it exits, after every other process has been stopped and every resource
+ * freed.  cfg may be NULL for the defaults.  If reason is not NULL, the
+ * root's exit reason is copied into reason_heap (required then) as
+ * *reason: normal when root returned.
+ * Context: any thread that is not a scheduler; one runtime at a time.
+ * Returns: 0 when the root exited normally, 1 when it exited with any other
+ * reason, COTP_EINVAL for a NULL root or bad config, COTP_EBUSY when a
+ * runtime is already running, COTP_ENOMEM.
+ */
+COTP_API int cotp_run(cotp_entry *root, void *arg, const cotp_config *cfg,
+                      cotp_heap *reason_heap, cotp_term *reason);
+
+/* Number of scheduler threads of the running runtime (0 when none), and
+ * how many of them are online (all of them: cotp does not take schedulers
+ * offline).  Context: any thread. */
+COTP_API unsigned cotp_schedulers(void);
+COTP_API unsigned cotp_schedulers_online(void);
+
+/* ------------------------------------------------------------------------ */
+/* Spawning                                                                  */
+
+typedef enum cotp_priority {
+  COTP_PRIORITY_LOW,
+  COTP_PRIORITY_NORMAL,
+  COTP_PRIORITY_HIGH,
+  COTP_PRIORITY_MAX
+} cotp_priority;
+
+typedef struct cotp_spawn_opts {
+  cotp_priority priority;
+  /* A dedicated stack of this many bytes instead of a shared run stack
+   * (for code that needs more than the configured stack size); 0 for the
+   * shared run stacks. */
+  size_t stack_size;
+} cotp_spawn_opts;
+
+#define COTP_SPAWN_OPTS_INIT {COTP_PRIORITY_NORMAL, 0}
+
+/*
+ * Starts a process running fn(arg).  arg is passed as is: if it points to
+ * memory, that memory must outlive the use the new process makes of it
+ * (and must not be on the caller's stack).  *pid may be NULL.
+ * Context: inside a process.
+ * Returns: 0, COTP_EINVAL (fn NULL), COTP_ESYSLIMIT (max_processes alive),
+ * COTP_ENOMEM, COTP_ENOTPROC.  On failure fn is never called.
+ */
+COTP_API int cotp_spawn(cotp_entry *fn, void *arg, cotp_pid *pid);
+COTP_API int cotp_spawn_opt(cotp_entry *fn, void *arg,
+                            const cotp_spawn_opts *opts, cotp_pid *pid);
+
+/* The calling process's pid.  Context: inside a process (a pid with bits 0
+ * elsewhere). */
+COTP_API cotp_pid cotp_self(void);
+
+/* The calling process's heap, where received messages land.  Context:
+ * inside a process (NULL elsewhere). */
+COTP_API cotp_heap *cotp_self_heap(void);
+
+/* Whether a process is alive.  Context: any thread. */
+COTP_API bool cotp_is_alive(cotp_pid pid);
+
+/* ------------------------------------------------------------------------ */
+/* Functions by name                                                         */
+
+/* A function that can be named by module and function atoms, as Erlang's
+ * {M, F, A}: it runs as a process, with the argument list as a term in the
+ * process's heap. */
+typedef void cotp_mfa_fn(cotp_term args);
+
+/*
+ * Makes fn callable as module:function (two atoms).  Registering the same
+ * pair again replaces the function.  Context: any thread.
+ * Returns: 0, COTP_EINVAL (not atoms, fn NULL), COTP_ENOMEM.
+ */
+COTP_API int cotp_register_function(cotp_term module, cotp_term function,
+                                    cotp_mfa_fn *fn);
+
+/* The function registered as module:function, or NULL. */
+COTP_API cotp_mfa_fn *cotp_lookup_function(cotp_term module,
+                                           cotp_term function);
+
+/* Spawns module:function with args (a list, copied into the new process's
+ * heap).  Returns as cotp_spawn_opt, and COTP_ENOTFOUND when nothing is
+ * registered under that name.  opts may be NULL. */
+COTP_API int cotp_spawn_mfa(cotp_term module, cotp_term function,
+                            cotp_term args, const cotp_spawn_opts *opts,
+                            cotp_pid *pid);
+
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                  */
+
+/*
+ * Sends a copy of msg to pid.  Sending to a process that does not exist is
+ * not an error, as in Erlang: the message is dropped.  Messages from one
+ * process to another arrive in the order they were sent.
+ * Context: inside a process, or any other thread (then the message has no
+ * sender process, and ordering holds per thread).
+ * Returns: 0, COTP_EINVAL (msg is COTP_NONE), COTP_ENOMEM.
+ */
+COTP_API int cotp_send(cotp_pid pid, cotp_term msg);
+
+/*
+ * Receives the first message in the mailbox, waiting up to timeout_ms
+ * (COTP_INFINITY: forever; 0: only look).  The message is in the caller's
+ * heap (cotp_self_heap()).
+ * Context: inside a process.
+ * Returns: 0 with *msg set, COTP_ETIMEDOUT, COTP_EINVAL (a negative timeout
+ * other than COTP_INFINITY), COTP_ENOTPROC.
+ */
+COTP_API int cotp_receive(int64_t timeout_ms, cotp_term *msg);
+
+/* One clause of a selective receive: a pattern, the values of its pins,
+ * and where to store its captures (either may be NULL when it has none). */
+typedef struct cotp_clause {
+  const cotp_pattern *pattern;
+  const cotp_term *pins;
+  cotp_term *captures;
+} cotp_clause;
+
+/* Flags of cotp_receive_match(). */
+#define COTP_RECV_AFTER_MARK 1u /* only messages that arrived after the
+                                   last cotp_receive_mark() */
+
+/*
+ * Selective receive: waits up to timeout_ms for the first message (in
+ * arrival order) that matches any clause, removes it from the mailbox and
+ * returns the number of the first clause it matches, with that clause's
+ * captures stored.  Messages that match no clause stay in the mailbox, in
+ * their order.  msg may be NULL.
+ * Context: inside a process.
+ * Returns: the clause number (>= 0), COTP_ETIMEDOUT, COTP_EINVAL,
+ * COTP_ENOTPROC.
+ */
+COTP_API int cotp_receive_match(const cotp_clause *clauses, size_t n,
+                                int64_t timeout_ms, unsigned flags,
+                                cotp_term *msg);
+
+/* Selective receive by a C test: the first message for which
+ * accept(msg, ctx) is true.  Returns 0, COTP_ETIMEDOUT, ... as above. */
+typedef bool cotp_accept_fn(cotp_term msg, void *ctx);
+COTP_API int cotp_receive_if(cotp_accept_fn *accept, void *ctx,
+                             int64_t timeout_ms, unsigned flags,
+                             cotp_term *msg);
+
+/*
+ * Marks the current end of the mailbox.  A later receive with
+ * COTP_RECV_AFTER_MARK looks only at messages that arrived after the mark,
+ * however many older ones are queued: the idiom of a call is mark, send a
+ * request tagged with a fresh reference, receive the reply carrying that
+ * reference (it cannot be among the older messages).
+ * Context: inside a process.
+ */
+COTP_API void cotp_receive_mark(void);
+
+/* Number of messages in the caller's mailbox. */
+COTP_API size_t cotp_mailbox_length(void);
+
+/* ------------------------------------------------------------------------ */
+/* Scheduling                                                                */
+
+/* Lets other processes run.  Context: inside a process. */
+COTP_API int cotp_yield(void);
+
+/* Waits ms milliseconds (messages stay queued).  Returns 0, COTP_EINVAL,
+ * COTP_ENOTPROC. */
+COTP_API int cotp_sleep(int64_t ms);
+
+/* Exits the calling process with reason normal, as returning from its
+ * function does.  Never returns.  Context: inside a process. */
+COTP_API void cotp_exit_normal(void) __attribute__((noreturn));
+
+/* The calling process's priority: set it, and read the one it had (into
+ * *old, which may be NULL).  Returns 0, COTP_EINVAL, COTP_ENOTPROC. */
+COTP_API int cotp_set_priority(cotp_priority p, cotp_priority *old);
+
+/* ------------------------------------------------------------------------ */
+/* Processes as message handlers                                             */
+
+/*
+ * A process that is a message handler: the runtime calls handle(state,
+ * msg) for each message, and between messages the process has no stack at
+ * all, only its control block.  Return true to go on, false to exit with
+ * reason normal.  The heap is released after each call, so anything kept
+ * in state must live elsewhere (copy terms to a heap of its own).
+ */
+typedef bool cotp_handler_fn(void *state, cotp_term msg);
+
+/* Spawns a handler process.  Returns as cotp_spawn_opt. */
+COTP_API int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
+                                const cotp_spawn_opts *opts, cotp_pid *pid);
+
+/*
+ * Discards the calling process's stack and waits for a message without
+ * one; when a message arrives, the process resumes in fn(arg) (Erlang's
+ * erlang:hibernate/3).  The heap is kept.  Never returns.
+ * Context: inside a process.
+ */
+COTP_API void cotp_hibernate(cotp_entry *fn, void *arg)
+    __attribute__((noreturn));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

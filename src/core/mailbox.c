@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * mailbox.c: inboxes, messages and the private queue.
+ *
+ * Senders push signals onto the receiver's inbox, a lock-free stack whose
+ * head carries the receiver's incarnation tag (proc.h); the receiver takes
+ * the whole stack with one exchange, reverses it (restoring each sender's
+ * order) and appends the messages to its private queue, where selective
+ * receive scans them.  A push is one CAS and never waits for the receiver.
+ *
+ * A message is one allocation: the signal header, the root term and a heap
+ * block holding the copied term.  When received, the block joins the
+ * receiver's heap as is: receiving copies nothing.
+ */
+#include <stdlib.h>
+
+#include "sched.h"
+
+struct cotp__msg *cotp__msg_new(cotp_term t) {
+  size_t words = cotp__term_words(t);
+  size_t head = sizeof(struct cotp__msg) + sizeof(struct cotp__block);
+  if (words > (SIZE_MAX - head) / 8)
+    return NULL;
+  struct cotp__msg *m = malloc(head + words * 8);
+  if (!m)
+    return NULL;
+  m->sig.next = NULL;
+  m->sig.kind = SIG_MSG;
+  struct cotp__block *b = msg_block(m);
+  *b = (struct cotp__block){
+      .prev = NULL, .cap = words, .used = words, .offheap = NULL, .mem = m};
+  m->term = cotp__term_copy_into(b->words, t, b);
+  return m;
+}
+
+void cotp__msg_free(struct cotp__msg *m) {
+  cotp__block_release_offheap(msg_block(m));
+  free(m);
+}
+
+static void sig_free(struct cotp__sig *s) {
+  if (s->kind == SIG_MSG)
+    cotp__msg_free((struct cotp__msg *)s);
+  else
+    free(s);
+}
+
+bool cotp__inbox_push(struct cotp__proc *p, cotp_pid pid, struct cotp__sig *s) {
+  uint64_t tag = inbox_tag(pid);
+  uint64_t old = atomic_load_explicit(&p->inbox, memory_order_relaxed);
+  do {
+    if ((old & ~INBOX_PTR_MASK) != tag || (old & INBOX_PTR_MASK) == INBOX_CLOSED)
+      return false;
+    s->next = (struct cotp__sig *)(uintptr_t)(old & INBOX_PTR_MASK);
+    /* seq_cst: the push is ordered before the sender's look at the state
+     * (cotp__wake), against the parker's store of WAITING and its look at
+     * the inbox (proc.h) */
+  } while (!atomic_compare_exchange_weak_explicit(
+      &p->inbox, &old, tag | (uint64_t)(uintptr_t)s, memory_order_seq_cst,
+      memory_order_relaxed));
+  return true;
+}
+
+void cotp__inbox_drain(struct cotp__proc *p) {
+  uint64_t own = atomic_load_explicit(&p->inbox, memory_order_relaxed);
+  if ((own & INBOX_PTR_MASK) == 0)
+    return;
+  uint64_t tag = own & ~INBOX_PTR_MASK;
+  uint64_t got = atomic_exchange_explicit(&p->inbox, tag, memory_order_acquire);
+  struct cotp__sig *s = (struct cotp__sig *)(uintptr_t)(got & INBOX_PTR_MASK);
+  /* newest first: reverse into arrival order */
+  struct cotp__sig *rev = NULL;
+  while (s) {
+    struct cotp__sig *next = s->next;
+    s->next = rev;
+    rev = s;
+    s = next;
+  }
+  for (s = rev; s; s = rev) {
+    rev = s->next;
+    s->next = NULL;
+    if (p->mq_tail)
+      p->mq_tail->next = s;
+    else
+      p->mq_head = s;
+    p->mq_tail = s;
+    p->mq_len++;
+  }
+}
+
+void cotp__mailbox_close(struct cotp__proc *p) {
+  cotp_pid pid = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  uint64_t got = atomic_exchange_explicit(
+      &p->inbox, inbox_tag(pid) | INBOX_CLOSED, memory_order_acquire);
+  struct cotp__sig *s = (struct cotp__sig *)(uintptr_t)(got & INBOX_PTR_MASK);
+  if ((got & INBOX_PTR_MASK) == INBOX_CLOSED)
+    s = NULL;
+  while (s) {
+    struct cotp__sig *next = s->next;
+    sig_free(s);
+    s = next;
+  }
+  for (s = p->mq_head; s;) {
+    struct cotp__sig *next = s->next;
+    sig_free(s);
+    s = next;
+  }
+  p->mq_head = p->mq_tail = p->mark = NULL;
+  p->mq_len = 0;
+}
+
+cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
+                             struct cotp__sig *m) {
+  if (prev)
+    prev->next = m->next;
+  else
+    p->mq_head = m->next;
+  if (p->mq_tail == m)
+    p->mq_tail = prev;
+  if (p->mark == m)
+    p->mark = prev;
+  p->mq_len--;
+  struct cotp__msg *msg = (struct cotp__msg *)m;
+  cotp__heap_adopt(&p->heap, msg_block(msg));
+  return msg->term;
+}
+
+int cotp__deliver(cotp_pid pid, cotp_term t) {
+  struct cotp__proc *p = cotp__proc_lookup(pid);
+  if (!p)
+    return 0; /* no such process: dropped, as in Erlang */
+  struct cotp__msg *m = cotp__msg_new(t);
+  if (!m)
+    return COTP_ENOMEM;
+  if (!cotp__inbox_push(p, pid, &m->sig)) {
+    cotp__msg_free(m);
+    return 0;
+  }
+  cotp__wake(p);
+  return 0;
+}
+
+int cotp_send(cotp_pid pid, cotp_term msg) {
+  if (cotp_is_none(msg))
+    return COTP_EINVAL;
+  int rc = cotp__deliver(pid, msg);
+  struct cotp__proc *self = cotp__proc_self();
+  if (self)
+    cotp__reduce(self, 1);
+  return rc;
+}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * proc.h: the process control block and its life cycle.
+ *
+ * States (the `state` word; Go's rule: ownership changes only by CAS on it):
+ *
+ *   FREE      in a free list; owned by the process table.
+ *   RUNNABLE  in exactly one run queue, a scheduler's runnext slot, or a
+ *             run stack's waiter list; owned by that queue.
+ *   RUNNING   being executed; owned by the scheduler running it, and by the
+ *             process itself on its own stack.
+ *   WAITING   parked: in no queue.  Whoever CASes WAITING -> RUNNABLE (a
+ *             sender, a timer, the poller, the blocking pool) owns it and
+ *             must enqueue it.
+ *   BLOCKED   parked in cotp_blocking(); like WAITING, but only the
+ *             blocking pool, when the call returns, may CAS it to RUNNABLE
+ *             (the call may be using its stack).
+ *   EXITING   being torn down by its scheduler.
+ *
+ * Parking follows Go's gopark commit: the process switches to its
+ * scheduler first; the scheduler publishes WAITING and only then looks at
+ * the inbox again, while a sender pushes first and looks at the state
+ * second.  One of the two sees the other, and the CAS decides who
+ * enqueues, so a wake-up is never lost.  Wake-ups may be spurious: every
+ * wait re-checks its condition.
+ *
+ * The inbox is a lock-free stack of signals (messages, and later exit,
+ * link and monitor signals) that the owner drains in one exchange and
+ * reverses, which keeps each sender's signals in the order sent.  Its head
+ * word carries the low 16 bits of the incarnation's serial: a push checks
+ * them in the same CAS, so a message for an exited process is dropped even
+ * if the control block was reused in between.  Control blocks are never
+ * freed while the runtime runs (type-stable memory), which is what makes
+ * reading a stale one safe.
+ */
+#ifndef COTP_CORE_PROC_H
+#define COTP_CORE_PROC_H
+
+#include <stdatomic.h>
+
+#include "cotp/io.h"
+#include "cotp/process.h"
+#include "term/layout.h"
+#include "timer.h"
+
+struct cotp__sched;
+struct cotp__rstack;
+
+enum proc_state {
+  PS_FREE,
+  PS_RUNNABLE,
+  PS_RUNNING,
+  PS_WAITING,
+  PS_BLOCKED, /* in cotp_blocking(): only the pool's completion wakes it */
+  PS_EXITING
+};
+
+/* What a process asks of its scheduler when it switches away. */
+enum proc_request {
+  RQ_YIELD,    /* runnable again: requeue */
+  RQ_PARK,     /* wait (receive, sleep, fd): park unless already woken */
+  RQ_EXIT,     /* tear down */
+  RQ_DROP,     /* park without a stack (handler between messages,
+                  hibernate): the frames are discarded */
+  RQ_BLOCKING  /* run blocking_fn on the pool, stack pinned, then resume */
+};
+
+/* Kinds of signals in an inbox. */
+enum sig_kind { SIG_MSG };
+
+struct cotp__sig {
+  struct cotp__sig *next;
+  uint32_t kind;
+};
+
+/* A message: one allocation holding this header, then a heap block (its
+ * words after it) with the copied term.  On receipt the block moves into
+ * the receiver's heap and the rest of the allocation goes with it. */
+struct cotp__msg {
+  struct cotp__sig sig;
+  cotp_term term;
+};
+
+static inline struct cotp__block *msg_block(struct cotp__msg *m) {
+  return (struct cotp__block *)(m + 1);
+}
+
+/* Flags (owner only). */
+enum {
+  PF_HANDLER = 1u << 0,   /* a message-handler process */
+  PF_MARKED = 1u << 1,    /* cotp_receive_mark() was called */
+  PF_OWN_STACK = 1u << 2, /* runs on a dedicated stack of its own */
+  PF_FRAMES = 1u << 3,    /* (own stack) has live frames */
+  PF_ROOT = 1u << 4,      /* the root process: its exit stops the runtime */
+  PF_TIMED = 1u << 5,     /* the current wait has a deadline (timer) */
+  PF_IO = 1u << 6,        /* the current wait is for a file descriptor */
+};
+
+struct cotp__proc {
+  /* Written by any thread. */
+  _Atomic uint64_t inbox;  /* tagged head: (serial16 << 48) | sig ptr */
+  _Atomic uint32_t state;
+  _Atomic uint64_t pid;    /* bits of the current incarnation */
+  _Atomic unsigned io_ready; /* events the poller saw for the fd wait */
+  _Atomic uint32_t io_seq;   /* number of the current fd wait (poller.c) */
+
+  /* The process and the scheduler running it. */
+  struct cotp__sig *mq_head, *mq_tail; /* private queue, messages only */
+  struct cotp__sig *mark;              /* last message before the mark */
+  size_t mq_len;
+  cotp_heap heap;
+  void *sp;                     /* saved stack pointer while suspended */
+  struct cotp__rstack *home;    /* the run stack its frames belong to */
+  void *saved;                  /* frames copied out of home, or NULL */
+  uint32_t saved_len;
+  uint8_t request;
+  uint8_t priority;
+  uint8_t low_skips;            /* BEAM: low runs once per 8 normal picks */
+  uint8_t flags;
+  uint32_t runs;                /* times scheduled (watchdog, stats) */
+  int32_t reductions;
+  union {
+    cotp_entry *fn;
+    cotp_handler_fn *handle;
+  } entry;
+  void *arg;
+  struct cotp__proc *next;      /* run queue / waiter list link */
+  struct cotp__timer timer;     /* deadline of the current wait */
+  int io_fd;                    /* fd being waited for, -1 when none */
+  void (*blocking_fn)(void *);
+  void *blocking_arg;
+  cotp_term exit_reason;        /* set on the way out; in heap */
+  cotp_term mfa_args;           /* for cotp_spawn_mfa: in heap */
+  cotp_mfa_fn *mfa_fn;
+  struct cotp__stackmem *own_stack; /* PF_OWN_STACK */
+#if defined(COTP_TSAN)
+  void *tsan_fiber;
+#endif
+#if defined(COTP_ASAN)
+  void *asan_fake_stack;
+#endif
+};
+
+/* --- the process table (ptable.c) --- */
+
+int cotp__ptable_init(unsigned max_processes);
+void cotp__ptable_close(void);
+/* A fresh control block with a new pid, state RUNNABLE, or NULL
+ * (COTP_ESYSLIMIT or COTP_ENOMEM in *err). */
+struct cotp__proc *cotp__proc_alloc(int *err);
+/* Returns an EXITING block to the free lists. */
+void cotp__proc_free(struct cotp__proc *p);
+/* The block a pid names, if that incarnation is still its owner (racy: it
+ * may exit right after; the inbox tag is the final word). */
+struct cotp__proc *cotp__proc_lookup(cotp_pid pid);
+/* Calls fn for every block that is not FREE (runtime stop only). */
+void cotp__ptable_each(void (*fn)(struct cotp__proc *p, void *ctx), void *ctx);
+size_t cotp__ptable_live(void);
+
+/* --- inbox and mailbox (mailbox.c) --- */
+
+#define INBOX_TAG_SHIFT 48
+#define INBOX_PTR_MASK (((uint64_t)1 << INBOX_TAG_SHIFT) - 1)
+#define INBOX_CLOSED 1u /* the pointer part of a closed inbox */
+
+static inline uint64_t inbox_tag(cotp_pid pid) {
+  return (uint64_t)(cotp_pid_serial(pid) & 0xFFFFu) << INBOX_TAG_SHIFT;
+}
+
+/* Pushes s to the inbox of pid's incarnation of p.  Returns false (s not
+ * taken) when that incarnation is gone. */
+bool cotp__inbox_push(struct cotp__proc *p, cotp_pid pid, struct cotp__sig *s);
+/* Moves everything in the inbox to the private queue (owner). */
+void cotp__inbox_drain(struct cotp__proc *p);
+/* Closes the inbox and frees every signal and message left (exit). */
+void cotp__mailbox_close(struct cotp__proc *p);
+/* A message holding a copy of t, or NULL (ENOMEM). */
+struct cotp__msg *cotp__msg_new(cotp_term t);
+void cotp__msg_free(struct cotp__msg *m);
+/* Delivers a copy of t to pid; wakes it if it waits.  0 or COTP_ENOMEM. */
+int cotp__deliver(cotp_pid pid, cotp_term t);
+/* Unlinks message m (whose predecessor in the private queue is prev, NULL
+ * for the head) and moves it into p's heap; returns its term. */
+cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
+                             struct cotp__sig *m);
+
+#endif

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * process.c: spawning, the bottom frame of every process, exiting,
+ * handlers and hibernation.
+ *
+ * Every process starts in cotp__proc_start() at the top of a fresh run
+ * stack.  A plain process calls its function once and exits when it
+ * returns.  A handler process loops over its messages and, when the
+ * mailbox is empty, switches out with RQ_DROP: its frames are discarded,
+ * and the next message starts it again from cotp__proc_start() on whatever
+ * stack is free, which is why an idle handler costs no stack at all.
+ * Hibernation is the same drop, with a new function to start in.
+ */
+#include <stdlib.h>
+
+#include "cotp/timer.h"
+#include "runtime.h"
+
+#if defined(COTP_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(COTP_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+static struct cotp__proc *self_or_null(void) { return cotp__proc_self(); }
+
+/* --- exiting --- */
+
+void cotp__proc_exit(struct cotp__proc *p, cotp_term reason) {
+  p->exit_reason = reason;
+  cotp__switch_out(p, RQ_EXIT);
+  __builtin_unreachable();
+}
+
+void cotp_exit_normal(void) {
+  struct cotp__proc *p = self_or_null();
+  if (!p)
+    abort(); /* documented: inside a process only; there is no caller to
+                return an error to, as the function cannot return */
+  cotp__proc_exit(p, COTP_ATOM_NORMAL);
+}
+
+/* What both a finished and a discarded process give back. */
+static void release_all(struct cotp__proc *p) {
+  if (atomic_load_explicit(&p->timer.heap, memory_order_relaxed))
+    cotp__timer_remove(&p->timer);
+  if (p->io_fd >= 0)
+    cotp__io_cancel(p);
+  cotp__mailbox_close(p);
+  cotp__stack_forget(p);
+  cotp__heap_close(&p->heap);
+#if defined(COTP_TSAN)
+  __tsan_destroy_fiber(p->tsan_fiber);
+  p->tsan_fiber = NULL;
+#endif
+}
+
+void cotp__proc_finish(struct cotp__proc *p) {
+  struct cotp__rt *rt = cotp__rt;
+  atomic_store_explicit(&p->state, PS_EXITING, memory_order_release);
+  bool root = p->flags & PF_ROOT;
+  if (root)
+    rt->root_reason = cotp_term_copy(&rt->reason_heap, p->exit_reason);
+  release_all(p);
+  cotp__proc_free(p);
+  if (root)
+    cotp__sched_stop_all();
+}
+
+void cotp__proc_discard(struct cotp__proc *p) {
+  release_all(p);
+  cotp__proc_free(p);
+}
+
+/* --- the bottom frame --- */
+
+static void handler_loop(struct cotp__proc *p) {
+  for (;;) {
+    cotp__inbox_drain(p);
+    struct cotp__sig *m = p->mq_head;
+    if (!m) {
+      cotp__switch_out(p, RQ_DROP);
+      __builtin_unreachable();
+    }
+    cotp_heap_mark mark = cotp_heap_mark_now(&p->heap);
+    cotp_term msg = cotp__mailbox_take(p, NULL, m);
+    bool go_on = p->entry.handle(p->arg, msg);
+    cotp_heap_release(&p->heap, mark);
+    if (!go_on)
+      return;
+    cotp__reduce(p, 1);
+  }
+}
+
+void cotp__proc_start(void);
+void cotp__proc_start(void) {
+#if defined(COTP_ASAN)
+  __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+  struct cotp__proc *p = self_or_null();
+  if (p->flags & PF_HANDLER) {
+    handler_loop(p);
+  } else if (p->mfa_fn) {
+    cotp_mfa_fn *fn = p->mfa_fn;
+    p->mfa_fn = NULL; /* a hibernation later restarts in entry.fn */
+    fn(p->mfa_args);
+  } else {
+    p->entry.fn(p->arg);
+  }
+  cotp__proc_exit(p, COTP_ATOM_NORMAL);
+}
+
+/* --- spawning --- */
+
+static void tsan_fiber(struct cotp__proc *p) {
+#if defined(COTP_TSAN)
+  p->tsan_fiber = __tsan_create_fiber(0);
+#else
+  (void)p;
+#endif
+}
+
+struct cotp__proc *cotp__proc_new_root(cotp_entry *fn, void *arg, int *err) {
+  struct cotp__proc *p = cotp__proc_alloc(err);
+  if (p) {
+    p->entry.fn = fn;
+    p->arg = arg;
+    p->flags |= PF_ROOT;
+    tsan_fiber(p);
+  }
+  return p;
+}
+
+static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
+                 void (*setup)(struct cotp__proc *, void *), void *ctx) {
+  struct cotp__proc *parent = self_or_null();
+  if (!parent)
+    return COTP_ENOTPROC;
+  cotp_spawn_opts defaults = COTP_SPAWN_OPTS_INIT;
+  if (!opts)
+    opts = &defaults;
+  if ((unsigned)opts->priority > COTP_PRIORITY_MAX)
+    return COTP_EINVAL;
+  int err;
+  struct cotp__proc *p = cotp__proc_alloc(&err);
+  if (!p)
+    return err;
+  if (opts->stack_size) {
+    p->own_stack = calloc(1, sizeof *p->own_stack);
+    if (!p->own_stack ||
+        cotp__stackmem_map(p->own_stack, opts->stack_size) != 0) {
+      free(p->own_stack);
+      p->own_stack = NULL;
+      atomic_store(&p->state, PS_EXITING);
+      cotp__proc_free(p);
+      return COTP_ENOMEM;
+    }
+    p->flags |= PF_OWN_STACK;
+  }
+  p->priority = (uint8_t)opts->priority;
+  setup(p, ctx);
+  tsan_fiber(p);
+  cotp_pid me = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  if (pid)
+    *pid = me;
+  cotp__make_ready(p, false);
+  cotp__reduce(parent, 10);
+  return 0;
+}
+
+struct plain {
+  cotp_entry *fn;
+  void *arg;
+};
+
+static void setup_plain(struct cotp__proc *p, void *ctx) {
+  struct plain *pl = ctx;
+  p->entry.fn = pl->fn;
+  p->arg = pl->arg;
+}
+
+int cotp_spawn_opt(cotp_entry *fn, void *arg, const cotp_spawn_opts *opts,
+                   cotp_pid *pid) {
+  if (!fn)
+    return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
+  struct plain pl = {fn, arg};
+  return spawn(opts, pid, setup_plain, &pl);
+}
+
+int cotp_spawn(cotp_entry *fn, void *arg, cotp_pid *pid) {
+  return cotp_spawn_opt(fn, arg, NULL, pid);
+}
+
+struct handler {
+  cotp_handler_fn *fn;
+  void *state;
+};
+
+static void setup_handler(struct cotp__proc *p, void *ctx) {
+  struct handler *h = ctx;
+  p->entry.handle = h->fn;
+  p->arg = h->state;
+  p->flags |= PF_HANDLER;
+}
+
+int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
+                       const cotp_spawn_opts *opts, cotp_pid *pid) {
+  if (!handle)
+    return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
+  struct handler h = {handle, state};
+  return spawn(opts, pid, setup_handler, &h);
+}
+
+struct mfa {
+  cotp_mfa_fn *fn;
+  cotp_term args;
+  int err;
+};
+
+static void setup_mfa(struct cotp__proc *p, void *ctx) {
+  struct mfa *m = ctx;
+  p->mfa_fn = m->fn;
+  p->mfa_args = cotp_term_copy(&p->heap, m->args);
+  if (cotp_is_none(p->mfa_args))
+    m->err = COTP_ENOMEM;
+}
+
+int cotp_spawn_mfa(cotp_term module, cotp_term function, cotp_term args,
+                   const cotp_spawn_opts *opts, cotp_pid *pid) {
+  if (!self_or_null())
+    return COTP_ENOTPROC;
+  if (!cotp_is_list(args))
+    return COTP_EINVAL;
+  cotp_mfa_fn *fn = cotp_lookup_function(module, function);
+  if (!fn)
+    return COTP_ENOTFOUND;
+  struct mfa m = {fn, args, 0};
+  /* a copy that fails leaves NONE as the arguments: the process then runs
+   * with []; report the failure instead of starting it half-made */
+  cotp_pid got;
+  int rc = spawn(opts, &got, setup_mfa, &m);
+  if (rc == 0 && pid)
+    *pid = got;
+  return rc ? rc : m.err;
+}
+
+/* --- the running process --- */
+
+cotp_pid cotp_self(void) {
+  struct cotp__proc *p = self_or_null();
+  return (cotp_pid){p ? atomic_load_explicit(&p->pid, memory_order_relaxed) : 0};
+}
+
+cotp_heap *cotp_self_heap(void) {
+  struct cotp__proc *p = self_or_null();
+  return p ? &p->heap : NULL;
+}
+
+bool cotp_is_alive(cotp_pid pid) {
+  struct cotp__proc *p = cotp__proc_lookup(pid);
+  if (!p)
+    return false;
+  uint32_t st = atomic_load_explicit(&p->state, memory_order_acquire);
+  return st != PS_FREE && st != PS_EXITING;
+}
+
+int cotp_yield(void) {
+  struct cotp__proc *p = self_or_null();
+  if (!p)
+    return COTP_ENOTPROC;
+  if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed))
+    cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
+  cotp__switch_out(p, RQ_YIELD);
+  return 0;
+}
+
+int cotp_set_priority(cotp_priority prio, cotp_priority *old) {
+  struct cotp__proc *p = self_or_null();
+  if (!p)
+    return COTP_ENOTPROC;
+  if ((unsigned)prio > COTP_PRIORITY_MAX)
+    return COTP_EINVAL;
+  if (old)
+    *old = (cotp_priority)p->priority;
+  p->priority = (uint8_t)prio;
+  return 0;
+}
+
+void cotp_hibernate(cotp_entry *fn, void *arg) {
+  struct cotp__proc *p = self_or_null();
+  if (!p || !fn)
+    abort(); /* documented: a process, a function; it cannot return */
+  p->entry.fn = fn;
+  p->arg = arg;
+  p->mfa_fn = NULL;
+  p->flags &= (uint8_t)~PF_HANDLER;
+  cotp__switch_out(p, RQ_DROP);
+  __builtin_unreachable();
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ptable.c: the process table: control blocks, pids and their lookup.
+ *
+ * Control blocks live in chunks of CHUNK, allocated when first needed and
+ * never freed while the runtime runs, and the pid number of a process is
+ * the index of its block.  So a lookup is two loads and a compare, with no
+ * lock: find the block, check that its current pid is the one asked for.
+ * A block whose process exited is recycled with the serial part of the pid
+ * incremented, which makes every old pid of it stale (up to 2^20 reuses of
+ * one block; after that a very old pid could name a new process, as pids
+ * wrap on the BEAM).
+ *
+ * Free blocks: each scheduler keeps a small cache of free indexes (only its
+ * thread touches it), refilled from and spilled to a global free list under
+ * a mutex, in batches.  Indexes that were never used come from a counter,
+ * so a runtime that never has more than 100 processes alive touches the
+ * memory of 100 blocks.
+ */
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "sched.h"
+
+#define CHUNK_BITS 12
+#define CHUNK (1u << CHUNK_BITS)
+#define CACHE 64
+
+static struct {
+  unsigned max;
+  _Atomic(struct cotp__proc *) *chunks;
+  _Atomic uint32_t fresh;   /* indexes below this have been handed out */
+  _Atomic size_t live;
+  pthread_mutex_t lock;     /* chunks (allocation), free list */
+  uint32_t *free;           /* global free list */
+  size_t nfree, capfree;
+} table;
+
+/* Per-scheduler caches of free indexes, indexed by scheduler. */
+static struct cache {
+  uint32_t idx[CACHE];
+  unsigned n;
+} *caches;
+
+int cotp__ptable_init(unsigned max_processes) {
+  table.max = (max_processes + CHUNK - 1) / CHUNK * CHUNK;
+  if (table.max > (1u << COTP_PID_NUMBER_BITS))
+    table.max = 1u << COTP_PID_NUMBER_BITS;
+  table.chunks = calloc(table.max / CHUNK, sizeof *table.chunks);
+  caches = calloc(cotp__rt->nsched, sizeof *caches);
+  if (!table.chunks || !caches) {
+    free(table.chunks);
+    free(caches);
+    return COTP_ENOMEM;
+  }
+  atomic_init(&table.fresh, 1); /* index 0 stays unused: pid bits 0 is "no pid" */
+  atomic_init(&table.live, 0);
+  pthread_mutex_init(&table.lock, NULL);
+  table.free = NULL;
+  table.nfree = table.capfree = 0;
+  return 0;
+}
+
+void cotp__ptable_close(void) {
+  for (unsigned c = 0; c < table.max / CHUNK; c++) {
+    struct cotp__proc *chunk = atomic_load(&table.chunks[c]);
+    if (chunk)
+      munmap(chunk, CHUNK * sizeof *chunk);
+  }
+  free(table.chunks);
+  free(table.free);
+  free(caches);
+  caches = NULL;
+  pthread_mutex_destroy(&table.lock);
+}
+
+static struct cotp__proc *block_at(uint32_t index) {
+  struct cotp__proc *chunk = atomic_load_explicit(
+      &table.chunks[index >> CHUNK_BITS], memory_order_acquire);
+  return chunk ? &chunk[index & (CHUNK - 1)] : NULL;
+}
+
+/* Makes sure the chunk of index exists. */
+static bool chunk_for(uint32_t index) {
+  if (block_at(index))
+    return true;
+  pthread_mutex_lock(&table.lock);
+  bool ok = true;
+  if (!atomic_load_explicit(&table.chunks[index >> CHUNK_BITS],
+                            memory_order_relaxed)) {
+    /* mmap: zeroed pages that cost nothing until a block is used */
+    void *m = mmap(NULL, CHUNK * sizeof(struct cotp__proc),
+                   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ok = m != MAP_FAILED;
+    if (ok)
+      atomic_store_explicit(&table.chunks[index >> CHUNK_BITS],
+                            (struct cotp__proc *)m,
+                            memory_order_release); /* to block_at */
+  }
+  pthread_mutex_unlock(&table.lock);
+  return ok;
+}
+
+/* A free index, or UINT32_MAX. */
+static uint32_t take_index(struct cache *c) {
+  if (c && c->n > 0)
+    return c->idx[--c->n];
+  pthread_mutex_lock(&table.lock);
+  uint32_t index = UINT32_MAX;
+  if (table.nfree > 0) {
+    index = table.free[--table.nfree];
+    /* refill the cache with a batch while we hold the lock */
+    while (c && c->n < CACHE / 2 && table.nfree > 0)
+      c->idx[c->n++] = table.free[--table.nfree];
+  }
+  pthread_mutex_unlock(&table.lock);
+  if (index != UINT32_MAX)
+    return index;
+  uint32_t f = atomic_fetch_add_explicit(&table.fresh, 1, memory_order_relaxed);
+  if (f >= table.max) {
+    atomic_fetch_sub_explicit(&table.fresh, 1, memory_order_relaxed);
+    return UINT32_MAX;
+  }
+  return f;
+}
+
+static void give_index(struct cache *c, uint32_t index) {
+  if (c && c->n < CACHE) {
+    c->idx[c->n++] = index;
+    return;
+  }
+  pthread_mutex_lock(&table.lock);
+  size_t spill = c ? CACHE / 2 : 0;
+  if (table.nfree + spill + 1 > table.capfree) {
+    size_t cap = table.capfree ? table.capfree * 2 : 1024;
+    while (cap < table.nfree + spill + 1)
+      cap *= 2;
+    uint32_t *f = realloc(table.free, cap * sizeof *f);
+    if (f) {
+      table.free = f;
+      table.capfree = cap;
+    } else {
+      spill = 0; /* keep what we can; this index is lost until stop */
+    }
+  }
+  if (table.nfree < table.capfree)
+    table.free[table.nfree++] = index;
+  for (size_t i = 0; i < spill; i++)
+    table.free[table.nfree++] = c->idx[--c->n];
+  pthread_mutex_unlock(&table.lock);
+}
+
+static struct cache *my_cache(void) {
+  struct cotp__sched *s = cotp__sched_self();
+  return s ? &caches[s->index] : NULL;
+}
+
+struct cotp__proc *cotp__proc_alloc(int *err) {
+  struct cache *c = my_cache();
+  uint32_t index = take_index(c);
+  if (index == UINT32_MAX) {
+    *err = COTP_ESYSLIMIT;
+    return NULL;
+  }
+  if (!chunk_for(index)) {
+    give_index(c, index);
+    *err = COTP_ENOMEM;
+    return NULL;
+  }
+  struct cotp__proc *p = block_at(index);
+  cotp_pid old = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  /* A never-used block has pid 0 and serial 0; a reused one moves on. */
+  uint32_t serial = old.bits ? cotp_pid_serial(old) + 1 : 0;
+  cotp_pid pid = cotp_pid_make(0, index, serial);
+  /* Reset everything the previous incarnation may have left. */
+  p->mq_head = p->mq_tail = p->mark = NULL;
+  p->mq_len = 0;
+  p->heap = (cotp_heap){0};
+  p->sp = NULL;
+  p->home = NULL;
+  p->saved = NULL;
+  p->saved_len = 0;
+  p->request = RQ_YIELD;
+  p->priority = COTP_PRIORITY_NORMAL;
+  p->low_skips = 0;
+  p->flags = 0;
+  p->reductions = 0;
+  p->entry.fn = NULL;
+  p->arg = NULL;
+  p->next = NULL;
+  p->timer.kind = TK_WAIT;
+  atomic_store_explicit(&p->timer.heap, NULL, memory_order_relaxed);
+  p->io_fd = -1;
+  atomic_store_explicit(&p->io_ready, 0, memory_order_relaxed);
+  p->blocking_fn = NULL;
+  p->blocking_arg = NULL;
+  p->exit_reason = COTP_ATOM_NORMAL;
+  p->runs = 0;
+  p->mfa_args = COTP_NONE;
+  p->mfa_fn = NULL;
+  p->own_stack = NULL;
+  atomic_store_explicit(&p->state, PS_RUNNABLE, memory_order_relaxed);
+  atomic_store_explicit(&p->inbox, inbox_tag(pid), memory_order_release);
+  atomic_store_explicit(&p->pid, pid.bits, memory_order_release);
+  atomic_fetch_add_explicit(&table.live, 1, memory_order_relaxed);
+  return p;
+}
+
+void cotp__proc_free(struct cotp__proc *p) {
+  cotp_pid pid = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  atomic_store_explicit(&p->state, PS_FREE, memory_order_release);
+  atomic_fetch_sub_explicit(&table.live, 1, memory_order_relaxed);
+  give_index(my_cache(), cotp_pid_number(pid));
+}
+
+struct cotp__proc *cotp__proc_lookup(cotp_pid pid) {
+  if (cotp_pid_node(pid) != 0)
+    return NULL;
+  uint32_t index = cotp_pid_number(pid);
+  if (index >= atomic_load_explicit(&table.fresh, memory_order_acquire))
+    return NULL;
+  struct cotp__proc *p = block_at(index);
+  if (!p || atomic_load_explicit(&p->pid, memory_order_acquire) != pid.bits)
+    return NULL;
+  return p;
+}
+
+void cotp__ptable_each(void (*fn)(struct cotp__proc *p, void *ctx), void *ctx) {
+  uint32_t n = atomic_load(&table.fresh);
+  for (uint32_t i = 0; i < n; i++) {
+    struct cotp__proc *p = block_at(i);
+    if (p && atomic_load(&p->state) != PS_FREE)
+      fn(p, ctx);
+  }
+}
+
+size_t cotp__ptable_live(void) {
+  return atomic_load_explicit(&table.live, memory_order_relaxed);
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * receive.c: selective receive, marks, sleep.
+ *
+ * A receive scans the private queue from its start (or from the mark)
+ * for the first message that matches, then drains the inbox and scans only
+ * what is new, then parks until something arrives or the deadline passes.
+ * It never rescans a message it has already looked at in the same call,
+ * and unmatched messages keep their places.
+ *
+ * Deadlines are absolute (milliseconds on the monotonic clock), computed
+ * once per call: a wait woken early for a message that does not match goes
+ * back to sleep for what is left, not for the whole timeout again.  The
+ * deadline is a timer node in the process's own control block, added to
+ * the heap of the scheduler it parks on the first time it parks.
+ */
+#include "platform/clock.h"
+#include "runtime.h"
+
+#define NO_DEADLINE INT64_MAX
+
+static int64_t deadline_of(int64_t timeout_ms) {
+  if (timeout_ms == COTP_INFINITY)
+    return NO_DEADLINE;
+  int64_t now = cotp__now_ms();
+  return timeout_ms >= NO_DEADLINE - now ? NO_DEADLINE - 1 : now + timeout_ms;
+}
+
+/* Parks until the inbox gets something, the deadline passes or a spurious
+ * wake-up.  Returns false when the deadline has passed. */
+static bool wait_more(struct cotp__proc *p, int64_t deadline) {
+  if (deadline != NO_DEADLINE) {
+    if (!(p->flags & PF_TIMED)) {
+      if (cotp__now_ms() >= deadline)
+        return false;
+      struct cotp__sched *s = cotp__sched_self();
+      if (cotp__timer_add(&s->timers, &p->timer, deadline) == 0)
+        p->flags |= PF_TIMED;
+      else
+        cotp__switch_out(p, RQ_YIELD); /* no memory for a timer: poll */
+    } else if (!atomic_load_explicit(&p->timer.heap, memory_order_acquire)) {
+      return false; /* it fired */
+    }
+  }
+  if (!(p->flags & PF_TIMED) && deadline != NO_DEADLINE)
+    return cotp__now_ms() < deadline;
+  cotp__switch_out(p, RQ_PARK);
+  return true;
+}
+
+static void end_wait(struct cotp__proc *p) {
+  if (p->flags & PF_TIMED) {
+    cotp__timer_remove(&p->timer);
+    p->flags &= (uint8_t)~PF_TIMED;
+  }
+}
+
+typedef bool match_fn(cotp_term msg, void *ctx, int *clause);
+
+static int receive_core(match_fn *match, void *ctx, int64_t timeout_ms,
+                        unsigned flags, cotp_term *out) {
+  struct cotp__proc *p = cotp__proc_self();
+  if (!p)
+    return COTP_ENOTPROC;
+  if (timeout_ms < 0 && timeout_ms != COTP_INFINITY)
+    return COTP_EINVAL;
+  int64_t deadline = timeout_ms == 0 ? 0 : deadline_of(timeout_ms);
+  cotp__inbox_drain(p);
+  struct cotp__sig *prev = NULL;
+  if ((flags & COTP_RECV_AFTER_MARK) && (p->flags & PF_MARKED))
+    prev = p->mark;
+  struct cotp__sig *m = prev ? prev->next : p->mq_head;
+  for (;;) {
+    for (; m; prev = m, m = m->next) {
+      int clause = 0;
+      if (match(((struct cotp__msg *)m)->term, ctx, &clause)) {
+        end_wait(p);
+        cotp_term t = cotp__mailbox_take(p, prev, m);
+        if (out)
+          *out = t;
+        cotp__reduce(p, 1);
+        return clause;
+      }
+    }
+    if (timeout_ms == 0 || !wait_more(p, deadline)) {
+      end_wait(p);
+      cotp__reduce(p, 1);
+      return COTP_ETIMEDOUT;
+    }
+    if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed)) {
+      end_wait(p);
+      cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
+    }
+    cotp__inbox_drain(p);
+    m = prev ? prev->next : p->mq_head;
+  }
+}
+
+static bool match_any(cotp_term msg, void *ctx, int *clause) {
+  (void)msg, (void)ctx;
+  *clause = 0;
+  return true;
+}
+
+int cotp_receive(int64_t timeout_ms, cotp_term *msg) {
+  return receive_core(match_any, NULL, timeout_ms, 0, msg);
+}
+
+struct clauses {
+  const cotp_clause *c;
+  size_t n;
+};
+
+static bool match_clauses(cotp_term msg, void *ctx, int *clause) {
+  const struct clauses *cs = ctx;
+  for (size_t i = 0; i < cs->n; i++) {
+    if (cotp_match(cs->c[i].pattern, msg, cs->c[i].pins, cs->c[i].captures)) {
+      *clause = (int)i;
+      return true;
+    }
+  }
+  return false;
+}
+
+int cotp_receive_match(const cotp_clause *clauses, size_t n,
+                       int64_t timeout_ms, unsigned flags, cotp_term *msg) {
+  if (!clauses && n > 0)
+    return cotp__proc_self() ? COTP_EINVAL : COTP_ENOTPROC;
+  for (size_t i = 0; i < n; i++)
+    if (!clauses[i].pattern ||
+        (cotp_pattern_pins(clauses[i].pattern) && !clauses[i].pins))
+      return cotp__proc_self() ? COTP_EINVAL : COTP_ENOTPROC;
+  struct clauses cs = {clauses, n};
+  return receive_core(match_clauses, &cs, timeout_ms, flags, msg);
+}
+
+struct accept {
+  cotp_accept_fn *fn;
+  void *ctx;
+};
+
+static bool match_accept(cotp_term msg, void *ctx, int *clause) {
+  struct accept *a = ctx;
+  *clause = 0;
+  return a->fn(msg, a->ctx);
+}
+
+int cotp_receive_if(cotp_accept_fn *accept, void *ctx, int64_t timeout_ms,
+                    unsigned flags, cotp_term *msg) {
+  if (!accept)
+    return cotp__proc_self() ? COTP_EINVAL : COTP_ENOTPROC;
+  struct accept a = {accept, ctx};
+  return receive_core(match_accept, &a, timeout_ms, flags, msg);
+}
+
+void cotp_receive_mark(void) {
+  struct cotp__proc *p = cotp__proc_self();
+  if (!p)
+    return;
+  cotp__inbox_drain(p);
+  p->mark = p->mq_tail;
+  p->flags |= PF_MARKED;
+}
+
+size_t cotp_mailbox_length(void) {
+  struct cotp__proc *p = cotp__proc_self();
+  if (!p)
+    return 0;
+  cotp__inbox_drain(p);
+  return p->mq_len;
+}
+
+int cotp_sleep(int64_t ms) {
+  struct cotp__proc *p = cotp__proc_self();
+  if (!p)
+    return COTP_ENOTPROC;
+  if (ms < 0 && ms != COTP_INFINITY)
+    return COTP_EINVAL;
+  int64_t deadline = deadline_of(ms);
+  /* messages only wake us up: move them along so they do not keep doing so */
+  while (wait_more(p, deadline)) {
+    if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed)) {
+      end_wait(p);
+      cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
+    }
+    cotp__inbox_drain(p);
+  }
+  end_wait(p);
+  cotp__reduce(p, 1);
+  return 0;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * runq.c: run queues.
+ *
+ * A scheduler's local queue is a ring with one producer (its own thread)
+ * and many consumers (its thread pops, idle schedulers steal half at a
+ * time), after Go's runq: the owner pushes at tail with a release store,
+ * and everyone consumes at head with a CAS.  Slots are atomics only so
+ * that a thief reading a slot the owner is overwriting is well defined;
+ * the CAS on head decides whether what the thief read counts.
+ * When the ring is full, half of it moves to the global queue at once, so
+ * the slow path is taken once per RUNQ_SIZE / 2 pushes.
+ */
+#include "sched.h"
+
+void cotp__runq_init(struct cotp__runq *q) {
+  atomic_init(&q->head, 0);
+  atomic_init(&q->tail, 0);
+  for (unsigned i = 0; i < RUNQ_SIZE; i++)
+    atomic_init(&q->buf[i], NULL);
+}
+
+uint32_t cotp__runq_len(const struct cotp__runq *q) {
+  uint32_t h = atomic_load_explicit(&q->head, memory_order_acquire);
+  uint32_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
+  return t - h;
+}
+
+/* Moves half the ring and p to the global queue (owner, ring full). */
+static bool overflow(struct cotp__sched *s, struct cotp__proc *p, uint32_t h) {
+  struct cotp__runq *q = &s->runq;
+  uint32_t n = RUNQ_SIZE / 2;
+  struct cotp__proc *batch[RUNQ_SIZE / 2];
+  for (uint32_t i = 0; i < n; i++)
+    batch[i] = atomic_load_explicit(&q->buf[(h + i) % RUNQ_SIZE],
+                                    memory_order_relaxed);
+  if (!atomic_compare_exchange_strong_explicit(&q->head, &h, h + n,
+                                               memory_order_acq_rel,
+                                               memory_order_relaxed))
+    return false; /* thieves took some: the ring has room now */
+  struct cotp__pqueue *g = &cotp__rt->global;
+  pthread_mutex_lock(&g->lock);
+  for (uint32_t i = 0; i <= n; i++) {
+    struct cotp__proc *x = i < n ? batch[i] : p;
+    x->next = NULL;
+    if (g->tail)
+      g->tail->next = x;
+    else
+      g->head = x;
+    g->tail = x;
+  }
+  atomic_fetch_add_explicit(&g->len, n + 1, memory_order_release);
+  pthread_mutex_unlock(&g->lock);
+  return true;
+}
+
+void cotp__runq_push(struct cotp__sched *s, struct cotp__proc *p) {
+  struct cotp__runq *q = &s->runq;
+  for (;;) {
+    uint32_t h = atomic_load_explicit(&q->head, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    if (t - h < RUNQ_SIZE) {
+      atomic_store_explicit(&q->buf[t % RUNQ_SIZE], p, memory_order_relaxed);
+      /* release: the slot is written before consumers see the new tail */
+      atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+      return;
+    }
+    if (overflow(s, p, h))
+      return;
+  }
+}
+
+struct cotp__proc *cotp__runq_pop(struct cotp__runq *q) {
+  for (;;) {
+    uint32_t h = atomic_load_explicit(&q->head, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&q->tail, memory_order_acquire);
+    if (t == h)
+      return NULL;
+    struct cotp__proc *p =
+        atomic_load_explicit(&q->buf[h % RUNQ_SIZE], memory_order_relaxed);
+    if (atomic_compare_exchange_weak_explicit(&q->head, &h, h + 1,
+                                              memory_order_acq_rel,
+                                              memory_order_relaxed))
+      return p;
+  }
+}
+
+struct cotp__proc *cotp__runq_steal(struct cotp__sched *thief,
+                                    struct cotp__sched *victim) {
+  struct cotp__runq *from = &victim->runq, *to = &thief->runq;
+  for (;;) {
+    uint32_t h = atomic_load_explicit(&from->head, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&from->tail, memory_order_acquire);
+    uint32_t n = t - h;
+    n -= n / 2;
+    if (n == 0 || n > RUNQ_SIZE / 2)
+      return NULL; /* empty, or a torn read of head and tail: try later */
+    /* Copy into our own ring first (its free slots are ours alone), then
+     * commit with one CAS on the victim's head. */
+    uint32_t th = atomic_load_explicit(&to->head, memory_order_acquire);
+    uint32_t tt = atomic_load_explicit(&to->tail, memory_order_relaxed);
+    if (RUNQ_SIZE - (tt - th) < n)
+      n = RUNQ_SIZE - (tt - th);
+    if (n == 0)
+      return NULL;
+    for (uint32_t i = 0; i < n; i++)
+      atomic_store_explicit(
+          &to->buf[(tt + i) % RUNQ_SIZE],
+          atomic_load_explicit(&from->buf[(h + i) % RUNQ_SIZE],
+                               memory_order_relaxed),
+          memory_order_relaxed);
+    if (!atomic_compare_exchange_weak_explicit(&from->head, &h, h + n,
+                                               memory_order_acq_rel,
+                                               memory_order_relaxed))
+      continue;
+    /* keep the last one to run now, publish the rest */
+    n--;
+    struct cotp__proc *run =
+        atomic_load_explicit(&to->buf[(tt + n) % RUNQ_SIZE], memory_order_relaxed);
+    if (n)
+      atomic_store_explicit(&to->tail, tt + n, memory_order_release);
+    return run;
+  }
+}
+
+void cotp__pqueue_init(struct cotp__pqueue *q) {
+  pthread_mutex_init(&q->lock, NULL);
+  q->head = q->tail = NULL;
+  atomic_init(&q->len, 0);
+}
+
+void cotp__pqueue_destroy(struct cotp__pqueue *q) {
+  pthread_mutex_destroy(&q->lock);
+}
+
+void cotp__pqueue_push(struct cotp__pqueue *q, struct cotp__proc *p) {
+  p->next = NULL;
+  pthread_mutex_lock(&q->lock);
+  if (q->tail)
+    q->tail->next = p;
+  else
+    q->head = p;
+  q->tail = p;
+  atomic_fetch_add_explicit(&q->len, 1, memory_order_release);
+  pthread_mutex_unlock(&q->lock);
+}
+
+struct cotp__proc *cotp__pqueue_pop(struct cotp__pqueue *q) {
+  if (atomic_load_explicit(&q->len, memory_order_acquire) == 0)
+    return NULL;
+  pthread_mutex_lock(&q->lock);
+  struct cotp__proc *p = q->head;
+  if (p) {
+    q->head = p->next;
+    if (!q->head)
+      q->tail = NULL;
+    atomic_fetch_sub_explicit(&q->len, 1, memory_order_relaxed);
+  }
+  pthread_mutex_unlock(&q->lock);
+  return p;
+}

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sched.c: the scheduler loop: finding work, running a process, parking,
+ * stealing, sleeping and waking (design in sched.h, states in proc.h).
+ *
+ * A process runs until it switches back with a request (proc.h); the
+ * scheduler then acts on it on its own stack: requeue, park, tear down.
+ * Running off the process's stack is what makes it safe to copy that stack
+ * out (stacks.c) and to publish the process as WAITING: once published,
+ * another thread may wake it and run it, and nothing may touch its stack
+ * any more.
+ *
+ * Work is looked for in this order: the max and high priority queues, the
+ * global queue every 61st tick (so it cannot starve), runnext, the local
+ * ring, the global queue, ready file descriptors, other schedulers' rings;
+ * then the scheduler sleeps.
+ */
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "platform/clock.h"
+#include "platform/ctx.h"
+#include "sched.h"
+
+#if defined(COTP_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(COTP_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+struct cotp__rt *cotp__rt;
+
+static _Thread_local struct cotp__sched *tls_sched;
+
+__attribute__((noinline)) struct cotp__sched *cotp__sched_self(void) {
+  /* the empty asm keeps the compiler from assuming anything about the
+   * thread this runs on */
+  __asm__ volatile("" ::: "memory");
+  return tls_sched;
+}
+
+struct cotp__proc *cotp__proc_self(void) {
+  struct cotp__sched *s = cotp__sched_self();
+  return s ? s->current : NULL;
+}
+
+/* --- switching, with the sanitizers told about each switch --- */
+
+static void switch_to(struct cotp__sched *s, struct cotp__proc *p) {
+#if defined(COTP_ASAN)
+  const struct cotp__stackmem *m = p->own_stack ? p->own_stack : &p->home->mem;
+  __sanitizer_start_switch_fiber(&s->asan_fake_stack, m->base, m->size);
+#endif
+#if defined(COTP_TSAN)
+  __tsan_switch_to_fiber(p->tsan_fiber, 0);
+#endif
+  cotp__ctx_switch(&s->sp, p->sp);
+#if defined(COTP_ASAN)
+  __sanitizer_finish_switch_fiber(s->asan_fake_stack, NULL, NULL);
+#endif
+}
+
+void cotp__switch_out(struct cotp__proc *p, enum proc_request rq) {
+  struct cotp__sched *s = cotp__sched_self();
+  p->request = (uint8_t)rq;
+#if defined(COTP_ASAN)
+  /* a context that will not resume passes NULL: ASan frees its fake stack */
+  bool dies = rq == RQ_EXIT || rq == RQ_DROP;
+  __sanitizer_start_switch_fiber(dies ? NULL : &p->asan_fake_stack,
+                                 s->stack_bottom, s->stack_size);
+#endif
+#if defined(COTP_TSAN)
+  __tsan_switch_to_fiber(s->tsan_fiber, 0);
+#endif
+  cotp__ctx_switch(&p->sp, s->sp);
+  /* Resumed, perhaps on another thread: s is stale from here on. */
+#if defined(COTP_ASAN)
+  __sanitizer_finish_switch_fiber(p->asan_fake_stack, NULL, NULL);
+#endif
+}
+
+/* --- sleeping and waking schedulers --- */
+
+static void futex_wait(_Atomic uint32_t *word, uint32_t val, int64_t timeout_ms) {
+  struct timespec ts, *tsp = NULL;
+  if (timeout_ms >= 0) {
+    ts.tv_sec = timeout_ms / 1000;
+    ts.tv_nsec = (timeout_ms % 1000) * 1000000;
+    tsp = &ts;
+  }
+  syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *word) {
+  syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Wakes t if it sleeps; true if this call woke it. */
+static bool wake_sched(struct cotp__sched *t) {
+  if (!atomic_load_explicit(&t->sleeping, memory_order_seq_cst))
+    return false;
+  uint32_t asleep = 0;
+  if (!atomic_compare_exchange_strong_explicit(&t->futex, &asleep, 1,
+                                               memory_order_seq_cst,
+                                               memory_order_relaxed))
+    return false;
+  if (atomic_load_explicit(&t->sleep_in_poll, memory_order_seq_cst))
+    cotp__io_interrupt();
+  else
+    futex_wake(&t->futex);
+  return true;
+}
+
+void cotp__wake_idle(void) {
+  struct cotp__rt *rt = cotp__rt;
+  if (atomic_load_explicit(&rt->nspinning, memory_order_seq_cst) != 0 ||
+      atomic_load_explicit(&rt->nsleeping, memory_order_seq_cst) == 0)
+    return;
+  for (unsigned i = 0; i < rt->nsched; i++)
+    if (wake_sched(&rt->scheds[i]))
+      return;
+}
+
+static void wake_all(void) {
+  for (unsigned i = 0; i < cotp__rt->nsched; i++)
+    wake_sched(&cotp__rt->scheds[i]);
+}
+
+/* --- making processes runnable --- */
+
+void cotp__make_ready(struct cotp__proc *p, bool as_next) {
+  struct cotp__rt *rt = cotp__rt;
+  if (p->priority >= COTP_PRIORITY_HIGH) {
+    cotp__pqueue_push(&rt->prio[p->priority - COTP_PRIORITY_HIGH], p);
+    cotp__wake_idle();
+    return;
+  }
+  struct cotp__sched *s = cotp__sched_self();
+  if (!s) {
+    cotp__pqueue_push(&rt->global, p);
+    cotp__wake_idle();
+    return;
+  }
+  if (as_next) {
+    /* the waker will park soon and p runs then, on this thread: no other
+     * scheduler needs waking for it */
+    struct cotp__proc *old =
+        atomic_exchange_explicit(&s->runnext, p, memory_order_acq_rel);
+    if (!old)
+      return;
+    p = old;
+  }
+  cotp__runq_push(s, p);
+  cotp__wake_idle();
+}
+
+void cotp__wake(struct cotp__proc *p) {
+  uint32_t waiting = PS_WAITING;
+  /* seq_cst: pairs with the parker's store of WAITING (park below) */
+  if (atomic_load_explicit(&p->state, memory_order_seq_cst) == PS_WAITING &&
+      atomic_compare_exchange_strong_explicit(&p->state, &waiting, PS_RUNNABLE,
+                                              memory_order_seq_cst,
+                                              memory_order_relaxed))
+    cotp__make_ready(p, true);
+}
+
+void cotp__reduce(struct cotp__proc *p, int n) {
+  if ((p->reductions -= n) > 0)
+    return;
+  if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed))
+    cotp__switch_out(p, RQ_EXIT);
+  cotp__switch_out(p, RQ_YIELD);
+}
+
+/* --- after a process switched back --- */
+
+static bool wake_condition(struct cotp__proc *p) {
+  if ((atomic_load_explicit(&p->inbox, memory_order_seq_cst) & INBOX_PTR_MASK) != 0)
+    return true;
+  if ((p->flags & PF_TIMED) &&
+      !atomic_load_explicit(&p->timer.heap, memory_order_acquire))
+    return true; /* the deadline passed (the timer fired) */
+  return (p->flags & PF_IO) &&
+         atomic_load_explicit(&p->io_ready, memory_order_acquire) != 0;
+}
+
+/* Publishes p as WAITING, unless what it waits for is already there. */
+static void park(struct cotp__proc *p) {
+  atomic_store_explicit(&p->state, PS_WAITING, memory_order_seq_cst);
+  if (!wake_condition(p))
+    return;
+  uint32_t waiting = PS_WAITING;
+  if (atomic_compare_exchange_strong_explicit(&p->state, &waiting, PS_RUNNABLE,
+                                              memory_order_seq_cst,
+                                              memory_order_relaxed))
+    cotp__make_ready(p, false);
+}
+
+static void requeue(struct cotp__sched *s, struct cotp__proc *p) {
+  atomic_store_explicit(&p->state, PS_RUNNABLE, memory_order_relaxed);
+  if (p->priority >= COTP_PRIORITY_HIGH) {
+    cotp__pqueue_push(&cotp__rt->prio[p->priority - COTP_PRIORITY_HIGH], p);
+    return;
+  }
+  cotp__runq_push(s, p);
+}
+
+void cotp__proc_finish(struct cotp__proc *p); /* process.c */
+
+/* Acts on p's request; returns a process to run next (one that waited for
+ * p's stack), or NULL. */
+static struct cotp__proc *after_run(struct cotp__sched *s, struct cotp__proc *p) {
+  struct cotp__proc *w;
+  switch (p->request) {
+  case RQ_YIELD:
+    w = cotp__stack_release(p, true, false);
+    requeue(s, p);
+    return w;
+  case RQ_PARK:
+    w = cotp__stack_release(p, true, false);
+    park(p);
+    return w;
+  case RQ_DROP:
+    w = cotp__stack_release(p, false, false);
+    if (p->mq_head)
+      requeue(s, p); /* hibernated with messages queued: wake at once */
+    else
+      park(p);
+    return w;
+  case RQ_BLOCKING:
+    w = cotp__stack_release(p, true, true);
+    atomic_store_explicit(&p->state, PS_BLOCKED, memory_order_release);
+    cotp__blocking_submit(p);
+    return w;
+  default: /* RQ_EXIT */
+    w = cotp__stack_release(p, false, false);
+    cotp__proc_finish(p);
+    return w;
+  }
+}
+
+static void run(struct cotp__sched *s, struct cotp__proc *p) {
+  while (p) {
+    if (!cotp__stack_acquire(s, p))
+      return; /* p waits for its stack, on that stack's list */
+    s->current = p;
+    atomic_store_explicit(&p->state, PS_RUNNING, memory_order_relaxed);
+    p->reductions = REDUCTIONS;
+    p->runs++;
+    atomic_fetch_add_explicit(&s->run_id, 1, memory_order_relaxed);
+    switch_to(s, p);
+    atomic_fetch_add_explicit(&s->run_id, 1, memory_order_relaxed);
+    if (atomic_load_explicit(&s->hogged, memory_order_relaxed))
+      atomic_store_explicit(&s->hogged, false, memory_order_relaxed);
+    s->current = NULL;
+    p = after_run(s, p);
+  }
+}
+
+/* --- finding work --- */
+
+static struct cotp__proc *local_work(struct cotp__sched *s) {
+  struct cotp__rt *rt = cotp__rt;
+  struct cotp__proc *p;
+  if ((p = cotp__pqueue_pop(&rt->prio[1])) || (p = cotp__pqueue_pop(&rt->prio[0])))
+    return p;
+  if (s->tick % 61 == 0 && (p = cotp__pqueue_pop(&rt->global)))
+    return p;
+  if ((p = atomic_exchange_explicit(&s->runnext, NULL, memory_order_acq_rel)))
+    return p;
+  if ((p = cotp__runq_pop(&s->runq)))
+    return p;
+  return cotp__pqueue_pop(&rt->global);
+}
+
+static struct cotp__proc *steal(struct cotp__sched *s) {
+  struct cotp__rt *rt = cotp__rt;
+  unsigned n = rt->nsched;
+  if (n == 1)
+    return NULL;
+  /* Go's limit: at most half the busy schedulers spin at once */
+  unsigned spinning = atomic_load_explicit(&rt->nspinning, memory_order_relaxed);
+  unsigned sleeping = atomic_load_explicit(&rt->nsleeping, memory_order_relaxed);
+  if (2 * spinning >= n - sleeping)
+    return NULL;
+  atomic_fetch_add_explicit(&rt->nspinning, 1, memory_order_seq_cst);
+  struct cotp__proc *p = NULL;
+  for (int round = 0; round < 3 && !p; round++) {
+    s->rng = s->rng * 6364136223846793005ull + 1442695040888963407ull;
+    unsigned start = (unsigned)(s->rng >> 33) % n;
+    for (unsigned i = 0; i < n && !p; i++) {
+      struct cotp__sched *v = &rt->scheds[(start + i) % n];
+      if (v == s)
+        continue;
+      p = cotp__runq_steal(s, v);
+      if (!p && atomic_load_explicit(&v->hogged, memory_order_relaxed))
+        p = atomic_exchange_explicit(&v->runnext, NULL, memory_order_acq_rel);
+    }
+    if (!p)
+      p = local_work(s);
+  }
+  /* the last spinner to find work wakes another: there may be more */
+  if (atomic_fetch_sub_explicit(&rt->nspinning, 1, memory_order_seq_cst) == 1 && p)
+    cotp__wake_idle();
+  return p;
+}
+
+static bool work_anywhere(struct cotp__sched *s) {
+  struct cotp__rt *rt = cotp__rt;
+  if (atomic_load(&rt->global.len) || atomic_load(&rt->prio[0].len) ||
+      atomic_load(&rt->prio[1].len) || atomic_load(&s->runnext))
+    return true;
+  for (unsigned i = 0; i < rt->nsched; i++) {
+    struct cotp__sched *v = &rt->scheds[i];
+    if (cotp__runq_len(&v->runq) ||
+        (v != s && atomic_load(&v->hogged) && atomic_load(&v->runnext)))
+      return true;
+  }
+  return false;
+}
+
+static void sleep_until_work(struct cotp__sched *s) {
+  struct cotp__rt *rt = cotp__rt;
+  bool poll = cotp__io_pending() && cotp__io_take_poller();
+  atomic_store_explicit(&s->futex, 0, memory_order_relaxed);
+  atomic_store_explicit(&s->sleep_in_poll, poll, memory_order_seq_cst);
+  atomic_store_explicit(&s->sleeping, true, memory_order_seq_cst);
+  atomic_fetch_add_explicit(&rt->nsleeping, 1, memory_order_seq_cst);
+  /* Work made available before we counted ourselves asleep was not
+   * followed by a wake-up: look once more. */
+  int64_t next = atomic_load_explicit(&s->timers.next, memory_order_relaxed);
+  int64_t timeout = -1;
+  if (next != TIMER_NONE) {
+    s->now_ms = cotp__now_ms();
+    timeout = next > s->now_ms ? next - s->now_ms : 0;
+  }
+  if (timeout != 0 && !work_anywhere(s) &&
+      !atomic_load_explicit(&rt->stopping, memory_order_seq_cst)) {
+    if (poll)
+      cotp__io_poll(timeout);
+    else
+      futex_wait(&s->futex, 0, timeout);
+  }
+  if (poll)
+    cotp__io_release_poller();
+  atomic_fetch_sub_explicit(&rt->nsleeping, 1, memory_order_seq_cst);
+  atomic_store_explicit(&s->sleeping, false, memory_order_seq_cst);
+}
+
+static struct cotp__proc *find_work(struct cotp__sched *s) {
+  struct cotp__rt *rt = cotp__rt;
+  for (;;) {
+    if (atomic_load_explicit(&rt->stopping, memory_order_acquire))
+      return NULL;
+    s->tick++;
+    if (atomic_load_explicit(&s->timers.next, memory_order_relaxed) != TIMER_NONE) {
+      s->now_ms = cotp__now_ms();
+      cotp__timers_expire(s, s->now_ms);
+    }
+    struct cotp__proc *p = local_work(s);
+    if (!p && cotp__io_pending() && s->tick % 8 == 0)
+      cotp__io_poll(0);
+    if (!p)
+      p = local_work(s);
+    if (p && p->priority == COTP_PRIORITY_LOW &&
+        ++p->low_skips < 8 && cotp__runq_len(&s->runq) > 0) {
+      cotp__runq_push(s, p); /* BEAM: low runs once per 8 picks */
+      continue;
+    }
+    if (p) {
+      p->low_skips = 0;
+      return p;
+    }
+    if ((p = steal(s)))
+      return p;
+    if (cotp__io_pending())
+      cotp__io_poll(0);
+    if ((p = local_work(s)))
+      return p;
+    sleep_until_work(s);
+  }
+}
+
+void *cotp__sched_main(void *arg) {
+  struct cotp__sched *s = arg;
+  tls_sched = s;
+#if defined(COTP_TSAN)
+  s->tsan_fiber = __tsan_get_current_fiber();
+#endif
+#if defined(COTP_ASAN)
+  pthread_attr_t attr;
+  pthread_getattr_np(pthread_self(), &attr);
+  void *lo;
+  pthread_attr_getstack(&attr, &lo, &s->stack_size);
+  s->stack_bottom = lo;
+  pthread_attr_destroy(&attr);
+#endif
+  cotp__fault_thread_init(s);
+  struct cotp__proc *p;
+  while ((p = find_work(s)))
+    run(s, p);
+  cotp__fault_thread_close(s);
+  /* let the others see the stop too */
+  wake_all();
+  tls_sched = NULL;
+  return NULL;
+}
+
+void cotp__sched_stop_all(void) {
+  atomic_store_explicit(&cotp__rt->stopping, true, memory_order_seq_cst);
+  wake_all();
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sched.h: schedulers, run queues and the runtime they belong to.
+ *
+ * One scheduler per thread.  Each has a local run queue (a ring only its
+ * thread pushes to, any thread may steal half of) and a runnext slot: a
+ * process woken by the running one goes there and runs as soon as the
+ * waker parks, which is what makes a ping-pong or a ring run as fast as a
+ * function call chain (Go's runnext).  Work that comes from outside a
+ * scheduler (the poller, the blocking pool, foreign threads) and
+ * high/max-priority work goes to global queues under a mutex.
+ *
+ * An idle scheduler spins briefly, stealing, then sleeps: on a futex, or,
+ * if it holds the poller role, in epoll_wait.  A scheduler that makes work
+ * available wakes a sleeping one only when none is spinning already (Go's
+ * wakep), so a stream of messages does not cost a wake-up each.
+ */
+#ifndef COTP_CORE_SCHED_H
+#define COTP_CORE_SCHED_H
+
+#include <pthread.h>
+
+#include "proc.h"
+#include "stacks.h"
+#include "timer.h"
+
+#define RUNQ_SIZE 256u
+
+struct cotp__runq {
+  _Atomic uint32_t head; /* consumers (owner and thieves) */
+  _Atomic uint32_t tail; /* producer: the owner only */
+  _Atomic(struct cotp__proc *) buf[RUNQ_SIZE];
+};
+
+/* A mutex-protected FIFO of processes linked through ->next. */
+struct cotp__pqueue {
+  pthread_mutex_t lock;
+  struct cotp__proc *head, *tail;
+  _Atomic size_t len;
+};
+
+struct cotp__sched {
+  /* Its own thread only. */
+  unsigned index;
+  void *sp;                        /* the scheduler context, while a
+                                      process runs */
+  struct cotp__proc *current;
+  unsigned tick;                   /* schedules so far */
+  uint64_t rng;
+  struct cotp__stackset stacks;    /* run stacks this scheduler hands out */
+  int64_t now_ms;                  /* clock read at the last schedule */
+#if defined(COTP_TSAN)
+  void *tsan_fiber;
+#endif
+#if defined(COTP_ASAN)
+  const void *stack_bottom;
+  size_t stack_size;
+  void *asan_fake_stack;
+#endif
+
+  /* Read by other threads. */
+  pthread_t thread;
+  struct cotp__runq runq;
+  struct cotp__timer_heap timers;
+  _Atomic(struct cotp__proc *) runnext; /* taken by others only when
+                                           hogged */
+  _Atomic uint64_t run_id;         /* odd while a process runs; +1 at each
+                                      start and end (watchdog) */
+  _Atomic bool hogged;             /* the watchdog saw a long schedule */
+  _Atomic uint32_t futex;          /* sleep word: 0 asleep, 1 woken */
+  _Atomic bool sleeping;
+  _Atomic bool sleep_in_poll;      /* asleep in epoll_wait, not the futex */
+  void *altstack;                  /* for the stack-overflow handler */
+} __attribute__((aligned(64)));
+
+struct cotp__rt {
+  cotp_config cfg;
+  unsigned nsched;
+  struct cotp__sched *scheds;
+  struct cotp__pqueue global;      /* normal and low from outside */
+  struct cotp__pqueue prio[2];     /* [0] high, [1] max */
+  _Atomic unsigned nspinning;
+  _Atomic unsigned nsleeping;
+  _Atomic bool stopping;
+  _Atomic bool stopped;            /* every process is gone */
+  cotp_pid root;
+  cotp_heap reason_heap;
+  cotp_term root_reason;
+  pthread_mutex_t lock;            /* start/stop, idle bookkeeping */
+  pthread_cond_t done;
+};
+
+extern struct cotp__rt *cotp__rt;
+
+/* The scheduler running on this thread, or NULL.  Not inlined on purpose:
+ * a process may resume on another thread, and a compiler may keep a
+ * thread-local's address in a register across calls; calling this after
+ * every switch point always gets the current thread's. */
+struct cotp__sched *cotp__sched_self(void);
+/* The process running on this thread, or NULL. */
+struct cotp__proc *cotp__proc_self(void);
+
+/* --- run queues (runq.c) --- */
+
+void cotp__runq_init(struct cotp__runq *q);
+/* Owner: push; on overflow half the queue moves to the global queue. */
+void cotp__runq_push(struct cotp__sched *s, struct cotp__proc *p);
+struct cotp__proc *cotp__runq_pop(struct cotp__runq *q);
+/* Steals about half of victim's queue into thief's; returns one to run. */
+struct cotp__proc *cotp__runq_steal(struct cotp__sched *thief,
+                                    struct cotp__sched *victim);
+uint32_t cotp__runq_len(const struct cotp__runq *q);
+void cotp__pqueue_init(struct cotp__pqueue *q);
+void cotp__pqueue_destroy(struct cotp__pqueue *q);
+void cotp__pqueue_push(struct cotp__pqueue *q, struct cotp__proc *p);
+struct cotp__proc *cotp__pqueue_pop(struct cotp__pqueue *q);
+
+/* --- scheduling (sched.c) --- */
+
+/* Makes a RUNNABLE process (owned by the caller) run soon: on the calling
+ * scheduler's runnext (as_next) or run queue, or the global queue when the
+ * caller is not a scheduler; wakes an idle scheduler if needed. */
+void cotp__make_ready(struct cotp__proc *p, bool as_next);
+/* WAITING -> RUNNABLE and enqueue, if p is waiting.  Any thread. */
+void cotp__wake(struct cotp__proc *p);
+/* Switches from the running process to its scheduler with a request. */
+void cotp__switch_out(struct cotp__proc *p, enum proc_request rq);
+/* Runs a scheduler's loop until the runtime stops. */
+void *cotp__sched_main(void *arg);
+/* Wakes one sleeping scheduler (or the poller) if there is no spinner. */
+void cotp__wake_idle(void);
+/* Charges reductions to the running process; yields when its budget is
+ * spent.  Inside a process. */
+void cotp__reduce(struct cotp__proc *p, int n);
+
+#define REDUCTIONS 4000
+
+#endif

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stacks.c: handing out run stacks, evicting and restoring frames
+ * (the design is in stacks.h).
+ *
+ * Choosing a stack for a process without frames, in order:
+ *   1. the set's hint: a stack whose last resident left it empty (the
+ *      stack a short-lived process just ran on is hot in the cache, and
+ *      skynet-like trees run leaf after leaf on it);
+ *   2. the stack under the clock hand, if no process runs on it and its
+ *      resident is not pinned: evict the resident (copy its frames out);
+ *   3. a new stack, while the set is below its maximum;
+ *   4. keep moving the hand.  The set's maximum is above the number of
+ *      stacks that can be running or pinned at once, so this ends.
+ */
+#include "stacks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "platform/ctx.h"
+#include "sched.h"
+
+#if defined(COTP_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
+void cotp__proc_start(void); /* process.c: the bottom frame of a process */
+
+static void lock(struct cotp__rstack *r) {
+  while (atomic_flag_test_and_set_explicit(&r->lock, memory_order_acquire))
+    ;
+}
+
+static void unlock(struct cotp__rstack *r) {
+  atomic_flag_clear_explicit(&r->lock, memory_order_release);
+}
+
+static struct cotp__rstack *rstack_new(struct cotp__stackset *set) {
+  struct cotp__rstack *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  atomic_flag_clear(&r->lock);
+  if (cotp__stackmem_map(&r->mem, set->size) != 0) {
+    free(r);
+    return NULL;
+  }
+  r->set = set;
+  return r;
+}
+
+int cotp__stackset_init(struct cotp__stackset *set, size_t size,
+                        unsigned initial, unsigned max) {
+  *set = (struct cotp__stackset){.size = size, .max = max};
+  set->stacks = calloc(max, sizeof *set->stacks);
+  if (!set->stacks)
+    return COTP_ENOMEM;
+  for (unsigned i = 0; i < initial; i++) {
+    if (!(set->stacks[i] = rstack_new(set))) {
+      cotp__stackset_close(set);
+      return COTP_ENOMEM;
+    }
+    set->n++;
+  }
+  return 0;
+}
+
+void cotp__stackset_close(struct cotp__stackset *set) {
+  for (unsigned i = 0; i < set->n; i++) {
+    cotp__stackmem_unmap(&set->stacks[i]->mem);
+    free(set->stacks[i]);
+  }
+  free(set->stacks);
+  *set = (struct cotp__stackset){0};
+}
+
+static char *top_of(const struct cotp__rstack *r) {
+  return r->mem.base + r->mem.size;
+}
+
+/* Under ASan the shadow of a stack still describes the frames of its last
+ * occupant; a new occupant's frames start from a clean slate. */
+static void clean_shadow(const struct cotp__rstack *r) {
+#if defined(COTP_ASAN)
+  __asan_unpoison_memory_region(r->mem.base, r->mem.size);
+#else
+  (void)r;
+#endif
+}
+
+/* Copies the frames of the resident `old` out of r (r is in use by us). */
+static void evict(struct cotp__rstack *r, struct cotp__proc *old) {
+  char *from = (char *)old->sp - cotp__ctx_below_sp;
+  size_t len = (size_t)(top_of(r) - from);
+  void *buf = malloc(len);
+  if (!buf) {
+    /* Nowhere to put the frames: there is no way to run anything on this
+     * stack without losing a process, and memory is gone anyway. */
+    fputs("cotp: out of memory saving a parked process's stack\n", stderr);
+    abort();
+  }
+  clean_shadow(r);
+  memcpy(buf, from, len);
+  old->saved = buf;
+  old->saved_len = (uint32_t)len;
+}
+
+static void restore(struct cotp__rstack *r, struct cotp__proc *p) {
+  clean_shadow(r);
+  memcpy(top_of(r) - p->saved_len, p->saved, p->saved_len);
+  free(p->saved);
+  p->saved = NULL;
+  p->saved_len = 0;
+}
+
+/* Tries to take r for p, which has no frames.  Returns true with r in use
+ * and p resident, evicting the former resident if there was one. */
+static bool try_take(struct cotp__rstack *r, struct cotp__proc *p,
+                     bool only_empty) {
+  lock(r);
+  if (r->in_use || r->pinned || (only_empty && r->resident)) {
+    unlock(r);
+    return false;
+  }
+  struct cotp__proc *old = r->resident;
+  r->in_use = true;
+  r->resident = p;
+  unlock(r);
+  if (old)
+    evict(r, old);
+  else
+    clean_shadow(r);
+  p->home = r;
+  p->sp = cotp__ctx_make(r->mem.base, r->mem.size, cotp__proc_start);
+  return true;
+}
+
+static void take_any(struct cotp__stackset *set, struct cotp__proc *p) {
+  struct cotp__rstack *hint =
+      atomic_load_explicit(&set->hint, memory_order_relaxed);
+  if (hint && try_take(hint, p, true))
+    return;
+  for (;;) {
+    for (unsigned i = 0; i < set->n; i++) {
+      struct cotp__rstack *r = set->stacks[set->hand];
+      set->hand = (set->hand + 1) % set->n;
+      if (try_take(r, p, false))
+        return;
+    }
+    if (set->n < set->max) {
+      struct cotp__rstack *r = rstack_new(set);
+      if (r) {
+        set->stacks[set->n++] = r;
+        if (try_take(r, p, false))
+          return;
+      }
+    }
+  }
+}
+
+bool cotp__stack_acquire(struct cotp__sched *s, struct cotp__proc *p) {
+  if (p->flags & PF_OWN_STACK) {
+    if (!p->home && !(p->flags & PF_FRAMES))
+      p->sp = cotp__ctx_make(p->own_stack->base, p->own_stack->size,
+                             cotp__proc_start);
+    p->flags |= PF_FRAMES;
+    return true;
+  }
+  struct cotp__rstack *r = p->home;
+  if (!r) {
+    take_any(&s->stacks, p);
+    return true;
+  }
+  lock(r);
+  if (r->in_use || (r->pinned && r->resident != p)) {
+    p->next = NULL;
+    if (r->waiters_tail)
+      r->waiters_tail->next = p;
+    else
+      r->waiters = p;
+    r->waiters_tail = p;
+    unlock(r);
+    return false;
+  }
+  struct cotp__proc *old = r->resident;
+  r->in_use = true;
+  r->pinned = false;
+  r->resident = p;
+  unlock(r);
+  if (old != p) {
+    if (old)
+      evict(r, old);
+    restore(r, p);
+  }
+  return true;
+}
+
+struct cotp__proc *cotp__stack_release(struct cotp__proc *p, bool frames_live,
+                                       bool pin) {
+  if (p->flags & PF_OWN_STACK) {
+    if (!frames_live)
+      p->flags &= (uint8_t)~PF_FRAMES;
+    return NULL;
+  }
+  struct cotp__rstack *r = p->home;
+  struct cotp__proc *w = NULL;
+  lock(r);
+  r->in_use = false;
+  if (!frames_live) {
+    r->resident = NULL;
+    p->home = NULL;
+  }
+  r->pinned = pin;
+  if (!pin && (w = r->waiters)) {
+    r->waiters = w->next;
+    if (!r->waiters)
+      r->waiters_tail = NULL;
+  }
+  unlock(r);
+  if (!frames_live)
+    atomic_store_explicit(&r->set->hint, r, memory_order_relaxed);
+  return w;
+}
+
+void cotp__stack_forget(struct cotp__proc *p) {
+  free(p->saved);
+  p->saved = NULL;
+  p->saved_len = 0;
+  if (p->home) {
+    lock(p->home);
+    if (p->home->resident == p)
+      p->home->resident = NULL;
+    unlock(p->home);
+    p->home = NULL;
+  }
+  if (p->own_stack) {
+    cotp__stackmem_unmap(p->own_stack);
+    free(p->own_stack);
+    p->own_stack = NULL;
+  }
+}
+
+bool cotp__stack_overflowed(const struct cotp__proc *p, const void *addr) {
+  if (p->own_stack)
+    return cotp__stackmem_in_guard(p->own_stack, addr);
+  return p->home && cotp__stackmem_in_guard(&p->home->mem, addr);
+}

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * timer.c: timer heaps, send_after/cancel_timer/read_timer, and firing.
+ * The design is in timer.h.
+ */
+#include "timer.h"
+
+#include <stdlib.h>
+
+#include "cotp/timer.h"
+#include "platform/clock.h"
+#include "sched.h"
+
+/* --- the heap --- */
+
+int cotp__timer_heap_init(struct cotp__timer_heap *h) {
+  h->nodes = NULL;
+  h->n = h->cap = 0;
+  atomic_init(&h->next, TIMER_NONE);
+  return pthread_mutex_init(&h->lock, NULL) == 0 ? 0 : COTP_ENOMEM;
+}
+
+static void set(struct cotp__timer_heap *h, uint32_t i, struct cotp__timer *t) {
+  h->nodes[i] = t;
+  t->index = i;
+}
+
+static void sift_up(struct cotp__timer_heap *h, uint32_t i) {
+  struct cotp__timer *t = h->nodes[i];
+  while (i > 0) {
+    uint32_t parent = (i - 1) / 4;
+    if (h->nodes[parent]->deadline_ms <= t->deadline_ms)
+      break;
+    set(h, i, h->nodes[parent]);
+    i = parent;
+  }
+  set(h, i, t);
+}
+
+static void sift_down(struct cotp__timer_heap *h, uint32_t i) {
+  struct cotp__timer *t = h->nodes[i];
+  for (;;) {
+    uint32_t first = 4 * i + 1, best = i;
+    int64_t best_deadline = t->deadline_ms;
+    for (uint32_t c = first; c < first + 4 && c < h->n; c++)
+      if (h->nodes[c]->deadline_ms < best_deadline)
+        best = c, best_deadline = h->nodes[c]->deadline_ms;
+    if (best == i)
+      break;
+    set(h, i, h->nodes[best]);
+    i = best;
+  }
+  set(h, i, t);
+}
+
+static void publish_next(struct cotp__timer_heap *h) {
+  atomic_store_explicit(&h->next, h->n ? h->nodes[0]->deadline_ms : TIMER_NONE,
+                        memory_order_relaxed);
+}
+
+/* h locked: takes out the node at i. */
+static void take_out(struct cotp__timer_heap *h, uint32_t i) {
+  struct cotp__timer *t = h->nodes[i];
+  atomic_store_explicit(&t->heap, NULL, memory_order_relaxed);
+  struct cotp__timer *last = h->nodes[--h->n];
+  if (i < h->n) {
+    set(h, i, last);
+    if (i > 0 && h->nodes[(i - 1) / 4]->deadline_ms > last->deadline_ms)
+      sift_up(h, i);
+    else
+      sift_down(h, i);
+  }
+}
+
+int cotp__timer_add(struct cotp__timer_heap *h, struct cotp__timer *t,
+                    int64_t deadline_ms) {
+  pthread_mutex_lock(&h->lock);
+  if (h->n == h->cap) {
+    uint32_t cap = h->cap ? h->cap * 2 : 64;
+    struct cotp__timer **nodes = realloc(h->nodes, cap * sizeof *nodes);
+    if (!nodes) {
+      pthread_mutex_unlock(&h->lock);
+      return COTP_ENOMEM;
+    }
+    h->nodes = nodes;
+    h->cap = cap;
+  }
+  t->deadline_ms = deadline_ms;
+  atomic_store_explicit(&t->heap, h, memory_order_relaxed);
+  h->nodes[h->n] = t;
+  sift_up(h, h->n++);
+  publish_next(h);
+  pthread_mutex_unlock(&h->lock);
+  return 0;
+}
+
+bool cotp__timer_remove(struct cotp__timer *t) {
+  struct cotp__timer_heap *h = atomic_load_explicit(&t->heap, memory_order_relaxed);
+  if (!h)
+    return false;
+  pthread_mutex_lock(&h->lock);
+  bool here = atomic_load_explicit(&t->heap, memory_order_relaxed) == h;
+  if (here) {
+    take_out(h, t->index);
+    publish_next(h);
+  }
+  pthread_mutex_unlock(&h->lock);
+  return here;
+}
+
+/* --- send_after timers and their references --- */
+
+struct send_timer {
+  struct cotp__timer t; /* first: a node is a send_timer when kind is SEND */
+  cotp_term ref;
+  cotp_pid to;
+  struct cotp__msg *msg;
+  struct send_timer *chain;
+};
+
+#define SHARDS 64
+static struct {
+  pthread_mutex_t lock;
+  struct send_timer **slots;
+  size_t n, cap;
+} refs[SHARDS];
+static pthread_once_t refs_once = PTHREAD_ONCE_INIT;
+
+static void refs_init(void) {
+  for (int i = 0; i < SHARDS; i++)
+    pthread_mutex_init(&refs[i].lock, NULL);
+}
+
+static uint64_t ref_hash(cotp_term ref) {
+  uint64_t x = ref.w * 0x9E3779B97F4A7C15ull;
+  return x ^ (x >> 29);
+}
+
+/* shard locked: the chain slot for ref */
+static struct send_timer **find(size_t shard, cotp_term ref) {
+  if (!refs[shard].cap)
+    return NULL;
+  struct send_timer **at =
+      &refs[shard].slots[(ref_hash(ref) >> 6) & (refs[shard].cap - 1)];
+  while (*at && (*at)->ref.w != ref.w)
+    at = &(*at)->chain;
+  return at;
+}
+
+static bool refs_grow(size_t shard) {
+  size_t cap = refs[shard].cap ? refs[shard].cap * 2 : 64;
+  struct send_timer **slots = calloc(cap, sizeof *slots);
+  if (!slots)
+    return false;
+  for (size_t i = 0; i < refs[shard].cap; i++) {
+    for (struct send_timer *t = refs[shard].slots[i], *next; t; t = next) {
+      next = t->chain;
+      struct send_timer **at = &slots[(ref_hash(t->ref) >> 6) & (cap - 1)];
+      t->chain = *at;
+      *at = t;
+    }
+  }
+  free(refs[shard].slots);
+  refs[shard].slots = slots;
+  refs[shard].cap = cap;
+  return true;
+}
+
+/* Takes the timer of ref out of the table; NULL if it is not there. */
+static struct send_timer *refs_take(cotp_term ref) {
+  size_t shard = ref_hash(ref) & (SHARDS - 1);
+  pthread_mutex_lock(&refs[shard].lock);
+  struct send_timer **at = find(shard, ref), *t = at ? *at : NULL;
+  if (t) {
+    *at = t->chain;
+    refs[shard].n--;
+  }
+  pthread_mutex_unlock(&refs[shard].lock);
+  return t;
+}
+
+static void send_timer_free(struct send_timer *t) {
+  if (t->msg)
+    cotp__msg_free(t->msg);
+  free(t);
+}
+
+int cotp_send_after(int64_t ms, cotp_pid pid, cotp_term msg, cotp_term *ref) {
+  struct cotp__sched *s = cotp__sched_self();
+  if (!s || !cotp__proc_self())
+    return COTP_ENOTPROC;
+  if (ms < 0 || cotp_is_none(msg))
+    return COTP_EINVAL;
+  pthread_once(&refs_once, refs_init);
+  struct send_timer *t = calloc(1, sizeof *t);
+  if (!t || !(t->msg = cotp__msg_new(msg))) {
+    free(t);
+    return COTP_ENOMEM;
+  }
+  t->t.kind = TK_SEND;
+  t->ref = cotp_make_ref();
+  t->to = pid;
+  size_t shard = ref_hash(t->ref) & (SHARDS - 1);
+  pthread_mutex_lock(&refs[shard].lock);
+  bool ok = (refs[shard].n + 1) * 2 <= refs[shard].cap || refs_grow(shard);
+  if (ok) {
+    struct send_timer **at = find(shard, t->ref);
+    t->chain = NULL;
+    *at = t;
+    refs[shard].n++;
+  }
+  pthread_mutex_unlock(&refs[shard].lock);
+  int64_t now = cotp__now_ms();
+  /* saturate: a delay of 2^62 ms is as good as forever */
+  int64_t deadline = ms > INT64_MAX - now ? INT64_MAX - 1 : now + ms;
+  if (!ok || cotp__timer_add(&s->timers, &t->t, deadline) != 0) {
+    if (ok)
+      refs_take(t->ref);
+    send_timer_free(t);
+    return COTP_ENOMEM;
+  }
+  if (ref)
+    *ref = t->ref;
+  return 0;
+}
+
+static int64_t left_of(const struct send_timer *t) {
+  int64_t left = t->t.deadline_ms - cotp__now_ms();
+  return left > 0 ? left : 0;
+}
+
+int cotp_cancel_timer(cotp_term ref, int64_t *left_ms) {
+  if (!cotp_is_ref(ref))
+    return COTP_EINVAL;
+  pthread_once(&refs_once, refs_init);
+  struct send_timer *t = refs_take(ref);
+  if (!t)
+    return COTP_ENOTFOUND;
+  /* The table entry is the ownership token: the timer is ours now, but it
+   * may be in the middle of firing, in which case firing skips it. */
+  cotp__timer_remove(&t->t);
+  if (left_ms)
+    *left_ms = left_of(t);
+  send_timer_free(t);
+  return 0;
+}
+
+int cotp_read_timer(cotp_term ref, int64_t *left_ms) {
+  if (!cotp_is_ref(ref))
+    return COTP_EINVAL;
+  pthread_once(&refs_once, refs_init);
+  size_t shard = ref_hash(ref) & (SHARDS - 1);
+  pthread_mutex_lock(&refs[shard].lock);
+  struct send_timer **at = find(shard, ref);
+  bool found = at && *at;
+  if (found && left_ms)
+    *left_ms = left_of(*at);
+  pthread_mutex_unlock(&refs[shard].lock);
+  return found ? 0 : COTP_ENOTFOUND;
+}
+
+/* --- firing --- */
+
+void cotp__timers_expire(struct cotp__sched *s, int64_t now) {
+  struct cotp__timer_heap *h = &s->timers;
+  if (atomic_load_explicit(&h->next, memory_order_relaxed) > now)
+    return;
+  struct cotp__timer *due[64];
+  size_t n = 0;
+  pthread_mutex_lock(&h->lock);
+  while (h->n > 0 && h->nodes[0]->deadline_ms <= now && n < 64) {
+    struct cotp__timer *t = h->nodes[0];
+    take_out(h, 0);
+    /* A send_after timer is ours to fire only if it is still in the
+     * reference table; otherwise a cancel holds it and will free it. */
+    if (t->kind == TK_SEND && !refs_take(((struct send_timer *)t)->ref))
+      continue;
+    due[n++] = t;
+  }
+  publish_next(h);
+  pthread_mutex_unlock(&h->lock);
+  for (size_t i = 0; i < n; i++) {
+    if (due[i]->kind == TK_WAIT) {
+      cotp__wake((struct cotp__proc *)((char *)due[i] -
+                                       offsetof(struct cotp__proc, timer)));
+      continue;
+    }
+    struct send_timer *t = (struct send_timer *)due[i];
+    struct cotp__proc *p = cotp__proc_lookup(t->to);
+    if (p && cotp__inbox_push(p, t->to, &t->msg->sig)) {
+      t->msg = NULL;
+      cotp__wake(p);
+    }
+    send_timer_free(t);
+  }
+}
+
+void cotp__timer_heap_close(struct cotp__timer_heap *h) {
+  for (uint32_t i = 0; i < h->n; i++) {
+    struct cotp__timer *t = h->nodes[i];
+    atomic_store_explicit(&t->heap, NULL, memory_order_relaxed);
+    if (t->kind == TK_SEND) {
+      struct send_timer *st = (struct send_timer *)t;
+      if (refs_take(st->ref))
+        send_timer_free(st);
+    }
+  }
+  free(h->nodes);
+  h->nodes = NULL;
+  h->n = h->cap = 0;
+  pthread_mutex_destroy(&h->lock);
+}
+
+void cotp__timer_refs_close(void) {
+  pthread_once(&refs_once, refs_init);
+  for (int i = 0; i < SHARDS; i++) {
+    pthread_mutex_lock(&refs[i].lock);
+    free(refs[i].slots);
+    refs[i].slots = NULL;
+    refs[i].n = refs[i].cap = 0;
+    pthread_mutex_unlock(&refs[i].lock);
+  }
+}

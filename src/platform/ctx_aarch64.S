@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ctx_aarch64.S: context switch for AArch64 (AAPCS64).
+ *
+ * Saves the callee-saved registers x19-x28, the frame pointer x29, the
+ * link register x30 (where to resume), d8-d15 and FPCR, then swaps stack
+ * pointers and returns through the other context's x30.
+ *
+ * Frame on a suspended stack (176 bytes, 16-aligned), from sp up:
+ *   x19..x28, x29, x30, d8..d15, fpcr, padding
+ */
+        .text
+        .globl  cotp__ctx_switch
+        .hidden cotp__ctx_switch
+        .type   cotp__ctx_switch,%function
+        .align  4
+cotp__ctx_switch:                       /* x0 = void **save, x1 = void *load */
+        sub     sp, sp, #176
+        stp     x19, x20, [sp, #0]
+        stp     x21, x22, [sp, #16]
+        stp     x23, x24, [sp, #32]
+        stp     x25, x26, [sp, #48]
+        stp     x27, x28, [sp, #64]
+        stp     x29, x30, [sp, #80]
+        stp     d8, d9, [sp, #96]
+        stp     d10, d11, [sp, #112]
+        stp     d12, d13, [sp, #128]
+        stp     d14, d15, [sp, #144]
+        mrs     x9, fpcr
+        str     x9, [sp, #160]
+        mov     x9, sp
+        str     x9, [x0]
+        mov     sp, x1
+        ldp     x19, x20, [sp, #0]
+        ldp     x21, x22, [sp, #16]
+        ldp     x23, x24, [sp, #32]
+        ldp     x25, x26, [sp, #48]
+        ldp     x27, x28, [sp, #64]
+        ldp     x29, x30, [sp, #80]
+        ldp     d8, d9, [sp, #96]
+        ldp     d10, d11, [sp, #112]
+        ldp     d12, d13, [sp, #128]
+        ldp     d14, d15, [sp, #144]
+        ldr     x9, [sp, #160]
+        msr     fpcr, x9
+        add     sp, sp, #176
+        ret
+        .size   cotp__ctx_switch,.-cotp__ctx_switch
+
+/*
+ * void *cotp__ctx_make(void *base, size_t size, void (*entry)(void))
+ * A frame as above with x30 = entry and everything else zero (x29 = 0 ends
+ * backtraces; FPCR 0 is the default rounding and no traps).
+ */
+        .globl  cotp__ctx_make
+        .hidden cotp__ctx_make
+        .type   cotp__ctx_make,%function
+        .align  4
+cotp__ctx_make:                 /* x0 = base, x1 = size, x2 = entry */
+        add     x0, x0, x1
+        mov     x1, x2
+        and     x0, x0, #~15
+        sub     x0, x0, #176
+        mov     x2, #0
+1:      str     xzr, [x0, x2]
+        add     x2, x2, #8
+        cmp     x2, #176
+        b.ne    1b
+        str     x1, [x0, #88]           /* x30 */
+        ret
+        .size   cotp__ctx_make,.-cotp__ctx_make
+
+        .section .rodata
+        .globl  cotp__ctx_below_sp
+        .hidden cotp__ctx_below_sp
+        .align  3
+cotp__ctx_below_sp:
+        .quad   0
+
+        .section .note.GNU-stack,"",%progbits
