@@ -42,6 +42,7 @@ build-asan/CMakeCache.txt:
 asan: deps build-asan/CMakeCache.txt
 	cmake --build build-asan -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  tests/run build-asan $(TEST_FLAGS)
 

@@ -87,3 +87,41 @@ void cotp_test_prints(cotp_term t, const char *text, const char *expr,
   free(got);
   cr_assert_fail("printed form differs (see above)");
 }
+
+bool cotp_test_sanitized(void) {
+#if defined(COTP_ASAN) || defined(COTP_TSAN)
+  return true;
+#else
+  return false;
+#endif
+}
+
+size_t cotp_test_max_alive(size_t wanted) {
+#if defined(COTP_TSAN)
+  return wanted < 4000 ? wanted : 4000;
+#elif defined(COTP_ASAN)
+  return wanted / 10;
+#else
+  return wanted;
+#endif
+}
+
+void cotp_test_run(cotp_entry *root, void *arg, unsigned schedulers) {
+  cotp_config cfg = COTP_CONFIG_INIT;
+  const char *env = getenv("COTP_TEST_SCHEDULERS");
+  cfg.schedulers = schedulers ? schedulers : env ? (unsigned)atoi(env) : 2;
+  cfg.sched_seed = cotp_test_seed();
+  cotp_set_log_level(COTP_LOG_ERROR + 1);
+  cotp_heap *h = cotp_heap_new();
+  cotp_term reason = COTP_NONE;
+  int rc = cotp_run(root, arg, &cfg, h, &reason);
+  char *text = cotp_term_to_string(reason);
+  cotp_heap_free(h);
+  if (rc != 0) {
+    cr_log_error("root process exited with %s (cotp_run returned %d)",
+                 text ? text : "?", rc);
+    free(text);
+    cr_assert_fail("the test's root process did not exit normally");
+  }
+  free(text);
+}

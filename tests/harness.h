@@ -32,6 +32,33 @@ uint64_t cotp_test_rand(cotp_test_rng *r);
 /* Uniform in [0, n). */
 uint64_t cotp_test_below(cotp_test_rng *r, uint64_t n);
 
+/*
+ * A test whose body runs as the root process of a fresh runtime (two
+ * schedulers, or COTP_TEST_SCHEDULERS; scheduling perturbed from the run's
+ * seed; the log quiet).  The test fails unless the root exits normally.
+ *
+ *     COTP_TEST(mailbox, keeps_order) { ... cotp_receive(...) ... }
+ *
+ * Criterion options go after the name: COTP_TEST(s, n, .timeout = 60).
+ */
+#define COTP_TEST(suite, name, ...)                                         \
+  static void suite##__##name##__body(void *cotp_test_arg);                 \
+  Test(suite, name, ##__VA_ARGS__) {                                        \
+    cotp_test_run(suite##__##name##__body, NULL, 0);                        \
+  }                                                                         \
+  static void suite##__##name##__body(__attribute__((unused)) void *cotp_test_arg)
+
+/* Runs root(arg) as the root of a fresh runtime with that many schedulers
+ * (0: the default above) and fails the test unless it exits normally. */
+void cotp_test_run(cotp_entry *root, void *arg, unsigned schedulers);
+
+/* Whether this is a sanitizer build (tests scale their sizes down). */
+bool cotp_test_sanitized(void);
+
+/* How many processes a test may keep alive at once: ThreadSanitizer
+ * tracks each one as a fiber and stops at 8,128 of them. */
+size_t cotp_test_max_alive(size_t wanted);
+
 /* Prints both terms when they are not exactly equal. */
 void cotp_test_term_eq(cotp_term a, cotp_term b, const char *as,
                        const char *bs, const char *file, int line);

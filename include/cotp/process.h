@@ -57,9 +57,13 @@ typedef struct cotp_config {
   int64_t long_schedule_ms;
   /* Threads for cotp_blocking(); 0 means 16. */
   unsigned blocking_threads;
+  /* Nonzero: scheduling decisions are perturbed from this seed, for tests
+   * that want more interleavings (wake-ups go to the back of the queue at
+   * random instead of running next, and time slices vary). */
+  uint64_t sched_seed;
 } cotp_config;
 
-#define COTP_CONFIG_INIT {0, 0, 0, 0, 0}
+#define COTP_CONFIG_INIT {0, 0, 0, 0, 0, 0}
 
 /*
  * Starts the runtime, runs root(arg) as the first process and returns when

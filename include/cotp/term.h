@@ -238,6 +238,9 @@ COTP_API cotp_term cotp_bool(bool b);
  */
 COTP_API cotp_term cotp_atom(const char *name);
 
+/* The atom spelled like the identifier: COTP_ATOM(pong) is :pong. */
+#define COTP_ATOM(name) cotp_atom(#name)
+
 /* As cotp_atom(), for a name of len bytes, reporting errors: 0, COTP_EINVAL,
  * COTP_EUTF8, COTP_EATOMLEN or COTP_ESYSLIMIT (the table is full). */
 COTP_API int cotp_atom_new(const char *name, size_t len, cotp_term *out);

@@ -27,6 +27,15 @@ extern "C" {
 COTP_API int cotp_send_after(int64_t ms, cotp_pid pid, cotp_term msg,
                              cotp_term *ref);
 
+/* As cotp_send_after, at the absolute time at_ms of cotp_monotonic_ms()'s
+ * clock; a time already past sends at once (Erlang's {abs, true}). */
+COTP_API int cotp_send_at(int64_t at_ms, cotp_pid pid, cotp_term msg,
+                          cotp_term *ref);
+
+/* The monotonic clock in milliseconds: the clock of cotp_send_at.
+ * Context: any thread. */
+COTP_API int64_t cotp_monotonic_ms(void);
+
 /*
  * Cancels the timer; *left_ms (may be NULL) receives the milliseconds that
  * were left.  Returns 0, or COTP_ENOTFOUND when the timer already fired or
@@ -34,6 +43,11 @@ COTP_API int cotp_send_after(int64_t ms, cotp_pid pid, cotp_term msg,
  * runs.
  */
 COTP_API int cotp_cancel_timer(cotp_term ref, int64_t *left_ms);
+
+/* Cancels without waiting for the result: the caller receives
+ * {:cancel_timer, ref, ms_left} or {:cancel_timer, ref, false}.
+ * Context: inside a process.  Returns 0, COTP_EINVAL, COTP_ENOTPROC. */
+COTP_API int cotp_cancel_timer_async(cotp_term ref);
 
 /* The milliseconds left before the timer fires: 0, or COTP_ENOTFOUND. */
 COTP_API int cotp_read_timer(cotp_term ref, int64_t *left_ms);

@@ -45,20 +45,22 @@ static void sig_free(struct cotp__sig *s) {
     free(s);
 }
 
-bool cotp__inbox_push(struct cotp__proc *p, cotp_pid pid, struct cotp__sig *s) {
+enum push_result cotp__inbox_push(struct cotp__proc *p, cotp_pid pid,
+                                  struct cotp__sig *s) {
   uint64_t tag = inbox_tag(pid);
   uint64_t old = atomic_load_explicit(&p->inbox, memory_order_relaxed);
   do {
-    if ((old & ~INBOX_PTR_MASK) != tag || (old & INBOX_PTR_MASK) == INBOX_CLOSED)
-      return false;
-    s->next = (struct cotp__sig *)(uintptr_t)(old & INBOX_PTR_MASK);
-    /* seq_cst: the push is ordered before the sender's look at the state
-     * (cotp__wake), against the parker's store of WAITING and its look at
-     * the inbox (proc.h) */
+    uint64_t ptr = old & INBOX_PTR_MASK;
+    if ((old & ~INBOX_PTR_MASK) != tag || ptr == INBOX_CLOSED)
+      return PUSH_DEAD;
+    s->next = (struct cotp__sig *)(uintptr_t)(ptr & ~(uint64_t)INBOX_WAITING);
+    /* acq_rel: the signal is written before the push is seen (release), and
+     * if we take over a parked process, its parking happened before
+     * (acquire) */
   } while (!atomic_compare_exchange_weak_explicit(
-      &p->inbox, &old, tag | (uint64_t)(uintptr_t)s, memory_order_seq_cst,
+      &p->inbox, &old, tag | (uint64_t)(uintptr_t)s, memory_order_acq_rel,
       memory_order_relaxed));
-  return true;
+  return (old & INBOX_WAITING) ? PUSH_WOKE : PUSH_OK;
 }
 
 void cotp__inbox_drain(struct cotp__proc *p) {
@@ -92,9 +94,11 @@ void cotp__mailbox_close(struct cotp__proc *p) {
   cotp_pid pid = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   uint64_t got = atomic_exchange_explicit(
       &p->inbox, inbox_tag(pid) | INBOX_CLOSED, memory_order_acquire);
-  struct cotp__sig *s = (struct cotp__sig *)(uintptr_t)(got & INBOX_PTR_MASK);
-  if ((got & INBOX_PTR_MASK) == INBOX_CLOSED)
-    s = NULL;
+  uint64_t ptr = got & INBOX_PTR_MASK;
+  if (ptr == INBOX_CLOSED)
+    ptr = 0;
+  /* a parked process's inbox holds the WAITING bit and nothing else */
+  struct cotp__sig *s = (struct cotp__sig *)(uintptr_t)(ptr & ~(uint64_t)INBOX_WAITING);
   while (s) {
     struct cotp__sig *next = s->next;
     sig_free(s);
@@ -132,11 +136,16 @@ int cotp__deliver(cotp_pid pid, cotp_term t) {
   struct cotp__msg *m = cotp__msg_new(t);
   if (!m)
     return COTP_ENOMEM;
-  if (!cotp__inbox_push(p, pid, &m->sig)) {
+  switch (cotp__inbox_push(p, pid, &m->sig)) {
+  case PUSH_DEAD:
     cotp__msg_free(m);
-    return 0;
+    break;
+  case PUSH_WOKE:
+    cotp__make_ready(p, true);
+    break;
+  default:
+    break;
   }
-  cotp__wake(p);
   return 0;
 }
 

@@ -2,36 +2,40 @@
 /*
  * proc.h: the process control block and its life cycle.
  *
- * States (the `state` word; Go's rule: ownership changes only by CAS on it):
+ * States (the `state` word):
  *
  *   FREE      in a free list; owned by the process table.
  *   RUNNABLE  in exactly one run queue, a scheduler's runnext slot, or a
  *             run stack's waiter list; owned by that queue.
  *   RUNNING   being executed; owned by the scheduler running it, and by the
  *             process itself on its own stack.
- *   WAITING   parked: in no queue.  Whoever CASes WAITING -> RUNNABLE (a
- *             sender, a timer, the poller, the blocking pool) owns it and
- *             must enqueue it.
- *   BLOCKED   parked in cotp_blocking(); like WAITING, but only the
- *             blocking pool, when the call returns, may CAS it to RUNNABLE
- *             (the call may be using its stack).
+ *   WAITING   parked: in no queue.  Whoever clears the WAITING bit of its
+ *             inbox (below) owns it and must make it runnable.
+ *   BLOCKED   parked in cotp_blocking(): only the blocking pool, when the
+ *             call returns, may CAS it to RUNNABLE (the call may be using
+ *             its stack, so a message must not wake it).
  *   EXITING   being torn down by its scheduler.
- *
- * Parking follows Go's gopark commit: the process switches to its
- * scheduler first; the scheduler publishes WAITING and only then looks at
- * the inbox again, while a sender pushes first and looks at the state
- * second.  One of the two sees the other, and the CAS decides who
- * enqueues, so a wake-up is never lost.  Wake-ups may be spurious: every
- * wait re-checks its condition.
  *
  * The inbox is a lock-free stack of signals (messages, and later exit,
  * link and monitor signals) that the owner drains in one exchange and
  * reverses, which keeps each sender's signals in the order sent.  Its head
- * word carries the low 16 bits of the incarnation's serial: a push checks
- * them in the same CAS, so a message for an exited process is dropped even
- * if the control block was reused in between.  Control blocks are never
- * freed while the runtime runs (type-stable memory), which is what makes
- * reading a stale one safe.
+ * word carries, besides the pointer, the low 16 bits of the incarnation's
+ * serial (so a push for an exited process fails even if the control block
+ * was reused in between) and the WAITING bit.
+ *
+ * Parking and waking meet in that one word, so a message costs one atomic
+ * operation on each side.  The parker (the scheduler, after the process
+ * switched out: Go's gopark commit) CASes an empty inbox to WAITING; a
+ * non-empty one means a message came, and it does not park.  A sender's
+ * push CAS replaces the head, clearing WAITING in the same operation; the
+ * sender that saw WAITING owns the process and makes it runnable.  Other
+ * wakers (a timer, the poller) CAS WAITING off the empty inbox.  Exactly
+ * one party wins, so a wake-up is never lost or doubled.  Wake-ups may be
+ * spurious (a message that does not match): every wait re-checks what it
+ * waits for.
+ *
+ * Control blocks are never freed while the runtime runs (type-stable
+ * memory), which is what makes reading a stale one safe.
  */
 #ifndef COTP_CORE_PROC_H
 #define COTP_CORE_PROC_H
@@ -161,15 +165,19 @@ size_t cotp__ptable_live(void);
 
 #define INBOX_TAG_SHIFT 48
 #define INBOX_PTR_MASK (((uint64_t)1 << INBOX_TAG_SHIFT) - 1)
-#define INBOX_CLOSED 1u /* the pointer part of a closed inbox */
+#define INBOX_CLOSED 1u  /* the pointer part of a closed inbox */
+#define INBOX_WAITING 2u /* the owner is parked, the inbox empty */
 
 static inline uint64_t inbox_tag(cotp_pid pid) {
   return (uint64_t)(cotp_pid_serial(pid) & 0xFFFFu) << INBOX_TAG_SHIFT;
 }
 
-/* Pushes s to the inbox of pid's incarnation of p.  Returns false (s not
- * taken) when that incarnation is gone. */
-bool cotp__inbox_push(struct cotp__proc *p, cotp_pid pid, struct cotp__sig *s);
+enum push_result { PUSH_DEAD, PUSH_OK, PUSH_WOKE };
+/* Pushes s to the inbox of pid's incarnation of p.  PUSH_DEAD: that
+ * incarnation is gone and s was not taken.  PUSH_WOKE: p was parked and the
+ * caller now owns it: it must make it ready (cotp__make_ready). */
+enum push_result cotp__inbox_push(struct cotp__proc *p, cotp_pid pid,
+                                  struct cotp__sig *s);
 /* Moves everything in the inbox to the private queue (owner). */
 void cotp__inbox_drain(struct cotp__proc *p);
 /* Closes the inbox and frees every signal and message left (exit). */

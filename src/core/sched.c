@@ -132,8 +132,14 @@ static void wake_all(void) {
 
 /* --- making processes runnable --- */
 
+static uint64_t next_random(struct cotp__sched *s) {
+  s->rng = s->rng * 6364136223846793005ull + 1442695040888963407ull;
+  return s->rng >> 33;
+}
+
 void cotp__make_ready(struct cotp__proc *p, bool as_next) {
   struct cotp__rt *rt = cotp__rt;
+  atomic_store_explicit(&p->state, PS_RUNNABLE, memory_order_relaxed);
   if (p->priority >= COTP_PRIORITY_HIGH) {
     cotp__pqueue_push(&rt->prio[p->priority - COTP_PRIORITY_HIGH], p);
     cotp__wake_idle();
@@ -145,6 +151,8 @@ void cotp__make_ready(struct cotp__proc *p, bool as_next) {
     cotp__wake_idle();
     return;
   }
+  if (as_next && rt->cfg.sched_seed && (next_random(s) & 1))
+    as_next = false; /* perturbed scheduling (tests) */
   if (as_next) {
     /* the waker will park soon and p runs then, on this thread: no other
      * scheduler needs waking for it */
@@ -159,13 +167,13 @@ void cotp__make_ready(struct cotp__proc *p, bool as_next) {
 }
 
 void cotp__wake(struct cotp__proc *p) {
-  uint32_t waiting = PS_WAITING;
-  /* seq_cst: pairs with the parker's store of WAITING (park below) */
-  if (atomic_load_explicit(&p->state, memory_order_seq_cst) == PS_WAITING &&
-      atomic_compare_exchange_strong_explicit(&p->state, &waiting, PS_RUNNABLE,
-                                              memory_order_seq_cst,
-                                              memory_order_relaxed))
-    cotp__make_ready(p, true);
+  uint64_t word = atomic_load_explicit(&p->inbox, memory_order_relaxed);
+  if ((word & INBOX_PTR_MASK) != INBOX_WAITING)
+    return;
+  if (atomic_compare_exchange_strong_explicit(
+          &p->inbox, &word, word & ~INBOX_PTR_MASK, memory_order_acq_rel,
+          memory_order_relaxed))
+    cotp__make_ready(p, false);
 }
 
 void cotp__reduce(struct cotp__proc *p, int n) {
@@ -178,26 +186,46 @@ void cotp__reduce(struct cotp__proc *p, int n) {
 
 /* --- after a process switched back --- */
 
-static bool wake_condition(struct cotp__proc *p) {
-  if ((atomic_load_explicit(&p->inbox, memory_order_seq_cst) & INBOX_PTR_MASK) != 0)
-    return true;
-  if ((p->flags & PF_TIMED) &&
+/* What a parked process waits for, other than a message, that is there
+ * already.  flags is the process's flags read before it was published as
+ * WAITING: afterwards it may be running elsewhere, and only its atomics
+ * may be read. */
+static bool wake_condition(struct cotp__proc *p, uint8_t flags) {
+  if ((flags & PF_TIMED) &&
       !atomic_load_explicit(&p->timer.heap, memory_order_acquire))
     return true; /* the deadline passed (the timer fired) */
-  return (p->flags & PF_IO) &&
+  return (flags & PF_IO) &&
          atomic_load_explicit(&p->io_ready, memory_order_acquire) != 0;
 }
 
-/* Publishes p as WAITING, unless what it waits for is already there. */
-static void park(struct cotp__proc *p) {
-  atomic_store_explicit(&p->state, PS_WAITING, memory_order_seq_cst);
-  if (!wake_condition(p))
+static void requeue(struct cotp__sched *s, struct cotp__proc *p);
+
+/* Parks p: sets WAITING on its empty inbox, unless a message or what it
+ * waits for is there already (proc.h). */
+static void park(struct cotp__sched *s, struct cotp__proc *p) {
+  uint8_t flags = p->flags;
+  atomic_store_explicit(&p->state, PS_WAITING, memory_order_relaxed);
+  uint64_t tag = atomic_load_explicit(&p->inbox, memory_order_relaxed) &
+                 ~INBOX_PTR_MASK;
+  uint64_t empty = tag;
+  if (!atomic_compare_exchange_strong_explicit(&p->inbox, &empty,
+                                               tag | INBOX_WAITING,
+                                               memory_order_acq_rel,
+                                               memory_order_acquire)) {
+    requeue(s, p); /* a message came after the process last looked */
     return;
-  uint32_t waiting = PS_WAITING;
-  if (atomic_compare_exchange_strong_explicit(&p->state, &waiting, PS_RUNNABLE,
-                                              memory_order_seq_cst,
-                                              memory_order_relaxed))
-    cotp__make_ready(p, false);
+  }
+  /* A timer or the poller may have fired before WAITING was set, and seen
+   * nothing to wake: take the wake-up back ourselves. */
+  if (wake_condition(p, flags)) {
+    /* If p was woken and parked again meanwhile, this wakes it once more
+     * for nothing, which every wait tolerates. */
+    uint64_t waiting = tag | INBOX_WAITING;
+    if (atomic_compare_exchange_strong_explicit(&p->inbox, &waiting, tag,
+                                                memory_order_acq_rel,
+                                                memory_order_relaxed))
+      requeue(s, p);
+  }
 }
 
 static void requeue(struct cotp__sched *s, struct cotp__proc *p) {
@@ -222,14 +250,14 @@ static struct cotp__proc *after_run(struct cotp__sched *s, struct cotp__proc *p)
     return w;
   case RQ_PARK:
     w = cotp__stack_release(p, true, false);
-    park(p);
+    park(s, p);
     return w;
   case RQ_DROP:
     w = cotp__stack_release(p, false, false);
     if (p->mq_head)
       requeue(s, p); /* hibernated with messages queued: wake at once */
     else
-      park(p);
+      park(s, p);
     return w;
   case RQ_BLOCKING:
     w = cotp__stack_release(p, true, true);
@@ -249,11 +277,14 @@ static void run(struct cotp__sched *s, struct cotp__proc *p) {
       return; /* p waits for its stack, on that stack's list */
     s->current = p;
     atomic_store_explicit(&p->state, PS_RUNNING, memory_order_relaxed);
-    p->reductions = REDUCTIONS;
+    p->reductions = cotp__rt->cfg.sched_seed
+                        ? 1 + (int32_t)(next_random(s) % REDUCTIONS)
+                        : REDUCTIONS;
     p->runs++;
-    atomic_fetch_add_explicit(&s->run_id, 1, memory_order_relaxed);
+    uint64_t id = atomic_load_explicit(&s->run_id, memory_order_relaxed);
+    atomic_store_explicit(&s->run_id, id + 1, memory_order_relaxed);
     switch_to(s, p);
-    atomic_fetch_add_explicit(&s->run_id, 1, memory_order_relaxed);
+    atomic_store_explicit(&s->run_id, id + 2, memory_order_relaxed);
     if (atomic_load_explicit(&s->hogged, memory_order_relaxed))
       atomic_store_explicit(&s->hogged, false, memory_order_relaxed);
     s->current = NULL;
@@ -290,15 +321,22 @@ static struct cotp__proc *steal(struct cotp__sched *s) {
   atomic_fetch_add_explicit(&rt->nspinning, 1, memory_order_seq_cst);
   struct cotp__proc *p = NULL;
   for (int round = 0; round < 3 && !p; round++) {
-    s->rng = s->rng * 6364136223846793005ull + 1442695040888963407ull;
-    unsigned start = (unsigned)(s->rng >> 33) % n;
+    unsigned start = (unsigned)next_random(s) % n;
     for (unsigned i = 0; i < n && !p; i++) {
       struct cotp__sched *v = &rt->scheds[(start + i) % n];
       if (v == s)
         continue;
       p = cotp__runq_steal(s, v);
-      if (!p && atomic_load_explicit(&v->hogged, memory_order_relaxed))
+      if (!p && atomic_load_explicit(&v->hogged, memory_order_relaxed)) {
+        /* a hogged scheduler cannot fire its timers or run its runnext:
+         * do it for it */
+        if (atomic_load_explicit(&v->timers.next, memory_order_relaxed) !=
+            TIMER_NONE)
+          cotp__timers_expire(v, cotp__now_ms());
         p = atomic_exchange_explicit(&v->runnext, NULL, memory_order_acq_rel);
+        if (!p)
+          p = local_work(s); /* what its timers just woke */
+      }
     }
     if (!p)
       p = local_work(s);
@@ -333,6 +371,13 @@ static void sleep_until_work(struct cotp__sched *s) {
   /* Work made available before we counted ourselves asleep was not
    * followed by a wake-up: look once more. */
   int64_t next = atomic_load_explicit(&s->timers.next, memory_order_relaxed);
+  for (unsigned i = 0; i < rt->nsched; i++) {
+    /* a hogged scheduler's timers are ours to fire too */
+    struct cotp__sched *v = &rt->scheds[i];
+    int64_t vn = atomic_load_explicit(&v->timers.next, memory_order_relaxed);
+    if (v != s && vn < next && atomic_load_explicit(&v->hogged, memory_order_relaxed))
+      next = vn;
+  }
   int64_t timeout = -1;
   if (next != TIMER_NONE) {
     s->now_ms = cotp__now_ms();

@@ -185,11 +185,14 @@ static void send_timer_free(struct send_timer *t) {
   free(t);
 }
 
-int cotp_send_after(int64_t ms, cotp_pid pid, cotp_term msg, cotp_term *ref) {
+int64_t cotp_monotonic_ms(void) { return cotp__now_ms(); }
+
+static int start_timer(int64_t deadline, cotp_pid pid, cotp_term msg,
+                       cotp_term *ref) {
   struct cotp__sched *s = cotp__sched_self();
   if (!s || !cotp__proc_self())
     return COTP_ENOTPROC;
-  if (ms < 0 || cotp_is_none(msg))
+  if (cotp_is_none(msg))
     return COTP_EINVAL;
   pthread_once(&refs_once, refs_init);
   struct send_timer *t = calloc(1, sizeof *t);
@@ -210,9 +213,6 @@ int cotp_send_after(int64_t ms, cotp_pid pid, cotp_term msg, cotp_term *ref) {
     refs[shard].n++;
   }
   pthread_mutex_unlock(&refs[shard].lock);
-  int64_t now = cotp__now_ms();
-  /* saturate: a delay of 2^62 ms is as good as forever */
-  int64_t deadline = ms > INT64_MAX - now ? INT64_MAX - 1 : now + ms;
   if (!ok || cotp__timer_add(&s->timers, &t->t, deadline) != 0) {
     if (ok)
       refs_take(t->ref);
@@ -222,6 +222,19 @@ int cotp_send_after(int64_t ms, cotp_pid pid, cotp_term msg, cotp_term *ref) {
   if (ref)
     *ref = t->ref;
   return 0;
+}
+
+int cotp_send_after(int64_t ms, cotp_pid pid, cotp_term msg, cotp_term *ref) {
+  if (ms < 0)
+    return cotp__proc_self() ? COTP_EINVAL : COTP_ENOTPROC;
+  int64_t now = cotp__now_ms();
+  /* saturate: a delay of 2^62 ms is as good as forever */
+  return start_timer(ms > INT64_MAX - 1 - now ? INT64_MAX - 1 : now + ms, pid,
+                     msg, ref);
+}
+
+int cotp_send_at(int64_t at_ms, cotp_pid pid, cotp_term msg, cotp_term *ref) {
+  return start_timer(at_ms == INT64_MAX ? INT64_MAX - 1 : at_ms, pid, msg, ref);
 }
 
 static int64_t left_of(const struct send_timer *t) {
@@ -243,6 +256,24 @@ int cotp_cancel_timer(cotp_term ref, int64_t *left_ms) {
     *left_ms = left_of(t);
   send_timer_free(t);
   return 0;
+}
+
+int cotp_cancel_timer_async(cotp_term ref) {
+  if (!cotp__proc_self())
+    return COTP_ENOTPROC;
+  if (!cotp_is_ref(ref))
+    return COTP_EINVAL;
+  int64_t left;
+  int rc = cotp_cancel_timer(ref, &left);
+  cotp_term result = rc == 0 ? cotp_int(NULL, left) : COTP_ATOM_FALSE;
+  if (cotp_is_none(result))
+    result = COTP_ATOM_FALSE; /* cannot happen: left fits in 61 bits */
+  cotp_heap *h = cotp_self_heap();
+  cotp_heap_mark mark = cotp_heap_mark_now(h);
+  cotp_term msg = COTP_TUPLE(h, cotp_atom("cancel_timer"), ref, result);
+  int sent = cotp_is_none(msg) ? COTP_ENOMEM : cotp_send(cotp_self(), msg);
+  cotp_heap_release(h, mark);
+  return sent;
 }
 
 int cotp_read_timer(cotp_term ref, int64_t *left_ms) {
@@ -287,10 +318,12 @@ void cotp__timers_expire(struct cotp__sched *s, int64_t now) {
     }
     struct send_timer *t = (struct send_timer *)due[i];
     struct cotp__proc *p = cotp__proc_lookup(t->to);
-    if (p && cotp__inbox_push(p, t->to, &t->msg->sig)) {
+    enum push_result r =
+        p ? cotp__inbox_push(p, t->to, &t->msg->sig) : PUSH_DEAD;
+    if (r != PUSH_DEAD)
       t->msg = NULL;
-      cotp__wake(p);
-    }
+    if (r == PUSH_WOKE)
+      cotp__make_ready(p, false);
     send_timer_free(t);
   }
 }

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Mailboxes and selective receive (behaviours C3, C6, C7, C8, C12). */
+#include <pthread.h>
+
+#include "harness.h"
+#include "platform/clock.h"
+
+static cotp_term P(const char *text) {
+  cotp_term t = cotp_parse(cotp_self_heap(), text);
+  cr_assert(!cotp_is_none(t), "%s", text);
+  return t;
+}
+
+static const cotp_pattern *pat(const char *src) {
+  cotp_error err;
+  const cotp_pattern *p = cotp_pattern_cached(src, &err);
+  cr_assert_not_null(p, "%s: %s", src, err.message);
+  return p;
+}
+
+/* C6: unmatched messages stay, in their order, for a later receive. */
+COTP_TEST(mailbox, c6_selective_receive_keeps_unmatched_in_order) {
+  cotp_pid me = cotp_self();
+  for (int i = 1; i <= 5; i++)
+    cotp_send(me, cotp_format(cotp_self_heap(), "{:n, ~i}", i));
+  cotp_send(me, P(":wanted"));
+  cotp_send(me, P("{:n, 6}"));
+  cotp_clause c = {pat(":wanted"), NULL, NULL};
+  cotp_term msg;
+  cotp_assert_rc(cotp_receive_match(&c, 1, 1000, 0, &msg), 0);
+  cotp_assert_term_eq(msg, COTP_ATOM(wanted));
+  cr_assert_eq(cotp_mailbox_length(), 6);
+  for (int i = 1; i <= 6; i++) {
+    cotp_assert_rc(cotp_receive(0, &msg), 0);
+    cr_assert_eq(cotp_int_value(cotp_tuple_get(msg, 1)), i);
+  }
+  cotp_assert_rc(cotp_receive(0, &msg), COTP_ETIMEDOUT);
+}
+
+/* C12: after 0 returns at once when nothing matches. */
+COTP_TEST(mailbox, c12_after_zero_polls) {
+  cotp_term msg;
+  int64_t t0 = cotp__now_ms();
+  cotp_assert_rc(cotp_receive(0, &msg), COTP_ETIMEDOUT);
+  cotp_send(cotp_self(), P("{:other}"));
+  cotp_clause c = {pat("{:mine}"), NULL, NULL};
+  cotp_assert_rc(cotp_receive_match(&c, 1, 0, 0, &msg), COTP_ETIMEDOUT);
+  cr_assert_lt(cotp__now_ms() - t0, 1000);
+  cr_assert_eq(cotp_mailbox_length(), 1);
+}
+
+COTP_TEST(mailbox, clauses_pins_and_captures) {
+  cotp_pid me = cotp_self();
+  cotp_term ref = cotp_make_ref(), other = cotp_make_ref();
+  cotp_send(me, cotp_format(cotp_self_heap(), "{:reply, ~t, :wrong}", other));
+  cotp_send(me, cotp_format(cotp_self_heap(), "{:reply, ~t, {:ok, 7}}", ref));
+  cotp_term caps[1];
+  cotp_clause c[2] = {{pat("{:never}"), NULL, NULL},
+                      {pat("{:reply, ^ref, {:ok, value}}"), &ref, caps}};
+  cotp_term msg;
+  cotp_assert_rc(cotp_receive_match(c, 2, 1000, 0, &msg), 1);
+  cr_assert_eq(cotp_int_value(caps[0]), 7);
+  cotp_assert_rc(cotp_receive_match(c, 2, 0, 0, &msg), COTP_ETIMEDOUT);
+  cotp_assert_rc(cotp_receive_match(NULL, 1, 0, 0, &msg), COTP_EINVAL);
+  cotp_clause needs_pin = {pat("{^x}"), NULL, NULL};
+  cotp_assert_rc(cotp_receive_match(&needs_pin, 1, 0, 0, &msg), COTP_EINVAL);
+}
+
+static bool is_even(cotp_term msg, void *ctx) {
+  (void)ctx;
+  return cotp_is_integer(msg) && cotp_int_value(msg) % 2 == 0;
+}
+
+COTP_TEST(mailbox, receive_by_a_c_test) {
+  cotp_send(cotp_self(), cotp_int(NULL, 3));
+  cotp_send(cotp_self(), cotp_int(NULL, 4));
+  cotp_term msg;
+  cotp_assert_rc(cotp_receive_if(is_even, NULL, 100, 0, &msg), 0);
+  cr_assert_eq(cotp_int_value(msg), 4);
+  cotp_assert_rc(cotp_receive_if(is_even, NULL, 0, 0, &msg), COTP_ETIMEDOUT);
+}
+
+static void replier(void *arg) {
+  (void)arg;
+  cotp_heap *h = cotp_self_heap();
+  for (;;) {
+    cotp_heap_mark m = cotp_heap_mark_now(h);
+    cotp_term msg;
+    cotp_receive(COTP_INFINITY, &msg);
+    if (!cotp_is_tuple(msg))
+      return;
+    /* {from, ref} -> {ref, :pong} */
+    cotp_send(cotp_get_pid(cotp_tuple_get(msg, 0)),
+              COTP_TUPLE(h, cotp_tuple_get(msg, 1), COTP_ATOM(pong)));
+    cotp_heap_release(h, m);
+  }
+}
+
+static int64_t calls(cotp_pid server, int n) {
+  cotp_heap *h = cotp_self_heap();
+  const cotp_pattern *reply = pat("{^ref, :pong}");
+  int64_t t0 = cotp__now_ns();
+  for (int i = 0; i < n; i++) {
+    cotp_heap_mark m = cotp_heap_mark_now(h);
+    cotp_receive_mark();
+    cotp_term ref = cotp_make_ref();
+    cotp_send(server, COTP_TUPLE(h, cotp_pid_term(cotp_self()), ref));
+    cotp_clause c = {reply, &ref, NULL};
+    cotp_assert_rc(cotp_receive_match(&c, 1, 5000, COTP_RECV_AFTER_MARK, NULL), 0);
+    cotp_heap_release(h, m);
+  }
+  return cotp__now_ns() - t0;
+}
+
+/* C7: a call that waits for a fresh reference does not scan the queue:
+ * 10,000 calls with 500,000 unrelated messages queued take less than 10x
+ * the time of the same calls on an empty queue. */
+COTP_TEST(mailbox, c7_call_with_huge_queue_is_not_o_queue, .timeout = 120) {
+  cotp_pid server;
+  cr_assert_eq(cotp_spawn(replier, NULL, &server), 0);
+  int n = 10000, junk = cotp_test_sanitized() ? 50000 : 500000;
+  calls(server, 500); /* warm up */
+  int64_t empty = calls(server, n);
+  for (int i = 0; i < junk; i++)
+    cotp_send(cotp_self(), cotp_int(NULL, i));
+  cr_assert_eq(cotp_mailbox_length(), (size_t)junk);
+  int64_t full = calls(server, n);
+  cr_assert_lt(full, 10 * empty, "empty queue: %lld ns, %d queued: %lld ns",
+               (long long)empty, junk, (long long)full);
+  cr_assert_eq(cotp_mailbox_length(), (size_t)junk);
+  cotp_send(server, COTP_ATOM_STOP);
+}
+
+struct counter_arg {
+  cotp_pid to;
+  int id, n;
+};
+
+static void counter(void *arg) {
+  struct counter_arg *a = arg;
+  cotp_heap *h = cotp_self_heap();
+  for (int i = 0; i < a->n; i++) {
+    cotp_heap_mark m = cotp_heap_mark_now(h);
+    cotp_send(a->to, COTP_TUPLE(h, cotp_int(h, a->id), cotp_int(h, i)));
+    cotp_heap_release(h, m);
+  }
+}
+
+/* C8: 64 concurrent senders; each one's messages arrive in order. C3: the
+ * senders interleave freely. */
+COTP_TEST(mailbox, c8_per_sender_order_with_64_senders, .timeout = 60) {
+  enum { SENDERS = 64 };
+  int n = cotp_test_sanitized() ? 200 : 2000;
+  static struct counter_arg args[SENDERS];
+  for (int i = 0; i < SENDERS; i++) {
+    args[i] = (struct counter_arg){cotp_self(), i, n};
+    cr_assert_eq(cotp_spawn(counter, &args[i], NULL), 0);
+  }
+  int next[SENDERS] = {0};
+  cotp_heap *h = cotp_self_heap();
+  for (int k = 0; k < SENDERS * n; k++) {
+    cotp_heap_mark m = cotp_heap_mark_now(h);
+    cotp_term msg;
+    cotp_assert_rc(cotp_receive(10000, &msg), 0);
+    int id = (int)cotp_int_value(cotp_tuple_get(msg, 0));
+    int v = (int)cotp_int_value(cotp_tuple_get(msg, 1));
+    cr_assert_eq(v, next[id], "sender %d: got %d, expected %d", id, v, next[id]);
+    next[id]++;
+    cotp_heap_release(h, m);
+  }
+}
+
+static cotp_pid foreign_target;
+static void *foreign_sender(void *arg) {
+  (void)arg;
+  cotp_heap *h = cotp_heap_new();
+  for (int i = 0; i < 1000; i++)
+    cotp_send(foreign_target, cotp_int(h, i));
+  cotp_heap_free(h);
+  return NULL;
+}
+
+/* A thread that is not a process may send; its messages keep their order. */
+COTP_TEST(mailbox, send_from_a_foreign_thread) {
+  foreign_target = cotp_self();
+  pthread_t t;
+  pthread_create(&t, NULL, foreign_sender, NULL);
+  for (int i = 0; i < 1000; i++) {
+    cotp_term msg;
+    cotp_assert_rc(cotp_receive(10000, &msg), 0);
+    cr_assert_eq(cotp_int_value(msg), i);
+  }
+  pthread_join(t, NULL);
+}
+
+/* Large binaries are shared with the receiver, not copied. */
+COTP_TEST(mailbox, large_binary_sent_is_not_copied) {
+  cotp_heap *h = cotp_self_heap();
+  uint8_t *data;
+  cotp_term big = cotp_binary_alloc(h, 1 << 20, &data);
+  memset(data, 9, 1 << 20);
+  cotp_send(cotp_self(), COTP_TUPLE(h, COTP_ATOM(bin), big));
+  cotp_term msg;
+  cotp_assert_rc(cotp_receive(1000, &msg), 0);
+  size_t len;
+  cr_assert_eq(cotp_binary_data(cotp_tuple_get(msg, 1), &len), data);
+  cr_assert_eq(len, (size_t)1 << 20);
+}
+
+COTP_TEST(mailbox, messages_left_in_a_dead_mailbox_are_freed) {
+  /* checked by LeakSanitizer: the process exits with a full mailbox */
+  for (int i = 0; i < 1000; i++)
+    cotp_send(cotp_self(), cotp_string(cotp_self_heap(), "left behind, and long enough to be shared: 0123456789012345678901234567890123456789"));
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Scheduling: priorities, yield, hogs, handlers, hibernation, overflow. */
+#include "core/proc.h"
+#include "harness.h"
+
+static cotp_pid root;
+
+static void say(void *arg) {
+  cotp_send(root, cotp_atom((const char *)arg));
+}
+
+static void spawn_with(cotp_priority prio, const char *name) {
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  o.priority = prio;
+  cr_assert_eq(cotp_spawn_opt(say, (void *)name, &o, NULL), 0);
+}
+
+static void priorities(void *arg) {
+  (void)arg;
+  root = cotp_self();
+  for (int i = 0; i < 5; i++)
+    spawn_with(COTP_PRIORITY_NORMAL, "normal");
+  spawn_with(COTP_PRIORITY_LOW, "low");
+  spawn_with(COTP_PRIORITY_HIGH, "high");
+  spawn_with(COTP_PRIORITY_MAX, "max");
+  const char *order[8];
+  for (int i = 0; i < 8; i++) {
+    cotp_term msg;
+    cr_assert_eq(cotp_receive(5000, &msg), 0);
+    order[i] = cotp_atom_name(msg, NULL);
+  }
+  cr_assert_str_eq(order[0], "max");
+  cr_assert_str_eq(order[1], "high");
+  cr_assert_str_eq(order[7], "low"); /* normal work goes first */
+}
+
+/* The BEAM's rules, on one scheduler where the order is observable: max
+ * before high before normal, and low after the normal work queued with it. */
+Test(sched, priorities_max_high_normal_low) {
+  cotp_test_run(priorities, NULL, 1);
+}
+
+static void set_priority(void *arg) {
+  (void)arg;
+  cotp_priority old;
+  cotp_assert_rc(cotp_set_priority(COTP_PRIORITY_HIGH, &old), 0);
+  cr_assert_eq(old, COTP_PRIORITY_NORMAL);
+  cotp_assert_rc(cotp_set_priority((cotp_priority)7, NULL), COTP_EINVAL);
+  cotp_yield(); /* runs on at high priority */
+  cotp_assert_rc(cotp_set_priority(COTP_PRIORITY_NORMAL, &old), 0);
+  cr_assert_eq(old, COTP_PRIORITY_HIGH);
+}
+
+Test(sched, set_priority) { cotp_test_run(set_priority, NULL, 0); }
+
+static _Atomic int turns;
+
+static void taker(void *arg) {
+  int me = (int)(intptr_t)arg;
+  for (int i = 0; i < 100; i++) {
+    while (atomic_load(&turns) % 2 != me)
+      cotp_yield();
+    atomic_fetch_add(&turns, 1);
+  }
+  cotp_send(root, COTP_ATOM_OK);
+}
+
+static void yields(void *arg) {
+  (void)arg;
+  root = cotp_self();
+  atomic_store(&turns, 0);
+  cotp_spawn(taker, (void *)(intptr_t)0, NULL);
+  cotp_spawn(taker, (void *)(intptr_t)1, NULL);
+  cotp_term msg;
+  cotp_assert_rc(cotp_receive(5000, &msg), 0);
+  cotp_assert_rc(cotp_receive(5000, &msg), 0);
+  cr_assert_eq(atomic_load(&turns), 200);
+}
+
+/* yield lets the other process run, even on one scheduler */
+Test(sched, yield_lets_others_run) { cotp_test_run(yields, NULL, 1); }
+
+COTP_TEST(sched, schedulers_are_counted) {
+  cr_assert_eq(cotp_schedulers(), cotp_test_sanitized() ? cotp_schedulers() : 2);
+  cr_assert_eq(cotp_schedulers_online(), cotp_schedulers());
+}
+
+static _Atomic bool hog_stop;
+
+static void hog(void *arg) {
+  (void)arg;
+  /* computes without calling into the runtime: C cannot be preempted */
+  while (!atomic_load_explicit(&hog_stop, memory_order_relaxed))
+    ;
+}
+
+static void pinger(void *arg) {
+  cotp_pid other = *(cotp_pid *)arg;
+  cotp_heap *h = cotp_self_heap();
+  for (int i = 0; i < 10000; i++) {
+    cotp_heap_mark m = cotp_heap_mark_now(h);
+    cotp_send(other, cotp_pid_term(cotp_self()));
+    cotp_term msg;
+    cotp_receive(COTP_INFINITY, &msg);
+    cotp_heap_release(h, m);
+  }
+  cotp_send(other, COTP_ATOM_STOP);
+  cotp_send(root, COTP_ATOM_OK);
+}
+
+static void ponger(void *arg) {
+  (void)arg;
+  cotp_heap *h = cotp_self_heap();
+  for (;;) {
+    cotp_heap_mark m = cotp_heap_mark_now(h);
+    cotp_term msg;
+    cotp_receive(COTP_INFINITY, &msg);
+    if (!cotp_is_pid(msg))
+      return;
+    cotp_send(cotp_get_pid(msg), COTP_ATOM_OK);
+    cotp_heap_release(h, m);
+  }
+}
+
+static void hogged(void *arg) {
+  (void)arg;
+  root = cotp_self();
+  atomic_store(&hog_stop, false);
+  cotp_pid pong;
+  cotp_spawn(hog, NULL, NULL);
+  cotp_sleep(50); /* the hog is now running on one of the two schedulers */
+  cotp_spawn(ponger, NULL, &pong);
+  static cotp_pid pong_pid;
+  pong_pid = pong;
+  cotp_spawn(pinger, &pong_pid, NULL);
+  cotp_term msg;
+  int rc = cotp_receive(20000, &msg);
+  atomic_store(&hog_stop, true);
+  cotp_assert_rc(rc, 0);
+}
+
+/* A process that never calls the runtime keeps one scheduler, but a
+ * ping-pong pair keeps running on the other. */
+Test(sched, cpu_hog_does_not_stop_a_ping_pong_pair, .timeout = 60) {
+  cotp_test_run(hogged, NULL, 2);
+}
+
+struct count_state {
+  int n;
+  cotp_pid reply_to;
+};
+
+static bool count(void *state, cotp_term msg) {
+  struct count_state *s = state;
+  if (cotp_term_eq(msg, COTP_ATOM_STOP))
+    return false;
+  s->n++;
+  cotp_send(s->reply_to, cotp_int(cotp_self_heap(), s->n));
+  return true;
+}
+
+/* A handler process keeps no stack between messages. */
+COTP_TEST(sched, handler_processes_have_no_stack_when_idle) {
+  static struct count_state st;
+  st = (struct count_state){0, cotp_self()};
+  cotp_pid h;
+  cotp_assert_rc(cotp_spawn_handler(count, &st, NULL, &h), 0);
+  for (int i = 1; i <= 10; i++) {
+    cotp_send(h, COTP_ATOM(tick));
+    cotp_term msg;
+    cotp_assert_rc(cotp_receive(5000, &msg), 0);
+    cr_assert_eq(cotp_int_value(msg), i);
+  }
+  cotp_sleep(10);
+  struct cotp__proc *p = cotp__proc_lookup(h);
+  cr_assert_not_null(p);
+  cr_assert_null(p->home);
+  cr_assert_null(p->saved);
+  cotp_send(h, COTP_ATOM_STOP);
+  while (cotp_is_alive(h))
+    cotp_yield();
+  cotp_assert_rc(cotp_spawn_handler(NULL, NULL, NULL, NULL), COTP_EINVAL);
+}
+
+static void after_hibernation(void *arg) {
+  cotp_pid to = *(cotp_pid *)arg;
+  cotp_term msg;
+  cotp_receive(COTP_INFINITY, &msg);
+  cotp_send(to, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(woke), msg));
+}
+
+static void sleeper(void *arg) {
+  cotp_hibernate(after_hibernation, arg);
+}
+
+COTP_TEST(sched, hibernate_drops_the_stack_and_resumes_in_fn) {
+  static cotp_pid me;
+  me = cotp_self();
+  cotp_pid p;
+  cotp_spawn(sleeper, &me, &p);
+  cotp_sleep(20);
+  struct cotp__proc *pcb = cotp__proc_lookup(p);
+  cr_assert_not_null(pcb);
+  cr_assert_null(pcb->home); /* hibernated: no stack */
+  cotp_send(p, COTP_ATOM(hello));
+  cotp_term msg;
+  cotp_assert_rc(cotp_receive(5000, &msg), 0);
+  cotp_assert_prints(msg, "{:woke, :hello}");
+}
+
+static volatile int forever = 1;
+
+static int recurse(int depth) {
+  volatile char pad[512];
+  pad[0] = (char)depth;
+  return forever ? recurse(depth + 1) + pad[0] : 0;
+}
+
+static void overflow(void *arg) {
+  (void)arg;
+  recurse(0);
+}
+
+/* A stack overflow kills the process that overflowed; others run on. */
+COTP_TEST(sched, stack_overflow_kills_only_that_process) {
+#if defined(COTP_ASAN) || defined(COTP_TSAN)
+  cr_skip_test("the sanitizers take over SIGSEGV; the plain build tests this");
+#endif
+  static cotp_pid pong_pid;
+  cotp_spawn(ponger, NULL, &pong_pid);
+  cotp_pid bad;
+  cotp_spawn(overflow, NULL, &bad);
+  while (cotp_is_alive(bad))
+    cotp_sleep(1);
+  for (int i = 0; i < 100; i++) {
+    cotp_send(pong_pid, cotp_pid_term(cotp_self()));
+    cotp_term msg;
+    cotp_assert_rc(cotp_receive(5000, &msg), 0);
+  }
+  cotp_pid again;
+  cotp_spawn(overflow, NULL, &again); /* and the stack is reusable */
+  while (cotp_is_alive(again))
+    cotp_sleep(1);
+  cotp_send(pong_pid, COTP_ATOM_STOP);
+}
+
+static void chatty(void *arg) {
+  (void)arg;
+  char local[200];
+  for (int i = 0; i < 1000; i++) {
+    snprintf(local, sizeof local, "iteration %d", i);
+    cotp_yield();
+    cr_assert(strncmp(local, "iteration ", 10) == 0);
+  }
+  cotp_send(root, COTP_ATOM_OK);
+}
+
+/* Many more processes with live frames than run stacks: their frames are
+ * copied out and back in, and survive intact. */
+COTP_TEST(sched, frames_survive_eviction) {
+  root = cotp_self();
+  enum { N = 300 };
+  for (int i = 0; i < N; i++)
+    cotp_spawn(chatty, NULL, NULL);
+  for (int i = 0; i < N; i++) {
+    cotp_term msg;
+    cotp_assert_rc(cotp_receive(30000, &msg), 0);
+  }
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Spawning, reaping, pids, functions by name. */
+#include "harness.h"
+
+static void wait_and_report(void *arg) {
+  cotp_pid parent = {(uint64_t)(uintptr_t)arg};
+  cotp_term msg;
+  cotp_receive(COTP_INFINITY, &msg); /* blocked until told to go */
+  cotp_send(parent, COTP_ATOM_OK);
+}
+
+/* A million processes blocked in receive at once, then reaped. */
+COTP_TEST(spawn, million_blocked_processes_spawn_and_reap, .timeout = 120) {
+  size_t n = cotp_test_max_alive(1000000);
+  cotp_pid *pids = malloc(n * sizeof *pids);
+  cr_assert_not_null(pids);
+  void *me = (void *)(uintptr_t)cotp_self().bits;
+  for (size_t i = 0; i < n; i++)
+    cr_assert_eq(cotp_spawn(wait_and_report, me, &pids[i]), 0);
+  for (size_t i = 0; i < n; i += n / 10)
+    cr_assert(cotp_is_alive(pids[i]));
+  for (size_t i = 0; i < n; i++)
+    cotp_send(pids[i], COTP_ATOM_STOP);
+  cotp_heap *h = cotp_self_heap();
+  for (size_t i = 0; i < n; i++) {
+    cotp_heap_mark m = cotp_heap_mark_now(h);
+    cotp_term msg;
+    cr_assert_eq(cotp_receive(30000, &msg), 0, "reply %zu of %zu", i, n);
+    cotp_heap_release(h, m);
+  }
+  cotp_yield();
+  size_t alive = 0;
+  for (size_t i = 0; i < n; i++)
+    alive += cotp_is_alive(pids[i]);
+  cr_assert_leq(alive, 2); /* the last ones may still be on their way out */
+  free(pids);
+}
+
+static void nothing(void *arg) { (void)arg; }
+
+COTP_TEST(spawn, pids_are_unique_and_stale_pids_stay_dead) {
+  cotp_pid a, b;
+  cr_assert_eq(cotp_spawn(nothing, NULL, &a), 0);
+  while (cotp_is_alive(a))
+    cotp_yield();
+  cr_assert_eq(cotp_spawn(nothing, NULL, &b), 0);
+  cr_assert(!cotp_pid_eq(a, b));
+  /* the block may be reused: the old pid still names nothing */
+  cr_assert(!cotp_is_alive(a));
+  cr_assert_eq(cotp_send(a, COTP_ATOM_OK), 0); /* silent, as in Erlang */
+  cr_assert(!cotp_pid_eq(cotp_self(), a));
+  cr_assert_neq(cotp_self().bits, 0);
+}
+
+COTP_TEST(spawn, bad_arguments_are_errors) {
+  cotp_assert_rc(cotp_spawn(NULL, NULL, NULL), COTP_EINVAL);
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  o.priority = (cotp_priority)9;
+  cotp_assert_rc(cotp_spawn_opt(nothing, NULL, &o, NULL), COTP_EINVAL);
+  cotp_assert_rc(cotp_send(cotp_self(), COTP_NONE), COTP_EINVAL);
+  cotp_assert_rc(cotp_receive(-5, NULL), COTP_EINVAL);
+  cotp_assert_rc(cotp_sleep(-2), COTP_EINVAL);
+}
+
+Test(spawn, calls_outside_a_process_say_so) {
+  cotp_assert_rc(cotp_spawn(nothing, NULL, NULL), COTP_ENOTPROC);
+  cotp_assert_rc(cotp_receive(0, NULL), COTP_ENOTPROC);
+  cotp_assert_rc(cotp_yield(), COTP_ENOTPROC);
+  cotp_assert_rc(cotp_sleep(1), COTP_ENOTPROC);
+  cr_assert_eq(cotp_self().bits, 0);
+  cr_assert_null(cotp_self_heap());
+  cr_assert_eq(cotp_schedulers(), 0);
+  cotp_assert_rc(cotp_run(NULL, NULL, NULL, NULL, NULL), COTP_EINVAL);
+  cotp_config c = COTP_CONFIG_INIT;
+  c.stack_size = 100; /* too small to run anything */
+  cotp_assert_rc(cotp_run(nothing, NULL, &c, NULL, NULL), COTP_EINVAL);
+}
+
+static void adder(cotp_term args) {
+  cotp_pid to = cotp_get_pid(cotp_head(args));
+  int64_t a = cotp_int_value(cotp_head(cotp_tail(args)));
+  int64_t b = cotp_int_value(cotp_head(cotp_tail(cotp_tail(args))));
+  cotp_send(to, cotp_int(cotp_self_heap(), a + b));
+}
+
+COTP_TEST(spawn, functions_by_module_and_function_name) {
+  cotp_term mod = cotp_atom("Elixir.Math"), fun = cotp_atom("add");
+  cotp_assert_rc(cotp_register_function(mod, fun, adder), 0);
+  cr_assert_eq(cotp_lookup_function(mod, fun), adder);
+  cotp_heap *h = cotp_self_heap();
+  cotp_term args = cotp_format(h, "[~p, 40, 2]", cotp_self());
+  cotp_pid pid;
+  cotp_assert_rc(cotp_spawn_mfa(mod, fun, args, NULL, &pid), 0);
+  cotp_term msg;
+  cotp_assert_rc(cotp_receive(5000, &msg), 0);
+  cr_assert_eq(cotp_int_value(msg), 42);
+  cotp_assert_rc(cotp_spawn_mfa(mod, cotp_atom("nope"), args, NULL, NULL),
+                 COTP_ENOTFOUND);
+  cotp_assert_rc(cotp_spawn_mfa(mod, fun, cotp_int(h, 1), NULL, NULL),
+                 COTP_EINVAL);
+  cotp_assert_rc(cotp_register_function(cotp_int(h, 1), fun, adder), COTP_EINVAL);
+}
+
+static void deep(void *arg) {
+  /* 1 MB of locals: more than a shared run stack, fine on its own stack */
+  volatile char buf[1 << 20];
+  buf[0] = 1;
+  buf[sizeof buf - 1] = 2;
+  cotp_send((cotp_pid){(uint64_t)(uintptr_t)arg}, cotp_int(NULL, buf[0] + buf[sizeof buf - 1]));
+}
+
+COTP_TEST(spawn, dedicated_stack_for_deep_code) {
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  o.stack_size = 2 << 20;
+  cotp_assert_rc(cotp_spawn_opt(deep, (void *)(uintptr_t)cotp_self().bits, &o, NULL), 0);
+  cotp_term msg;
+  cotp_assert_rc(cotp_receive(5000, &msg), 0);
+  cr_assert_eq(cotp_int_value(msg), 3);
+}
+
+static void quick_root(void *arg) { (void)arg; }
+
+Test(spawn, runtime_starts_and_stops_many_times_without_leaking, .timeout = 120) {
+  int n = cotp_test_sanitized() ? 100 : 1000;
+  cotp_config c = COTP_CONFIG_INIT;
+  c.schedulers = 2;
+  for (int i = 0; i < n; i++)
+    cr_assert_eq(cotp_run(quick_root, NULL, &c, NULL, NULL), 0, "run %d", i);
+}
+
+static void spawn_some_then_exit(void *arg) {
+  (void)arg;
+  void *me = (void *)(uintptr_t)cotp_self().bits;
+  /* processes left blocked, with messages queued, when the root exits */
+  for (int i = 0; i < 100; i++) {
+    cotp_pid p;
+    cotp_spawn(wait_and_report, me, &p);
+    if (i % 2)
+      cotp_send(p, cotp_string(cotp_self_heap(), "a message left unread"));
+  }
+  cotp_send_after(100000, cotp_self(), COTP_ATOM_OK, NULL);
+}
+
+Test(spawn, stopping_frees_what_other_processes_hold, .timeout = 60) {
+  cotp_config c = COTP_CONFIG_INIT;
+  c.schedulers = 2;
+  for (int i = 0; i < 20; i++)
+    cr_assert_eq(cotp_run(spawn_some_then_exit, NULL, &c, NULL, NULL), 0);
+}
+
+Test(spawn, root_exit_reason_is_returned) {
+  cotp_config c = COTP_CONFIG_INIT;
+  cotp_heap *h = cotp_heap_new();
+  cotp_term reason;
+  cr_assert_eq(cotp_run(quick_root, NULL, &c, h, &reason), 0);
+  cotp_assert_term_eq(reason, COTP_ATOM_NORMAL);
+  cotp_heap_free(h);
+}
