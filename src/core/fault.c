@@ -60,6 +60,8 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
   (void)w;
   p->exit_reason = COTP_ATOM_STACK_OVERFLOW;
   p->request = RQ_EXIT;
+  s->prev = p;
+  s->current = NULL;
   void *abandoned;
   cotp__ctx_switch(&abandoned, s->sp);
 }

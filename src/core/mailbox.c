@@ -16,26 +16,28 @@
 
 #include "sched.h"
 
-struct cotp__msg *cotp__msg_new(cotp_term t) {
+struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
   size_t words = cotp__term_words(t);
   size_t head = sizeof(struct cotp__msg) + sizeof(struct cotp__block);
   if (words > (SIZE_MAX - head) / 8)
     return NULL;
-  struct cotp__msg *m = malloc(head + words * 8);
+  struct cotp__msg *m = cotp__chunk_alloc(head + words * 8);
   if (!m)
     return NULL;
   m->sig.next = NULL;
   m->sig.kind = SIG_MSG;
   struct cotp__block *b = msg_block(m);
-  *b = (struct cotp__block){
-      .prev = NULL, .cap = words, .used = words, .offheap = NULL, .mem = m};
+  *b = (struct cotp__block){.prev = NULL, .cap = words, .used = words,
+                            .offheap = NULL, .mem = m,
+                            .mem_size = head + words * 8};
   m->term = cotp__term_copy_into(b->words, t, b);
   return m;
 }
 
 void cotp__msg_free(struct cotp__msg *m) {
-  cotp__block_release_offheap(msg_block(m));
-  free(m);
+  struct cotp__block *b = msg_block(m);
+  cotp__block_release_offheap(b);
+  cotp__chunk_free(m, b->mem_size);
 }
 
 static void sig_free(struct cotp__sig *s) {
@@ -63,11 +65,9 @@ enum push_result cotp__inbox_push(struct cotp__proc *p, cotp_pid pid,
   return (old & INBOX_WAITING) ? PUSH_WOKE : PUSH_OK;
 }
 
-void cotp__inbox_drain(struct cotp__proc *p) {
-  uint64_t own = atomic_load_explicit(&p->inbox, memory_order_relaxed);
-  if ((own & INBOX_PTR_MASK) == 0)
-    return;
-  uint64_t tag = own & ~INBOX_PTR_MASK;
+void cotp__inbox_drain_slow(struct cotp__proc *p) {
+  uint64_t tag = atomic_load_explicit(&p->inbox, memory_order_relaxed) &
+                 ~INBOX_PTR_MASK;
   uint64_t got = atomic_exchange_explicit(&p->inbox, tag, memory_order_acquire);
   struct cotp__sig *s = (struct cotp__sig *)(uintptr_t)(got & INBOX_PTR_MASK);
   /* newest first: reverse into arrival order */

@@ -40,6 +40,7 @@
 #ifndef COTP_CORE_PROC_H
 #define COTP_CORE_PROC_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "cotp/io.h"
@@ -154,9 +155,35 @@ void cotp__ptable_close(void);
 struct cotp__proc *cotp__proc_alloc(int *err);
 /* Returns an EXITING block to the free lists. */
 void cotp__proc_free(struct cotp__proc *p);
+/* The table's state, for the inline lookup below (ptable.c owns it). */
+#define PTABLE_CHUNK_BITS 12
+#define PTABLE_CHUNK (1u << PTABLE_CHUNK_BITS)
+struct cotp__ptable {
+  unsigned max;
+  _Atomic(struct cotp__proc *) *chunks;
+  _Atomic uint32_t fresh;   /* indexes below this have been handed out */
+  _Atomic size_t live;
+  pthread_mutex_t lock;     /* chunks (allocation), free list */
+  uint32_t *free;           /* global free list */
+  size_t nfree, capfree;
+};
+extern struct cotp__ptable cotp__ptable;
+
 /* The block a pid names, if that incarnation is still its owner (racy: it
- * may exit right after; the inbox tag is the final word). */
-struct cotp__proc *cotp__proc_lookup(cotp_pid pid);
+ * may exit right after; the inbox tag is the final word).  Two loads and a
+ * compare, no lock: every send starts here. */
+static inline struct cotp__proc *cotp__proc_lookup(cotp_pid pid) {
+  uint32_t index = (uint32_t)(pid.bits & ((1u << COTP_PID_NUMBER_BITS) - 1));
+  if ((pid.bits >> (COTP_PID_NUMBER_BITS + COTP_PID_SERIAL_BITS)) != 0 ||
+      index >= atomic_load_explicit(&cotp__ptable.fresh, memory_order_acquire))
+    return NULL; /* another node's, or never handed out */
+  struct cotp__proc *chunk = atomic_load_explicit(
+      &cotp__ptable.chunks[index >> PTABLE_CHUNK_BITS], memory_order_acquire);
+  struct cotp__proc *p = &chunk[index & (PTABLE_CHUNK - 1)];
+  if (!chunk || atomic_load_explicit(&p->pid, memory_order_acquire) != pid.bits)
+    return NULL;
+  return p;
+}
 /* Calls fn for every block that is not FREE (runtime stop only). */
 void cotp__ptable_each(void (*fn)(struct cotp__proc *p, void *ctx), void *ctx);
 size_t cotp__ptable_live(void);
@@ -169,7 +196,8 @@ size_t cotp__ptable_live(void);
 #define INBOX_WAITING 2u /* the owner is parked, the inbox empty */
 
 static inline uint64_t inbox_tag(cotp_pid pid) {
-  return (uint64_t)(cotp_pid_serial(pid) & 0xFFFFu) << INBOX_TAG_SHIFT;
+  /* the low 16 bits of the serial, which sits above the number */
+  return ((pid.bits >> COTP_PID_NUMBER_BITS) & 0xFFFFu) << INBOX_TAG_SHIFT;
 }
 
 enum push_result { PUSH_DEAD, PUSH_OK, PUSH_WOKE };
@@ -179,11 +207,32 @@ enum push_result { PUSH_DEAD, PUSH_OK, PUSH_WOKE };
 enum push_result cotp__inbox_push(struct cotp__proc *p, cotp_pid pid,
                                   struct cotp__sig *s);
 /* Moves everything in the inbox to the private queue (owner). */
-void cotp__inbox_drain(struct cotp__proc *p);
+void cotp__inbox_drain_slow(struct cotp__proc *p);
+static inline void cotp__inbox_drain(struct cotp__proc *p) {
+  if (atomic_load_explicit(&p->inbox, memory_order_relaxed) & INBOX_PTR_MASK)
+    cotp__inbox_drain_slow(p);
+}
 /* Closes the inbox and frees every signal and message left (exit). */
 void cotp__mailbox_close(struct cotp__proc *p);
 /* A message holding a copy of t, or NULL (ENOMEM). */
-struct cotp__msg *cotp__msg_new(cotp_term t);
+struct cotp__msg *cotp__msg_new_slow(cotp_term t);
+static inline struct cotp__msg *cotp__msg_new(cotp_term t) {
+  if (TAG_OF(t) == COTP__TAG_BOXED || TAG_OF(t) == COTP__TAG_LIST)
+    return cotp__msg_new_slow(t);
+  /* an immediate: nothing to copy, the header is the whole message */
+  size_t size = sizeof(struct cotp__msg) + sizeof(struct cotp__block);
+  struct cotp__msg *m = (struct cotp__msg *)cotp__chunk_alloc(size);
+  if (m) {
+    m->sig.kind = SIG_MSG;
+    m->term = t;
+    struct cotp__block *b = msg_block(m);
+    b->cap = b->used = 0;
+    b->offheap = NULL;
+    b->mem = m;
+    b->mem_size = size;
+  }
+  return m;
+}
 void cotp__msg_free(struct cotp__msg *m);
 /* Delivers a copy of t to pid; wakes it if it waits.  0 or COTP_ENOMEM. */
 int cotp__deliver(cotp_pid pid, cotp_term t);

@@ -98,6 +98,7 @@ void cotp__proc_start(void) {
 #if defined(COTP_ASAN)
   __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
+  cotp__settle();
   struct cotp__proc *p = self_or_null();
   if (p->flags & PF_HANDLER) {
     handler_loop(p);
@@ -266,12 +267,13 @@ bool cotp_is_alive(cotp_pid pid) {
 }
 
 int cotp_yield(void) {
-  struct cotp__proc *p = self_or_null();
+  struct cotp__sched *s = cotp__sched_self();
+  struct cotp__proc *p = s ? s->current : NULL;
   if (!p)
     return COTP_ENOTPROC;
   if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed))
     cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
-  cotp__switch_out(p, RQ_YIELD);
+  cotp__switch_out_on(s, p, RQ_YIELD);
   return 0;
 }
 

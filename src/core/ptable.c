@@ -22,19 +22,12 @@
 
 #include "sched.h"
 
-#define CHUNK_BITS 12
-#define CHUNK (1u << CHUNK_BITS)
+#define CHUNK PTABLE_CHUNK
+#define CHUNK_BITS PTABLE_CHUNK_BITS
 #define CACHE 64
 
-static struct {
-  unsigned max;
-  _Atomic(struct cotp__proc *) *chunks;
-  _Atomic uint32_t fresh;   /* indexes below this have been handed out */
-  _Atomic size_t live;
-  pthread_mutex_t lock;     /* chunks (allocation), free list */
-  uint32_t *free;           /* global free list */
-  size_t nfree, capfree;
-} table;
+struct cotp__ptable cotp__ptable;
+#define table cotp__ptable
 
 /* Per-scheduler caches of free indexes, indexed by scheduler. */
 static struct cache {
@@ -211,18 +204,6 @@ void cotp__proc_free(struct cotp__proc *p) {
   atomic_store_explicit(&p->state, PS_FREE, memory_order_release);
   atomic_fetch_sub_explicit(&table.live, 1, memory_order_relaxed);
   give_index(my_cache(), cotp_pid_number(pid));
-}
-
-struct cotp__proc *cotp__proc_lookup(cotp_pid pid) {
-  if (cotp_pid_node(pid) != 0)
-    return NULL;
-  uint32_t index = cotp_pid_number(pid);
-  if (index >= atomic_load_explicit(&table.fresh, memory_order_acquire))
-    return NULL;
-  struct cotp__proc *p = block_at(index);
-  if (!p || atomic_load_explicit(&p->pid, memory_order_acquire) != pid.bits)
-    return NULL;
-  return p;
 }
 
 void cotp__ptable_each(void (*fn)(struct cotp__proc *p, void *ctx), void *ctx) {

@@ -57,6 +57,8 @@ static void end_wait(struct cotp__proc *p) {
 
 typedef bool match_fn(cotp_term msg, void *ctx, int *clause);
 
+static bool match_any(cotp_term msg, void *ctx, int *clause);
+
 static int receive_core(match_fn *match, void *ctx, int64_t timeout_ms,
                         unsigned flags, cotp_term *out) {
   struct cotp__proc *p = cotp__proc_self();
@@ -73,7 +75,7 @@ static int receive_core(match_fn *match, void *ctx, int64_t timeout_ms,
   for (;;) {
     for (; m; prev = m, m = m->next) {
       int clause = 0;
-      if (match(((struct cotp__msg *)m)->term, ctx, &clause)) {
+      if (match == match_any || match(((struct cotp__msg *)m)->term, ctx, &clause)) {
         end_wait(p);
         cotp_term t = cotp__mailbox_take(p, prev, m);
         if (out)

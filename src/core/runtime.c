@@ -100,6 +100,7 @@ static int make_runtime(const cotp_config *cfg, struct cotp__rt **out) {
   for (unsigned i = 0; i < rt->nsched && rc == 0; i++) {
     struct cotp__sched *s = &rt->scheds[i];
     s->index = i;
+    s->perturb = cfg->sched_seed != 0;
     s->rng = (cfg->sched_seed ? cfg->sched_seed : 0x9E3779B97F4A7C15ull) * (i + 1);
     cotp__runq_init(&s->runq);
     atomic_init(&s->runnext, NULL);

@@ -50,10 +50,51 @@ struct cotp__proc *cotp__proc_self(void) {
 
 /* --- switching, with the sanitizers told about each switch --- */
 
-static void switch_to(struct cotp__sched *s, struct cotp__proc *p) {
+/*
+ * Every switch goes from the running context to another, and the context
+ * that comes in finishes the one that went out (settle below): a process
+ * that parks is published as waiting only once no one runs on its stack.
+ * Most switches go straight from one process to the next one of the same
+ * scheduler; every 32nd, and whenever there is no next process at hand,
+ * the switch goes to the scheduler context, which fires timers, polls,
+ * steals and sleeps.
+ */
+
 #if defined(COTP_ASAN)
-  const struct cotp__stackmem *m = p->own_stack ? p->own_stack : &p->home->mem;
-  __sanitizer_start_switch_fiber(&s->asan_fake_stack, m->base, m->size);
+/* The stack a process runs on, for ASan. */
+static const struct cotp__stackmem *stack_of(const struct cotp__proc *p) {
+  return p->own_stack ? p->own_stack : &p->home->mem;
+}
+#endif
+
+/* Switches from the running process p to `to` (another process, or the
+ * scheduler when to is NULL). */
+static void jump(struct cotp__sched *s, struct cotp__proc *p,
+                 struct cotp__proc *to, bool p_dies) {
+#if defined(COTP_ASAN)
+  /* a context that will not resume passes NULL: ASan frees its fake stack */
+  const void *bottom = to ? stack_of(to)->base : s->stack_bottom;
+  size_t size = to ? stack_of(to)->size : s->stack_size;
+  __sanitizer_start_switch_fiber(p_dies ? NULL : &p->asan_fake_stack, bottom,
+                                 size);
+#else
+  (void)p_dies;
+#endif
+#if defined(COTP_TSAN)
+  __tsan_switch_to_fiber(to ? to->tsan_fiber : s->tsan_fiber, 0);
+#endif
+  cotp__ctx_switch(&p->sp, to ? to->sp : s->sp);
+  /* Resumed, perhaps on another thread: s is stale from here on. */
+#if defined(COTP_ASAN)
+  __sanitizer_finish_switch_fiber(p->asan_fake_stack, NULL, NULL);
+#endif
+}
+
+/* From the scheduler context into process p. */
+static void enter(struct cotp__sched *s, struct cotp__proc *p) {
+#if defined(COTP_ASAN)
+  __sanitizer_start_switch_fiber(&s->asan_fake_stack, stack_of(p)->base,
+                                 stack_of(p)->size);
 #endif
 #if defined(COTP_TSAN)
   __tsan_switch_to_fiber(p->tsan_fiber, 0);
@@ -61,25 +102,6 @@ static void switch_to(struct cotp__sched *s, struct cotp__proc *p) {
   cotp__ctx_switch(&s->sp, p->sp);
 #if defined(COTP_ASAN)
   __sanitizer_finish_switch_fiber(s->asan_fake_stack, NULL, NULL);
-#endif
-}
-
-void cotp__switch_out(struct cotp__proc *p, enum proc_request rq) {
-  struct cotp__sched *s = cotp__sched_self();
-  p->request = (uint8_t)rq;
-#if defined(COTP_ASAN)
-  /* a context that will not resume passes NULL: ASan frees its fake stack */
-  bool dies = rq == RQ_EXIT || rq == RQ_DROP;
-  __sanitizer_start_switch_fiber(dies ? NULL : &p->asan_fake_stack,
-                                 s->stack_bottom, s->stack_size);
-#endif
-#if defined(COTP_TSAN)
-  __tsan_switch_to_fiber(s->tsan_fiber, 0);
-#endif
-  cotp__ctx_switch(&p->sp, s->sp);
-  /* Resumed, perhaps on another thread: s is stale from here on. */
-#if defined(COTP_ASAN)
-  __sanitizer_finish_switch_fiber(p->asan_fake_stack, NULL, NULL);
 #endif
 }
 
@@ -151,7 +173,7 @@ void cotp__make_ready(struct cotp__proc *p, bool as_next) {
     cotp__wake_idle();
     return;
   }
-  if (as_next && rt->cfg.sched_seed && (next_random(s) & 1))
+  if (as_next && s->perturb && (next_random(s) & 1))
     as_next = false; /* perturbed scheduling (tests) */
   if (as_next) {
     /* the waker will park soon and p runs then, on this thread: no other
@@ -176,9 +198,7 @@ void cotp__wake(struct cotp__proc *p) {
     cotp__make_ready(p, false);
 }
 
-void cotp__reduce(struct cotp__proc *p, int n) {
-  if ((p->reductions -= n) > 0)
-    return;
+void cotp__reduce_slow(struct cotp__proc *p) {
   if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed))
     cotp__switch_out(p, RQ_EXIT);
   cotp__switch_out(p, RQ_YIELD);
@@ -245,11 +265,11 @@ static struct cotp__proc *after_run(struct cotp__sched *s, struct cotp__proc *p)
   struct cotp__proc *w;
   switch (p->request) {
   case RQ_YIELD:
-    w = cotp__stack_release(p, true, false);
+    w = cotp__stack_release_live(p, p->home);
     requeue(s, p);
     return w;
   case RQ_PARK:
-    w = cotp__stack_release(p, true, false);
+    w = cotp__stack_release_live(p, p->home);
     park(s, p);
     return w;
   case RQ_DROP:
@@ -271,24 +291,88 @@ static struct cotp__proc *after_run(struct cotp__sched *s, struct cotp__proc *p)
   }
 }
 
+/* The bookkeeping of starting to run p on s. */
+static void begin(struct cotp__sched *s, struct cotp__proc *p) {
+  s->current = p;
+  atomic_store_explicit(&p->state, PS_RUNNING, memory_order_relaxed);
+  p->reductions =
+      s->perturb ? 1 + (int32_t)(next_random(s) % REDUCTIONS) : REDUCTIONS;
+  p->runs++;
+  /* odd while processes run; changes at each one (watchdog.c) */
+  uint64_t id = atomic_load_explicit(&s->run_id, memory_order_relaxed);
+  atomic_store_explicit(&s->run_id, id + ((id & 1) ? 2 : 1),
+                        memory_order_relaxed);
+}
+
+/* Finishes the process that switched out on s, from the context that
+ * switched in.  A process that waited for its stack runs soon. */
+static void settle(struct cotp__sched *s) {
+  struct cotp__proc *prev = s->prev;
+  if (!prev)
+    return;
+  s->prev = NULL;
+  struct cotp__proc *w = after_run(s, prev);
+  if (w)
+    cotp__runq_push(s, w);
+}
+
+void cotp__settle(void) { settle(cotp__sched_self()); }
+
+static struct cotp__proc *local_work(struct cotp__sched *s);
+
+/* The process to switch to straight from p, its stack ready, or NULL to go
+ * through the scheduler. */
+static struct cotp__proc *pick_direct(struct cotp__sched *s) {
+  if ((++s->tick & 31) == 0 ||
+      atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed))
+    return NULL;
+  struct cotp__proc *q = local_work(s);
+  if (!q)
+    return NULL;
+  if (q->priority == COTP_PRIORITY_LOW && ++q->low_skips < 8 &&
+      cotp__runq_len(&s->runq) > 0) {
+    cotp__runq_push(s, q); /* BEAM: low runs once per 8 picks */
+    return NULL;
+  }
+  q->low_skips = 0;
+  return cotp__stack_acquire_fast(s, q, q->home) ? q : NULL;
+}
+
+void cotp__switch_out(struct cotp__proc *p, enum proc_request rq) {
+  cotp__switch_out_on(cotp__sched_self(), p, rq);
+}
+
+void cotp__switch_out_on(struct cotp__sched *s, struct cotp__proc *p,
+                         enum proc_request rq) {
+  p->request = (uint8_t)rq;
+  s->prev = p;
+  bool dies = rq == RQ_EXIT || rq == RQ_DROP;
+  struct cotp__proc *q = pick_direct(s);
+  if (q) {
+    begin(s, q);
+    jump(s, p, q, dies);
+  } else {
+    s->current = NULL;
+    jump(s, p, NULL, dies);
+  }
+  settle(cotp__sched_self());
+}
+
 static void run(struct cotp__sched *s, struct cotp__proc *p) {
   while (p) {
-    if (!cotp__stack_acquire(s, p))
+    if (!cotp__stack_acquire_fast(s, p, p->home))
       return; /* p waits for its stack, on that stack's list */
-    s->current = p;
-    atomic_store_explicit(&p->state, PS_RUNNING, memory_order_relaxed);
-    p->reductions = cotp__rt->cfg.sched_seed
-                        ? 1 + (int32_t)(next_random(s) % REDUCTIONS)
-                        : REDUCTIONS;
-    p->runs++;
+    begin(s, p);
+    enter(s, p);
+    /* a process switched to the scheduler: the run of processes ends */
     uint64_t id = atomic_load_explicit(&s->run_id, memory_order_relaxed);
     atomic_store_explicit(&s->run_id, id + 1, memory_order_relaxed);
-    switch_to(s, p);
-    atomic_store_explicit(&s->run_id, id + 2, memory_order_relaxed);
     if (atomic_load_explicit(&s->hogged, memory_order_relaxed))
       atomic_store_explicit(&s->hogged, false, memory_order_relaxed);
     s->current = NULL;
-    p = after_run(s, p);
+    struct cotp__proc *prev = s->prev;
+    s->prev = NULL;
+    p = prev ? after_run(s, prev) : NULL;
   }
 }
 
@@ -297,11 +381,14 @@ static void run(struct cotp__sched *s, struct cotp__proc *p) {
 static struct cotp__proc *local_work(struct cotp__sched *s) {
   struct cotp__rt *rt = cotp__rt;
   struct cotp__proc *p;
-  if ((p = cotp__pqueue_pop(&rt->prio[1])) || (p = cotp__pqueue_pop(&rt->prio[0])))
+  if ((atomic_load_explicit(&rt->prio[1].len, memory_order_relaxed) ||
+       atomic_load_explicit(&rt->prio[0].len, memory_order_relaxed)) &&
+      ((p = cotp__pqueue_pop(&rt->prio[1])) || (p = cotp__pqueue_pop(&rt->prio[0]))))
     return p;
   if (s->tick % 61 == 0 && (p = cotp__pqueue_pop(&rt->global)))
     return p;
-  if ((p = atomic_exchange_explicit(&s->runnext, NULL, memory_order_acq_rel)))
+  if (atomic_load_explicit(&s->runnext, memory_order_relaxed) &&
+      (p = atomic_exchange_explicit(&s->runnext, NULL, memory_order_acq_rel)))
     return p;
   if ((p = cotp__runq_pop(&s->runq)))
     return p;
@@ -449,6 +536,7 @@ void *cotp__sched_main(void *arg) {
   while ((p = find_work(s)))
     run(s, p);
   cotp__fault_thread_close(s);
+  cotp__chunk_flush();
   /* let the others see the stop too */
   wake_all();
   tls_sched = NULL;

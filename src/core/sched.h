@@ -45,8 +45,10 @@ struct cotp__sched {
   void *sp;                        /* the scheduler context, while a
                                       process runs */
   struct cotp__proc *current;
+  struct cotp__proc *prev;         /* switched out, not yet settled */
   unsigned tick;                   /* schedules so far */
   uint64_t rng;
+  bool perturb;                    /* cfg.sched_seed != 0 */
   struct cotp__stackset stacks;    /* run stacks this scheduler hands out */
   int64_t now_ms;                  /* clock read at the last schedule */
 #if defined(COTP_TSAN)
@@ -123,16 +125,67 @@ struct cotp__proc *cotp__pqueue_pop(struct cotp__pqueue *q);
 void cotp__make_ready(struct cotp__proc *p, bool as_next);
 /* WAITING -> RUNNABLE and enqueue, if p is waiting.  Any thread. */
 void cotp__wake(struct cotp__proc *p);
-/* Switches from the running process to its scheduler with a request. */
+/* Switches the running process out with a request: to the next process
+ * of its scheduler, or to the scheduler.  Returns when it runs again. */
 void cotp__switch_out(struct cotp__proc *p, enum proc_request rq);
+/* The same, for a caller that knows its scheduler. */
+void cotp__switch_out_on(struct cotp__sched *s, struct cotp__proc *p,
+                         enum proc_request rq);
+/* What a fresh process does first: finishes the process it replaced. */
+void cotp__settle(void);
 /* Runs a scheduler's loop until the runtime stops. */
 void *cotp__sched_main(void *arg);
 /* Wakes one sleeping scheduler (or the poller) if there is no spinner. */
 void cotp__wake_idle(void);
 /* Charges reductions to the running process; yields when its budget is
- * spent.  Inside a process. */
-void cotp__reduce(struct cotp__proc *p, int n);
+ * spent (or exits when the runtime stops).  Inside a process. */
+void cotp__reduce_slow(struct cotp__proc *p);
+static inline void cotp__reduce(struct cotp__proc *p, int n) {
+  if ((p->reductions -= n) <= 0)
+    cotp__reduce_slow(p);
+}
 
 #define REDUCTIONS 4000
+
+/* --- run stacks, the common cases (the rest is stacks.c) --- */
+
+/* The common cases, inline: a process whose frames are where it left them,
+ * on a stack nobody else is using.  Each falls back to the general
+ * function above when anything else holds. */
+static inline bool cotp__stack_acquire_fast(struct cotp__sched *s,
+                                            struct cotp__proc *p,
+                                            struct cotp__rstack *r) {
+  if (r && !atomic_flag_test_and_set_explicit(&r->lock, memory_order_acquire)) {
+    bool mine = !r->in_use && r->resident == p;
+    if (mine) {
+      r->in_use = true;
+      r->pinned = false;
+    }
+    atomic_flag_clear_explicit(&r->lock, memory_order_release);
+    if (mine)
+      return true;
+  }
+  return cotp__stack_acquire(s, p);
+}
+
+/* Gives up p's stack, p's frames staying on it; returns a waiter or NULL. */
+static inline struct cotp__proc *cotp__stack_release_live(struct cotp__proc *p,
+                                                         struct cotp__rstack *r) {
+  if (!r)
+    return cotp__stack_release(p, true, false);
+  while (atomic_flag_test_and_set_explicit(&r->lock, memory_order_acquire))
+    ;
+  r->in_use = false;
+  r->pinned = false;
+  struct cotp__proc *w = r->waiters;
+  if (w) {
+    r->waiters = w->next;
+    if (!r->waiters)
+      r->waiters_tail = NULL;
+  }
+  atomic_flag_clear_explicit(&r->lock, memory_order_release);
+  return w;
+}
+
 
 #endif

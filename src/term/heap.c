@@ -39,7 +39,7 @@ static void release_offheap(uint64_t *head, const uint64_t *stop) {
 static void block_free(cotp_heap *h, struct cotp__block *b) {
   release_offheap(b->offheap, NULL);
   h->bytes -= sizeof *b + b->cap * 8;
-  free(b->mem);
+  cotp__chunk_free(b->mem, b->mem_size);
 }
 
 void cotp__block_release_offheap(struct cotp__block *b) {
@@ -90,7 +90,7 @@ uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
     cotp__heap_fail(h, COTP_ENOMEM, "heap: %zu words is more than memory", words);
     return NULL;
   }
-  struct cotp__block *nb = malloc(sizeof *nb + cap * 8);
+  struct cotp__block *nb = cotp__chunk_alloc(sizeof *nb + cap * 8);
   if (!nb) {
     cotp__heap_fail(h, COTP_ENOMEM, "heap: out of memory allocating %zu bytes",
                     sizeof *nb + cap * 8);
@@ -101,6 +101,7 @@ uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
   nb->used = words;
   nb->offheap = NULL;
   nb->mem = nb;
+  nb->mem_size = sizeof *nb + cap * 8;
   h->top = nb;
   h->bytes += sizeof *nb + cap * 8;
   return nb->words;

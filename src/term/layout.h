@@ -95,7 +95,8 @@ struct cotp__block {
   size_t cap;        /* words */
   size_t used;       /* words */
   uint64_t *offheap; /* newest REFCBIN/RESOURCE header in this block */
-  void *mem;         /* what to free(): the block, or the message it is in */
+  void *mem;         /* what to free: the block, or the message it is in */
+  size_t mem_size;   /* bytes allocated at mem (cotp__chunk_free) */
   uint64_t words[];
 };
 
@@ -157,6 +158,54 @@ size_t cotp__term_words(cotp_term t);
  * objects are retained and put on blk's offheap list.  Cannot fail. */
 cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
                                struct cotp__block *blk);
+
+/* --- small chunks (chunk.c) --- */
+
+#define CHUNK_CLASSES 8
+#define CHUNK_CLASS_BYTES 64
+#define CHUNK_CAP 256
+struct cotp__chunk_cache {
+  void *head[CHUNK_CLASSES];
+  uint32_t n[CHUNK_CLASSES];
+  bool registered;
+};
+extern __thread struct cotp__chunk_cache cotp__chunk_tls
+    __attribute__((tls_model("initial-exec")));
+
+void *cotp__chunk_alloc_slow(size_t bytes);
+void cotp__chunk_free_slow(void *p, size_t bytes);
+
+/* bytes of memory, from the calling thread's cache when small; freed with
+ * cotp__chunk_free(p, bytes) by any thread.  NULL when out of memory.
+ * The fast paths are inline: every message takes one of each. */
+static inline void *cotp__chunk_alloc(size_t bytes) {
+  if (bytes - 1 < CHUNK_CLASSES * CHUNK_CLASS_BYTES) {
+    unsigned c = (unsigned)((bytes - 1) / CHUNK_CLASS_BYTES);
+    void *p = cotp__chunk_tls.head[c];
+    if (p) {
+      cotp__chunk_tls.head[c] = *(void **)p;
+      cotp__chunk_tls.n[c]--;
+      return p;
+    }
+  }
+  return cotp__chunk_alloc_slow(bytes);
+}
+
+static inline void cotp__chunk_free(void *p, size_t bytes) {
+  if (bytes - 1 < CHUNK_CLASSES * CHUNK_CLASS_BYTES) {
+    unsigned c = (unsigned)((bytes - 1) / CHUNK_CLASS_BYTES);
+    uint32_t n = cotp__chunk_tls.n[c];
+    if (cotp__chunk_tls.registered && n < CHUNK_CAP) {
+      *(void **)p = cotp__chunk_tls.head[c];
+      cotp__chunk_tls.head[c] = p;
+      cotp__chunk_tls.n[c] = n + 1;
+      return;
+    }
+  }
+  cotp__chunk_free_slow(p, bytes);
+}
+/* Gives the calling thread's cached chunks back to malloc. */
+void cotp__chunk_flush(void);
 
 /* --- heap internals (heap.c) --- */
 
