@@ -11,6 +11,9 @@
  *   cotp/term.h      terms: Erlang's data model, building, printing, hashing
  *   cotp/pattern.h   patterns with captures, pins and guards
  *   cotp/process.h   the runtime, spawning, messages, receive, handlers
+ *   cotp/signal.h    exits, exit signals, links, monitors, aliases
+ *   cotp/name.h      registered names and via names
+ *   cotp/info.h      dictionary, label, cleanups, process_info
  *   cotp/timer.h     send_after, cancel_timer, read_timer
  *   cotp/io.h        waiting for file descriptors, sockets, blocking calls
  *   cotp/log.h       the runtime's log
@@ -19,10 +22,13 @@
 #define COTP_H
 
 #include "cotp/common.h"
+#include "cotp/info.h"
 #include "cotp/io.h"
 #include "cotp/log.h"
+#include "cotp/name.h"
 #include "cotp/pattern.h"
 #include "cotp/process.h"
+#include "cotp/signal.h"
 #include "cotp/term.h"
 #include "cotp/timer.h"
 

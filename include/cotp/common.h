@@ -51,7 +51,10 @@ extern "C" {
   X(EBADF, -15, "bad file descriptor")                                      \
   X(EIO, -16, "input/output error (see errno of the call)")                \
   X(ECLOSED, -17, "connection closed by the peer")                         \
-  X(ENORUNTIME, -18, "no runtime is running")
+  X(ENORUNTIME, -18, "no runtime is running")                             \
+  X(ENOPROC, -19, "no such process")                                        \
+  X(EEXIST, -20, "the name is already registered")                         \
+  X(ENAMED, -21, "the process already has a registered name")
 
 typedef enum cotp_errno {
   COTP_OK = 0,

@@ -14,6 +14,7 @@
  */
 #include <stdlib.h>
 
+#include "ext.h"
 #include "sched.h"
 
 struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
@@ -40,11 +41,13 @@ void cotp__msg_free(struct cotp__msg *m) {
   cotp__chunk_free(m, b->mem_size);
 }
 
-static void sig_free(struct cotp__sig *s) {
+/* A signal left in a stopped process's mailbox: messages are freed, and
+ * requests get the answer a dead process gives (signal.c). */
+static void sig_free(struct cotp__proc *p, struct cotp__sig *s) {
   if (s->kind == SIG_MSG)
     cotp__msg_free((struct cotp__msg *)s);
   else
-    free(s);
+    cotp__signal_orphan(p, s);
 }
 
 enum push_result cotp__inbox_push(struct cotp__proc *p, cotp_pid pid,
@@ -78,15 +81,21 @@ void cotp__inbox_drain_slow(struct cotp__proc *p) {
     rev = s;
     s = next;
   }
+  /* Messages join the private queue; other signals take effect, in
+   * order (an exit signal may end the process here). */
   for (s = rev; s; s = rev) {
     rev = s->next;
-    s->next = NULL;
-    if (p->mq_tail)
-      p->mq_tail->next = s;
-    else
-      p->mq_head = s;
-    p->mq_tail = s;
-    p->mq_len++;
+    if (s->kind == SIG_MSG) {
+      s->next = NULL;
+      if (p->mq_tail)
+        p->mq_tail->next = s;
+      else
+        p->mq_head = s;
+      p->mq_tail = s;
+      p->mq_len++;
+    } else {
+      cotp__signal_handle(p, s, rev);
+    }
   }
 }
 
@@ -99,14 +108,22 @@ void cotp__mailbox_close(struct cotp__proc *p) {
     ptr = 0;
   /* a parked process's inbox holds the WAITING bit and nothing else */
   struct cotp__sig *s = (struct cotp__sig *)(uintptr_t)(ptr & ~(uint64_t)INBOX_WAITING);
+  /* the inbox is newest first: answer in arrival order */
+  struct cotp__sig *rev = NULL;
   while (s) {
     struct cotp__sig *next = s->next;
-    sig_free(s);
+    s->next = rev;
+    rev = s;
     s = next;
   }
   for (s = p->mq_head; s;) {
     struct cotp__sig *next = s->next;
-    sig_free(s);
+    sig_free(p, s);
+    s = next;
+  }
+  for (s = rev; s;) {
+    struct cotp__sig *next = s->next;
+    sig_free(p, s);
     s = next;
   }
   p->mq_head = p->mq_tail = p->mark = NULL;

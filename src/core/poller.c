@@ -109,7 +109,7 @@ void cotp__io_cancel(struct cotp__proc *p) {
   epoll_ctl(epfd, EPOLL_CTL_MOD, p->io_fd, &ev);
   atomic_fetch_add_explicit(&p->io_seq, 1, memory_order_release);
   p->io_fd = -1;
-  p->flags &= (uint8_t)~PF_IO;
+  p->flags &= (uint16_t)~PF_IO;
   atomic_fetch_sub_explicit(&waiting, 1, memory_order_relaxed);
 }
 
@@ -175,7 +175,7 @@ int cotp_wait_fd(int fd, unsigned events, int64_t timeout_ms, unsigned *ready) {
   }
   if (p->flags & PF_TIMED) {
     cotp__timer_remove(&p->timer);
-    p->flags &= (uint8_t)~PF_TIMED;
+    p->flags &= (uint16_t)~PF_TIMED;
   }
   cotp__io_cancel(p);
   cotp__reduce(p, 1);

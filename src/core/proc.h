@@ -50,6 +50,7 @@
 
 struct cotp__sched;
 struct cotp__rstack;
+struct cotp__ext;
 
 enum proc_state {
   PS_FREE,
@@ -70,12 +71,26 @@ enum proc_request {
   RQ_BLOCKING  /* run blocking_fn on the pool, stack pinned, then resume */
 };
 
-/* Kinds of signals in an inbox. */
-enum sig_kind { SIG_MSG };
+/* Kinds of signals in an inbox (what each carries is in signal.c). */
+enum sig_kind {
+  SIG_MSG,        /* a message */
+  SIG_ALIAS_MSG,  /* a message sent through an alias (aux) */
+  SIG_EXIT,       /* term {:EXIT, from, reason}; flag SF_LINKED */
+  SIG_LINK,
+  SIG_UNLINK,     /* aux: the unlink id */
+  SIG_UNLINK_ACK, /* aux: the unlink id */
+  SIG_MONITOR,    /* aux: ref; term: the name monitored, or NONE */
+  SIG_DEMONITOR,  /* aux: ref */
+  SIG_DOWN,       /* aux: ref; term {:DOWN, ref, :process, obj, reason} */
+  SIG_INFO        /* aux: ref; term: the item; answered with a message */
+};
+
+enum { SF_LINKED = 1u }; /* an exit signal that comes from a link */
 
 struct cotp__sig {
   struct cotp__sig *next;
   uint32_t kind;
+  uint32_t flags;
 };
 
 /* A message: one allocation holding this header, then a heap block (its
@@ -83,7 +98,9 @@ struct cotp__sig {
  * the receiver's heap and the rest of the allocation goes with it. */
 struct cotp__msg {
   struct cotp__sig sig;
-  cotp_term term;
+  cotp_pid from;  /* the sending process (bits 0 if none) */
+  cotp_term aux;  /* an immediate the kind needs (a ref, an id) */
+  cotp_term term; /* in the block that follows */
 };
 
 static inline struct cotp__block *msg_block(struct cotp__msg *m) {
@@ -99,6 +116,8 @@ enum {
   PF_ROOT = 1u << 4,      /* the root process: its exit stops the runtime */
   PF_TIMED = 1u << 5,     /* the current wait has a deadline (timer) */
   PF_IO = 1u << 6,        /* the current wait is for a file descriptor */
+  PF_TRAP_EXIT = 1u << 7, /* exit signals become messages */
+  PF_DYING = 1u << 8,     /* exiting: signals are no longer handled */
 };
 
 struct cotp__proc {
@@ -108,6 +127,7 @@ struct cotp__proc {
   _Atomic uint64_t pid;    /* bits of the current incarnation */
   _Atomic unsigned io_ready; /* events the poller saw for the fd wait */
   _Atomic uint32_t io_seq;   /* number of the current fd wait (poller.c) */
+  _Atomic bool named;        /* has a registered name (names.c) */
 
   /* The process and the scheduler running it. */
   struct cotp__sig *mq_head, *mq_tail; /* private queue, messages only */
@@ -121,7 +141,7 @@ struct cotp__proc {
   uint8_t request;
   uint8_t priority;
   uint8_t low_skips;            /* BEAM: low runs once per 8 normal picks */
-  uint8_t flags;
+  uint16_t flags;
   uint32_t runs;                /* times scheduled (watchdog, stats) */
   int32_t reductions;
   union {
@@ -138,6 +158,7 @@ struct cotp__proc {
   cotp_term mfa_args;           /* for cotp_spawn_mfa: in heap */
   cotp_mfa_fn *mfa_fn;
   struct cotp__stackmem *own_stack; /* PF_OWN_STACK */
+  struct cotp__ext *ext;        /* links, monitors, names...: on demand */
 #if defined(COTP_TSAN)
   void *tsan_fiber;
 #endif
@@ -224,6 +245,9 @@ static inline struct cotp__msg *cotp__msg_new(cotp_term t) {
   struct cotp__msg *m = (struct cotp__msg *)cotp__chunk_alloc(size);
   if (m) {
     m->sig.kind = SIG_MSG;
+    m->sig.flags = 0;
+    m->from.bits = 0;
+    m->aux = COTP_NONE;
     m->term = t;
     struct cotp__block *b = msg_block(m);
     b->cap = b->used = 0;

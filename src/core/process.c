@@ -13,7 +13,9 @@
  */
 #include <stdlib.h>
 
+#include "cotp/info.h"
 #include "cotp/timer.h"
+#include "ext.h"
 #include "runtime.h"
 
 #if defined(COTP_ASAN)
@@ -47,8 +49,10 @@ static void release_all(struct cotp__proc *p) {
     cotp__timer_remove(&p->timer);
   if (p->io_fd >= 0)
     cotp__io_cancel(p);
+  cotp__name_release(p);
   cotp__mailbox_close(p);
   cotp__stack_forget(p);
+  cotp__ext_free(p);
   cotp__heap_close(&p->heap);
 #if defined(COTP_TSAN)
   __tsan_destroy_fiber(p->tsan_fiber);
@@ -56,12 +60,25 @@ static void release_all(struct cotp__proc *p) {
 #endif
 }
 
+/*
+ * The order is Erlang's: the process looks dead first (is_alive, names),
+ * its registered name goes before anyone hears of the exit (A19, D2), its
+ * cleanups run, and then its links and monitors fire, after every message
+ * it sent (B12).  Closing the mailbox last answers the link and monitor
+ * requests that arrived too late with noproc.
+ */
 void cotp__proc_finish(struct cotp__proc *p) {
   struct cotp__rt *rt = cotp__rt;
   atomic_store_explicit(&p->state, PS_EXITING, memory_order_release);
+  cotp_pid pid = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   bool root = p->flags & PF_ROOT;
   if (root)
     rt->root_reason = cotp_term_copy(&rt->reason_heap, p->exit_reason);
+  cotp__name_release(p);
+  cotp__cleanups_run(p);
+  cotp__crash_report(p, pid, p->exit_reason);
+  cotp__links_fire(p, pid, p->exit_reason);
+  cotp__monitors_fire(p, pid, p->exit_reason);
   release_all(p);
   cotp__proc_free(p);
   if (root)
@@ -69,6 +86,7 @@ void cotp__proc_finish(struct cotp__proc *p) {
 }
 
 void cotp__proc_discard(struct cotp__proc *p) {
+  cotp__cleanups_run(p); /* a killed process leaks nothing, stop included */
   release_all(p);
   cotp__proc_free(p);
 }
@@ -193,6 +211,63 @@ int cotp_spawn(cotp_entry *fn, void *arg, cotp_pid *pid) {
   return cotp_spawn_opt(fn, arg, NULL, pid);
 }
 
+struct linked {
+  struct plain pl;
+  struct cotp__proc *parent;
+  cotp_term mon_ref; /* NONE: link instead */
+  int err;
+};
+
+/* The child is linked (or monitored) before it is made runnable, so that
+ * even a child that dies at once is seen (A8, A27): both entries are
+ * written directly, the child not running yet. */
+static void setup_linked(struct cotp__proc *p, void *ctx) {
+  struct linked *l = ctx;
+  setup_plain(p, &l->pl);
+  cotp_pid child = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  cotp_pid parent = {atomic_load_explicit(&l->parent->pid, memory_order_relaxed)};
+  struct cotp__ext *pe = cotp__ext(l->parent), *ce = cotp__ext(p);
+  if (!pe || !ce) {
+    l->err = COTP_ENOMEM;
+    return;
+  }
+  if (cotp_is_none(l->mon_ref)) {
+    cotp__link_add(l->parent, child);
+    cotp__link_add(p, parent);
+  } else {
+    if (!VEC_RESERVE(pe->mons)) {
+      l->err = COTP_ENOMEM;
+      return;
+    }
+    pe->mons.at[pe->mons.n++] =
+        (struct cotp__mon){l->mon_ref, child, COTP_NONE, COTP_ALIAS_NONE};
+    cotp__watcher_add(p, parent, l->mon_ref, COTP_NONE);
+  }
+}
+
+int cotp_spawn_link(cotp_entry *fn, void *arg, cotp_pid *pid) {
+  if (!fn)
+    return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
+  struct linked l = {{fn, arg}, self_or_null(), COTP_NONE, 0};
+  if (!l.parent)
+    return COTP_ENOTPROC;
+  cotp__inbox_drain(l.parent);
+  int rc = spawn(NULL, pid, setup_linked, &l);
+  return rc ? rc : l.err;
+}
+
+int cotp_spawn_monitor(cotp_entry *fn, void *arg, cotp_pid *pid,
+                       cotp_term *ref) {
+  if (!fn || !ref)
+    return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
+  struct linked l = {{fn, arg}, self_or_null(), cotp_make_ref(), 0};
+  if (!l.parent)
+    return COTP_ENOTPROC;
+  *ref = l.mon_ref;
+  int rc = spawn(NULL, pid, setup_linked, &l);
+  return rc ? rc : l.err;
+}
+
 struct handler {
   cotp_handler_fn *fn;
   void *state;
@@ -263,7 +338,18 @@ bool cotp_is_alive(cotp_pid pid) {
   if (!p)
     return false;
   uint32_t st = atomic_load_explicit(&p->state, memory_order_acquire);
-  return st != PS_FREE && st != PS_EXITING;
+  if (st == PS_FREE || st == PS_EXITING)
+    return false;
+  /* From a process, ask: the question travels behind the signals we sent
+   * before, so an exit we sent that will kill it counts (A20). */
+  struct cotp__proc *self = self_or_null();
+  if (!self || self == p)
+    return true;
+  cotp_heap_mark mark = cotp_heap_mark_now(&self->heap);
+  cotp_term info;
+  bool alive = cotp_process_info(pid, COTP_ATOM(alive), &info) == 0;
+  cotp_heap_release(&self->heap, mark);
+  return alive;
 }
 
 int cotp_yield(void) {
@@ -296,7 +382,7 @@ void cotp_hibernate(cotp_entry *fn, void *arg) {
   p->entry.fn = fn;
   p->arg = arg;
   p->mfa_fn = NULL;
-  p->flags &= (uint8_t)~PF_HANDLER;
+  p->flags &= (uint16_t)~PF_HANDLER;
   cotp__switch_out(p, RQ_DROP);
   __builtin_unreachable();
 }

@@ -192,6 +192,8 @@ struct cotp__proc *cotp__proc_alloc(int *err) {
   p->mfa_args = COTP_NONE;
   p->mfa_fn = NULL;
   p->own_stack = NULL;
+  p->ext = NULL;
+  atomic_store_explicit(&p->named, false, memory_order_relaxed);
   atomic_store_explicit(&p->state, PS_RUNNABLE, memory_order_relaxed);
   atomic_store_explicit(&p->inbox, inbox_tag(pid), memory_order_release);
   atomic_store_explicit(&p->pid, pid.bits, memory_order_release);

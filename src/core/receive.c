@@ -51,7 +51,7 @@ static bool wait_more(struct cotp__proc *p, int64_t deadline) {
 static void end_wait(struct cotp__proc *p) {
   if (p->flags & PF_TIMED) {
     cotp__timer_remove(&p->timer);
-    p->flags &= (uint8_t)~PF_TIMED;
+    p->flags &= (uint16_t)~PF_TIMED;
   }
 }
 

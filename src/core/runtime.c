@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "ext.h"
 #include "runtime.h"
 
 #define DEFAULT_STACK (256u << 10)
@@ -191,6 +192,8 @@ int cotp_run(cotp_entry *root, void *arg, const cotp_config *cfg,
   }
   if (started >= 1)
     cotp__ptable_close();
+  cotp__names_close();
+  cotp__aliases_close();
   cotp__rt = NULL;
   free_runtime(rt);
   atomic_store(&running, false);

@@ -210,7 +210,7 @@ void cotp__reduce_slow(struct cotp__proc *p) {
  * already.  flags is the process's flags read before it was published as
  * WAITING: afterwards it may be running elsewhere, and only its atomics
  * may be read. */
-static bool wake_condition(struct cotp__proc *p, uint8_t flags) {
+static bool wake_condition(struct cotp__proc *p, uint16_t flags) {
   if ((flags & PF_TIMED) &&
       !atomic_load_explicit(&p->timer.heap, memory_order_acquire))
     return true; /* the deadline passed (the timer fired) */
@@ -223,7 +223,7 @@ static void requeue(struct cotp__sched *s, struct cotp__proc *p);
 /* Parks p: sets WAITING on its empty inbox, unless a message or what it
  * waits for is there already (proc.h). */
 static void park(struct cotp__sched *s, struct cotp__proc *p) {
-  uint8_t flags = p->flags;
+  uint16_t flags = p->flags;
   atomic_store_explicit(&p->state, PS_WAITING, memory_order_relaxed);
   uint64_t tag = atomic_load_explicit(&p->inbox, memory_order_relaxed) &
                  ~INBOX_PTR_MASK;
@@ -356,6 +356,8 @@ void cotp__switch_out_on(struct cotp__sched *s, struct cotp__proc *p,
     jump(s, p, NULL, dies);
   }
   settle(cotp__sched_self());
+  /* A23: signals take effect when a process runs, receive or not */
+  cotp__inbox_drain(p);
 }
 
 static void run(struct cotp__sched *s, struct cotp__proc *p) {

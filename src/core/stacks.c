@@ -199,7 +199,7 @@ struct cotp__proc *cotp__stack_release(struct cotp__proc *p, bool frames_live,
                                        bool pin) {
   if (p->flags & PF_OWN_STACK) {
     if (!frames_live)
-      p->flags &= (uint8_t)~PF_FRAMES;
+      p->flags &= (uint16_t)~PF_FRAMES;
     return NULL;
   }
   struct cotp__rstack *r = p->home;

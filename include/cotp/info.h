@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cotp/info.h: what a process knows about itself and can be asked about:
+ * the process dictionary, a label, cleanups that run on any exit, and
+ * process_info.
+ */
+#ifndef COTP_INFO_H
+#define COTP_INFO_H
+
+#include "process.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- the process dictionary (Erlang's put/get/erase) --- */
+/* Keys and values are copied into storage of the process's own; what these
+ * functions return is copied into the caller's heap (cotp_self_heap()).
+ * Context: inside a process; NONE or COTP_ENOTPROC elsewhere. */
+
+/* Sets key to value; *old (may be NULL) gets the previous value, or
+ * COTP_NONE.  Returns 0, COTP_EINVAL, COTP_ENOMEM, COTP_ENOTPROC. */
+COTP_API int cotp_dict_put(cotp_term key, cotp_term value, cotp_term *old);
+/* The value of key, or COTP_NONE. */
+COTP_API cotp_term cotp_dict_get(cotp_term key);
+/* Removes key; *old gets its value or COTP_NONE.  Returns 0 or ENOTPROC. */
+COTP_API int cotp_dict_erase(cotp_term key, cotp_term *old);
+/* All keys; the keys whose value equals value (Erlang's get_keys/1); all
+ * {key, value} pairs.  Lists in the caller's heap. */
+COTP_API cotp_term cotp_dict_keys(void);
+COTP_API cotp_term cotp_dict_keys_of(cotp_term value);
+COTP_API cotp_term cotp_dict_all(void);
+
+/* Sets the caller's label (any term; shown in crash reports and
+ * process_info).  Returns 0, COTP_EINVAL, COTP_ENOMEM, COTP_ENOTPROC. */
+COTP_API int cotp_set_label(cotp_term label);
+
+/*
+ * Registers fn(arg) to run when the calling process exits, for any reason,
+ * kill included: the way to give back what C code holds (memory that is
+ * not in the process's heap, file descriptors).  Cleanups run newest
+ * first, after the process has stopped, on a scheduler thread: they must
+ * not block nor call the process API.
+ * Returns 0, COTP_EINVAL, COTP_ENOMEM, COTP_ENOTPROC.
+ */
+COTP_API int cotp_on_exit(void (*fn)(void *arg), void *arg);
+
+/*
+ * Erlang's process_info(pid, item) for item an atom, or a list of atoms
+ * (then a keyword list): status, message_queue_len, messages, links,
+ * monitors, monitored_by, trap_exit, priority, reductions, memory,
+ * registered_name ([] when none), label, dictionary, current_function,
+ * initial_call, heap_size, alive.  The answer is in the caller's heap.
+ * Asked of another process, the question is a signal, answered after every
+ * signal the caller sent it before: a process with an exit pending looks
+ * dead (A20).  A process that does not run (a hog, one in a blocking call)
+ * answers late.
+ * Context: inside a process (or any thread, for the caller itself).
+ * Returns: 0; COTP_ENOPROC with *out = nil for a dead process (A24);
+ * COTP_EINVAL for an unknown item; COTP_ENOTPROC.
+ */
+COTP_API int cotp_process_info(cotp_pid pid, cotp_term item, cotp_term *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * crash.c: crash reports.  A process that exits abnormally (any reason
+ * but normal, shutdown and {shutdown, _}) is reported through the logger,
+ * in the shape Elixir gives its reports: who (pid, and the registered name
+ * or label when there is one) and the reason, printed as Elixir would.
+ *
+ *   [error] Process #PID<0.115.0> (:worker) terminating
+ *   ** (exit) :boom
+ */
+#include <stdlib.h>
+
+#include "cotp/log.h"
+#include "ext.h"
+
+static bool abnormal(cotp_term reason) {
+  if (reason.w == COTP_ATOM_NORMAL.w || reason.w == COTP_ATOM_SHUTDOWN.w)
+    return false;
+  return !(cotp_tuple_size(reason) == 2 &&
+           cotp_tuple_get(reason, 0).w == COTP_ATOM_SHUTDOWN.w);
+}
+
+void cotp__crash_report(struct cotp__proc *p, cotp_pid pid, cotp_term reason) {
+  if (!abnormal(reason))
+    return;
+  char who[160];
+  cotp_term name = cotp__name_of(pid);
+  cotp_term label = p->ext ? p->ext->label : COTP_ATOM_NIL;
+  size_t n = (size_t)snprintf(who, sizeof who, "#PID<%u.%u.%u>", cotp_pid_node(pid),
+                              cotp_pid_number(pid), cotp_pid_serial(pid));
+  cotp_term tag = !cotp_is_none(name) ? name
+                  : label.w != COTP_ATOM_NIL.w ? label
+                                               : COTP_NONE;
+  if (!cotp_is_none(tag) && n < sizeof who - 4) {
+    who[n++] = ' ';
+    who[n++] = '(';
+    n += cotp_term_print(who + n, sizeof who - n - 1, tag);
+    if (n > sizeof who - 2)
+      n = sizeof who - 2;
+    who[n++] = ')';
+    who[n] = '\0';
+  }
+  char *why = cotp_term_to_string(reason);
+  cotp_log(COTP_LOG_ERROR, "Process %s terminating\n** (exit) %s", who,
+           why ? why : "(out of memory printing the reason)");
+  free(why);
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ext.h: what a process has beyond the basics, allocated the first time it
+ * is needed: links, monitors both ways, aliases, its registered name, its
+ * label and dictionary, and its cleanups.  A process that never links,
+ * monitors or registers (a parked handler, say) carries none of it.
+ *
+ * Only the process itself reads and writes its ext: other processes act on
+ * it by sending signals, which the process handles (signal.c).  After the
+ * process has stopped, whoever finishes it owns it (process.c).
+ *
+ * The sets are arrays searched linearly: O(n) in links or monitors, fine
+ * below ten thousand, which is more than a process usually has (a
+ * supervisor with many children is the case to watch).
+ */
+#ifndef COTP_CORE_EXT_H
+#define COTP_CORE_EXT_H
+
+#include "cotp/name.h"
+#include "cotp/signal.h"
+#include "proc.h"
+
+struct cotp__link {
+  cotp_pid pid;
+  uint64_t unlinking; /* 0: active; else the id of our pending unlink */
+};
+
+/* A monitor this process holds (it will get the DOWN). */
+struct cotp__mon {
+  cotp_term ref;
+  cotp_pid pid;
+  cotp_term name;     /* monitored by this name, or NONE */
+  uint8_t alias_mode; /* cotp_alias_mode: the ref is also an alias */
+};
+
+/* A process monitoring this one (it gets a DOWN when this one exits). */
+struct cotp__watcher {
+  cotp_term ref;
+  cotp_pid pid;
+  cotp_term name; /* the name it monitored us by, or NONE */
+};
+
+struct cotp__alias {
+  cotp_term ref;
+  bool reply; /* deactivated by the first message through it */
+};
+
+struct cotp__cleanup {
+  void (*fn)(void *arg);
+  void *arg;
+};
+
+#define VEC(type)                                                           \
+  struct {                                                                  \
+    type *at;                                                               \
+    uint32_t n, cap;                                                        \
+  }
+
+struct cotp__ext {
+  VEC(struct cotp__link) links;
+  VEC(struct cotp__mon) mons;
+  VEC(struct cotp__watcher) watchers;
+  VEC(struct cotp__alias) aliases;
+  VEC(struct cotp__cleanup) cleanups;
+  VEC(cotp_term) dict; /* key, value, key, value ... in heap */
+  cotp_term name;      /* registered name, or NONE */
+  cotp_term label;     /* in heap; NIL_ (nil) by default */
+  cotp_heap heap;      /* the dictionary's and the label's terms */
+  size_t dict_garbage; /* bytes of heap old values left behind */
+};
+
+/* p's ext, made if needed; NULL when out of memory. */
+struct cotp__ext *cotp__ext(struct cotp__proc *p);
+/* Frees p's ext (the process has stopped). */
+void cotp__ext_free(struct cotp__proc *p);
+/* Grows a vector so that one more element fits; false when out of memory. */
+bool cotp__vec_reserve(void **at, uint32_t n, uint32_t *cap, size_t elem);
+#define VEC_RESERVE(v) cotp__vec_reserve((void **)&(v).at, (v).n, &(v).cap, sizeof *(v).at)
+/* Removes element i, keeping the order of the rest. */
+#define VEC_REMOVE(v, i)                                                    \
+  memmove(&(v).at[i], &(v).at[(i) + 1], ((v).n - (i) - 1) * sizeof *(v).at), \
+      (v).n--
+
+/* --- signals (signal.c) --- */
+
+/* Sends a signal of kind from `from` to pid, carrying aux and a copy of
+ * term (NONE for nothing).  Returns PUSH_DEAD when pid is gone, or a
+ * negative COTP_ENOMEM. */
+int cotp__signal(cotp_pid to, uint32_t kind, uint32_t flags, cotp_pid from,
+                 cotp_term aux, cotp_term term);
+/* Handles one signal taken from the inbox (drain): appends messages to the
+ * private queue, acts on the rest; may exit p (then it does not return). */
+void cotp__signal_handle(struct cotp__proc *p, struct cotp__sig *s,
+                         struct cotp__sig *rest);
+/* Signals found in the mailbox of a process that has stopped: links and
+ * monitors of it get their noproc answer. */
+void cotp__signal_orphan(struct cotp__proc *p, struct cotp__sig *s);
+
+/* --- links and monitors (link.c, monitor.c) --- */
+
+void cotp__link_add(struct cotp__proc *p, cotp_pid from);
+void cotp__unlink_received(struct cotp__proc *p, cotp_pid from, uint64_t id);
+void cotp__unlink_acked(struct cotp__proc *p, cotp_pid from, uint64_t id);
+/* Whether p has an active link to pid; removes it when take is true. */
+bool cotp__link_active(struct cotp__proc *p, cotp_pid pid, bool take);
+void cotp__watcher_add(struct cotp__proc *p, cotp_pid from, cotp_term ref,
+                       cotp_term name);
+void cotp__watcher_remove(struct cotp__proc *p, cotp_pid from, cotp_term ref);
+/* A DOWN for ref arrived: true (monitor removed) if p still holds it. */
+bool cotp__down_received(struct cotp__proc *p, cotp_term ref);
+/* A message came through alias: true if it may be delivered. */
+bool cotp__alias_received(struct cotp__proc *p, cotp_term alias);
+/* The links, monitors and aliases of a process that has stopped fire. */
+void cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason);
+void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason);
+
+/* --- names (names.c) --- */
+
+/* Releases p's registered name, if any (exit, before links fire). */
+void cotp__name_release(struct cotp__proc *p);
+void cotp__names_close(void);
+void cotp__aliases_close(void);
+/* The name pid is registered as, or NONE. */
+cotp_term cotp__name_of(cotp_pid pid);
+
+/* The object a DOWN names: {name, node()} when monitored by name, else the
+ * pid. */
+cotp_term cotp__down_object(cotp_heap *h, cotp_pid pid, cotp_term name);
+
+/* --- dictionary, cleanups, introspection, crash reports --- */
+
+/* Answers an INFO request from `to` (info.c). */
+void cotp__info_answer(struct cotp__proc *p, cotp_pid to, cotp_term ref,
+                       cotp_term request);
+/* Answers an INFO request to a process that has stopped. */
+void cotp__info_answer_dead(cotp_pid to, cotp_term ref);
+
+void cotp__cleanups_run(struct cotp__proc *p);
+void cotp__crash_report(struct cotp__proc *p, cotp_pid pid, cotp_term reason);
+
+#endif

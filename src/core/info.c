@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * info.c: the process dictionary, labels, cleanups, and process_info.
+ *
+ * The dictionary keeps its keys and values in a heap of the process's ext,
+ * as pairs in an array (linear search: dictionaries are small).  Replacing
+ * a value leaves the old one behind in that heap; when what is left behind
+ * outgrows what is live, the live pairs are copied to a fresh heap.
+ *
+ * process_info of another process is a signal (INFO) that the target
+ * answers with {ref, answer} when it handles it, so the answer reflects
+ * every signal the asker sent before: the same channel, the same order.
+ */
+#include <dlfcn.h>
+#include <stdlib.h>
+
+#include "cotp/info.h"
+#include "ext.h"
+#include "runtime.h"
+
+static struct cotp__proc *me(void) { return cotp__proc_self(); }
+
+static long dict_find(struct cotp__ext *e, cotp_term key) {
+  for (uint32_t i = 0; e && i < e->dict.n; i += 2)
+    if (cotp_term_eq(e->dict.at[i], key))
+      return (long)i;
+  return -1;
+}
+
+/* Copies the live pairs to a fresh heap once garbage dominates. */
+static void dict_compact(struct cotp__ext *e) {
+  if (e->dict_garbage < 4096 || e->dict_garbage < cotp_heap_bytes(&e->heap) / 2)
+    return;
+  cotp_heap fresh = {0};
+  for (uint32_t i = 0; i < e->dict.n; i++)
+    e->dict.at[i] = cotp_term_copy(&fresh, e->dict.at[i]);
+  cotp_term label = cotp_term_copy(&fresh, e->label);
+  if (cotp_heap_error(&fresh)) {
+    cotp__heap_close(&fresh); /* no memory: keep the garbage */
+    return;
+  }
+  cotp__heap_close(&e->heap);
+  e->heap = fresh;
+  e->label = label;
+  e->dict_garbage = 0;
+}
+
+int cotp_dict_put(cotp_term key, cotp_term value, cotp_term *old) {
+  struct cotp__proc *p = me();
+  if (!p)
+    return COTP_ENOTPROC;
+  if (cotp_is_none(key) || cotp_is_none(value))
+    return COTP_EINVAL;
+  struct cotp__ext *e = cotp__ext(p);
+  if (!e)
+    return COTP_ENOMEM;
+  cotp_term v = cotp_term_copy(&e->heap, value);
+  if (cotp_is_none(v))
+    return COTP_ENOMEM;
+  long i = dict_find(e, key);
+  if (old)
+    *old = i >= 0 ? cotp_term_copy(&p->heap, e->dict.at[i + 1]) : COTP_NONE;
+  if (i >= 0) {
+    e->dict_garbage += cotp_term_size(e->dict.at[i + 1]);
+    e->dict.at[i + 1] = v;
+  } else {
+    cotp_term k = cotp_term_copy(&e->heap, key);
+    /* room for two more: the key and the value */
+    if (cotp_is_none(k) || !cotp__vec_reserve((void **)&e->dict.at, e->dict.n + 1,
+                                             &e->dict.cap, sizeof *e->dict.at))
+      return COTP_ENOMEM;
+    e->dict.at[e->dict.n++] = k;
+    e->dict.at[e->dict.n++] = v;
+  }
+  dict_compact(e);
+  return 0;
+}
+
+cotp_term cotp_dict_get(cotp_term key) {
+  struct cotp__proc *p = me();
+  if (!p)
+    return COTP_NONE;
+  long i = dict_find(p->ext, key);
+  return i >= 0 ? cotp_term_copy(&p->heap, p->ext->dict.at[i + 1]) : COTP_NONE;
+}
+
+int cotp_dict_erase(cotp_term key, cotp_term *old) {
+  struct cotp__proc *p = me();
+  if (!p)
+    return COTP_ENOTPROC;
+  long i = dict_find(p->ext, key);
+  if (old)
+    *old = i >= 0 ? cotp_term_copy(&p->heap, p->ext->dict.at[i + 1]) : COTP_NONE;
+  if (i >= 0) {
+    struct cotp__ext *e = p->ext;
+    e->dict_garbage += cotp_term_size(e->dict.at[i]) + cotp_term_size(e->dict.at[i + 1]);
+    memmove(&e->dict.at[i], &e->dict.at[i + 2],
+            (e->dict.n - (uint32_t)i - 2) * sizeof *e->dict.at);
+    e->dict.n -= 2;
+    dict_compact(e);
+  }
+  return 0;
+}
+
+/* The list of keys (which 0), values-matching keys (1) or pairs (2). */
+static cotp_term dict_list(int which, cotp_term value) {
+  struct cotp__proc *p = me();
+  if (!p)
+    return COTP_NONE;
+  cotp_heap *h = &p->heap;
+  cotp_term list = COTP_NIL;
+  struct cotp__ext *e = p->ext;
+  for (uint32_t i = 0; e && i < e->dict.n; i += 2) {
+    cotp_term k = e->dict.at[i], v = e->dict.at[i + 1];
+    if (which == 1 && !cotp_term_eq(v, value))
+      continue;
+    cotp_term item = which == 2 ? COTP_TUPLE(h, cotp_term_copy(h, k),
+                                             cotp_term_copy(h, v))
+                                : cotp_term_copy(h, k);
+    list = cotp_cons(h, item, list);
+  }
+  return list;
+}
+
+cotp_term cotp_dict_keys(void) { return dict_list(0, COTP_NONE); }
+cotp_term cotp_dict_keys_of(cotp_term value) { return dict_list(1, value); }
+cotp_term cotp_dict_all(void) { return dict_list(2, COTP_NONE); }
+
+int cotp_set_label(cotp_term label) {
+  struct cotp__proc *p = me();
+  if (!p)
+    return COTP_ENOTPROC;
+  if (cotp_is_none(label))
+    return COTP_EINVAL;
+  struct cotp__ext *e = cotp__ext(p);
+  cotp_term l = e ? cotp_term_copy(&e->heap, label) : COTP_NONE;
+  if (cotp_is_none(l))
+    return COTP_ENOMEM;
+  e->dict_garbage += cotp_term_size(e->label);
+  e->label = l;
+  return 0;
+}
+
+int cotp_on_exit(void (*fn)(void *arg), void *arg) {
+  struct cotp__proc *p = me();
+  if (!p)
+    return COTP_ENOTPROC;
+  if (!fn)
+    return COTP_EINVAL;
+  struct cotp__ext *e = cotp__ext(p);
+  if (!e || !VEC_RESERVE(e->cleanups))
+    return COTP_ENOMEM;
+  e->cleanups.at[e->cleanups.n++] = (struct cotp__cleanup){fn, arg};
+  return 0;
+}
+
+void cotp__cleanups_run(struct cotp__proc *p) {
+  struct cotp__ext *e = p->ext;
+  while (e && e->cleanups.n > 0) {
+    struct cotp__cleanup c = e->cleanups.at[--e->cleanups.n];
+    c.fn(c.arg);
+  }
+}
+
+/* --- process_info --- */
+
+static cotp_term atom(const char *s) { return cotp_atom(s); }
+
+static const char *status_name(struct cotp__proc *p, bool self) {
+  if (self)
+    return "running";
+  switch (atomic_load_explicit(&p->state, memory_order_relaxed)) {
+  case PS_RUNNABLE:
+    return "runnable";
+  case PS_RUNNING:
+    return "running";
+  case PS_EXITING:
+    return "exiting";
+  default:
+    return "waiting";
+  }
+}
+
+static cotp_term function_name(cotp_heap *h, void (*fn)(void)) {
+  Dl_info dl;
+  void *addr; /* ISO C has no cast from function to object pointer */
+  memcpy(&addr, &fn, sizeof addr);
+  if (addr && dladdr(addr, &dl) && dl.dli_sname)
+    return cotp_format(h, "{:c, ~a, 1}", dl.dli_sname);
+  return cotp_format(h, "{:c, :unknown, 1}");
+}
+
+/* Answers one item about p (which is running this, on its own stack, or
+ * is the caller itself) in h; NONE for an unknown item. */
+static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
+                           bool self) {
+  struct cotp__ext *e = p->ext;
+  const char *name = cotp_atom_name(item, NULL);
+  cotp_pid pid = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  if (!name)
+    return COTP_NONE;
+  if (!strcmp(name, "alive"))
+    return COTP_ATOM_TRUE;
+  if (!strcmp(name, "status"))
+    return atom(status_name(p, self));
+  if (!strcmp(name, "message_queue_len"))
+    return cotp_int(h, (int64_t)p->mq_len);
+  if (!strcmp(name, "messages")) {
+    cotp_term list = COTP_NIL;
+    cotp_term items[64], *all = p->mq_len <= 64 ? items : malloc(p->mq_len * sizeof *all);
+    size_t n = 0;
+    for (struct cotp__sig *m = p->mq_head; all && m; m = m->next)
+      all[n++] = ((struct cotp__msg *)m)->term;
+    while (all && n > 0)
+      list = cotp_cons(h, cotp_term_copy(h, all[--n]), list);
+    if (all != items)
+      free(all);
+    return all ? list : COTP_NONE;
+  }
+  if (!strcmp(name, "links")) {
+    cotp_term list = COTP_NIL;
+    for (uint32_t i = 0; e && i < e->links.n; i++)
+      if (!e->links.at[i].unlinking)
+        list = cotp_cons(h, cotp_pid_term(e->links.at[i].pid), list);
+    return list;
+  }
+  if (!strcmp(name, "monitors")) {
+    cotp_term list = COTP_NIL;
+    for (uint32_t i = 0; e && i < e->mons.n; i++)
+      list = cotp_cons(h,
+                       COTP_TUPLE(h, COTP_ATOM_PROCESS,
+                                  cotp__down_object(h, e->mons.at[i].pid,
+                                                    e->mons.at[i].name)),
+                       list);
+    return list;
+  }
+  if (!strcmp(name, "monitored_by")) {
+    cotp_term list = COTP_NIL;
+    for (uint32_t i = 0; e && i < e->watchers.n; i++)
+      list = cotp_cons(h, cotp_pid_term(e->watchers.at[i].pid), list);
+    return list;
+  }
+  if (!strcmp(name, "trap_exit"))
+    return cotp_bool(p->flags & PF_TRAP_EXIT);
+  if (!strcmp(name, "priority")) {
+    static const char *const names[] = {"low", "normal", "high", "max"};
+    return atom(names[p->priority & 3]);
+  }
+  if (!strcmp(name, "reductions"))
+    return cotp_int(h, (int64_t)p->runs * REDUCTIONS - p->reductions);
+  if (!strcmp(name, "memory") || !strcmp(name, "heap_size")) {
+    size_t bytes = cotp_heap_bytes(&p->heap);
+    if (!strcmp(name, "memory"))
+      bytes += sizeof *p + p->saved_len + (e ? sizeof *e + cotp_heap_bytes(&e->heap) : 0);
+    return cotp_int(h, (int64_t)bytes);
+  }
+  if (!strcmp(name, "registered_name")) {
+    cotp_term n = cotp__name_of(pid);
+    return cotp_is_none(n) ? COTP_NIL : n; /* A25: [] when none */
+  }
+  if (!strcmp(name, "label"))
+    return e ? cotp_term_copy(h, e->label) : COTP_ATOM_NIL;
+  if (!strcmp(name, "dictionary")) {
+    cotp_term list = COTP_NIL;
+    for (uint32_t i = 0; e && i < e->dict.n; i += 2)
+      list = cotp_cons(h, COTP_TUPLE(h, cotp_term_copy(h, e->dict.at[i]),
+                                     cotp_term_copy(h, e->dict.at[i + 1])),
+                       list);
+    return list;
+  }
+  if (!strcmp(name, "current_function") || !strcmp(name, "initial_call"))
+    return function_name(h, p->flags & PF_HANDLER ? (void (*)(void))p->entry.handle
+                            : p->mfa_fn ? (void (*)(void))p->mfa_fn
+                                        : (void (*)(void))p->entry.fn);
+  return COTP_NONE;
+}
+
+/* One item, or a keyword list for a list of items. */
+static cotp_term answer(struct cotp__proc *p, cotp_term request, cotp_heap *h,
+                        bool self) {
+  if (!cotp_is_list(request))
+    return info_item(p, request, h, self);
+  cotp_term items[64];
+  size_t n = 0;
+  for (cotp_term l = request; cotp_is_cons(l) && n < 64; l = cotp_tail(l))
+    items[n++] = cotp_head(l);
+  cotp_term list = COTP_NIL;
+  while (n > 0) {
+    cotp_term v = info_item(p, items[--n], h, self);
+    if (cotp_is_none(v))
+      return COTP_NONE;
+    list = cotp_cons(h, COTP_TUPLE(h, items[n], v), list);
+  }
+  return list;
+}
+
+void cotp__info_answer(struct cotp__proc *p, cotp_pid to, cotp_term ref,
+                       cotp_term request) {
+  cotp_heap *h = cotp_heap_new();
+  cotp_term a = answer(p, request, h, false);
+  cotp_term reply = COTP_TUPLE(h, ref, cotp_is_none(a) ? COTP_ATOM_BADARG : a);
+  if (!cotp_is_none(reply))
+    cotp__deliver(to, reply);
+  cotp_heap_free(h);
+}
+
+void cotp__info_answer_dead(cotp_pid to, cotp_term ref) {
+  cotp_heap *h = cotp_heap_new();
+  cotp_term reply = COTP_TUPLE(h, ref); /* {ref}: no answer, it is gone */
+  if (!cotp_is_none(reply))
+    cotp__deliver(to, reply);
+  cotp_heap_free(h);
+}
+
+int cotp_process_info(cotp_pid pid, cotp_term item, cotp_term *out) {
+  struct cotp__proc *p = me();
+  if (!out)
+    return COTP_EINVAL;
+  *out = COTP_ATOM_NIL;
+  if (!p)
+    return COTP_ENOTPROC;
+  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  if (cotp_pid_eq(pid, self)) {
+    cotp__inbox_drain(p);
+    cotp_term a = answer(p, item, &p->heap, true);
+    if (cotp_is_none(a))
+      return COTP_EINVAL;
+    *out = a;
+    return 0;
+  }
+  cotp_receive_mark();
+  cotp_term ref = cotp_make_ref();
+  int rc = cotp__signal(pid, SIG_INFO, 0, self, ref, item);
+  if (rc == PUSH_DEAD)
+    return COTP_ENOPROC; /* A24 */
+  if (rc < 0)
+    return rc;
+  static _Atomic(const cotp_pattern *) reply;
+  const cotp_pattern *pat = atomic_load(&reply);
+  if (!pat) {
+    pat = cotp_pattern_cached("r when is_tuple(r) and elem(r, 0) === ^ref", NULL);
+    atomic_store(&reply, pat);
+  }
+  cotp_term got;
+  cotp_clause c = {pat, &ref, NULL};
+  rc = cotp_receive_match(&c, 1, COTP_INFINITY, COTP_RECV_AFTER_MARK, &got);
+  if (rc < 0)
+    return rc;
+  if (cotp_tuple_size(got) == 1)
+    return COTP_ENOPROC; /* it exited first: A20 */
+  cotp_term a = cotp_tuple_get(got, 1);
+  if (a.w == COTP_ATOM_BADARG.w)
+    return COTP_EINVAL;
+  *out = a;
+  return 0;
+}

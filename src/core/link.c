@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * link.c: links, and the unlink handshake.
+ *
+ * A link is an entry on both sides.  Linking adds ours and sends LINK;
+ * the other side adds its entry when it handles the signal.  Unlinking
+ * cannot just drop both entries: an exit signal from the old link may be
+ * on its way, and the other side may link again before it hears of the
+ * unlink (A17, OTP-18177).  So unlink marks our entry with a fresh id and
+ * sends UNLINK(id); the other side removes its entry and answers
+ * UNLINK_ACK(id); only an ack with the same id removes our marked entry.
+ * While marked, the entry is inactive: a link-flagged exit signal that
+ * arrives then is dropped, which is the guarantee unlink gives.  A LINK
+ * from the other side meanwhile makes the entry active again, and the late
+ * ack, whose id no longer matches, leaves it be.
+ */
+#include "ext.h"
+#include "runtime.h"
+
+static _Atomic uint64_t unlink_ids = 1;
+
+static long find(struct cotp__ext *e, cotp_pid pid) {
+  for (uint32_t i = 0; e && i < e->links.n; i++)
+    if (cotp_pid_eq(e->links.at[i].pid, pid))
+      return (long)i;
+  return -1;
+}
+
+void cotp__link_add(struct cotp__proc *p, cotp_pid from) {
+  struct cotp__ext *e = cotp__ext(p);
+  if (!e)
+    return; /* out of memory: the link is lost, as it would be to a dead peer */
+  long i = find(e, from);
+  if (i >= 0) {
+    e->links.at[i].unlinking = 0; /* linked again while unlinking */
+    return;
+  }
+  if (!VEC_RESERVE(e->links))
+    return;
+  e->links.at[e->links.n++] = (struct cotp__link){from, 0};
+}
+
+void cotp__unlink_received(struct cotp__proc *p, cotp_pid from, uint64_t id) {
+  long i = find(p->ext, from);
+  if (i >= 0)
+    VEC_REMOVE(p->ext->links, (uint32_t)i);
+  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  cotp__signal(from, SIG_UNLINK_ACK, 0, self, cotp_int(NULL, (int64_t)id),
+               COTP_NONE);
+}
+
+void cotp__unlink_acked(struct cotp__proc *p, cotp_pid from, uint64_t id) {
+  long i = find(p->ext, from);
+  if (i >= 0 && p->ext->links.at[i].unlinking == id)
+    VEC_REMOVE(p->ext->links, (uint32_t)i);
+}
+
+bool cotp__link_active(struct cotp__proc *p, cotp_pid pid, bool take) {
+  long i = find(p->ext, pid);
+  if (i < 0 || p->ext->links.at[i].unlinking)
+    return false;
+  if (take)
+    VEC_REMOVE(p->ext->links, (uint32_t)i);
+  return true;
+}
+
+void cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) {
+  struct cotp__ext *e = p->ext;
+  if (!e || e->links.n == 0)
+    return;
+  cotp_heap *h = cotp_heap_new();
+  cotp_term exit = COTP_TUPLE(h, COTP_ATOM_EXIT, cotp_pid_term(self), reason);
+  for (uint32_t i = 0; i < e->links.n; i++)
+    if (!e->links.at[i].unlinking && !cotp_is_none(exit))
+      cotp__signal(e->links.at[i].pid, SIG_EXIT, SF_LINKED, self, COTP_NONE,
+                   exit);
+  e->links.n = 0;
+  cotp_heap_free(h);
+}
+
+/* --- the API --- */
+
+/* What linking to a process that is not there does (A16). */
+static int noproc(struct cotp__proc *p, cotp_pid self, cotp_pid pid) {
+  if (!(p->flags & PF_TRAP_EXIT))
+    return COTP_ENOPROC;
+  cotp_heap_mark mark = cotp_heap_mark_now(&p->heap);
+  cotp_term exit = COTP_TUPLE(&p->heap, COTP_ATOM_EXIT, cotp_pid_term(pid),
+                              COTP_ATOM_NOPROC);
+  /* as a signal from pid, so it keeps its place among pid's signals */
+  if (!cotp_is_none(exit))
+    cotp__signal(self, SIG_EXIT, SF_LINKED, pid, COTP_NONE, exit);
+  cotp_heap_release(&p->heap, mark);
+  cotp__link_add(p, pid); /* the link the noproc exit will take down */
+  return 0;
+}
+
+int cotp_link(cotp_pid pid) {
+  struct cotp__proc *p = cotp__proc_self();
+  if (!p)
+    return COTP_ENOTPROC;
+  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  if (cotp_pid_eq(pid, self))
+    return 0; /* A18 */
+  cotp__inbox_drain(p);
+  long i = find(p->ext, pid);
+  if (i >= 0 && !p->ext->links.at[i].unlinking)
+    return 0; /* A18: at most one link */
+  if (!cotp__proc_lookup(pid))
+    return noproc(p, self, pid);
+  cotp__link_add(p, pid);
+  if (find(p->ext, pid) < 0)
+    return COTP_ENOMEM;
+  int rc = cotp__signal(pid, SIG_LINK, 0, self, COTP_NONE, COTP_NONE);
+  if (rc == PUSH_DEAD) {
+    /* it exited between the lookup and the push */
+    i = find(p->ext, pid);
+    VEC_REMOVE(p->ext->links, (uint32_t)i);
+    return noproc(p, self, pid);
+  }
+  if (rc < 0)
+    return rc;
+  cotp__reduce(p, 1);
+  return 0;
+}
+
+int cotp_unlink(cotp_pid pid) {
+  struct cotp__proc *p = cotp__proc_self();
+  if (!p)
+    return COTP_ENOTPROC;
+  cotp__inbox_drain(p); /* A21: a pending exit is honoured first */
+  long i = find(p->ext, pid);
+  if (i < 0)
+    return 0;
+  uint64_t id = atomic_fetch_add_explicit(&unlink_ids, 1, memory_order_relaxed);
+  p->ext->links.at[i].unlinking = id;
+  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  if (cotp__signal(pid, SIG_UNLINK, 0, self, cotp_int(NULL, (int64_t)id),
+                   COTP_NONE) == PUSH_DEAD)
+    VEC_REMOVE(p->ext->links, (uint32_t)i); /* no one to answer */
+  cotp__reduce(p, 1);
+  return 0;
+}
