@@ -5,9 +5,15 @@
  * in the shape Elixir gives its reports: who (pid, and the registered name
  * or label when there is one) and the reason, printed as Elixir would.
  *
- *   [error] Process #PID<0.115.0> (:worker) terminating
- *   ** (exit) :boom
+ *   12:00:01.502 [error] Process #PID<0.115.0> (:worker) terminating
+ *   ** (stop) :boom
+ *   Function: worker
+ *
+ * Elixir reports a Task or a GenServer this way ("** (stop) reason"); it
+ * does not report a plain process that calls exit/1, but C processes have
+ * no exceptions, so an abnormal exit is how they crash, and it is reported.
  */
+#include <dlfcn.h>
 #include <stdlib.h>
 
 #include "cotp/log.h"
@@ -41,7 +47,16 @@ void cotp__crash_report(struct cotp__proc *p, cotp_pid pid, cotp_term reason) {
     who[n] = '\0';
   }
   char *why = cotp_term_to_string(reason);
-  cotp_log(COTP_LOG_ERROR, "Process %s terminating\n** (exit) %s", who,
-           why ? why : "(out of memory printing the reason)");
+  void (*fn)(void) = p->flags & PF_HANDLER ? (void (*)(void))p->entry.handle
+                     : p->mfa_fn           ? (void (*)(void))p->mfa_fn
+                                           : (void (*)(void))p->entry.fn;
+  void *addr;
+  memcpy(&addr, &fn, sizeof addr);
+  Dl_info dl;
+  /* the function's name when the dynamic symbol table has it */
+  bool named = addr && dladdr(addr, &dl) && dl.dli_sname;
+  cotp_log(COTP_LOG_ERROR, "Process %s terminating\n** (stop) %s%s%s", who,
+           why ? why : "(out of memory printing the reason)",
+           named ? "\nFunction: " : "", named ? dl.dli_sname : "");
   free(why);
 }

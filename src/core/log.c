@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "cotp/log.h"
 
@@ -22,9 +23,15 @@ const char *cotp_log_level_name(cotp_log_level level) {
   return (unsigned)level <= COTP_LOG_ERROR ? names[level] : "?";
 }
 
+/* Elixir's console format: "12:00:01.502 [error] message". */
 static void to_stderr(cotp_log_level level, const char *message, void *ctx) {
   (void)ctx;
-  fprintf(stderr, "[%s] %s\n", cotp_log_level_name(level), message);
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  localtime_r(&ts.tv_sec, &tm);
+  fprintf(stderr, "\n%02d:%02d:%02d.%03ld [%s] %s\n", tm.tm_hour, tm.tm_min,
+          tm.tm_sec, ts.tv_nsec / 1000000, cotp_log_level_name(level), message);
 }
 
 void cotp_set_logger(cotp_logger_fn *fn, void *ctx) {

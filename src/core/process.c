@@ -74,9 +74,9 @@ void cotp__proc_finish(struct cotp__proc *p) {
   bool root = p->flags & PF_ROOT;
   if (root)
     rt->root_reason = cotp_term_copy(&rt->reason_heap, p->exit_reason);
+  cotp__crash_report(p, pid, p->exit_reason); /* while it still has a name */
   cotp__name_release(p);
   cotp__cleanups_run(p);
-  cotp__crash_report(p, pid, p->exit_reason);
   cotp__links_fire(p, pid, p->exit_reason);
   cotp__monitors_fire(p, pid, p->exit_reason);
   release_all(p);
@@ -314,7 +314,7 @@ int cotp_spawn_mfa(cotp_term module, cotp_term function, cotp_term args,
   struct mfa m = {fn, args, 0};
   /* a copy that fails leaves NONE as the arguments: the process then runs
    * with []; report the failure instead of starting it half-made */
-  cotp_pid got;
+  cotp_pid got = {0};
   int rc = spawn(opts, &got, setup_mfa, &m);
   if (rc == 0 && pid)
     *pid = got;

@@ -92,7 +92,7 @@ static void clean_shadow(const struct cotp__rstack *r) {
 static void evict(struct cotp__rstack *r, struct cotp__proc *old) {
   char *from = (char *)old->sp - cotp__ctx_below_sp;
   size_t len = (size_t)(top_of(r) - from);
-  void *buf = malloc(len);
+  void *buf = cotp__chunk_alloc(len);
   if (!buf) {
     /* Nowhere to put the frames: there is no way to run anything on this
      * stack without losing a process, and memory is gone anyway. */
@@ -108,7 +108,7 @@ static void evict(struct cotp__rstack *r, struct cotp__proc *old) {
 static void restore(struct cotp__rstack *r, struct cotp__proc *p) {
   clean_shadow(r);
   memcpy(top_of(r) - p->saved_len, p->saved, p->saved_len);
-  free(p->saved);
+  cotp__chunk_free(p->saved, p->saved_len);
   p->saved = NULL;
   p->saved_len = 0;
 }
@@ -223,7 +223,8 @@ struct cotp__proc *cotp__stack_release(struct cotp__proc *p, bool frames_live,
 }
 
 void cotp__stack_forget(struct cotp__proc *p) {
-  free(p->saved);
+  if (p->saved)
+    cotp__chunk_free(p->saved, p->saved_len);
   p->saved = NULL;
   p->saved_len = 0;
   if (p->home) {

@@ -221,6 +221,7 @@ static int start_timer(int64_t deadline, cotp_pid pid, cotp_term msg,
   }
   if (ref)
     *ref = t->ref;
+  cotp__reduce(cotp__proc_self(), 1);
   return 0;
 }
 
@@ -255,6 +256,9 @@ int cotp_cancel_timer(cotp_term ref, int64_t *left_ms) {
   if (left_ms)
     *left_ms = left_of(t);
   send_timer_free(t);
+  struct cotp__proc *self = cotp__proc_self();
+  if (self)
+    cotp__reduce(self, 1);
   return 0;
 }
 

@@ -60,8 +60,7 @@ static void *watch(void *arg) {
       told[i] = true;
       cotp_log(COTP_LOG_WARNING,
                "long schedule: a process has run for %lld ms on scheduler %u "
-               "without calling into the runtime; other schedulers take its "
-               "queue",
+               "without yielding; other schedulers take its queue",
                (long long)(now - since[i]), i);
       atomic_store_explicit(&s->hogged, true, memory_order_relaxed);
       cotp__wake_idle();

@@ -5,7 +5,7 @@
  *
  * Sending a message allocates it, receiving it frees it: at millions of
  * messages a second, malloc and free were a quarter of the cost of a
- * message.  Small allocations (up to 512 bytes, in classes of 64) are
+ * message.  Small allocations (up to 1 KB, in classes of 64) are
  * served from a free list of the calling thread, and freed chunks go to
  * the list of the thread that frees them, whichever it is (a message is
  * allocated by its sender and freed by its receiver).  Each list is capped;

@@ -161,7 +161,7 @@ cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
 
 /* --- small chunks (chunk.c) --- */
 
-#define CHUNK_CLASSES 8
+#define CHUNK_CLASSES 16 /* 64 to 1024 bytes: messages, blocks, saved stacks */
 #define CHUNK_CLASS_BYTES 64
 #define CHUNK_CAP 256
 struct cotp__chunk_cache {
