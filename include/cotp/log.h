@@ -37,6 +37,9 @@ COTP_API void cotp_set_logger(cotp_logger_fn *fn, void *ctx);
  * the previous one.  Context: any thread. */
 COTP_API int cotp_set_log_level(int level);
 
+/* Whether a message of this level would be logged. */
+COTP_API bool cotp_log_enabled(cotp_log_level level);
+
 /* Logs a message, printf style.  Context: any thread. */
 COTP_API void cotp_log(cotp_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -120,8 +120,10 @@ COTP_API int cotp_monitor_name(cotp_term name, cotp_term *ref);
 /*
  * Removes a monitor the caller created.  Once it returns, no DOWN for ref
  * will be added to the mailbox (one may be there already: FLUSH removes
- * it).  Returns 0 (or 1/0 with INFO), COTP_EINVAL (not a reference, or a
- * monitor another process created: the wrong end), COTP_ENOTPROC.
+ * it).  A reference that is not a monitor of the caller's (unknown, already
+ * fired, or seen from the monitored end) changes nothing, as in OTP 25.
+ * Returns 0 (or 1/0 with INFO), COTP_EINVAL (not a reference, unknown
+ * flags), COTP_ENOTPROC.
  */
 COTP_API int cotp_demonitor(cotp_term ref, unsigned flags);
 

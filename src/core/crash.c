@@ -27,7 +27,7 @@ static bool abnormal(cotp_term reason) {
 }
 
 void cotp__crash_report(struct cotp__proc *p, cotp_pid pid, cotp_term reason) {
-  if (!abnormal(reason))
+  if (!abnormal(reason) || !cotp_log_enabled(COTP_LOG_ERROR))
     return;
   char who[160];
   cotp_term name = cotp__name_of(pid);
@@ -46,7 +46,11 @@ void cotp__crash_report(struct cotp__proc *p, cotp_pid pid, cotp_term reason) {
     who[n++] = ')';
     who[n] = '\0';
   }
-  char *why = cotp_term_to_string(reason);
+  /* At most 4 KB of the reason: the report runs on the stack of whichever
+   * process comes in next, and a reason can be a megabyte. */
+  char why[4096];
+  if (cotp_term_print(why, sizeof why, reason) >= sizeof why)
+    memcpy(why + sizeof why - 4, "...", 4);
   void (*fn)(void) = p->flags & PF_HANDLER ? (void (*)(void))p->entry.handle
                      : p->mfa_fn           ? (void (*)(void))p->mfa_fn
                                            : (void (*)(void))p->entry.fn;
@@ -55,8 +59,6 @@ void cotp__crash_report(struct cotp__proc *p, cotp_pid pid, cotp_term reason) {
   Dl_info dl;
   /* the function's name when the dynamic symbol table has it */
   bool named = addr && dladdr(addr, &dl) && dl.dli_sname;
-  cotp_log(COTP_LOG_ERROR, "Process %s terminating\n** (stop) %s%s%s", who,
-           why ? why : "(out of memory printing the reason)",
+  cotp_log(COTP_LOG_ERROR, "Process %s terminating\n** (stop) %s%s%s", who, why,
            named ? "\nFunction: " : "", named ? dl.dli_sname : "");
-  free(why);
 }

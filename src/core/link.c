@@ -106,8 +106,11 @@ int cotp_link(cotp_pid pid) {
   long i = find(p->ext, pid);
   if (i >= 0 && !p->ext->links.at[i].unlinking)
     return 0; /* A18: at most one link */
-  if (!cotp__proc_lookup(pid))
-    return noproc(p, self, pid);
+  struct cotp__proc *target = cotp__proc_lookup(pid);
+  uint32_t st = target ? atomic_load_explicit(&target->state, memory_order_acquire)
+                       : PS_FREE;
+  if (st == PS_FREE || st == PS_EXITING)
+    return noproc(p, self, pid); /* the synchronous check of A16 */
   cotp__link_add(p, pid);
   if (find(p->ext, pid) < 0)
     return COTP_ENOMEM;

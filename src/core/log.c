@@ -41,10 +41,14 @@ void cotp_set_logger(cotp_logger_fn *fn, void *ctx) {
 
 int cotp_set_log_level(int level) { return atomic_exchange(&threshold, level); }
 
+bool cotp_log_enabled(cotp_log_level level) {
+  return (int)level >= atomic_load_explicit(&threshold, memory_order_relaxed);
+}
+
 void cotp_log(cotp_log_level level, const char *fmt, ...) {
   if ((int)level < atomic_load_explicit(&threshold, memory_order_relaxed))
     return;
-  char message[1024];
+  char message[4608];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(message, sizeof message, fmt, ap);

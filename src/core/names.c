@@ -41,35 +41,52 @@ static long find_pid(cotp_pid pid) {
 }
 
 static bool alive(struct cotp__proc *p) {
-  uint32_t st = atomic_load_explicit(&p->state, memory_order_acquire);
+  uint32_t st = atomic_load_explicit(&p->state, memory_order_seq_cst);
   return st != PS_FREE && st != PS_EXITING;
 }
 
+/* lock held: makes room for one more entry */
+static bool room(void) {
+  if (count < cap)
+    return true;
+  size_t c = cap ? cap * 2 : 64;
+  struct entry *t = realloc(table, c * sizeof *t);
+  if (!t)
+    return false;
+  table = t;
+  cap = c;
+  return true;
+}
+
+/*
+ * Registering races with the process exiting.  Exit stores EXITING, then
+ * reads `named`; register sets `named`, then reads the state and the pid
+ * again (all seq_cst), so one of the two sees the other: either exit finds
+ * the flag and removes the name under the lock (after us), or register
+ * finds the process exiting, or its block reused, and undoes.
+ */
 int cotp_register(cotp_term name, cotp_pid pid) {
   if (!cotp_is_atom(name) || name.w == COTP_ATOM_UNDEFINED.w)
     return COTP_EINVAL;
-  struct cotp__proc *p = cotp__proc_lookup(pid);
   pthread_mutex_lock(&lock);
+  struct cotp__proc *p = cotp__proc_lookup(pid);
   int rc = 0;
   if (!p || !alive(p))
     rc = COTP_ENOPROC;
   else if (find_name(name) >= 0)
     rc = COTP_EEXIST;
-  else if (atomic_load_explicit(&p->named, memory_order_relaxed))
+  else if (atomic_load_explicit(&p->named, memory_order_seq_cst))
     rc = COTP_ENAMED;
-  else if (count == cap) {
-    size_t c = cap ? cap * 2 : 64;
-    struct entry *t = realloc(table, c * sizeof *t);
-    if (t) {
-      table = t;
-      cap = c;
-    } else {
-      rc = COTP_ENOMEM;
-    }
-  }
+  else if (!room())
+    rc = COTP_ENOMEM;
   if (rc == 0) {
-    table[count++] = (struct entry){name, pid};
-    atomic_store_explicit(&p->named, true, memory_order_relaxed);
+    atomic_store_explicit(&p->named, true, memory_order_seq_cst);
+    if (!alive(p) || atomic_load_explicit(&p->pid, memory_order_seq_cst) != pid.bits) {
+      atomic_store_explicit(&p->named, false, memory_order_seq_cst);
+      rc = COTP_ENOPROC;
+    } else {
+      table[count++] = (struct entry){name, pid};
+    }
   }
   pthread_mutex_unlock(&lock);
   return rc;
@@ -89,7 +106,9 @@ int cotp_unregister(cotp_term name) {
 }
 
 void cotp__name_release(struct cotp__proc *p) {
-  if (!atomic_load_explicit(&p->named, memory_order_relaxed))
+  /* seq_cst: against cotp_register's store of named (see there); the
+   * caller stored EXITING before, seq_cst too */
+  if (!atomic_load_explicit(&p->named, memory_order_seq_cst))
     return;
   cotp_pid pid = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   pthread_mutex_lock(&lock);

@@ -85,9 +85,14 @@ void cotp__io_poll(int64_t timeout_ms) {
   int n = epoll_wait(epfd, ev, 64, t);
   for (int i = 0; i < n; i++) {
     if (ev[i].data.u64 == WAKE_TOKEN) {
-      uint64_t drain;
-      ssize_t r = read(evfd, &drain, sizeof drain);
-      (void)r;
+      /* Only a blocking poll (the poller) consumes the wake-up: a busy
+       * scheduler's quick look must not eat the token meant to wake the
+       * poller, or the poller sleeps on through a stop. */
+      if (timeout_ms != 0) {
+        uint64_t drain;
+        ssize_t r = read(evfd, &drain, sizeof drain);
+        (void)r;
+      }
       continue;
     }
     cotp_pid pid = {ev[i].data.u64 & (((uint64_t)1 << 48) - 1)};
@@ -144,8 +149,9 @@ int cotp_wait_fd(int fd, unsigned events, int64_t timeout_ms, unsigned *ready) {
   }
   p->io_fd = fd;
   p->flags |= PF_IO;
+  /* a poller already asleep in epoll_wait sees the new registration: epoll
+   * reports descriptors added during a wait */
   atomic_fetch_add_explicit(&waiting, 1, memory_order_relaxed);
-  cotp__io_interrupt(); /* a sleeping poller should include it now */
   int64_t deadline = timeout_ms == COTP_INFINITY ? INT64_MAX
                                                   : cotp__now_ms() + timeout_ms;
   int rc = 0;

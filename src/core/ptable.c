@@ -203,7 +203,7 @@ struct cotp__proc *cotp__proc_alloc(int *err) {
 
 void cotp__proc_free(struct cotp__proc *p) {
   cotp_pid pid = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
-  atomic_store_explicit(&p->state, PS_FREE, memory_order_release);
+  atomic_store_explicit(&p->state, PS_FREE, memory_order_seq_cst);
   atomic_fetch_sub_explicit(&table.live, 1, memory_order_relaxed);
   give_index(my_cache(), cotp_pid_number(pid));
 }

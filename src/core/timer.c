@@ -61,7 +61,8 @@ static void publish_next(struct cotp__timer_heap *h) {
 /* h locked: takes out the node at i. */
 static void take_out(struct cotp__timer_heap *h, uint32_t i) {
   struct cotp__timer *t = h->nodes[i];
-  atomic_store_explicit(&t->heap, NULL, memory_order_relaxed);
+  /* release: to the owner's acquire load, which may re-add the node */
+  atomic_store_explicit(&t->heap, NULL, memory_order_release);
   struct cotp__timer *last = h->nodes[--h->n];
   if (i < h->n) {
     set(h, i, last);
@@ -301,6 +302,8 @@ void cotp__timers_expire(struct cotp__sched *s, int64_t now) {
   if (atomic_load_explicit(&h->next, memory_order_relaxed) > now)
     return;
   struct cotp__timer *due[64];
+  uint8_t kinds[64]; /* read under the lock: a fired wait node belongs to
+                        its process again the moment the lock is dropped */
   size_t n = 0;
   pthread_mutex_lock(&h->lock);
   while (h->n > 0 && h->nodes[0]->deadline_ms <= now && n < 64) {
@@ -310,12 +313,13 @@ void cotp__timers_expire(struct cotp__sched *s, int64_t now) {
      * reference table; otherwise a cancel holds it and will free it. */
     if (t->kind == TK_SEND && !refs_take(((struct send_timer *)t)->ref))
       continue;
+    kinds[n] = t->kind;
     due[n++] = t;
   }
   publish_next(h);
   pthread_mutex_unlock(&h->lock);
   for (size_t i = 0; i < n; i++) {
-    if (due[i]->kind == TK_WAIT) {
+    if (kinds[i] == TK_WAIT) {
       cotp__wake((struct cotp__proc *)((char *)due[i] -
                                        offsetof(struct cotp__proc, timer)));
       continue;

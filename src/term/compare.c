@@ -228,7 +228,16 @@ static int compare(cotp_term a, cotp_term b, int mode) {
 int cotp_term_compare(cotp_term a, cotp_term b) { return compare(a, b, 0); }
 
 bool cotp_term_eq(cotp_term a, cotp_term b) {
-  return a.w == b.w || compare(a, b, EXACT | EQ_ONLY) == 0;
+  if (a.w == b.w)
+    return true;
+  /* Immediates are canonical (invariant 1 of layout.h): two different
+   * words of which one is an immediate are different terms. */
+  unsigned ta = TAG_OF(a), tb = TAG_OF(b);
+  bool pa = ta == COTP__TAG_BOXED || ta == COTP__TAG_LIST;
+  bool pb = tb == COTP__TAG_BOXED || tb == COTP__TAG_LIST;
+  if (!pa || !pb || ta != tb)
+    return false;
+  return compare(a, b, EXACT | EQ_ONLY) == 0;
 }
 
 int cotp__key_compare(cotp_term a, cotp_term b) {

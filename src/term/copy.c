@@ -65,9 +65,24 @@ struct range {
   size_t n;
 };
 
+/* A tuple whose elements are all immediates (most messages: {:tag, ref,
+ * 42}) needs neither walk: it is copied as one block. */
+static bool flat_tuple(cotp_term t) {
+  if (!is_box_of(t, BOX_TUPLE))
+    return false;
+  const uint64_t *p = box_ptr(t);
+  size_t n = HDR_COUNT(p[0]);
+  for (size_t i = 1; i <= n; i++)
+    if (points((cotp_term){p[i]}))
+      return false;
+  return true;
+}
+
 size_t cotp__term_words(cotp_term t) {
   if (!points(t))
     return 0;
+  if (flat_tuple(t))
+    return 1 + HDR_COUNT(*box_ptr(t));
   struct range local[16], *stack = local;
   size_t depth = 0, cap = 16, words = 0;
   for (;;) {
@@ -134,6 +149,10 @@ cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
                                struct cotp__block *blk) {
   if (!points(t))
     return t;
+  if (flat_tuple(t)) {
+    memcpy(dst, box_ptr(t), (1 + HDR_COUNT(*box_ptr(t))) * 8);
+    return box_term(dst);
+  }
   uint64_t *hp = dst, *scan = dst;
   cotp_term root = copy_object(t, &hp, blk);
   while (scan < hp) {

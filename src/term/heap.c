@@ -39,6 +39,11 @@ static void release_offheap(uint64_t *head, const uint64_t *stop) {
 static void block_free(cotp_heap *h, struct cotp__block *b) {
   release_offheap(b->offheap, NULL);
   h->bytes -= sizeof *b + b->cap * 8;
+  if (!h->spare && b->mem == b && b->cap <= BLOCK_MAX) {
+    b->offheap = NULL;
+    h->spare = b; /* an ordinary block, not a message: keep it */
+    return;
+  }
   cotp__chunk_free(b->mem, b->mem_size);
 }
 
@@ -66,6 +71,8 @@ void cotp__heap_close(cotp_heap *h) {
     h->top = b->prev;
     block_free(h, b);
   }
+  if (h->spare)
+    cotp__chunk_free(h->spare->mem, h->spare->mem_size);
   free(h->errmsg);
   *h = (cotp_heap){0};
 }
@@ -78,6 +85,16 @@ uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
     uint64_t *p = b->words + b->used;
     b->used += words;
     return p;
+  }
+  struct cotp__block *spare = h->spare;
+  if (spare && spare->cap >= words) {
+    h->spare = NULL;
+    spare->prev = b;
+    spare->used = words;
+    spare->offheap = NULL;
+    h->top = spare;
+    h->bytes += sizeof *spare + spare->cap * 8;
+    return spare->words;
   }
   size_t cap = b ? b->cap * 2 : BLOCK_MIN;
   if (cap < BLOCK_MIN)

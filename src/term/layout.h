@@ -104,6 +104,9 @@ struct cotp__block {
  * is allocated when the error happens. */
 struct cotp_heap {
   struct cotp__block *top;
+  struct cotp__block *spare; /* the last block a release gave up, kept for
+                                the next allocation (a loop that builds a
+                                term per iteration reuses one block) */
   size_t bytes;
   int err;
   char *errmsg; /* NULL until an error, or if no memory was left for it */

@@ -25,7 +25,7 @@
 
 #include "layout.h"
 
-#define MAX_DEPTH 1000
+#define MAX_DEPTH 100 /* frames of ~200 bytes: 20 KB of a process's stack */
 
 struct writer {
   char *buf;

@@ -66,7 +66,9 @@ COTP_TEST(io, tcp_echo_over_loopback) {
   static int lfd;
   lfd = cotp_tcp_listen("127.0.0.1", 0, 16, &port);
   cr_assert_geq(lfd, 0);
-  cotp_spawn(echo_server, &lfd, NULL);
+  cotp_pid server;
+  cotp_term mon;
+  cotp_spawn_monitor(echo_server, &lfd, &server, &mon);
   int fd = cotp_tcp_connect("127.0.0.1", port, 5000);
   cr_assert_geq(fd, 0);
   for (int i = 0; i < 100; i++) {
@@ -82,7 +84,10 @@ COTP_TEST(io, tcp_echo_over_loopback) {
     cr_assert(memcmp(in, out, (size_t)len) == 0);
   }
   close(fd);
-  cotp_assert_rc(cotp_tcp_connect("127.0.0.1", port, 1000), COTP_EIO); /* refused */
+  /* once the server has closed its listening socket, connecting is refused */
+  cotp_clause down = {cotp_pattern_cached("{:DOWN, ^ref, _, _, _}", NULL), &mon, NULL};
+  cotp_assert_rc(cotp_receive_match(&down, 1, 5000, 0, NULL), 0);
+  cotp_assert_rc(cotp_tcp_connect("127.0.0.1", port, 1000), COTP_EIO);
 }
 
 static void slow_call(void *arg) {
