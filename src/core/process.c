@@ -45,7 +45,7 @@ void cotp_exit_normal(void) {
 
 /* What both a finished and a discarded process give back. */
 static void release_all(struct cotp__proc *p) {
-  if (atomic_load_explicit(&p->timer.heap, memory_order_relaxed))
+  if (atomic_load_explicit(&p->timer.heap, memory_order_acquire))
     cotp__timer_remove(&p->timer);
   if (p->io_fd >= 0)
     cotp__io_cancel(p);

@@ -96,7 +96,8 @@ int cotp__timer_add(struct cotp__timer_heap *h, struct cotp__timer *t,
 }
 
 bool cotp__timer_remove(struct cotp__timer *t) {
-  struct cotp__timer_heap *h = atomic_load_explicit(&t->heap, memory_order_relaxed);
+  /* acquire: pairs with take_out's release when the timer fired */
+  struct cotp__timer_heap *h = atomic_load_explicit(&t->heap, memory_order_acquire);
   if (!h)
     return false;
   pthread_mutex_lock(&h->lock);
@@ -302,18 +303,20 @@ void cotp__timers_expire(struct cotp__sched *s, int64_t now) {
   if (atomic_load_explicit(&h->next, memory_order_relaxed) > now)
     return;
   struct cotp__timer *due[64];
-  uint8_t kinds[64]; /* read under the lock: a fired wait node belongs to
-                        its process again the moment the lock is dropped */
+  uint8_t kinds[64]; /* copied: a fired wait node is its process's again */
   size_t n = 0;
   pthread_mutex_lock(&h->lock);
   while (h->n > 0 && h->nodes[0]->deadline_ms <= now && n < 64) {
     struct cotp__timer *t = h->nodes[0];
+    /* Read before take_out publishes the node as out of the heap: a wait
+     * node belongs to its process again from then on. */
+    uint8_t kind = t->kind;
     take_out(h, 0);
     /* A send_after timer is ours to fire only if it is still in the
      * reference table; otherwise a cancel holds it and will free it. */
-    if (t->kind == TK_SEND && !refs_take(((struct send_timer *)t)->ref))
+    if (kind == TK_SEND && !refs_take(((struct send_timer *)t)->ref))
       continue;
-    kinds[n] = t->kind;
+    kinds[n] = kind;
     due[n++] = t;
   }
   publish_next(h);
