@@ -9,7 +9,6 @@
  * ucontext.  swapcontext's own frame lies just below it and is still needed
  * on resume: cotp__ctx_below_sp tells the stack copier to keep it.
  */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <ucontext.h>
 
