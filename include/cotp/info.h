@@ -50,7 +50,10 @@ COTP_API int cotp_on_exit(void (*fn)(void *arg), void *arg);
  * (then a keyword list): status, message_queue_len, messages, links,
  * monitors, monitored_by, trap_exit, priority, reductions, memory,
  * registered_name ([] when none), label, dictionary, current_function,
- * initial_call, heap_size, alive.  The answer is in the caller's heap.
+ * initial_call, heap_size, alive, backtrace (the caller's own frames as
+ * strings; for another process only its entry function, since a parked
+ * process's frames may be copied out of any stack).  current_function is
+ * the process's entry function: C frames are not tracked.  The answer is in the caller's heap.
  * Asked of another process, the question is a signal, answered after every
  * signal the caller sent it before: a process with an exit pending looks
  * dead (A20).  A process that does not run (a hog, one in a blocking call)

@@ -12,6 +12,7 @@
  * every signal the asker sent before: the same channel, the same order.
  */
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <stdlib.h>
 
 #include "cotp/info.h"
@@ -266,6 +267,20 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
       list = cotp_cons(h, COTP_TUPLE(h, cotp_term_copy(h, e->dict.at[i]),
                                      cotp_term_copy(h, e->dict.at[i + 1])),
                        list);
+    return list;
+  }
+  if (!strcmp(name, "backtrace")) {
+    /* Frames of the caller itself (glibc's backtrace()); another process's
+     * frames may be copied out of its stack, so only the entry is known. */
+    if (!self)
+      return cotp_format(h, "[~t]", info_item(p, atom("initial_call"), h, false));
+    void *frames[32];
+    int n = backtrace(frames, 32);
+    char **names = backtrace_symbols(frames, n);
+    cotp_term list = COTP_NIL;
+    for (int i = n - 1; names && i >= 0; i--)
+      list = cotp_cons(h, cotp_string(h, names[i]), list);
+    free(names);
     return list;
   }
   if (!strcmp(name, "current_function") || !strcmp(name, "initial_call"))

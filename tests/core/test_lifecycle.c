@@ -708,3 +708,13 @@ Test(lifecycle, cleanups_run_when_the_runtime_stops) {
   cr_assert_eq(atomic_load(&cleaned_at_stop), 1);
   cotp_assert_rc(cotp_on_exit(count_at_stop, NULL), COTP_ENOTPROC);
 }
+
+/* Introspection (issue 4, item 10): the caller's own backtrace. */
+COTP_TEST(lifecycle, backtrace_of_the_caller) {
+  cotp_term bt;
+  cotp_assert_rc(cotp_process_info(cotp_self(), COTP_ATOM(backtrace), &bt), 0);
+  size_t n;
+  cotp_assert_rc(cotp_list_length(bt, &n), 0);
+  cr_assert_gt(n, 2);
+  cr_assert(cotp_is_binary(cotp_head(bt)));
+}
