@@ -169,9 +169,24 @@ int cotp__deliver(cotp_pid pid, cotp_term t) {
 int cotp_send(cotp_pid pid, cotp_term msg) {
   if (cotp_is_none(msg))
     return COTP_EINVAL;
-  int rc = cotp__deliver(pid, msg);
-  struct cotp__proc *self = cotp__proc_self();
+  struct cotp__sched *s = cotp__sched_self();
+  struct cotp__proc *self = s ? s->current : NULL;
+  struct cotp__proc *p = cotp__proc_lookup(pid);
+  if (p) {
+    struct cotp__msg *m = cotp__msg_new(msg);
+    if (!m)
+      return COTP_ENOMEM;
+    enum push_result r = cotp__inbox_push(p, pid, &m->sig);
+    if (r == PUSH_WOKE) {
+      if (self)
+        cotp__make_ready_on(s, p);
+      else
+        cotp__make_ready(p, false);
+    } else if (r == PUSH_DEAD) {
+      cotp__msg_free(m);
+    }
+  }
   if (self)
     cotp__reduce(self, 1);
-  return rc;
+  return 0;
 }

@@ -237,26 +237,53 @@ static inline void cotp__inbox_drain(struct cotp__proc *p) {
 void cotp__mailbox_close(struct cotp__proc *p);
 /* A message holding a copy of t, or NULL (ENOMEM). */
 struct cotp__msg *cotp__msg_new_slow(cotp_term t);
+/* How many words an immediate-only tuple of up to 8 elements takes, or 0
+ * when t is anything else (the common message shapes: {:tag, ref, 42}). */
+static inline size_t flat_tuple_words(cotp_term t) {
+  if (TAG_OF(t) != COTP__TAG_BOXED || t.w == 0)
+    return 0;
+  const uint64_t *p = box_ptr(t);
+  if (HDR_KIND(p[0]) != BOX_TUPLE || HDR_COUNT(p[0]) > 8)
+    return 0;
+  size_t n = HDR_COUNT(p[0]);
+  for (size_t i = 1; i <= n; i++) {
+    unsigned tag = (unsigned)(p[i] & TAG_MASK);
+    if (tag == COTP__TAG_BOXED || tag == COTP__TAG_LIST)
+      return 0;
+  }
+  return 1 + n;
+}
+
 static inline struct cotp__msg *cotp__msg_new(cotp_term t) {
-  if (TAG_OF(t) == COTP__TAG_BOXED || TAG_OF(t) == COTP__TAG_LIST)
-    return cotp__msg_new_slow(t);
-  /* an immediate: nothing to copy, the header is the whole message */
-  size_t size = sizeof(struct cotp__msg) + sizeof(struct cotp__block);
+  size_t words = 0;
+  if (TAG_OF(t) == COTP__TAG_BOXED || TAG_OF(t) == COTP__TAG_LIST) {
+    words = flat_tuple_words(t);
+    if (!words)
+      return cotp__msg_new_slow(t);
+  }
+  /* an immediate, or a flat tuple: one allocation, one memcpy */
+  size_t size = sizeof(struct cotp__msg) + sizeof(struct cotp__block) + words * 8;
   struct cotp__msg *m = (struct cotp__msg *)cotp__chunk_alloc(size);
   if (m) {
     m->sig.kind = SIG_MSG;
     m->sig.flags = 0;
     m->from.bits = 0;
     m->aux = COTP_NONE;
-    m->term = t;
     struct cotp__block *b = msg_block(m);
-    b->cap = b->used = 0;
+    b->cap = b->used = words;
     b->offheap = NULL;
     b->mem = m;
     b->mem_size = size;
+    if (words) {
+      memcpy(b->words, box_ptr(t), words * 8);
+      m->term = box_term(b->words);
+    } else {
+      m->term = t;
+    }
   }
   return m;
 }
+
 void cotp__msg_free(struct cotp__msg *m);
 /* Delivers a copy of t to pid; wakes it if it waits.  0 or COTP_ENOMEM. */
 int cotp__deliver(cotp_pid pid, cotp_term t);

@@ -137,6 +137,24 @@ void cotp__settle(void);
 void *cotp__sched_main(void *arg);
 /* Wakes one sleeping scheduler (or the poller) if there is no spinner. */
 void cotp__wake_idle(void);
+
+/* cotp__make_ready from a process running on s, inline for the common
+ * case of every message: the woken process goes to runnext. */
+static inline void cotp__make_ready_on(struct cotp__sched *s,
+                                       struct cotp__proc *p) {
+  if (p->priority >= COTP_PRIORITY_HIGH || s->perturb) {
+    cotp__make_ready(p, true);
+    return;
+  }
+  atomic_store_explicit(&p->state, PS_RUNNABLE, memory_order_relaxed);
+  struct cotp__proc *old =
+      atomic_exchange_explicit(&s->runnext, p, memory_order_acq_rel);
+  if (old) {
+    cotp__runq_push(s, old);
+    cotp__wake_idle();
+  }
+}
+
 /* Charges reductions to the running process; yields when its budget is
  * spent (or exits when the runtime stops).  Inside a process. */
 void cotp__reduce_slow(struct cotp__proc *p);
