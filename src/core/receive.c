@@ -105,7 +105,27 @@ static bool match_any(cotp_term msg, void *ctx, int *clause) {
 }
 
 int cotp_receive(int64_t timeout_ms, cotp_term *msg) {
-  return receive_core(match_any, NULL, timeout_ms, 0, msg);
+  if (timeout_ms != COTP_INFINITY)
+    return receive_core(match_any, NULL, timeout_ms, 0, msg);
+  /* The common loop (receive, whatever comes, forever) without the
+   * deadline and clause machinery. */
+  struct cotp__proc *p = cotp__proc_self();
+  if (!p)
+    return COTP_ENOTPROC;
+  for (;;) {
+    cotp__inbox_drain(p);
+    struct cotp__sig *m = p->mq_head;
+    if (m) {
+      cotp_term t = cotp__mailbox_take(p, NULL, m);
+      if (msg)
+        *msg = t;
+      cotp__reduce(p, 1);
+      return 0;
+    }
+    cotp__switch_out(p, RQ_PARK);
+    if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed))
+      cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
+  }
 }
 
 struct clauses {
