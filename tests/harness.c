@@ -125,3 +125,63 @@ void cotp_test_run(cotp_entry *root, void *arg, unsigned schedulers) {
   }
   free(text);
 }
+
+const cotp_pattern *cotp_test_pattern(const char *src) {
+  cotp_error err;
+  const cotp_pattern *p = cotp_pattern_cached(src, &err);
+  cr_assert_not_null(p, "%s: %s", src, err.message);
+  return p;
+}
+
+cotp_term cotp_test_parse(const char *text) {
+  cotp_term t = cotp_parse(cotp_self_heap(), text);
+  cr_assert(!cotp_is_none(t), "%s", text);
+  return t;
+}
+
+cotp_term cotp_test_exit_from(cotp_pid pid, int64_t timeout_ms) {
+  cotp_term pin = cotp_pid_term(pid), reason;
+  cotp_clause c = {cotp_test_pattern("{:EXIT, ^pid, reason}"), &pin, &reason};
+  cotp_test_rc_eq(cotp_receive_match(&c, 1, timeout_ms, 0, NULL), 0,
+                  "receive {:EXIT, pid, reason}", __FILE__, __LINE__);
+  return reason;
+}
+
+cotp_term cotp_test_down_of(cotp_term ref, cotp_pid pid) {
+  cotp_term pins[2] = {ref, cotp_pid_term(pid)}, reason;
+  cotp_clause c = {cotp_test_pattern("{:DOWN, ^ref, :process, ^pid, reason}"),
+                   pins, &reason};
+  cotp_test_rc_eq(cotp_receive_match(&c, 1, 10000, 0, NULL), 0,
+                  "receive {:DOWN, ref, :process, pid, reason}", __FILE__, __LINE__);
+  return reason;
+}
+
+void cotp_test_refute_received(const char *pattern, int64_t ms) {
+  cotp_clause c = {cotp_test_pattern(pattern), NULL, NULL};
+  cotp_term msg;
+  if (cotp_receive_match(&c, 1, ms, 0, &msg) != COTP_ETIMEDOUT) {
+    char *s = cotp_term_to_string(msg);
+    cr_assert_fail("unexpected message %s", s ? s : "?");
+  }
+}
+
+bool cotp_test_is_cmd(cotp_term msg, const char *name, size_t arity) {
+  return cotp_tuple_size(msg) == arity &&
+         cotp_term_eq(cotp_tuple_get(msg, 0), cotp_atom(name));
+}
+
+void cotp_test_idle(void *arg) {
+  (void)arg;
+  cotp_clause c = {cotp_pattern_cached(":never", NULL), NULL, NULL};
+  cotp_receive_match(&c, 1, COTP_INFINITY, 0, NULL);
+}
+
+void cotp_test_busy(void *arg) {
+  (void)arg;
+  volatile uint64_t x = 0;
+  for (;;) {
+    for (int i = 0; i < 1000; i++)
+      x += (uint64_t)i;
+    cotp_yield();
+  }
+}

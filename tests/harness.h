@@ -59,6 +59,28 @@ bool cotp_test_sanitized(void);
  * tracks each one as a fiber and stops at 8,128 of them. */
 size_t cotp_test_max_alive(size_t wanted);
 
+/* --- helpers for tests whose body runs as a process --- */
+
+/* The cached pattern for src; fails the test if it does not compile. */
+const cotp_pattern *cotp_test_pattern(const char *src);
+/* The term text spells, in the process's heap; fails the test if it does
+ * not parse. */
+cotp_term cotp_test_parse(const char *text);
+/* The reason of the {:EXIT, pid, reason} that arrives within timeout_ms
+ * (fails the test if none does). */
+cotp_term cotp_test_exit_from(cotp_pid pid, int64_t timeout_ms);
+/* The reason of the DOWN for (ref, pid), within 10 s. */
+cotp_term cotp_test_down_of(cotp_term ref, cotp_pid pid);
+/* Fails the test if a message matching pattern arrives within ms. */
+void cotp_test_refute_received(const char *pattern, int64_t ms);
+/* Process bodies tests spawn often: one that waits forever for a message
+ * that never comes, and one that computes and yields, never receiving. */
+void cotp_test_idle(void *arg);
+void cotp_test_busy(void *arg);
+
+/* Whether msg is a tuple of arity elements whose first is the atom name. */
+bool cotp_test_is_cmd(cotp_term msg, const char *name, size_t arity);
+
 /* Prints both terms when they are not exactly equal. */
 void cotp_test_term_eq(cotp_term a, cotp_term b, const char *as,
                        const char *bs, const char *file, int line);

@@ -85,17 +85,10 @@ void cotp__inbox_drain_slow(struct cotp__proc *p) {
    * order (an exit signal may end the process here). */
   for (s = rev; s; s = rev) {
     rev = s->next;
-    if (s->kind == SIG_MSG) {
-      s->next = NULL;
-      if (p->mq_tail)
-        p->mq_tail->next = s;
-      else
-        p->mq_head = s;
-      p->mq_tail = s;
-      p->mq_len++;
-    } else {
+    if (s->kind == SIG_MSG)
+      cotp__mq_append(p, s);
+    else
       cotp__signal_handle(p, s, rev);
-    }
   }
 }
 

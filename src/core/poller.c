@@ -299,17 +299,27 @@ static int address(const char *host, unsigned port, struct sockaddr_in *sa) {
   return 0;
 }
 
-int cotp_tcp_listen(const char *host, unsigned port, int backlog,
-                    unsigned *bound_port) {
-  struct sockaddr_in sa;
-  int rc = address(host, port, &sa);
+/* A non-blocking TCP socket for host:port with one option set, or a
+ * negative code. */
+static int tcp_socket(const char *host, unsigned port, struct sockaddr_in *sa,
+                      int level, int option) {
+  int rc = address(host, port, sa);
   if (rc)
     return rc;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return COTP_EIO;
   int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, level, option, &one, sizeof one);
+  return fd;
+}
+
+int cotp_tcp_listen(const char *host, unsigned port, int backlog,
+                    unsigned *bound_port) {
+  struct sockaddr_in sa;
+  int fd = tcp_socket(host, port, &sa, SOL_SOCKET, SO_REUSEADDR);
+  if (fd < 0)
+    return fd;
   if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
       listen(fd, backlog > 0 ? backlog : 128) != 0) {
     int e = errno;
@@ -327,14 +337,10 @@ int cotp_tcp_listen(const char *host, unsigned port, int backlog,
 
 int cotp_tcp_connect(const char *host, unsigned port, int64_t timeout_ms) {
   struct sockaddr_in sa;
-  int rc = address(host, port, &sa);
-  if (rc)
-    return rc;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = tcp_socket(host, port, &sa, IPPROTO_TCP, TCP_NODELAY);
   if (fd < 0)
-    return COTP_EIO;
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+  int rc;
   if ((rc = cotp_connect(fd, (struct sockaddr *)&sa, sizeof sa, timeout_ms)) != 0) {
     int e = errno;
     close(fd);

@@ -227,6 +227,18 @@ enum push_result { PUSH_DEAD, PUSH_OK, PUSH_WOKE };
  * caller now owns it: it must make it ready (cotp__make_ready). */
 enum push_result cotp__inbox_push(struct cotp__proc *p, cotp_pid pid,
                                   struct cotp__sig *s);
+/* Appends a message to the private queue (owner). */
+static inline void cotp__mq_append(struct cotp__proc *p, struct cotp__sig *s) {
+  s->kind = SIG_MSG;
+  s->next = NULL;
+  if (p->mq_tail)
+    p->mq_tail->next = s;
+  else
+    p->mq_head = s;
+  p->mq_tail = s;
+  p->mq_len++;
+}
+
 /* Moves everything in the inbox to the private queue (owner). */
 void cotp__inbox_drain_slow(struct cotp__proc *p);
 static inline void cotp__inbox_drain(struct cotp__proc *p) {

@@ -46,17 +46,6 @@ int cotp__signal(cotp_pid to, uint32_t kind, uint32_t flags, cotp_pid from,
   return (int)r;
 }
 
-static void append(struct cotp__proc *p, struct cotp__sig *s) {
-  s->kind = SIG_MSG;
-  s->next = NULL;
-  if (p->mq_tail)
-    p->mq_tail->next = s;
-  else
-    p->mq_head = s;
-  p->mq_tail = s;
-  p->mq_len++;
-}
-
 static void discard(struct cotp__sig *s) { cotp__msg_free((struct cotp__msg *)s); }
 
 /* Dies with reason: what is left of the drained batch goes to the private
@@ -96,7 +85,7 @@ static void on_exit_signal(struct cotp__proc *p, struct cotp__msg *m,
     return;
   }
   if (p->flags & PF_TRAP_EXIT) {
-    append(p, &m->sig); /* {:EXIT, from, reason}, kill from a link too */
+    cotp__mq_append(p, &m->sig); /* {:EXIT, from, reason}, kill from a link too */
     return;
   }
   if (is(reason, COTP_ATOM_NORMAL) && !from_self) {
@@ -111,11 +100,11 @@ void cotp__signal_handle(struct cotp__proc *p, struct cotp__sig *s,
   struct cotp__msg *m = (struct cotp__msg *)s;
   switch (s->kind) {
   case SIG_MSG:
-    append(p, s);
+    cotp__mq_append(p, s);
     return;
   case SIG_ALIAS_MSG:
     if (cotp__alias_received(p, m->aux))
-      append(p, s);
+      cotp__mq_append(p, s);
     else
       discard(s); /* B14: dropped before the queue */
     return;
@@ -139,7 +128,7 @@ void cotp__signal_handle(struct cotp__proc *p, struct cotp__sig *s,
     break;
   case SIG_DOWN:
     if (cotp__down_received(p, m->aux)) {
-      append(p, s);
+      cotp__mq_append(p, s);
       return;
     }
     break;

@@ -2,18 +2,6 @@
 /* Process aliases, alone and as monitor alias modes (B14-B19, B22, B23). */
 #include "harness.h"
 
-static const cotp_pattern *pat(const char *src) {
-  cotp_error err;
-  const cotp_pattern *p = cotp_pattern_cached(src, &err);
-  cr_assert_not_null(p, "%s: %s", src, err.message);
-  return p;
-}
-
-static bool is_cmd(cotp_term msg, const char *name, size_t arity) {
-  return cotp_tuple_size(msg) == arity &&
-         cotp_term_eq(cotp_tuple_get(msg, 0), cotp_atom(name));
-}
-
 /* A process that sends for us, in the order it is told:
  *   {:alias, a, m}  cotp_send_alias(a, m)
  *   {:pid, p, m}    cotp_send(p, m)
@@ -26,11 +14,11 @@ static void relay(void *arg) {
     cotp_heap_mark m = cotp_heap_mark_now(h);
     cotp_term msg;
     cotp_receive(COTP_INFINITY, &msg);
-    if (is_cmd(msg, "alias", 3))
+    if (cotp_test_is_cmd(msg, "alias", 3))
       cotp_send_alias(cotp_tuple_get(msg, 1), cotp_tuple_get(msg, 2));
-    else if (is_cmd(msg, "pid", 3))
+    else if (cotp_test_is_cmd(msg, "pid", 3))
       cotp_send(cotp_get_pid(cotp_tuple_get(msg, 1)), cotp_tuple_get(msg, 2));
-    else if (is_cmd(msg, "exit", 2))
+    else if (cotp_test_is_cmd(msg, "exit", 2))
       cotp_exit(cotp_tuple_get(msg, 1));
     else if (cotp_term_eq(msg, COTP_ATOM(return)))
       return;
@@ -79,7 +67,7 @@ static cotp_term until_marker(cotp_pid r) {
 }
 
 static void await_down(cotp_term ref, cotp_term caps[2]) {
-  cotp_clause c = {pat("{:DOWN, ^ref, :process, obj, reason}"), &ref, caps};
+  cotp_clause c = {cotp_test_pattern("{:DOWN, ^ref, :process, obj, reason}"), &ref, caps};
   cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
 }
 
@@ -120,7 +108,7 @@ COTP_TEST(alias, b14_alias_delivers_until_unalias) {
   via_alias(r, a, COTP_ATOM(queued));
   cotp_term marker = COTP_ATOM(first_marker);
   via_pid(r, marker);
-  cotp_clause c = {pat(":first_marker"), NULL, NULL};
+  cotp_clause c = {cotp_test_pattern(":first_marker"), NULL, NULL};
   cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
   cr_assert_eq(cotp_mailbox_length(), 1);
   cotp_assert_rc(cotp_unalias(a), 0);
@@ -160,7 +148,7 @@ COTP_TEST(alias, b14_alias_of_a_dead_process_drops) {
   cotp_term ref, caps[2];
   cotp_assert_rc(cotp_spawn_monitor(alias_maker, (void *)(uintptr_t)cotp_self().bits,
                                     &maker, &ref), 0);
-  cotp_clause c = {pat("{:alias, a}"), NULL, caps};
+  cotp_clause c = {cotp_test_pattern("{:alias, a}"), NULL, caps};
   cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
   cotp_term theirs = caps[0];
   await_down(ref, caps);

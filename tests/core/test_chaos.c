@@ -72,11 +72,6 @@ static long index_of(cotp_term t) {
   return -2;
 }
 
-static bool is_cmd(cotp_term msg, const char *name, size_t arity) {
-  return cotp_tuple_size(msg) == arity &&
-         cotp_term_eq(cotp_tuple_get(msg, 0), cotp_atom(name));
-}
-
 static char *show(cotp_term t) {
   static __thread char buf[256];
   cotp_term_print(buf, sizeof buf, t);
@@ -97,7 +92,7 @@ static void worker(void *arg) {
     cotp_heap_mark m = cotp_heap_mark_now(h);
     cotp_term msg;
     cotp_receive(COTP_INFINITY, &msg);
-    if (is_cmd(msg, "setup", 4)) {
+    if (cotp_test_is_cmd(msg, "setup", 4)) {
       cotp_trap_exit(cotp_term_eq(cotp_tuple_get(msg, 1), COTP_ATOM_TRUE), NULL);
       for (cotp_term l = cotp_tuple_get(msg, 2); cotp_is_cons(l); l = cotp_tail(l))
         cotp_link(cotp_get_pid(cotp_head(l)));
@@ -113,13 +108,13 @@ static void worker(void *arg) {
       cotp_send(root, COTP_TUPLE(h, COTP_ATOM(checked), cotp_int(h, me),
                                  cotp_int(h, (int64_t)list_len(links)),
                                  cotp_int(h, (int64_t)list_len(by))));
-    } else if (is_cmd(msg, "EXIT", 3)) {
+    } else if (cotp_test_is_cmd(msg, "EXIT", 3)) {
       cotp_send(root, COTP_TUPLE(h, COTP_ATOM(exit), cotp_int(h, me),
                                  cotp_tuple_get(msg, 1), cotp_tuple_get(msg, 2)));
-    } else if (is_cmd(msg, "DOWN", 5)) {
+    } else if (cotp_test_is_cmd(msg, "DOWN", 5)) {
       cotp_send(root, COTP_TUPLE(h, COTP_ATOM(down), cotp_int(h, me),
                                  cotp_tuple_get(msg, 3), cotp_tuple_get(msg, 4)));
-    } else if (is_cmd(msg, "quit", 2)) {
+    } else if (cotp_test_is_cmd(msg, "quit", 2)) {
       cotp_exit(cotp_tuple_get(msg, 1));
     } else if (cotp_term_eq(msg, COTP_ATOM(return))) {
       return;
@@ -277,7 +272,7 @@ COTP_TEST(chaos, random_link_and_monitor_graphs_under_random_kills, .timeout = 1
     cotp_heap_mark m = cotp_heap_mark_now(h);
     cotp_term msg;
     cotp_assert_rc(cotp_receive(30000, &msg), 0);
-    cr_assert(is_cmd(msg, "ready", 2), "setup: %s", show(msg));
+    cr_assert(cotp_test_is_cmd(msg, "ready", 2), "setup: %s", show(msg));
     cotp_heap_release(h, m);
   }
   /* every link and monitor in place on both ends before anything dies */
@@ -289,7 +284,7 @@ COTP_TEST(chaos, random_link_and_monitor_graphs_under_random_kills, .timeout = 1
       cotp_heap_mark m = cotp_heap_mark_now(h);
       cotp_term msg;
       cotp_assert_rc(cotp_receive(30000, &msg), 0);
-      cr_assert(is_cmd(msg, "checked", 4), "check: %s", show(msg));
+      cr_assert(cotp_test_is_cmd(msg, "checked", 4), "check: %s", show(msg));
       struct node *x = &C.nodes[cotp_int_value(cotp_tuple_get(msg, 1))];
       if (cotp_int_value(cotp_tuple_get(msg, 2)) != x->nlinks ||
           cotp_int_value(cotp_tuple_get(msg, 3)) != x->monitored_by + 1)
@@ -386,7 +381,7 @@ COTP_TEST(chaos, random_link_and_monitor_graphs_under_random_kills, .timeout = 1
       cr_assert_fail("timed out: %zu of %zu DOWNs, %zu of %zu reports", downs, ndead,
                      survivor_reports, want_reports);
     }
-    if (is_cmd(msg, "DOWN", 5)) {
+    if (cotp_test_is_cmd(msg, "DOWN", 5)) {
       long i = index_of(cotp_tuple_get(msg, 3));
       cr_assert(i >= 0, "DOWN of %s", show(msg));
       struct node *x = &C.nodes[i];
@@ -398,7 +393,7 @@ COTP_TEST(chaos, random_link_and_monitor_graphs_under_random_kills, .timeout = 1
       x->reason = cotp_tuple_get(msg, 4);
       downs++;
     } else {
-      cr_assert(is_cmd(msg, "exit", 4) || is_cmd(msg, "down", 4), "unexpected %s", show(msg));
+      cr_assert(cotp_test_is_cmd(msg, "exit", 4) || cotp_test_is_cmd(msg, "down", 4), "unexpected %s", show(msg));
       cr_assert_lt(nreports, 3 * n + 16);
       reports[nreports++] = msg;
       long r = (long)cotp_int_value(cotp_tuple_get(msg, 1));
@@ -416,7 +411,7 @@ COTP_TEST(chaos, random_link_and_monitor_graphs_under_random_kills, .timeout = 1
   for (size_t k = 0; k < survivors; k++) {
     cotp_term msg;
     cotp_assert_rc(cotp_receive(30000, &msg), 0);
-    cr_assert(is_cmd(msg, "synced", 2), "after all was in: %s", show(msg));
+    cr_assert(cotp_test_is_cmd(msg, "synced", 2), "after all was in: %s", show(msg));
   }
 
   /* each report once, with the reason its subject died with */
@@ -425,7 +420,7 @@ COTP_TEST(chaos, random_link_and_monitor_graphs_under_random_kills, .timeout = 1
     long reporter = (long)cotp_int_value(cotp_tuple_get(msg, 1));
     long subject = index_of(cotp_tuple_get(msg, 2));
     cotp_term reason = cotp_tuple_get(msg, 3);
-    count_report(h, reporter, is_cmd(msg, "exit", 4), subject, reason);
+    count_report(h, reporter, cotp_test_is_cmd(msg, "exit", 4), subject, reason);
     if (subject >= 0)
       cotp_assert_term_eq(reason, C.nodes[subject].reason);
   }
@@ -462,7 +457,7 @@ COTP_TEST(chaos, random_link_and_monitor_graphs_under_random_kills, .timeout = 1
     cotp_heap_mark m = cotp_heap_mark_now(h);
     cotp_term msg;
     cotp_assert_rc(cotp_receive(30000, &msg), 0);
-    if (is_cmd(msg, "DOWN", 5)) {
+    if (cotp_test_is_cmd(msg, "DOWN", 5)) {
       long i = index_of(cotp_tuple_get(msg, 3));
       cr_assert(i >= 0 && !C.nodes[i].down_seen, "DOWN %s", show(msg));
       C.nodes[i].down_seen = true;

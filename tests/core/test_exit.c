@@ -6,46 +6,6 @@
 
 static cotp_pid root;
 
-static const cotp_pattern *pat(const char *src) {
-  cotp_error err;
-  const cotp_pattern *p = cotp_pattern_cached(src, &err);
-  cr_assert_not_null(p, "%s: %s", src, err.message);
-  return p;
-}
-
-static cotp_term P(const char *text) {
-  cotp_term t = cotp_parse(cotp_self_heap(), text);
-  cr_assert(!cotp_is_none(t), "%s", text);
-  return t;
-}
-
-/* The reason of the {:EXIT, pid, reason} that arrives within timeout_ms. */
-static cotp_term exit_from(cotp_pid pid, int64_t timeout_ms) {
-  cotp_term pin = cotp_pid_term(pid), reason;
-  cotp_clause c = {pat("{:EXIT, ^pid, reason}"), &pin, &reason};
-  cotp_assert_rc(cotp_receive_match(&c, 1, timeout_ms, 0, NULL), 0);
-  return reason;
-}
-
-/* The reason of the DOWN for (ref, pid). */
-static cotp_term down_of(cotp_term ref, cotp_pid pid) {
-  cotp_term pins[2] = {ref, cotp_pid_term(pid)}, reason;
-  cotp_clause c = {pat("{:DOWN, ^ref, :process, ^pid, reason}"), pins, &reason};
-  cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
-  return reason;
-}
-
-/* No message matching src arrives within ms. */
-static void refute_received(const char *src, int64_t ms) {
-  cotp_clause c = {pat(src), NULL, NULL};
-  cotp_term msg;
-  int rc = cotp_receive_match(&c, 1, ms, 0, &msg);
-  if (rc != COTP_ETIMEDOUT) {
-    char *s = cotp_term_to_string(msg);
-    cr_assert_fail("unexpected message %s", s ? s : "?");
-  }
-}
-
 /* Tells the root it has started (and set what it needed to). */
 static void ready(void) {
   cotp_send(root, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(ready),
@@ -54,26 +14,8 @@ static void ready(void) {
 
 static void await_ready(cotp_pid pid) {
   cotp_term pin = cotp_pid_term(pid);
-  cotp_clause c = {pat("{:ready, ^pid}"), &pin, NULL};
+  cotp_clause c = {cotp_test_pattern("{:ready, ^pid}"), &pin, NULL};
   cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
-}
-
-/* Waits in a receive that nothing matches. */
-static void idle(void *arg) {
-  (void)arg;
-  cotp_clause c = {cotp_pattern_cached(":never", NULL), NULL, NULL};
-  cotp_receive_match(&c, 1, COTP_INFINITY, 0, NULL);
-}
-
-/* Computes and yields, never receives. */
-static void busy(void *arg) {
-  (void)arg;
-  volatile uint64_t x = 0;
-  for (;;) {
-    for (int i = 0; i < 1000; i++)
-      x += (uint64_t)i;
-    cotp_yield();
-  }
 }
 
 /* Traps exits, then sends every message it gets to the root as
@@ -95,7 +37,7 @@ static void forwarder(void *arg) {
 /* The next message forwarder pid got. */
 static cotp_term forwarded_by(cotp_pid pid) {
   cotp_term pin = cotp_pid_term(pid), msg;
-  cotp_clause c = {pat("{:got, ^pid, msg}"), &pin, &msg};
+  cotp_clause c = {cotp_test_pattern("{:got, ^pid, msg}"), &pin, &msg};
   cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
   return msg;
 }
@@ -127,15 +69,15 @@ COTP_TEST(exit, a1_exit_normal_to_other_is_dropped) {
   cotp_trap_exit(true, NULL);
   cotp_pid p;
   cotp_term ref;
-  cotp_assert_rc(cotp_spawn_link(idle, NULL, &p), 0);
+  cotp_assert_rc(cotp_spawn_link(cotp_test_idle, NULL, &p), 0);
   cotp_assert_rc(cotp_monitor(p, &ref), 0);
   cotp_assert_rc(cotp_exit_signal(p, COTP_ATOM_NORMAL), 0);
   /* asked after the exit signal, on the same channel: it was handled */
   cr_assert(cotp_is_alive(p));
-  refute_received("{:EXIT, _, _}", 50);
-  refute_received("{:DOWN, _, _, _, _}", 0);
+  cotp_test_refute_received("{:EXIT, _, _}", 50);
+  cotp_test_refute_received("{:DOWN, _, _, _, _}", 0);
   cotp_pid busy_pid;
-  cotp_assert_rc(cotp_spawn(busy, NULL, &busy_pid), 0);
+  cotp_assert_rc(cotp_spawn(cotp_test_busy, NULL, &busy_pid), 0);
   cotp_assert_rc(cotp_exit_signal(busy_pid, COTP_ATOM_NORMAL), 0);
   cr_assert(cotp_is_alive(busy_pid));
   cotp_exit_signal(busy_pid, COTP_ATOM_KILL);
@@ -150,8 +92,8 @@ COTP_TEST(exit, a1_exit_normal_to_other_is_dropped) {
   cr_assert(cotp_is_alive(t));
 
   cotp_exit_signal(p, COTP_ATOM_KILL);
-  cotp_assert_term_eq(exit_from(p, 5000), COTP_ATOM_KILLED);
-  cotp_assert_term_eq(down_of(ref, p), COTP_ATOM_KILLED);
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), COTP_ATOM_KILLED);
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM_KILLED);
 }
 
 static void exit_self_normal(void *arg) {
@@ -167,8 +109,8 @@ COTP_TEST(exit, a2_exit_self_normal_terminates_the_caller) {
   cotp_trap_exit(true, NULL);
   cotp_pid p;
   cotp_assert_rc(cotp_spawn_link(exit_self_normal, NULL, &p), 0);
-  cotp_assert_term_eq(exit_from(p, 5000), COTP_ATOM_NORMAL);
-  refute_received(":not_reached", 50);
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), COTP_ATOM_NORMAL);
+  cotp_test_refute_received(":not_reached", 50);
   cr_assert(!cotp_is_alive(p));
 }
 
@@ -191,9 +133,9 @@ COTP_TEST(exit, a3_exit_self_reason_is_exit_reason) {
   for (int by_signal = 0; by_signal < 2; by_signal++) {
     cotp_pid p;
     cotp_assert_rc(cotp_spawn_link(exit_self_big, by_signal ? (void *)1 : NULL, &p), 0);
-    cotp_assert_term_eq(exit_from(p, 5000), want);
+    cotp_assert_term_eq(cotp_test_exit_from(p, 5000), want);
   }
-  refute_received(":not_reached", 20);
+  cotp_test_refute_received(":not_reached", 20);
 }
 
 static void exit_self_trapping(void *arg) {
@@ -215,11 +157,11 @@ COTP_TEST(exit, a4_exit_self_while_trapping_is_a_message) {
   cotp_term ref;
   cotp_assert_rc(cotp_spawn_monitor(exit_self_trapping, NULL, &p, &ref), 0);
   cotp_term msg;
-  cotp_clause c = {pat("{:got, _, _}"), NULL, NULL};
+  cotp_clause c = {cotp_test_pattern("{:got, _, _}"), NULL, NULL};
   cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, &msg), 0);
   cotp_assert_term_eq(msg, cotp_format(cotp_self_heap(),
                                        "{:got, 0, {:EXIT, ~p, {:my, \"reason\"}}}", p));
-  cotp_assert_term_eq(down_of(ref, p), COTP_ATOM_NORMAL);
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM_NORMAL);
 }
 
 static void exit_self_die(void *arg) {
@@ -237,8 +179,8 @@ COTP_TEST(exit, a5_exit_self_die_does_not_return) {
   cotp_pid p;
   cotp_term ref;
   cotp_assert_rc(cotp_spawn_monitor(exit_self_die, NULL, &p, &ref), 0);
-  cotp_assert_term_eq(down_of(ref, p), COTP_ATOM(die));
-  refute_received("{:not_reached, _}", 50);
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM(die));
+  cotp_test_refute_received("{:not_reached, _}", 50);
 }
 
 /* A6: large reasons, binaries and sub-binaries included, are copied
@@ -254,18 +196,18 @@ COTP_TEST(exit, a6_large_reasons_arrive_intact) {
   cotp_pid p;
   cotp_term ref;
   cotp_assert_rc(cotp_spawn_link(exit_self_big, NULL, &p), 0);
-  cotp_assert_term_eq(exit_from(p, 5000), want);
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), want);
   for (int i = 0; i < 5; i++) {
     cotp_assert_rc(cotp_spawn_monitor(exit_self_big, NULL, &p, &ref), 0);
-    cotp_assert_term_eq(down_of(ref, p), want);
+    cotp_assert_term_eq(cotp_test_down_of(ref, p), want);
   }
 
   /* exit/2 to a process that does not trap: its DOWN, and its links */
-  cotp_assert_rc(cotp_spawn_link(idle, NULL, &p), 0);
+  cotp_assert_rc(cotp_spawn_link(cotp_test_idle, NULL, &p), 0);
   cotp_assert_rc(cotp_monitor(p, &ref), 0);
   cotp_assert_rc(cotp_exit_signal(p, want), 0);
-  cotp_assert_term_eq(down_of(ref, p), want);
-  cotp_assert_term_eq(exit_from(p, 5000), want);
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), want);
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), want);
 
   /* exit/2 to a trapper: the message */
   cotp_pid t;
@@ -305,7 +247,7 @@ static void deep_reason_to_a_busy_monitor(void *arg) {
     cotp_assert_rc(cotp_spawn_monitor(exit_deep, NULL, &p, &ref), 0);
     while (cotp_mailbox_length() == 0)
       cotp_yield();
-    cotp_assert_term_eq(down_of(ref, p), want);
+    cotp_assert_term_eq(cotp_test_down_of(ref, p), want);
   }
 }
 
@@ -329,13 +271,13 @@ static void exit_with_error_tuple(void *arg) {
 COTP_TEST(exit, a7_error_tuple_reason_arrives_intact) {
   root = cotp_self();
   cotp_trap_exit(true, NULL);
-  cotp_term want = P("{:badarg, [{:erlang, :abs, [:x], [file: 'erl.c', line: 7]}]}");
+  cotp_term want = cotp_test_parse("{:badarg, [{:erlang, :abs, [:x], [file: 'erl.c', line: 7]}]}");
   cotp_pid p;
   cotp_term ref;
   cotp_assert_rc(cotp_spawn_link(exit_with_error_tuple, NULL, &p), 0);
-  cotp_assert_term_eq(exit_from(p, 5000), want);
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), want);
   cotp_assert_rc(cotp_spawn_monitor(exit_with_error_tuple, NULL, &p, &ref), 0);
-  cotp_assert_term_eq(down_of(ref, p), want);
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), want);
 }
 
 static void fail_at_once(void *arg) {
@@ -348,7 +290,7 @@ static void return_at_once(void *arg) { (void)arg; }
 static void spawn_link_failing_child(void *arg) {
   (void)arg;
   cotp_spawn_link(fail_at_once, NULL, NULL);
-  idle(NULL);
+  cotp_test_idle(NULL);
 }
 
 /* A8: spawn_link is atomic: a child that dies at once still delivers its
@@ -362,7 +304,7 @@ COTP_TEST(exit, a8_spawn_link_is_atomic) {
     cotp_pid p;
     bool fails = i % 2 == 0;
     cotp_assert_rc(cotp_spawn_link(fails ? fail_at_once : return_at_once, NULL, &p), 0);
-    cotp_assert_term_eq(exit_from(p, 5000), fails ? COTP_ATOM(boom) : COTP_ATOM_NORMAL);
+    cotp_assert_term_eq(cotp_test_exit_from(p, 5000), fails ? COTP_ATOM(boom) : COTP_ATOM_NORMAL);
     cotp_heap_release(h, m);
   }
   for (int i = 0; i < 100; i++) {
@@ -370,7 +312,7 @@ COTP_TEST(exit, a8_spawn_link_is_atomic) {
     cotp_pid p;
     cotp_term ref;
     cotp_assert_rc(cotp_spawn_monitor(spawn_link_failing_child, NULL, &p, &ref), 0);
-    cotp_assert_term_eq(down_of(ref, p), COTP_ATOM(boom));
+    cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM(boom));
     cotp_heap_release(h, m);
   }
 }
@@ -384,14 +326,14 @@ COTP_TEST(exit, a9_first_of_two_exit_signals_wins) {
     cotp_heap_mark m = cotp_heap_mark_now(h);
     cotp_pid p;
     cotp_term ref;
-    cotp_assert_rc(cotp_spawn_monitor(i % 2 ? busy : idle, NULL, &p, &ref), 0);
+    cotp_assert_rc(cotp_spawn_monitor(i % 2 ? cotp_test_busy : cotp_test_idle, NULL, &p, &ref), 0);
     if (i % 3 == 0)
       cotp_yield(); /* sometimes it has started, sometimes not */
     cotp_term first = i % 4 < 2 ? COTP_ATOM(first) : COTP_ATOM_KILL;
     cotp_assert_rc(cotp_exit_signal(p, first), 0);
     cotp_assert_rc(cotp_exit_signal(p, COTP_ATOM(second)), 0);
     cotp_term want = first.w == COTP_ATOM_KILL.w ? COTP_ATOM_KILLED : first;
-    cotp_assert_term_eq(down_of(ref, p), want);
+    cotp_assert_term_eq(cotp_test_down_of(ref, p), want);
     cotp_heap_release(h, m);
   }
 }
@@ -436,7 +378,7 @@ COTP_TEST(exit, a10_exit_while_waiting_with_a_timeout) {
   }
   for (int i = 0; i < N; i++) {
     cotp_heap_mark m = cotp_heap_mark_now(h);
-    cotp_assert_term_eq(down_of(refs[i], pids[i]),
+    cotp_assert_term_eq(cotp_test_down_of(refs[i], pids[i]),
                         COTP_TUPLE(h, COTP_ATOM(boom), cotp_int(h, i)));
     cotp_heap_release(h, m);
   }
@@ -453,9 +395,9 @@ COTP_TEST(exit, a11_kill_cannot_be_trapped) {
   await_ready(t);
   cotp_assert_rc(cotp_monitor(t, &ref), 0);
   cotp_assert_rc(cotp_exit_signal(t, COTP_ATOM_KILL), 0);
-  cotp_assert_term_eq(exit_from(t, 5000), COTP_ATOM_KILLED);
-  cotp_assert_term_eq(down_of(ref, t), COTP_ATOM_KILLED);
-  refute_received("{:got, _, _}", 20);
+  cotp_assert_term_eq(cotp_test_exit_from(t, 5000), COTP_ATOM_KILLED);
+  cotp_assert_term_eq(cotp_test_down_of(ref, t), COTP_ATOM_KILLED);
+  cotp_test_refute_received("{:got, _, _}", 20);
 }
 
 static void exit_kill_itself(void *arg) {
@@ -478,7 +420,7 @@ static void linked_to_self_killer(void *arg) {
   cotp_clause go = {cotp_pattern_cached(":go", NULL), NULL, NULL};
   cotp_receive_match(&go, 1, COTP_INFINITY, 0, NULL);
   cotp_spawn_link(exit_kill_itself, NULL, NULL);
-  idle(NULL);
+  cotp_test_idle(NULL);
 }
 
 /* A12: a process that exits by itself with kill sends kill over its
@@ -490,18 +432,18 @@ COTP_TEST(exit, a12_exit_kill_by_itself_propagates_kill) {
   cotp_trap_exit(true, NULL);
   cotp_pid p;
   cotp_assert_rc(cotp_spawn_link(exit_kill_itself, NULL, &p), 0);
-  cotp_assert_term_eq(exit_from(p, 5000), COTP_ATOM_KILL);
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), COTP_ATOM_KILL);
 
   cotp_term ref;
   cotp_assert_rc(cotp_spawn_link(linked_to_self_killer, NULL, &p), 0);
   cotp_assert_rc(cotp_monitor(p, &ref), 0);
   cotp_send(p, COTP_ATOM(go));
-  cotp_assert_term_eq(down_of(ref, p), COTP_ATOM_KILL);
-  cotp_assert_term_eq(exit_from(p, 5000), COTP_ATOM_KILL);
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM_KILL);
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), COTP_ATOM_KILL);
 
   cotp_assert_rc(cotp_spawn_link(exit_signal_kill_itself, NULL, &p), 0);
-  cotp_assert_term_eq(exit_from(p, 5000), COTP_ATOM_KILLED);
-  refute_received(":not_reached", 20);
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), COTP_ATOM_KILLED);
+  cotp_test_refute_received(":not_reached", 20);
 }
 
 /* A line of linked processes, as signal_SUITE's spawn_link_line: each
@@ -519,7 +461,7 @@ static void line(void *arg) {
     line_pids[left] = cotp_self();
   if (left > 0) {
     cotp_spawn_link(line, (void *)(((left - 1) << 2) | (uintptr_t)how), NULL);
-    idle(NULL);
+    cotp_test_idle(NULL);
     return;
   }
   switch (how) {
@@ -531,13 +473,13 @@ static void line(void *arg) {
   default:
     cotp_send(root, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(end_of_line),
                                cotp_pid_term(cotp_self())));
-    idle(NULL);
+    cotp_test_idle(NULL);
   }
 }
 
 static cotp_pid end_of_line(int64_t timeout_ms) {
   cotp_term eol;
-  cotp_clause c = {pat("{:end_of_line, eol}"), NULL, &eol};
+  cotp_clause c = {cotp_test_pattern("{:end_of_line, eol}"), NULL, &eol};
   cotp_assert_rc(cotp_receive_match(&c, 1, timeout_ms, 0, NULL), 0);
   return cotp_get_pid(eol);
 }
@@ -558,7 +500,7 @@ COTP_TEST(exit, a13_kill2killed_on_lines_of_1_2_9_10) {
       if (how == LINE_WAITS)
         cotp_assert_rc(cotp_exit_signal(end_of_line(5000), COTP_ATOM_KILL), 0);
       cotp_term want = how == LINE_EXIT1 ? COTP_ATOM_KILL : COTP_ATOM_KILLED;
-      cotp_term got = exit_from(first, 5000);
+      cotp_term got = cotp_test_exit_from(first, 5000);
       cr_assert(cotp_term_eq(got, want), "line of %d (end %d): got %s", lengths[i],
                 how, cotp_atom_name(got, NULL));
     }
@@ -579,7 +521,7 @@ COTP_TEST(exit, a13_line_of_100000_dies_from_one_end, .timeout = 120) {
   cr_assert(cotp_pid_eq(end, line_pids[0]));
   cr_assert(cotp_pid_eq(first, line_pids[n - 1]));
   cotp_assert_rc(cotp_exit_signal(end, COTP_ATOM_KILL), 0);
-  cotp_assert_term_eq(exit_from(first, 60000), COTP_ATOM_KILLED);
+  cotp_assert_term_eq(cotp_test_exit_from(first, 60000), COTP_ATOM_KILLED);
   size_t alive = 0;
   for (size_t i = 0; i < n; i++)
     alive += cotp_is_alive(line_pids[i]);
@@ -592,9 +534,9 @@ COTP_TEST(exit, a13_line_of_100000_dies_from_one_end, .timeout = 120) {
 static void linked_to_idle(void *arg) {
   (void)arg;
   cotp_pid t;
-  cotp_spawn_link(idle, NULL, &t);
+  cotp_spawn_link(cotp_test_idle, NULL, &t);
   cotp_send(root, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(target), cotp_pid_term(t)));
-  idle(NULL);
+  cotp_test_idle(NULL);
 }
 
 /* A35: a non-normal exit signal kills a process that does not trap exits
@@ -608,13 +550,13 @@ COTP_TEST(exit, a35_exit_signal_reason_propagates_over_links) {
     cotp_pid middle, target;
     cotp_term ref, t;
     cotp_assert_rc(cotp_spawn_link(linked_to_idle, NULL, &middle), 0);
-    cotp_clause c = {pat("{:target, t}"), NULL, &t};
+    cotp_clause c = {cotp_test_pattern("{:target, t}"), NULL, &t};
     cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
     target = cotp_get_pid(t);
     cotp_assert_rc(cotp_monitor(target, &ref), 0);
-    cotp_term reason = P(reasons[i]);
+    cotp_term reason = cotp_test_parse(reasons[i]);
     cotp_assert_rc(cotp_exit_signal(target, reason), 0);
-    cotp_assert_term_eq(down_of(ref, target), reason);
-    cotp_assert_term_eq(exit_from(middle, 5000), reason);
+    cotp_assert_term_eq(cotp_test_down_of(ref, target), reason);
+    cotp_assert_term_eq(cotp_test_exit_from(middle, 5000), reason);
   }
 }

@@ -7,69 +7,15 @@
 
 static cotp_pid root;
 
-static const cotp_pattern *pat(const char *src) {
-  cotp_error err;
-  const cotp_pattern *p = cotp_pattern_cached(src, &err);
-  cr_assert_not_null(p, "%s: %s", src, err.message);
-  return p;
-}
-
-static cotp_term P(const char *text) {
-  cotp_term t = cotp_parse(cotp_self_heap(), text);
-  cr_assert(!cotp_is_none(t), "%s", text);
-  return t;
-}
-
-static cotp_term exit_from(cotp_pid pid, int64_t timeout_ms) {
-  cotp_term pin = cotp_pid_term(pid), reason;
-  cotp_clause c = {pat("{:EXIT, ^pid, reason}"), &pin, &reason};
-  cotp_assert_rc(cotp_receive_match(&c, 1, timeout_ms, 0, NULL), 0);
-  return reason;
-}
-
-static cotp_term down_of(cotp_term ref, cotp_pid pid) {
-  cotp_term pins[2] = {ref, cotp_pid_term(pid)}, reason;
-  cotp_clause c = {pat("{:DOWN, ^ref, :process, ^pid, reason}"), pins, &reason};
-  cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
-  return reason;
-}
-
-static void refute_received(const char *src, int64_t ms) {
-  cotp_clause c = {pat(src), NULL, NULL};
-  cotp_term msg;
-  int rc = cotp_receive_match(&c, 1, ms, 0, &msg);
-  if (rc != COTP_ETIMEDOUT) {
-    char *s = cotp_term_to_string(msg);
-    cr_assert_fail("unexpected message %s", s ? s : "?");
-  }
-}
-
 static void await(const char *src, cotp_term *caps, int64_t ms) {
-  cotp_assert_rc(cotp_receive_match(&(cotp_clause){pat(src), NULL, caps}, 1, ms, 0, NULL), 0);
-}
-
-static void idle(void *arg) {
-  (void)arg;
-  cotp_clause c = {cotp_pattern_cached(":never", NULL), NULL, NULL};
-  cotp_receive_match(&c, 1, COTP_INFINITY, 0, NULL);
-}
-
-/* Computes and yields, never receives. */
-static void busy(void *arg) {
-  (void)arg;
-  volatile uint64_t x = 0;
-  for (;;) {
-    for (int i = 0; i < 1000; i++)
-      x += (uint64_t)i;
-    cotp_yield();
-  }
+  cotp_assert_rc(cotp_receive_match(&(cotp_clause){cotp_test_pattern(src), NULL, caps}, 1, ms, 0, NULL), 0);
 }
 
 static void busy_trapping(void *arg) {
   (void)arg;
   cotp_trap_exit(true, NULL);
   cotp_send(root, COTP_ATOM(ready));
-  busy(NULL);
+  cotp_test_busy(NULL);
 }
 
 static void return_at_once(void *arg) { (void)arg; }
@@ -89,7 +35,7 @@ COTP_TEST(lifecycle, a20_pending_exit_looks_dead_to_its_sender) {
   for (int i = 0; i < 200; i++) {
     cotp_heap_mark m = cotp_heap_mark_now(h);
     cotp_pid p;
-    cotp_assert_rc(cotp_spawn(i % 3 ? busy : idle, NULL, &p), 0);
+    cotp_assert_rc(cotp_spawn(i % 3 ? cotp_test_busy : cotp_test_idle, NULL, &p), 0);
     for (int y = 0; y < i % 4; y++)
       cotp_yield(); /* it may have started, or not */
     cotp_assert_rc(cotp_exit_signal(p, i % 2 ? COTP_ATOM_KILL : COTP_ATOM(boom)), 0);
@@ -98,7 +44,7 @@ COTP_TEST(lifecycle, a20_pending_exit_looks_dead_to_its_sender) {
     } else {
       const char *item = items[(i / 2) % 6];
       cotp_term out = COTP_ATOM_TRUE;
-      cotp_term what = item[0] == '[' ? P(item) : cotp_atom(item);
+      cotp_term what = item[0] == '[' ? cotp_test_parse(item) : cotp_atom(item);
       cotp_assert_rc(cotp_process_info(p, what, &out), COTP_ENOPROC);
       cotp_assert_term_eq(out, COTP_ATOM_NIL);
     }
@@ -179,10 +125,10 @@ static cotp_term with_pending_exit(int what) {
   wait_for(&spinning);
   cotp_assert_rc(cotp_exit_signal(p, COTP_ATOM(exit_by_signal)), 0);
   atomic_store(&go, true);
-  cotp_term reason = down_of(ref, p);
+  cotp_term reason = cotp_test_down_of(ref, p);
   /* the link took the same reason: the unlink did not come first */
-  cotp_assert_term_eq(exit_from(p, 5000), reason);
-  refute_received(":survived", 0);
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), reason);
+  cotp_test_refute_received(":survived", 0);
   return reason;
 }
 
@@ -232,7 +178,7 @@ COTP_TEST(lifecycle, a23_signals_take_effect_without_receive) {
   cotp_heap *h = cotp_self_heap();
   cotp_pid p;
   cotp_term ref;
-  cotp_assert_rc(cotp_spawn(busy, NULL, &p), 0);
+  cotp_assert_rc(cotp_spawn(cotp_test_busy, NULL, &p), 0);
   cotp_assert_rc(cotp_link(p), 0);
   cotp_assert_rc(cotp_monitor(p, &ref), 0);
   cotp_assert_term_eq(info(p, "links"), COTP_LIST(h, cotp_pid_term(root)));
@@ -241,8 +187,8 @@ COTP_TEST(lifecycle, a23_signals_take_effect_without_receive) {
   cotp_assert_term_eq(info(p, "monitored_by"), COTP_NIL);
   cotp_assert_rc(cotp_monitor(p, &ref), 0);
   cotp_assert_rc(cotp_exit_signal(p, COTP_ATOM(boom)), 0);
-  cotp_assert_term_eq(down_of(ref, p), COTP_ATOM(boom));
-  cotp_assert_term_eq(exit_from(p, 5000), COTP_ATOM(boom));
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM(boom));
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), COTP_ATOM(boom));
 }
 
 /* A24: process_info of a dead process answers COTP_ENOPROC and nil, for
@@ -252,12 +198,12 @@ COTP_TEST(lifecycle, a24_process_info_of_a_dead_process_is_nil) {
   cotp_pid p;
   cotp_term ref, out;
   cotp_assert_rc(cotp_spawn_monitor(return_at_once, NULL, &p, &ref), 0);
-  down_of(ref, p);
+  cotp_test_down_of(ref, p);
   out = COTP_ATOM_TRUE;
   cotp_assert_rc(cotp_process_info(p, COTP_ATOM(status), &out), COTP_ENOPROC);
   cotp_assert_term_eq(out, COTP_ATOM_NIL);
   out = COTP_ATOM_TRUE;
-  cotp_assert_rc(cotp_process_info(p, P("[:status, :messages]"), &out), COTP_ENOPROC);
+  cotp_assert_rc(cotp_process_info(p, cotp_test_parse("[:status, :messages]"), &out), COTP_ENOPROC);
   cotp_assert_term_eq(out, COTP_ATOM_NIL);
   out = COTP_ATOM_TRUE;
   cotp_assert_rc(cotp_process_info(p, COTP_ATOM(registered_name), &out), COTP_ENOPROC);
@@ -265,7 +211,7 @@ COTP_TEST(lifecycle, a24_process_info_of_a_dead_process_is_nil) {
   /* an item that does not exist is an error (Erlang: badarg) */
   cotp_assert_rc(cotp_process_info(root, COTP_ATOM(bogus), &out), COTP_EINVAL);
   cotp_pid q;
-  cotp_assert_rc(cotp_spawn(idle, NULL, &q), 0);
+  cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &q), 0);
   cotp_assert_rc(cotp_process_info(q, COTP_ATOM(bogus), &out), COTP_EINVAL);
   cotp_exit_signal(q, COTP_ATOM_KILL);
 }
@@ -275,12 +221,12 @@ COTP_TEST(lifecycle, a24_process_info_of_a_dead_process_is_nil) {
 COTP_TEST(lifecycle, a25_registered_name_is_empty_list_when_none) {
   root = cotp_self();
   cotp_pid p;
-  cotp_assert_rc(cotp_spawn(idle, NULL, &p), 0);
+  cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &p), 0);
   cotp_assert_term_eq(info(root, "registered_name"), COTP_NIL);
   cotp_assert_term_eq(info(p, "registered_name"), COTP_NIL);
   cotp_term out;
-  cotp_assert_rc(cotp_process_info(p, P("[:registered_name]"), &out), 0);
-  cotp_assert_term_eq(out, P("[registered_name: []]"));
+  cotp_assert_rc(cotp_process_info(p, cotp_test_parse("[:registered_name]"), &out), 0);
+  cotp_assert_term_eq(out, cotp_test_parse("[registered_name: []]"));
   cotp_assert_rc(cotp_register(COTP_ATOM(a25_name), p), 0);
   cotp_assert_term_eq(info(p, "registered_name"), COTP_ATOM(a25_name));
   cotp_assert_rc(cotp_register(COTP_ATOM(a25_root), root), 0);
@@ -288,7 +234,7 @@ COTP_TEST(lifecycle, a25_registered_name_is_empty_list_when_none) {
   cotp_term ref;
   cotp_assert_rc(cotp_monitor(p, &ref), 0);
   cotp_exit_signal(p, COTP_ATOM_KILL);
-  down_of(ref, p);
+  cotp_test_down_of(ref, p);
   cotp_assert_rc(cotp_process_info(p, COTP_ATOM(registered_name), &out), COTP_ENOPROC);
   cotp_assert_term_eq(out, COTP_ATOM_NIL);
 }
@@ -300,14 +246,14 @@ COTP_TEST(lifecycle, a26_messages_in_arrival_order) {
   root = cotp_self();
   for (int k = 0; k < 2; k++) {
     cotp_pid p;
-    cotp_assert_rc(cotp_spawn(k ? busy : idle, NULL, &p), 0);
+    cotp_assert_rc(cotp_spawn(k ? cotp_test_busy : cotp_test_idle, NULL, &p), 0);
     cotp_assert_rc(cotp_send(p, cotp_int(NULL, 1)), 0);
     cotp_assert_rc(cotp_send(p, cotp_int(NULL, 2)), 0);
-    cotp_assert_rc(cotp_send(p, P("{:three}")), 0);
-    cotp_assert_term_eq(info(p, "messages"), P("[1, 2, {:three}]"));
+    cotp_assert_rc(cotp_send(p, cotp_test_parse("{:three}")), 0);
+    cotp_assert_term_eq(info(p, "messages"), cotp_test_parse("[1, 2, {:three}]"));
     cotp_term out;
-    cotp_assert_rc(cotp_process_info(p, P("[:message_queue_len, :messages]"), &out), 0);
-    cotp_assert_term_eq(out, P("[message_queue_len: 3, messages: [1, 2, {:three}]]"));
+    cotp_assert_rc(cotp_process_info(p, cotp_test_parse("[:message_queue_len, :messages]"), &out), 0);
+    cotp_assert_term_eq(out, cotp_test_parse("[message_queue_len: 3, messages: [1, 2, {:three}]]"));
     for (int i = 0; i < 100; i++)
       cotp_send(p, cotp_int(cotp_self_heap(), i));
     cotp_assert_term_eq(info(p, "message_queue_len"), cotp_int(NULL, 103));
@@ -331,7 +277,7 @@ COTP_TEST(lifecycle, a27_spawn_monitor_is_atomic) {
     cotp_term ref;
     cotp_assert_rc(cotp_spawn_monitor(exits_with_its_number, (void *)(intptr_t)i, &p, &ref), 0);
     cr_assert(cotp_is_ref(ref));
-    cotp_assert_term_eq(down_of(ref, p), COTP_TUPLE(h, COTP_ATOM(boom), cotp_int(h, i)));
+    cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_TUPLE(h, COTP_ATOM(boom), cotp_int(h, i)));
     cotp_heap_release(h, m);
   }
 }
@@ -358,7 +304,7 @@ static void g0(void *arg) {
     cotp_monitor(b, &ref);
   }
   cotp_send(b, COTP_ATOM_OK);
-  idle(NULL);
+  cotp_test_idle(NULL);
 }
 
 /* case_2: A monitors B, B demonitors A's monitor. */
@@ -398,7 +344,7 @@ COTP_TEST(lifecycle, a29_mutual_destruction_does_not_crash) {
     cotp_heap_mark m = cotp_heap_mark_now(h);
     cotp_pid a;
     cotp_assert_rc(cotp_spawn_link(g0, i % 2 ? (void *)1 : NULL, &a), 0);
-    cotp_assert_term_eq(exit_from(a, 5000), COTP_ATOM(foo));
+    cotp_assert_term_eq(cotp_test_exit_from(a, 5000), COTP_ATOM(foo));
 
     cotp_term ref, rc;
     if (i % 2) {
@@ -412,20 +358,20 @@ COTP_TEST(lifecycle, a29_mutual_destruction_does_not_crash) {
      * the wrong end.  Either way the monitor stands: */
     cotp_assert_rc(cotp_receive(5000, &rc), 0);
     cr_assert(cotp_int_value(rc) == 0 || cotp_int_value(rc) == COTP_EINVAL);
-    cotp_assert_term_eq(down_of(ref, a), COTP_ATOM_NORMAL);
+    cotp_assert_term_eq(cotp_test_down_of(ref, a), COTP_ATOM_NORMAL);
 
     atomic_store(&a29_ready, 0);
     cotp_term r0, r1;
     cotp_assert_rc(cotp_spawn_monitor(kills_its_twin, (void *)0, &a29_pair[0], &r0), 0);
     cotp_assert_rc(cotp_spawn_monitor(kills_its_twin, (void *)1, &a29_pair[1], &r1), 0);
     atomic_store(&a29_ready, 1);
-    cotp_term d0 = down_of(r0, a29_pair[0]), d1 = down_of(r1, a29_pair[1]);
+    cotp_term d0 = cotp_test_down_of(r0, a29_pair[0]), d1 = cotp_test_down_of(r1, a29_pair[1]);
     cr_assert(cotp_term_eq(d0, COTP_ATOM_KILLED) || cotp_term_eq(d0, COTP_ATOM(bar)));
     cr_assert(cotp_term_eq(d1, COTP_ATOM(foo)) || cotp_term_eq(d1, COTP_ATOM(bar)) ||
               cotp_term_eq(d1, COTP_ATOM_KILLED));
     cotp_heap_release(h, m);
   }
-  refute_received("_", 20);
+  cotp_test_refute_received("_", 20);
 }
 
 /* A30 (timeouts of 2^32 ms and more) is in test_timer.c:
@@ -441,9 +387,9 @@ COTP_TEST(lifecycle, a31_dictionary) {
   cr_assert(cotp_is_none(old)); /* nil in Elixir: there was none */
   cotp_assert_rc(cotp_dict_put(COTP_ATOM(foo), COTP_ATOM(baz), &old), 0);
   cotp_assert_term_eq(old, COTP_ATOM(bar));
-  cotp_assert_term_eq(cotp_dict_keys(), P("[:foo]"));
+  cotp_assert_term_eq(cotp_dict_keys(), cotp_test_parse("[:foo]"));
   cotp_assert_term_eq(cotp_dict_keys_of(COTP_ATOM(bar)), COTP_NIL);
-  cotp_assert_term_eq(cotp_dict_keys_of(COTP_ATOM(baz)), P("[:foo]"));
+  cotp_assert_term_eq(cotp_dict_keys_of(COTP_ATOM(baz)), cotp_test_parse("[:foo]"));
   cotp_assert_term_eq(cotp_dict_get(COTP_ATOM(foo)), COTP_ATOM(baz));
   cotp_assert_rc(cotp_dict_erase(COTP_ATOM(foo), &old), 0);
   cotp_assert_term_eq(old, COTP_ATOM(baz));
@@ -453,10 +399,10 @@ COTP_TEST(lifecycle, a31_dictionary) {
   cotp_assert_term_eq(cotp_dict_keys(), COTP_NIL);
 
   /* any terms as keys and values, compared exactly; seen from outside */
-  cotp_assert_rc(cotp_dict_put(P("{1, \"k\"}"), P("%{v: [1, 2]}"), NULL), 0);
+  cotp_assert_rc(cotp_dict_put(cotp_test_parse("{1, \"k\"}"), cotp_test_parse("%{v: [1, 2]}"), NULL), 0);
   cotp_assert_rc(cotp_dict_put(cotp_int(NULL, 1), COTP_ATOM(one), NULL), 0);
   cotp_assert_rc(cotp_dict_put(cotp_float(cotp_self_heap(), 1.0), COTP_ATOM(one), NULL), 0);
-  cotp_assert_term_eq(cotp_dict_get(P("{1, \"k\"}")), P("%{v: [1, 2]}"));
+  cotp_assert_term_eq(cotp_dict_get(cotp_test_parse("{1, \"k\"}")), cotp_test_parse("%{v: [1, 2]}"));
   cotp_term keys = cotp_dict_keys_of(COTP_ATOM(one));
   size_t n;
   cotp_assert_rc(cotp_list_length(keys, &n), 0);
@@ -465,7 +411,7 @@ COTP_TEST(lifecycle, a31_dictionary) {
     cotp_assert_rc(cotp_dict_put(COTP_ATOM(counter), cotp_int(cotp_self_heap(), i), NULL), 0);
   cotp_assert_term_eq(cotp_dict_get(COTP_ATOM(counter)), cotp_int(NULL, 9999));
   cotp_pid p;
-  cotp_assert_rc(cotp_spawn(idle, NULL, &p), 0);
+  cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &p), 0);
   cotp_assert_term_eq(info(p, "dictionary"), COTP_NIL);
   cotp_term all = info(root, "dictionary");
   cotp_assert_rc(cotp_list_length(all, &n), 0);
@@ -496,11 +442,11 @@ static void labelled_crash(void *arg) {
 COTP_TEST(lifecycle, a32_label_defaults_to_nil_and_shows_in_crash_reports) {
   root = cotp_self();
   cotp_pid p;
-  cotp_assert_rc(cotp_spawn(idle, NULL, &p), 0);
+  cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &p), 0);
   cotp_assert_term_eq(info(p, "label"), COTP_ATOM_NIL);
   cotp_assert_term_eq(info(root, "label"), COTP_ATOM_NIL);
-  cotp_assert_rc(cotp_set_label(P("\"root label\"")), 0);
-  cotp_assert_term_eq(info(root, "label"), P("\"root label\""));
+  cotp_assert_rc(cotp_set_label(cotp_test_parse("\"root label\"")), 0);
+  cotp_assert_term_eq(info(root, "label"), cotp_test_parse("\"root label\""));
   cotp_assert_rc(cotp_set_label(COTP_NONE), COTP_EINVAL);
   cotp_exit_signal(p, COTP_ATOM_KILL);
 
@@ -509,7 +455,7 @@ COTP_TEST(lifecycle, a32_label_defaults_to_nil_and_shows_in_crash_reports) {
   int old = cotp_set_log_level(COTP_LOG_ERROR);
   cotp_term ref;
   cotp_assert_rc(cotp_spawn_monitor(labelled_crash, NULL, &p, &ref), 0);
-  cotp_assert_term_eq(down_of(ref, p), COTP_ATOM(boom));
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM(boom));
   cotp_set_log_level(old);
   cotp_set_logger(NULL, NULL);
   pthread_mutex_lock(&log_lock);
@@ -601,15 +547,15 @@ COTP_TEST(lifecycle, a34_huge_exit_reason_to_a_waiting_process) {
     cotp_send(p, COTP_ATOM(go));
     await("{:checked, ok}", &ok, 5000);
     cotp_assert_term_eq(ok, COTP_ATOM_TRUE);
-    cotp_assert_term_eq(down_of(ref, p), COTP_ATOM_NORMAL);
+    cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM_NORMAL);
     /* and one that does not trap dies with it, while waiting (less
      * often: the crash report prints the whole reason) */
     if (i % 4)
       continue;
-    cotp_assert_rc(cotp_spawn_monitor(idle, NULL, &p, &ref), 0);
+    cotp_assert_rc(cotp_spawn_monitor(cotp_test_idle, NULL, &p, &ref), 0);
     cotp_sleep(i % 3);
     cotp_assert_rc(cotp_exit_signal(p, reason), 0);
-    cotp_assert_term_eq(down_of(ref, p), reason);
+    cotp_assert_term_eq(cotp_test_down_of(ref, p), reason);
   }
 }
 
@@ -650,7 +596,7 @@ static void with_cleanups(void *arg) {
   case WAY_EXIT:
     cotp_exit(COTP_ATOM(boom));
   default:
-    idle(NULL);
+    cotp_test_idle(NULL);
   }
 }
 
@@ -669,7 +615,7 @@ COTP_TEST(lifecycle, cleanups_run_once_whatever_the_way_out) {
       cotp_exit_signal(p, COTP_ATOM_KILL);
     else if (way == WAY_LINK)
       cotp_send(cotp_get_pid(partner), COTP_ATOM(die));
-    cotp_assert_term_eq(down_of(ref, p), P(want[way]));
+    cotp_assert_term_eq(cotp_test_down_of(ref, p), cotp_test_parse(want[way]));
     /* the cleanups ran before the DOWN went out */
     cr_assert_eq(atomic_load(&cleaned[way]), 1, "way %d", way);
     cr_assert_eq(atomic_load(&cleanup_order[1]), 0, "newest first");
@@ -692,7 +638,7 @@ static void blocked_with_cleanup(void *arg) {
   (void)arg;
   cotp_on_exit(count_at_stop, NULL);
   cotp_send(root, COTP_ATOM(ready));
-  idle(NULL);
+  cotp_test_idle(NULL);
 }
 
 static void leaves_a_blocked_process(void *arg) {

@@ -6,46 +6,9 @@
 
 static cotp_pid root;
 
-static const cotp_pattern *pat(const char *src) {
-  cotp_error err;
-  const cotp_pattern *p = cotp_pattern_cached(src, &err);
-  cr_assert_not_null(p, "%s: %s", src, err.message);
-  return p;
-}
-
-static cotp_term exit_from(cotp_pid pid, int64_t timeout_ms) {
-  cotp_term pin = cotp_pid_term(pid), reason;
-  cotp_clause c = {pat("{:EXIT, ^pid, reason}"), &pin, &reason};
-  cotp_assert_rc(cotp_receive_match(&c, 1, timeout_ms, 0, NULL), 0);
-  return reason;
-}
-
-static cotp_term down_of(cotp_term ref, cotp_pid pid) {
-  cotp_term pins[2] = {ref, cotp_pid_term(pid)}, reason;
-  cotp_clause c = {pat("{:DOWN, ^ref, :process, ^pid, reason}"), pins, &reason};
-  cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
-  return reason;
-}
-
-static void refute_received(const char *src, int64_t ms) {
-  cotp_clause c = {pat(src), NULL, NULL};
-  cotp_term msg;
-  int rc = cotp_receive_match(&c, 1, ms, 0, &msg);
-  if (rc != COTP_ETIMEDOUT) {
-    char *s = cotp_term_to_string(msg);
-    cr_assert_fail("unexpected message %s", s ? s : "?");
-  }
-}
-
 /* A message from a child: the first one matching src, its captures. */
 static void await(const char *src, cotp_term *caps, int64_t ms) {
-  cotp_assert_rc(cotp_receive_match(&(cotp_clause){pat(src), NULL, caps}, 1, ms, 0, NULL), 0);
-}
-
-static void idle(void *arg) {
-  (void)arg;
-  cotp_clause c = {cotp_pattern_cached(":never", NULL), NULL, NULL};
-  cotp_receive_match(&c, 1, COTP_INFINITY, 0, NULL);
+  cotp_assert_rc(cotp_receive_match(&(cotp_clause){cotp_test_pattern(src), NULL, caps}, 1, ms, 0, NULL), 0);
 }
 
 /* Waits for :die, then exits with :boom. */
@@ -96,7 +59,7 @@ static void unlinks_then_outlives(void *arg) {
   cotp_receive_match(&c, 1, 10000, 0, NULL);
   cotp_send(root, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(survived),
                              cotp_int(cotp_self_heap(), (int64_t)cotp_mailbox_length())));
-  idle(NULL);
+  cotp_test_idle(NULL);
 }
 
 COTP_TEST(link, a14_exit_from_a_removed_link_is_dropped) {
@@ -110,7 +73,7 @@ COTP_TEST(link, a14_exit_from_a_removed_link_is_dropped) {
     cr_assert_eq(cotp_int_value(n), 0, "no {:EXIT, b, _} for a trapper either");
     cr_assert(cotp_is_alive(a));
     cotp_exit_signal(a, COTP_ATOM_KILL);
-    cotp_assert_term_eq(down_of(ref, a), COTP_ATOM_KILLED);
+    cotp_assert_term_eq(cotp_test_down_of(ref, a), COTP_ATOM_KILLED);
   }
 }
 
@@ -127,13 +90,13 @@ COTP_TEST(link, a14_unlinked_side_outlives_the_unlinker) {
   root = cotp_self();
   static cotp_pid b;
   cotp_term bref, aref;
-  cotp_assert_rc(cotp_spawn_monitor(idle, NULL, &b, &bref), 0);
+  cotp_assert_rc(cotp_spawn_monitor(cotp_test_idle, NULL, &b, &bref), 0);
   for (int i = 0; i < 100; i++) {
     cotp_pid a;
     cotp_assert_rc(cotp_spawn_monitor(links_unlinks_and_dies, &b, &a, &aref), 0);
-    cotp_assert_term_eq(down_of(aref, a), COTP_ATOM(boom));
+    cotp_assert_term_eq(cotp_test_down_of(aref, a), COTP_ATOM(boom));
   }
-  refute_received("{:DOWN, _, _, _, _}", 20);
+  cotp_test_refute_received("{:DOWN, _, _, _, _}", 20);
   cr_assert(cotp_is_alive(b));
   cotp_assert_term_eq(info(b, "links"), COTP_NIL);
 }
@@ -187,8 +150,8 @@ COTP_TEST(link, a15_no_exit_takes_effect_after_unlink_returns) {
     cotp_term ref, caps[2], msg;
     cotp_assert_rc(cotp_spawn_monitor(races_unlink, traps ? (void *)1 : NULL, &a, &ref), 0);
     cotp_term pins[2] = {ref, cotp_pid_term(a)};
-    cotp_clause c[2] = {{pat("{:survived, before, after}"), NULL, caps},
-                        {pat("{:DOWN, ^ref, :process, ^pid, _}"), pins, NULL}};
+    cotp_clause c[2] = {{cotp_test_pattern("{:survived, before, after}"), NULL, caps},
+                        {cotp_test_pattern("{:DOWN, ^ref, :process, ^pid, _}"), pins, NULL}};
     int which = cotp_receive_match(c, 2, 10000, 0, &msg);
     cr_assert_geq(which, 0);
     if (which == 1) {
@@ -203,7 +166,7 @@ COTP_TEST(link, a15_no_exit_takes_effect_after_unlink_returns) {
       cr_assert(before <= (traps ? 1 : 0));
       cr_assert_eq(after, before, "iteration %d: an {:EXIT, b, _} arrived after unlink", i);
       queued_before += (int)before;
-      down_of(ref, a);
+      cotp_test_down_of(ref, a);
     }
     cotp_heap_release(h, m);
   }
@@ -225,18 +188,18 @@ COTP_TEST(link, a16_link_to_a_dead_process) {
   cotp_pid dead;
   cotp_term ref;
   cotp_assert_rc(cotp_spawn_monitor(return_at_once, NULL, &dead, &ref), 0);
-  down_of(ref, dead);
+  cotp_test_down_of(ref, dead);
   cotp_assert_rc(cotp_link(dead), COTP_ENOPROC);
-  refute_received("_", 20);
+  cotp_test_refute_received("_", 20);
   cotp_assert_term_eq(info(root, "links"), COTP_NIL);
   cotp_assert_rc(cotp_trap_exit(true, NULL), 0);
   cotp_assert_rc(cotp_link(dead), 0);
-  cotp_assert_term_eq(exit_from(dead, 1000), COTP_ATOM_NOPROC);
-  refute_received("_", 20);
+  cotp_assert_term_eq(cotp_test_exit_from(dead, 1000), COTP_ATOM_NOPROC);
+  cotp_test_refute_received("_", 20);
   cotp_assert_term_eq(info(root, "links"), COTP_NIL);
   cotp_pid never = cotp_pid_make(0, 1u << 20, 5); /* never handed out */
   cotp_assert_rc(cotp_link(never), 0);
-  cotp_assert_term_eq(exit_from(never, 1000), COTP_ATOM_NOPROC);
+  cotp_assert_term_eq(cotp_test_exit_from(never, 1000), COTP_ATOM_NOPROC);
 }
 
 /* A16, after the DOWN: a process whose DOWN has arrived is dead, so a
@@ -288,12 +251,12 @@ COTP_TEST(link, a16_link_to_an_exiting_process_gives_one_exit) {
     for (int y = 0; y < i % 3; y++)
       cotp_yield();
     cotp_assert_rc(cotp_link(p), 0);
-    cotp_term r = exit_from(p, 5000);
+    cotp_term r = cotp_test_exit_from(p, 5000);
     cr_assert(cotp_term_eq(r, COTP_ATOM_NORMAL) || cotp_term_eq(r, COTP_ATOM_NOPROC));
     noprocs += r.w == COTP_ATOM_NOPROC.w;
     cotp_heap_release(h, m);
   }
-  refute_received("{:EXIT, _, _}", 20);
+  cotp_test_refute_received("{:EXIT, _, _}", 20);
   cotp_assert_term_eq(info(root, "links"), COTP_NIL);
   cr_log_info("a16: %d of 500 noproc", noprocs);
 }
@@ -377,8 +340,8 @@ COTP_TEST(link, a17_unlink_then_relink_race_sees_noproc, .timeout = 60) {
     cotp_assert_rc(cotp_monitor(child, &cref), 0);
     cotp_send(child, COTP_TUPLE(h, COTP_ATOM(tester_parent), cotp_pid_term(root),
                                 cotp_pid_term(parent)));
-    cotp_assert_term_eq(down_of(pref, parent), COTP_ATOM(bye));
-    cotp_term r = down_of(cref, child);
+    cotp_assert_term_eq(cotp_test_down_of(pref, parent), COTP_ATOM(bye));
+    cotp_term r = cotp_test_down_of(cref, child);
     if (!(cotp_tuple_size(r) == 3 && cotp_tuple_get(r, 0).w == COTP_ATOM_OK.w)) {
       char *s = cotp_term_to_string(r);
       cr_assert_fail("iteration %d: the child exited with %s", i, s ? s : "?");
@@ -406,7 +369,7 @@ COTP_TEST(link, a18_one_bidirectional_link_per_pair) {
   root = cotp_self();
   cotp_trap_exit(true, NULL);
   cotp_pid p;
-  cotp_assert_rc(cotp_spawn(idle, NULL, &p), 0);
+  cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &p), 0);
   for (int i = 0; i < 3; i++)
     cotp_assert_rc(cotp_link(p), 0);
   cotp_assert_rc(cotp_link(root), 0); /* to oneself */
@@ -426,8 +389,8 @@ COTP_TEST(link, a18_one_bidirectional_link_per_pair) {
   cotp_assert_term_eq(info(root, "links"), list1(q));
   cotp_assert_term_eq(info(q, "links"), list1(root));
   cotp_send(q, COTP_ATOM(die));
-  cotp_assert_term_eq(exit_from(q, 5000), COTP_ATOM(boom));
-  refute_received("{:EXIT, _, _}", 30);
+  cotp_assert_term_eq(cotp_test_exit_from(q, 5000), COTP_ATOM(boom));
+  cotp_test_refute_received("{:EXIT, _, _}", 30);
   cotp_assert_term_eq(info(root, "links"), COTP_NIL);
   cotp_exit_signal(p, COTP_ATOM_KILL);
 }
@@ -472,8 +435,8 @@ COTP_TEST(link, a28_terminated_process_leaves_no_links_or_monitors) {
   cotp_assert_term_eq(info(p, "monitors"),
                       COTP_LIST(h, COTP_TUPLE(h, COTP_ATOM_PROCESS, cotp_pid_term(root))));
   cotp_send(p, COTP_ATOM(die));
-  cotp_assert_term_eq(exit_from(p, 5000), COTP_ATOM(boom));
-  cotp_assert_term_eq(down_of(ref, p), COTP_ATOM(boom));
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), COTP_ATOM(boom));
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM(boom));
   cotp_assert_term_eq(info(root, "links"), COTP_NIL);
   cotp_assert_term_eq(info(root, "monitors"), COTP_NIL);
   eventually_info(root, "monitored_by", COTP_NIL);
@@ -482,13 +445,13 @@ COTP_TEST(link, a28_terminated_process_leaves_no_links_or_monitors) {
    * q links to it and monitors it, then exits normally */
   static cotp_pid survivor;
   cotp_pid q;
-  cotp_assert_rc(cotp_spawn(idle, NULL, &survivor), 0);
+  cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &survivor), 0);
   cotp_assert_rc(cotp_spawn_monitor(links_monitors_then_returns, &survivor, &q, &ref), 0);
   await(":ready", NULL, 5000);
   cotp_assert_term_eq(info(survivor, "links"), list1(q));
   cotp_assert_term_eq(info(survivor, "monitored_by"), list1(q));
   cotp_send(q, COTP_ATOM(die));
-  cotp_assert_term_eq(down_of(ref, q), COTP_ATOM_NORMAL);
+  cotp_assert_term_eq(cotp_test_down_of(ref, q), COTP_ATOM_NORMAL);
   eventually_info(survivor, "links", COTP_NIL);
   eventually_info(survivor, "monitored_by", COTP_NIL);
   cr_assert(cotp_is_alive(survivor));

@@ -5,27 +5,14 @@
 #include "harness.h"
 #include "platform/clock.h"
 
-static cotp_term P(const char *text) {
-  cotp_term t = cotp_parse(cotp_self_heap(), text);
-  cr_assert(!cotp_is_none(t), "%s", text);
-  return t;
-}
-
-static const cotp_pattern *pat(const char *src) {
-  cotp_error err;
-  const cotp_pattern *p = cotp_pattern_cached(src, &err);
-  cr_assert_not_null(p, "%s: %s", src, err.message);
-  return p;
-}
-
 /* C6: unmatched messages stay, in their order, for a later receive. */
 COTP_TEST(mailbox, c6_selective_receive_keeps_unmatched_in_order) {
   cotp_pid me = cotp_self();
   for (int i = 1; i <= 5; i++)
     cotp_send(me, cotp_format(cotp_self_heap(), "{:n, ~i}", i));
-  cotp_send(me, P(":wanted"));
-  cotp_send(me, P("{:n, 6}"));
-  cotp_clause c = {pat(":wanted"), NULL, NULL};
+  cotp_send(me, cotp_test_parse(":wanted"));
+  cotp_send(me, cotp_test_parse("{:n, 6}"));
+  cotp_clause c = {cotp_test_pattern(":wanted"), NULL, NULL};
   cotp_term msg;
   cotp_assert_rc(cotp_receive_match(&c, 1, 1000, 0, &msg), 0);
   cotp_assert_term_eq(msg, COTP_ATOM(wanted));
@@ -42,8 +29,8 @@ COTP_TEST(mailbox, c12_after_zero_polls) {
   cotp_term msg;
   int64_t t0 = cotp__now_ms();
   cotp_assert_rc(cotp_receive(0, &msg), COTP_ETIMEDOUT);
-  cotp_send(cotp_self(), P("{:other}"));
-  cotp_clause c = {pat("{:mine}"), NULL, NULL};
+  cotp_send(cotp_self(), cotp_test_parse("{:other}"));
+  cotp_clause c = {cotp_test_pattern("{:mine}"), NULL, NULL};
   cotp_assert_rc(cotp_receive_match(&c, 1, 0, 0, &msg), COTP_ETIMEDOUT);
   cr_assert_lt(cotp__now_ms() - t0, 1000);
   cr_assert_eq(cotp_mailbox_length(), 1);
@@ -55,14 +42,14 @@ COTP_TEST(mailbox, clauses_pins_and_captures) {
   cotp_send(me, cotp_format(cotp_self_heap(), "{:reply, ~t, :wrong}", other));
   cotp_send(me, cotp_format(cotp_self_heap(), "{:reply, ~t, {:ok, 7}}", ref));
   cotp_term caps[1];
-  cotp_clause c[2] = {{pat("{:never}"), NULL, NULL},
-                      {pat("{:reply, ^ref, {:ok, value}}"), &ref, caps}};
+  cotp_clause c[2] = {{cotp_test_pattern("{:never}"), NULL, NULL},
+                      {cotp_test_pattern("{:reply, ^ref, {:ok, value}}"), &ref, caps}};
   cotp_term msg;
   cotp_assert_rc(cotp_receive_match(c, 2, 1000, 0, &msg), 1);
   cr_assert_eq(cotp_int_value(caps[0]), 7);
   cotp_assert_rc(cotp_receive_match(c, 2, 0, 0, &msg), COTP_ETIMEDOUT);
   cotp_assert_rc(cotp_receive_match(NULL, 1, 0, 0, &msg), COTP_EINVAL);
-  cotp_clause needs_pin = {pat("{^x}"), NULL, NULL};
+  cotp_clause needs_pin = {cotp_test_pattern("{^x}"), NULL, NULL};
   cotp_assert_rc(cotp_receive_match(&needs_pin, 1, 0, 0, &msg), COTP_EINVAL);
 }
 
@@ -98,7 +85,7 @@ static void replier(void *arg) {
 
 static int64_t calls(cotp_pid server, int n) {
   cotp_heap *h = cotp_self_heap();
-  const cotp_pattern *reply = pat("{^ref, :pong}");
+  const cotp_pattern *reply = cotp_test_pattern("{^ref, :pong}");
   int64_t t0 = cotp__now_ns();
   for (int i = 0; i < n; i++) {
     cotp_heap_mark m = cotp_heap_mark_now(h);

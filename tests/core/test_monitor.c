@@ -5,18 +5,6 @@
 
 #include "harness.h"
 
-static const cotp_pattern *pat(const char *src) {
-  cotp_error err;
-  const cotp_pattern *p = cotp_pattern_cached(src, &err);
-  cr_assert_not_null(p, "%s: %s", src, err.message);
-  return p;
-}
-
-static bool is_cmd(cotp_term msg, const char *name, size_t arity) {
-  return cotp_tuple_size(msg) == arity &&
-         cotp_term_eq(cotp_tuple_get(msg, 0), cotp_atom(name));
-}
-
 /* A process that does what it is told:
  *   {:exit, reason}      exits with reason
  *   :return              returns (reason normal)
@@ -30,20 +18,20 @@ static void puppet(void *arg) {
     cotp_heap_mark m = cotp_heap_mark_now(h);
     cotp_term msg;
     cotp_receive(COTP_INFINITY, &msg);
-    if (is_cmd(msg, "exit", 2))
+    if (cotp_test_is_cmd(msg, "exit", 2))
       cotp_exit(cotp_tuple_get(msg, 1));
     if (cotp_term_eq(msg, COTP_ATOM(return)))
       return;
-    if (is_cmd(msg, "ping", 2))
+    if (cotp_test_is_cmd(msg, "ping", 2))
       cotp_send(cotp_get_pid(cotp_tuple_get(msg, 1)),
                 COTP_TUPLE(h, COTP_ATOM(pong), cotp_pid_term(cotp_self())));
-    if (is_cmd(msg, "monitor", 3)) {
+    if (cotp_test_is_cmd(msg, "monitor", 3)) {
       cotp_term ref;
       cotp_monitor(cotp_get_pid(cotp_tuple_get(msg, 1)), &ref);
       cotp_send(cotp_get_pid(cotp_tuple_get(msg, 2)),
                 COTP_TUPLE(h, COTP_ATOM(monitored), ref));
     }
-    if (is_cmd(msg, "demonitor", 3)) {
+    if (cotp_test_is_cmd(msg, "demonitor", 3)) {
       int rc = cotp_demonitor(cotp_tuple_get(msg, 1), 0);
       cotp_send(cotp_get_pid(cotp_tuple_get(msg, 2)),
                 COTP_TUPLE(h, COTP_ATOM(demonitored), cotp_int(h, rc)));
@@ -66,18 +54,18 @@ static void tell_exit(cotp_pid p, cotp_term reason) {
 static void sync_with(cotp_pid p) {
   cotp_send(p, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(ping), cotp_pid_term(cotp_self())));
   cotp_term pid = cotp_pid_term(p);
-  cotp_clause c = {pat("{:pong, ^pid}"), &pid, NULL};
+  cotp_clause c = {cotp_test_pattern("{:pong, ^pid}"), &pid, NULL};
   cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
 }
 
 /* The DOWN for ref: its object and reason in caps[0], caps[1]. */
 static void await_down(cotp_term ref, cotp_term caps[2], int64_t timeout) {
-  cotp_clause c = {pat("{:DOWN, ^ref, :process, obj, reason}"), &ref, caps};
+  cotp_clause c = {cotp_test_pattern("{:DOWN, ^ref, :process, obj, reason}"), &ref, caps};
   cotp_assert_rc(cotp_receive_match(&c, 1, timeout, 0, NULL), 0);
 }
 
 static void refute_down(cotp_term ref, int64_t timeout) {
-  cotp_clause c = {pat("{:DOWN, ^ref, _, _, _}"), &ref, NULL};
+  cotp_clause c = {cotp_test_pattern("{:DOWN, ^ref, _, _, _}"), &ref, NULL};
   cotp_term msg;
   int rc = cotp_receive_match(&c, 1, timeout, 0, &msg);
   if (rc != COTP_ETIMEDOUT) {
@@ -95,7 +83,7 @@ static void wait_dead(cotp_pid p) {
 
 static size_t count_downs(cotp_term ref) {
   size_t n = 0;
-  cotp_clause c = {pat("{:DOWN, ^ref, _, _, _}"), &ref, NULL};
+  cotp_clause c = {cotp_test_pattern("{:DOWN, ^ref, _, _, _}"), &ref, NULL};
   while (cotp_receive_match(&c, 1, 0, 0, NULL) == 0)
     n++;
   return n;
@@ -209,7 +197,7 @@ COTP_TEST(monitor, b5_watcher_death_does_not_affect_the_watched) {
   cotp_heap *h = cotp_self_heap();
   cotp_send(watcher, COTP_TUPLE(h, COTP_ATOM(monitor), cotp_pid_term(target),
                                 cotp_pid_term(cotp_self())));
-  cotp_clause c = {pat("{:monitored, ref}"), NULL, NULL};
+  cotp_clause c = {cotp_test_pattern("{:monitored, ref}"), NULL, NULL};
   cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
   cotp_term by;
   cotp_assert_rc(cotp_process_info(target, cotp_atom("monitored_by"), &by), 0);
@@ -419,7 +407,7 @@ COTP_TEST(monitor, b10_demonitor_from_the_monitored_end_is_a_noop) {
   cotp_send(watcher, COTP_TUPLE(h, COTP_ATOM(monitor), cotp_pid_term(cotp_self()),
                                 cotp_pid_term(cotp_self())));
   cotp_term caps[1];
-  cotp_clause c = {pat("{:monitored, ref}"), NULL, caps};
+  cotp_clause c = {cotp_test_pattern("{:monitored, ref}"), NULL, caps};
   cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
   cotp_term theirs = caps[0];
   sync_with(watcher);
@@ -433,7 +421,7 @@ COTP_TEST(monitor, b10_demonitor_from_the_monitored_end_is_a_noop) {
   cotp_assert_term_eq(by, COTP_LIST(h, cotp_pid_term(watcher)));
   /* and the watcher's own demonitor of it works */
   cotp_send(watcher, COTP_TUPLE(h, COTP_ATOM(demonitor), theirs, cotp_pid_term(cotp_self())));
-  cotp_clause d = {pat("{:demonitored, 0}"), NULL, NULL};
+  cotp_clause d = {cotp_test_pattern("{:demonitored, 0}"), NULL, NULL};
   cotp_assert_rc(cotp_receive_match(&d, 1, 10000, 0, NULL), 0);
   cotp_send(watcher, COTP_ATOM(return));
 }

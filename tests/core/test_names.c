@@ -7,32 +7,6 @@
 
 static cotp_pid root;
 
-static const cotp_pattern *pat(const char *src) {
-  cotp_error err;
-  const cotp_pattern *p = cotp_pattern_cached(src, &err);
-  cr_assert_not_null(p, "%s: %s", src, err.message);
-  return p;
-}
-
-static cotp_term P(const char *text) {
-  cotp_term t = cotp_parse(cotp_self_heap(), text);
-  cr_assert(!cotp_is_none(t), "%s", text);
-  return t;
-}
-
-static cotp_term down_of(cotp_term ref, cotp_pid pid) {
-  cotp_term pins[2] = {ref, cotp_pid_term(pid)}, reason;
-  cotp_clause c = {pat("{:DOWN, ^ref, :process, ^pid, reason}"), pins, &reason};
-  cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
-  return reason;
-}
-
-static void idle(void *arg) {
-  (void)arg;
-  cotp_clause c = {cotp_pattern_cached(":never", NULL), NULL, NULL};
-  cotp_receive_match(&c, 1, COTP_INFINITY, 0, NULL);
-}
-
 static void return_at_once(void *arg) { (void)arg; }
 
 static bool registered(cotp_term name) {
@@ -55,7 +29,7 @@ COTP_TEST(names, d1_register_whereis_unregister) {
   cotp_term name = COTP_ATOM(d1_worker);
   cotp_pid p, got;
   cotp_term ref;
-  cotp_assert_rc(cotp_spawn(idle, NULL, &p), 0);
+  cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &p), 0);
   cotp_assert_rc(cotp_whereis(name, &got), COTP_ENOTFOUND);
   cotp_assert_rc(cotp_register(name, p), 0);
   assert_whereis(name, p);
@@ -63,7 +37,7 @@ COTP_TEST(names, d1_register_whereis_unregister) {
   cotp_assert_rc(cotp_send_name(name, COTP_ATOM(hello)), 0);
   cotp_term msgs;
   cotp_assert_rc(cotp_process_info(p, COTP_ATOM(messages), &msgs), 0);
-  cotp_assert_term_eq(msgs, P("[:hello]"));
+  cotp_assert_term_eq(msgs, cotp_test_parse("[:hello]"));
   cotp_assert_rc(cotp_unregister(name), 0);
   cotp_assert_rc(cotp_whereis(name, &got), COTP_ENOTFOUND);
   cotp_assert_rc(cotp_unregister(name), COTP_ENOTFOUND); /* Erlang: badarg */
@@ -78,17 +52,17 @@ COTP_TEST(names, d1_register_whereis_unregister) {
   cotp_assert_rc(cotp_register(name, p), 0);
   cotp_assert_rc(cotp_monitor(p, &ref), 0);
   cotp_exit_signal(p, COTP_ATOM_KILL);
-  down_of(ref, p);
+  cotp_test_down_of(ref, p);
   cotp_assert_rc(cotp_whereis(name, &got), COTP_ENOTFOUND);
   cr_assert(!registered(name));
 
   /* a process may name itself, and a process that returns loses it too */
   cotp_assert_rc(cotp_register(COTP_ATOM(d1_root), root), 0);
   assert_whereis(COTP_ATOM(d1_root), root);
-  cotp_assert_rc(cotp_spawn_monitor(idle, NULL, &p, &ref), 0);
+  cotp_assert_rc(cotp_spawn_monitor(cotp_test_idle, NULL, &p, &ref), 0);
   cotp_assert_rc(cotp_register(name, p), 0);
   cotp_send(p, COTP_ATOM(never));
-  cotp_assert_term_eq(down_of(ref, p), COTP_ATOM_NORMAL);
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM_NORMAL);
   cotp_assert_rc(cotp_whereis(name, &got), COTP_ENOTFOUND);
 }
 
@@ -101,7 +75,7 @@ static void named_self(void *arg) {
   cotp_receive_match(&c, 1, COTP_INFINITY, 0, NULL);
   if (arg == NULL)
     cotp_exit(COTP_ATOM(boom));
-  idle(NULL);
+  cotp_test_idle(NULL);
 }
 
 /* A19, D2: the name is released before the EXIT and DOWN signals go out:
@@ -119,19 +93,19 @@ COTP_TEST(names, a19_d2_name_is_free_when_down_or_exit_arrives) {
     cotp_term ref = COTP_NONE, reason;
     bool linked = i % 2;
     if (linked)
-      cotp_assert_rc(cotp_spawn_link(idle, NULL, &p), 0);
+      cotp_assert_rc(cotp_spawn_link(cotp_test_idle, NULL, &p), 0);
     else
-      cotp_assert_rc(cotp_spawn_monitor(idle, NULL, &p, &ref), 0);
+      cotp_assert_rc(cotp_spawn_monitor(cotp_test_idle, NULL, &p, &ref), 0);
     cotp_assert_rc(cotp_register(name, p), 0);
     if (i % 3 == 0)
       cotp_yield();
     cotp_exit_signal(p, i % 4 < 2 ? COTP_ATOM_KILL : COTP_ATOM(boom));
     cotp_term pin = cotp_pid_term(p);
     if (linked) {
-      cotp_clause c = {pat("{:EXIT, ^p, r}"), &pin, &reason};
+      cotp_clause c = {cotp_test_pattern("{:EXIT, ^p, r}"), &pin, &reason};
       cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
     } else {
-      reason = down_of(ref, p);
+      reason = cotp_test_down_of(ref, p);
     }
     /* in the handler: */
     cotp_assert_rc(cotp_whereis(name, &got), COTP_ENOTFOUND);
@@ -144,10 +118,10 @@ COTP_TEST(names, a19_d2_name_is_free_when_down_or_exit_arrives) {
     cotp_pid p, got;
     cotp_term ref;
     cotp_assert_rc(cotp_spawn_monitor(named_self, NULL, &p, &ref), 0);
-    cotp_assert_rc(cotp_receive_match(&(cotp_clause){pat(":named"), NULL, NULL}, 1, 5000, 0, NULL), 0);
+    cotp_assert_rc(cotp_receive_match(&(cotp_clause){cotp_test_pattern(":named"), NULL, NULL}, 1, 5000, 0, NULL), 0);
     assert_whereis(COTP_ATOM(d2_self), p);
     cotp_send(p, COTP_ATOM(go));
-    cotp_assert_term_eq(down_of(ref, p), COTP_ATOM(boom));
+    cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM(boom));
     cotp_assert_rc(cotp_whereis(COTP_ATOM(d2_self), &got), COTP_ENOTFOUND);
     cotp_assert_rc(cotp_register(COTP_ATOM(d2_self), root), 0);
     cotp_assert_rc(cotp_unregister(COTP_ATOM(d2_self)), 0);
@@ -162,10 +136,10 @@ COTP_TEST(names, d3_register_errors) {
   root = cotp_self();
   cotp_pid p, q, dead, got;
   cotp_term ref;
-  cotp_assert_rc(cotp_spawn(idle, NULL, &p), 0);
-  cotp_assert_rc(cotp_spawn(idle, NULL, &q), 0);
+  cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &p), 0);
+  cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &q), 0);
   cotp_assert_rc(cotp_spawn_monitor(return_at_once, NULL, &dead, &ref), 0);
-  down_of(ref, dead);
+  cotp_test_down_of(ref, dead);
 
   cotp_term foo = COTP_ATOM(d3_foo), bar = COTP_ATOM(d3_bar);
   cotp_assert_rc(cotp_register(foo, p), 0);
@@ -178,8 +152,8 @@ COTP_TEST(names, d3_register_errors) {
   cotp_assert_rc(cotp_register(bar, cotp_pid_make(0, 1u << 20, 3)), COTP_ENOPROC);
   cotp_assert_rc(cotp_register(COTP_ATOM_UNDEFINED, q), COTP_EINVAL);
   cotp_assert_rc(cotp_register(cotp_int(NULL, 1), q), COTP_EINVAL);
-  cotp_assert_rc(cotp_register(P("\"d3_bar\""), q), COTP_EINVAL);
-  cotp_assert_rc(cotp_register(P("{:d3_bar}"), q), COTP_EINVAL);
+  cotp_assert_rc(cotp_register(cotp_test_parse("\"d3_bar\""), q), COTP_EINVAL);
+  cotp_assert_rc(cotp_register(cotp_test_parse("{:d3_bar}"), q), COTP_EINVAL);
   cotp_assert_rc(cotp_register(COTP_NONE, q), COTP_EINVAL);
   assert_whereis(foo, p);
   cotp_term rn;
@@ -207,7 +181,7 @@ COTP_TEST(names, d1_name_given_to_an_exiting_process_never_outlives_it, .timeout
     int rc = cotp_register(name, p);
     cr_assert(rc == 0 || rc == COTP_ENOPROC, "iteration %d: %s", i, cotp_err_name(rc));
     refused += rc != 0;
-    down_of(ref, p);
+    cotp_test_down_of(ref, p);
     rc = cotp_whereis(name, &got);
     cr_assert_eq(rc, COTP_ENOTFOUND, "iteration %d: the name outlived its process", i);
     cotp_heap_release(h, m);
@@ -222,7 +196,7 @@ COTP_TEST(names, d4_send_to_unregistered_name_fails_send_to_dead_pid_does_not) {
   cotp_pid dead;
   cotp_term ref;
   cotp_assert_rc(cotp_spawn_monitor(return_at_once, NULL, &dead, &ref), 0);
-  down_of(ref, dead);
+  cotp_test_down_of(ref, dead);
   cotp_assert_rc(cotp_send(dead, COTP_ATOM(hi)), 0);
   cotp_assert_rc(cotp_send_name(COTP_ATOM(d4_nobody), COTP_ATOM(hi)), COTP_ENOPROC);
   cotp_name local = cotp_name_local(COTP_ATOM(d4_nobody));
@@ -324,10 +298,10 @@ static const cotp_via without_send = {"Elixir.CotpTest.ViaPlain", &table, via_re
 COTP_TEST(names, via_names_go_through_the_module) {
   root = cotp_self();
   table.heap = cotp_heap_new();
-  cotp_name a = cotp_name_via(&with_send, P("{:worker, 1}"));
-  cotp_name b = cotp_name_via(&without_send, P("\"any term\""));
+  cotp_name a = cotp_name_via(&with_send, cotp_test_parse("{:worker, 1}"));
+  cotp_name b = cotp_name_via(&without_send, cotp_test_parse("\"any term\""));
   cotp_pid p, got;
-  cotp_assert_rc(cotp_spawn(idle, NULL, &p), 0);
+  cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &p), 0);
 
   cotp_assert_rc(cotp_name_whereis(&a, &got), COTP_ENOTFOUND);
   cotp_assert_rc(cotp_name_send(&a, COTP_ATOM(hi)), COTP_ENOPROC);
@@ -340,7 +314,7 @@ COTP_TEST(names, via_names_go_through_the_module) {
   cr_assert_eq(atomic_load(&table.sends), sends + 1); /* the module's own send */
   cotp_term msg;
   cotp_assert_rc(cotp_receive(1000, &msg), 0);
-  cotp_assert_term_eq(msg, P("{:via, :one}"));
+  cotp_assert_term_eq(msg, cotp_test_parse("{:via, :one}"));
 
   cotp_assert_rc(cotp_name_register(&b, root), 0); /* its rules: two names */
   cotp_assert_rc(cotp_name_send(&b, COTP_ATOM(two)), 0);
@@ -348,7 +322,7 @@ COTP_TEST(names, via_names_go_through_the_module) {
   cotp_assert_rc(cotp_receive(1000, &msg), 0);
   cotp_assert_term_eq(msg, COTP_ATOM(two));
   /* via names are not registered names */
-  cr_assert(!registered(P("{:worker, 1}")));
+  cr_assert(!registered(cotp_test_parse("{:worker, 1}")));
   cotp_term rn;
   cotp_assert_rc(cotp_process_info(root, COTP_ATOM(registered_name), &rn), 0);
   cotp_assert_term_eq(rn, COTP_NIL);
@@ -385,7 +359,7 @@ COTP_TEST(names, d8_name_validation) {
   cotp_assert_rc(cotp_process_info(root, COTP_ATOM(registered_name), &rn), 0);
   cotp_assert_term_eq(rn, COTP_NIL);
 
-  cotp_name string = cotp_name_local(P("\"d8_name\""));
+  cotp_name string = cotp_name_local(cotp_test_parse("\"d8_name\""));
   cotp_assert_rc(cotp_name_register(&string, root), COTP_EINVAL);
   cotp_name undefined = cotp_name_local(COTP_ATOM_UNDEFINED);
   cotp_assert_rc(cotp_name_register(&undefined, root), COTP_EINVAL);

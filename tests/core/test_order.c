@@ -6,19 +6,7 @@
 #include "cotp/io.h"
 #include "harness.h"
 
-static const cotp_pattern *pat(const char *src) {
-  cotp_error err;
-  const cotp_pattern *p = cotp_pattern_cached(src, &err);
-  cr_assert_not_null(p, "%s: %s", src, err.message);
-  return p;
-}
-
-static bool is_cmd(cotp_term msg, const char *name, size_t arity) {
-  return cotp_tuple_size(msg) == arity &&
-         cotp_term_eq(cotp_tuple_get(msg, 0), cotp_atom(name));
-}
-
-static bool is_down(cotp_term msg) { return is_cmd(msg, "DOWN", 5); }
+static bool is_down(cotp_term msg) { return cotp_test_is_cmd(msg, "DOWN", 5); }
 
 static void *pid_arg(cotp_pid p) { return (void *)(uintptr_t)p.bits; }
 static cotp_pid arg_pid(void *arg) { return (cotp_pid){(uint64_t)(uintptr_t)arg}; }
@@ -86,7 +74,7 @@ COTP_TEST(order, b12_down_never_overtakes_messages, .timeout = 120) {
         }
         break;
       }
-      cr_assert(is_cmd(msg, "m", 3) && cotp_term_eq(cotp_tuple_get(msg, 1), cpid),
+      cr_assert(cotp_test_is_cmd(msg, "m", 3) && cotp_term_eq(cotp_tuple_get(msg, 1), cpid),
                 "round %d: unexpected %s (a message after its sender's DOWN?)",
                 round, show(msg));
       cr_assert_eq(cotp_int_value(cotp_tuple_get(msg, 2)), next, "round %d", round);
@@ -170,7 +158,7 @@ COTP_TEST(order, b13_named_monitor_down_after_pid_name_and_alias_sends, .timeout
                                              ref, (long long)k));
         break;
       }
-      cr_assert(is_cmd(msg, "n", 3) &&
+      cr_assert(cotp_test_is_cmd(msg, "n", 3) &&
                     cotp_term_eq(cotp_tuple_get(msg, 1), cotp_pid_term(child)),
                 "round %d: unexpected %s", round, show(msg));
       cr_assert_eq(cotp_int_value(cotp_tuple_get(msg, 2)), next, "round %d", round);
@@ -194,7 +182,7 @@ static void recorder(void *arg) {
   for (;;) {
     cotp_term msg;
     cotp_receive(COTP_INFINITY, &msg);
-    if (is_cmd(msg, "dump", 2)) {
+    if (cotp_test_is_cmd(msg, "dump", 2)) {
       cotp_send(cotp_get_pid(cotp_tuple_get(msg, 1)),
                 COTP_TUPLE(h, COTP_ATOM(dump), cotp_list(h, n, got)));
       return;
@@ -212,7 +200,7 @@ static void checker(void *arg) {
     cotp_heap_mark m = cotp_heap_mark_now(h);
     cotp_term msg;
     cotp_receive(COTP_INFINITY, &msg);
-    if (!is_cmd(msg, "check", 3))
+    if (!cotp_test_is_cmd(msg, "check", 3))
       return;
     cotp_term item = cotp_tuple_get(msg, 2), info;
     cotp_process_info(cotp_self(), item, &info);
@@ -234,7 +222,7 @@ static bool checker_sees_me(cotp_pid checker_pid, const char *item) {
   cotp_heap *h = cotp_self_heap();
   cotp_term it = cotp_atom(item), caps[1];
   cotp_send(checker_pid, COTP_TUPLE(h, COTP_ATOM(check), cotp_pid_term(cotp_self()), it));
-  cotp_clause c = {pat("{:checked, ^item, list}"), &it, caps};
+  cotp_clause c = {cotp_test_pattern("{:checked, ^item, list}"), &it, caps};
   cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
   return has_pid(caps[0], cotp_self());
 }
@@ -258,7 +246,7 @@ COTP_TEST(order, c1_pairwise_fifo_for_every_signal_kind, .timeout = 60) {
     cotp_heap_mark mark = cotp_heap_mark_now(h);
     cotp_pid rec;
     cotp_assert_rc(cotp_spawn(recorder, pid_arg(cotp_self()), &rec), 0);
-    cotp_clause ready = {pat(":trapping"), NULL, NULL};
+    cotp_clause ready = {cotp_test_pattern(":trapping"), NULL, NULL};
     cotp_assert_rc(cotp_receive_match(&ready, 1, 10000, 0, NULL), 0);
     cotp_send(rec, COTP_ATOM(m1));
     cotp_exit_signal(rec, COTP_ATOM(r1));
@@ -267,7 +255,7 @@ COTP_TEST(order, c1_pairwise_fifo_for_every_signal_kind, .timeout = 60) {
     cotp_send(rec, COTP_ATOM(m3));
     cotp_send(rec, COTP_TUPLE(h, COTP_ATOM(dump), cotp_pid_term(cotp_self())));
     cotp_term caps[1];
-    cotp_clause c = {pat("{:dump, list}"), NULL, caps};
+    cotp_clause c = {cotp_test_pattern("{:dump, list}"), NULL, caps};
     cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
     cotp_term me = cotp_pid_term(cotp_self());
     cotp_assert_term_eq(caps[0], cotp_format(h, "[:m1, {:EXIT, ~t, :r1}, :m2, "
@@ -303,7 +291,7 @@ COTP_TEST(order, c1_pairwise_fifo_for_every_signal_kind, .timeout = 60) {
     cotp_term reason = COTP_TUPLE(h, COTP_ATOM(died), cotp_int(h, round));
     cotp_send(p, reason);
     cotp_term caps[1];
-    cotp_clause c = {pat("{:DOWN, ^ref, :process, _, reason}"), &ref, caps};
+    cotp_clause c = {cotp_test_pattern("{:DOWN, ^ref, :process, _, reason}"), &ref, caps};
     cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
     cotp_assert_term_eq(caps[0], reason);
     cotp_heap_release(h, mark);
@@ -315,7 +303,7 @@ COTP_TEST(order, c1_pairwise_fifo_for_every_signal_kind, .timeout = 60) {
 /* OTP's xm_sig_order_proc: poll for may_reach / may_not_reach, yield. */
 static void xm_sig_order_proc(void *arg) {
   (void)arg;
-  cotp_clause c[2] = {{pat(":may_not_reach"), NULL, NULL}, {pat(":may_reach"), NULL, NULL}};
+  cotp_clause c[2] = {{cotp_test_pattern(":may_not_reach"), NULL, NULL}, {cotp_test_pattern(":may_reach"), NULL, NULL}};
   for (;;) {
     if (cotp_receive_match(c, 2, 0, 0, NULL) == 0)
       cotp_exit(COTP_ATOM(may_not_reach));
@@ -342,7 +330,7 @@ COTP_TEST(order, c2_nothing_sent_after_exit_signal_is_seen, .timeout = 120) {
     for (int i = 0; i < 3; i++)
       cotp_send(p, COTP_ATOM(may_not_reach));
     cotp_term caps[1];
-    cotp_clause c = {pat("{:DOWN, ^ref, :process, _, reason}"), &ref, caps};
+    cotp_clause c = {cotp_test_pattern("{:DOWN, ^ref, :process, _, reason}"), &ref, caps};
     cotp_assert_rc(cotp_receive_match(&c, 1, 10000, 0, NULL), 0);
     cotp_assert_term_eq(caps[0], victim);
     cotp_heap_release(h, mark);
@@ -382,14 +370,14 @@ COTP_TEST(order, c4_runtime_service_messages_are_unordered_but_all_arrive) {
     cotp_term msg;
     cotp_assert_rc(cotp_receive(10000, &msg), 0);
     int64_t i = cotp_int_value(cotp_tuple_get(msg, 1));
-    if (is_cmd(msg, "timer", 2)) {
+    if (cotp_test_is_cmd(msg, "timer", 2)) {
       cr_assert_eq(timers[i]++, 0, "timer %lld twice", (long long)i);
-    } else if (is_cmd(msg, "direct", 2)) {
+    } else if (cotp_test_is_cmd(msg, "direct", 2)) {
       cr_assert_eq(i, next_direct++);
-    } else if (is_cmd(msg, "named", 2)) {
+    } else if (cotp_test_is_cmd(msg, "named", 2)) {
       cr_assert_eq(i, next_named++);
     } else {
-      cr_assert(is_cmd(msg, "spawned", 2), "unexpected %s", show(msg));
+      cr_assert(cotp_test_is_cmd(msg, "spawned", 2), "unexpected %s", show(msg));
       spawned++;
     }
     cotp_heap_release(h, m);
@@ -412,15 +400,15 @@ static void server(void *arg) {
     cotp_heap_mark m = cotp_heap_mark_now(h);
     cotp_term msg;
     cotp_receive(COTP_INFINITY, &msg);
-    if (is_cmd(msg, "req", 3) || is_cmd(msg, "req", 4)) {
+    if (cotp_test_is_cmd(msg, "req", 3) || cotp_test_is_cmd(msg, "req", 4)) {
       if (cotp_tuple_size(msg) == 4) {
-        cotp_clause c = {pat(":go"), NULL, NULL};
+        cotp_clause c = {cotp_test_pattern(":go"), NULL, NULL};
         cotp_receive_match(&c, 1, COTP_INFINITY, 0, NULL);
       }
       cotp_send(cotp_get_pid(cotp_tuple_get(msg, 1)),
                 COTP_TUPLE(h, COTP_ATOM(reply), cotp_tuple_get(msg, 2),
                            cotp_pid_term(cotp_self())));
-    } else if (is_cmd(msg, "req_then_go", 4)) {
+    } else if (cotp_test_is_cmd(msg, "req_then_go", 4)) {
       cotp_send(cotp_get_pid(cotp_tuple_get(msg, 1)),
                 COTP_TUPLE(h, COTP_ATOM(reply), cotp_tuple_get(msg, 2),
                            cotp_pid_term(cotp_self())));
@@ -450,7 +438,7 @@ COTP_TEST(order, c5_replies_may_come_in_another_order_than_requests) {
     cotp_term first;
     cotp_assert_rc(cotp_receive(10000, &first), 0);
     cotp_assert_term_eq(first, COTP_TUPLE(h, COTP_ATOM(reply), r2, cotp_pid_term(fast)));
-    cotp_clause c = {pat("{:reply, ^r, _}"), &r1, NULL};
+    cotp_clause c = {cotp_test_pattern("{:reply, ^r, _}"), &r1, NULL};
     cotp_assert_rc(cotp_receive_match(&c, 1, 10000, COTP_RECV_AFTER_MARK, NULL), 0);
     cotp_heap_release(h, m);
   }
@@ -502,11 +490,11 @@ static void c9_receiver(void *arg) {
     cotp_receive(COTP_INFINITY, &msg);
     int s = (int)cotp_int_value(cotp_tuple_get(msg, 1));
     int64_t i = cotp_int_value(cotp_tuple_get(msg, 2));
-    if (is_cmd(msg, "n", 3)) {
+    if (cotp_test_is_cmd(msg, "n", 3)) {
       ok = ok && s >= 0 && s < C9_SENDERS && i == next[s];
       if (ok && ++next[s] % C9_BATCH == 0)
         cotp_send(c9.senders[s], COTP_ATOM(credit));
-    } else if (is_cmd(msg, "end", 3)) {
+    } else if (cotp_test_is_cmd(msg, "end", 3)) {
       ok = ok && s >= 0 && s < C9_SENDERS && i == next[s];
       ended++;
     } else {
@@ -562,7 +550,7 @@ COTP_TEST(order, c9_process_info_and_link_unlink_race_a_receiving_process, .time
     cotp_assert_rc(cotp_spawn(c9_sender, (void *)(intptr_t)s, &c9.senders[s]), 0);
   for (int k = 0; k < POKERS; k++)
     cotp_assert_rc(cotp_spawn(c9_poker, NULL, NULL), 0);
-  cotp_clause poked = {pat("{:poked, bad}"), NULL, NULL};
+  cotp_clause poked = {cotp_test_pattern("{:poked, bad}"), NULL, NULL};
   for (int k = 0; k < POKERS; k++) {
     cotp_term caps[1];
     poked.captures = caps;
@@ -573,7 +561,7 @@ COTP_TEST(order, c9_process_info_and_link_unlink_race_a_receiving_process, .time
   for (int s = 0; s < C9_SENDERS; s++)
     cotp_send(c9.senders[s], COTP_ATOM(credit)); /* in case it waits */
   cotp_term caps[3];
-  cotp_clause got = {pat("{:received, ok, n, links}"), NULL, caps};
+  cotp_clause got = {cotp_test_pattern("{:received, ok, n, links}"), NULL, caps};
   cotp_assert_rc(cotp_receive_match(&got, 1, 60000, 0, NULL), 0);
   cotp_assert_term_eq(caps[0], COTP_ATOM_TRUE);
   cr_assert_gt(cotp_int_value(caps[1]), 0);
@@ -599,9 +587,9 @@ static void c10_busy(void *arg) {
     cotp_receive(COTP_INFINITY, &msg);
     if (cotp_term_eq(msg, COTP_ATOM(done)))
       break;
-    if (is_cmd(msg, "n", 2) && cotp_int_value(cotp_tuple_get(msg, 1)) == next)
+    if (cotp_test_is_cmd(msg, "n", 2) && cotp_int_value(cotp_tuple_get(msg, 1)) == next)
       next++;
-    else if (is_cmd(msg, "EXIT", 3))
+    else if (cotp_test_is_cmd(msg, "EXIT", 3))
       exits++;
     else
       other++;
@@ -636,7 +624,7 @@ static void c10_blocked(void *arg) {
     cotp_receive(COTP_INFINITY, &msg);
     if (cotp_term_eq(msg, COTP_ATOM(done)))
       break;
-    if (is_cmd(msg, "n", 2) && cotp_int_value(cotp_tuple_get(msg, 1)) == next)
+    if (cotp_test_is_cmd(msg, "n", 2) && cotp_int_value(cotp_tuple_get(msg, 1)) == next)
       next++;
     else
       other++;
@@ -698,10 +686,10 @@ static void c10_root(void *arg) {
   cotp_assert_rc(cotp_receive(0, &msg), COTP_ETIMEDOUT); /* no answer yet */
   atomic_store_explicit(&c10_release, true, memory_order_release);
   cotp_term caps[5];
-  cotp_clause asked = {pat("{:asked, 0, len}"), NULL, caps};
+  cotp_clause asked = {cotp_test_pattern("{:asked, 0, len}"), NULL, caps};
   cotp_assert_rc(cotp_receive_match(&asked, 1, 10000, 0, NULL), 0);
   cr_assert(cotp_is_integer(caps[0]));
-  cotp_clause counted = {pat("{:counted, n, exits, other, links, by}"), NULL, caps};
+  cotp_clause counted = {cotp_test_pattern("{:counted, n, exits, other, links, by}"), NULL, caps};
   cotp_assert_rc(cotp_receive_match(&counted, 1, 10000, 0, NULL), 0);
   cr_assert_eq(cotp_int_value(caps[0]), n, "messages received in order, once");
   cr_assert_eq(cotp_int_value(caps[1]), 1, "one EXIT");
@@ -709,9 +697,9 @@ static void c10_root(void *arg) {
   cotp_assert_term_eq(caps[3], COTP_LIST(h, cotp_pid_term(l)));
   cotp_assert_term_eq(caps[4], COTP_LIST(h, cotp_pid_term(cotp_self())));
   cotp_assert_rc(cotp_exit_signal(p, COTP_ATOM_KILL), 0);
-  cotp_clause down = {pat("{:DOWN, ^ref, :process, _, :killed}"), &ref, NULL};
+  cotp_clause down = {cotp_test_pattern("{:DOWN, ^ref, :process, _, :killed}"), &ref, NULL};
   cotp_assert_rc(cotp_receive_match(&down, 1, 10000, 0, NULL), 0);
-  cotp_clause ldown = {pat("{:DOWN, ^ref, :process, _, :killed}"), &lref, NULL};
+  cotp_clause ldown = {cotp_test_pattern("{:DOWN, ^ref, :process, _, :killed}"), &lref, NULL};
   cotp_assert_rc(cotp_receive_match(&ldown, 1, 10000, 0, NULL), 0); /* the link */
   cotp_assert_rc(cotp_receive(20, &msg), COTP_ETIMEDOUT); /* one DOWN each */
 
@@ -735,16 +723,16 @@ static void c10_root(void *arg) {
       cotp_assert_rc(cotp_receive_match(&down, 1, 10000, 0, NULL), 0);
       cr_assert_eq(atomic_load(&c10_blocking_done), 1, "the call finished first");
       /* the asker got an answer: before the kill, or as from the dead */
-      cotp_clause any = {pat("{:asked, rc, _}"), NULL, caps};
+      cotp_clause any = {cotp_test_pattern("{:asked, rc, _}"), NULL, caps};
       cotp_assert_rc(cotp_receive_match(&any, 1, 10000, 0, NULL), 0);
       cr_assert(cotp_int_value(caps[0]) == 0 || cotp_int_value(caps[0]) == COTP_ENOPROC);
     } else {
       cotp_assert_rc(cotp_receive_match(&asked, 1, 10000, 0, NULL), 0);
-      cotp_clause counted2 = {pat("{:counted, n, other}"), NULL, caps};
+      cotp_clause counted2 = {cotp_test_pattern("{:counted, n, other}"), NULL, caps};
       cotp_assert_rc(cotp_receive_match(&counted2, 1, 10000, 0, NULL), 0);
       cr_assert_eq(cotp_int_value(caps[0]), n / 10);
       cr_assert_eq(cotp_int_value(caps[1]), 0);
-      cotp_clause normal = {pat("{:DOWN, ^ref, :process, _, :normal}"), &ref, NULL};
+      cotp_clause normal = {cotp_test_pattern("{:DOWN, ^ref, :process, _, :normal}"), &ref, NULL};
       cotp_assert_rc(cotp_receive_match(&normal, 1, 10000, 0, NULL), 0);
     }
     cotp_assert_rc(cotp_receive(10, &msg), COTP_ETIMEDOUT);
@@ -850,7 +838,7 @@ COTP_TEST(order, c11_no_lost_wakeups_at_schedule_out, .timeout = 120) {
   for (int done = 0; done < PAIRS; done++) {
     cotp_term msg;
     cotp_assert_rc(cotp_receive(60000, &msg), 0);
-    cr_assert(is_cmd(msg, "pair_done", 2), "%s (pair id, round): a lost wake-up",
+    cr_assert(cotp_test_is_cmd(msg, "pair_done", 2), "%s (pair id, round): a lost wake-up",
               show(msg));
   }
 }
@@ -869,13 +857,13 @@ static void c13_wait(void *arg) {
 static void c13_blocked_then_receive(void *arg) {
   (void)arg;
   cotp_blocking(c13_wait, NULL);
-  cotp_clause never = {pat(":never"), NULL, NULL};
+  cotp_clause never = {cotp_test_pattern(":never"), NULL, NULL};
   cotp_receive_match(&never, 1, COTP_INFINITY, 0, NULL);
 }
 
 static void c13_scanner(void *arg) {
   (void)arg;
-  cotp_clause never = {pat("{:never, _}"), NULL, NULL};
+  cotp_clause never = {cotp_test_pattern("{:never, _}"), NULL, NULL};
   cotp_receive_match(&never, 1, COTP_INFINITY, 0, NULL);
 }
 
@@ -954,7 +942,7 @@ COTP_TEST(order, c13_kill_amid_a_large_batch_frees_it_and_answers_noproc, .timeo
     cotp_sleep(20 + 10 * round);
     cotp_assert_rc(cotp_exit_signal(s, COTP_ATOM(stop_scanning)), 0);
     cotp_term caps[1];
-    cotp_clause down = {pat("{:DOWN, ^ref, :process, _, reason}"), &ref, caps};
+    cotp_clause down = {cotp_test_pattern("{:DOWN, ^ref, :process, _, reason}"), &ref, caps};
     cotp_assert_rc(cotp_receive_match(&down, 1, 10000, 0, NULL), 0);
     cotp_assert_term_eq(caps[0], COTP_ATOM(stop_scanning));
   }

@@ -3,10 +3,6 @@
 #include "harness.h"
 #include "platform/clock.h"
 
-static const cotp_pattern *pat(const char *src) {
-  return cotp_pattern_cached(src, NULL);
-}
-
 /* E1: send_after delivers after the delay; so does the absolute form. */
 COTP_TEST(timer, e1_send_after_and_send_at) {
   int64_t t0 = cotp_monotonic_ms();
@@ -40,7 +36,7 @@ COTP_TEST(timer, e2_e3_read_and_cancel) {
   cotp_assert_rc(cotp_read_timer(ref, &left), COTP_ENOTFOUND);
   cotp_assert_rc(cotp_send_after(0, cotp_self(), COTP_ATOM(fired), &ref), 0);
   cotp_term msg;
-  cotp_clause c = {pat(":fired"), NULL, NULL};
+  cotp_clause c = {cotp_test_pattern(":fired"), NULL, NULL};
   cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
   cotp_assert_rc(cotp_send_after(0, cotp_self(), COTP_ATOM(fired), &ref), 0);
   cotp_sleep(20); /* it fires into the mailbox */
@@ -56,7 +52,7 @@ COTP_TEST(timer, e4_async_cancel) {
   cotp_assert_rc(cotp_send_after(10000, cotp_self(), COTP_ATOM(x), &ref), 0);
   cotp_assert_rc(cotp_cancel_timer_async(ref), 0);
   cotp_term caps[1];
-  cotp_clause c = {pat("{:cancel_timer, ^ref, left}"), &ref, caps};
+  cotp_clause c = {cotp_test_pattern("{:cancel_timer, ^ref, left}"), &ref, caps};
   cotp_assert_rc(cotp_receive_match(&c, 1, 1000, 0, NULL), 0);
   cr_assert(cotp_is_integer(caps[0]));
   cotp_assert_rc(cotp_cancel_timer_async(ref), 0);
@@ -88,7 +84,7 @@ COTP_TEST(timer, cancelled_timers_never_fire) {
   size_t n = cotp_mailbox_length();
   cr_assert_leq(n, 100);
   cotp_send_after(5, cotp_self(), COTP_ATOM(yes), NULL);
-  cotp_clause c = {pat(":yes"), NULL, NULL};
+  cotp_clause c = {cotp_test_pattern(":yes"), NULL, NULL};
   cotp_assert_rc(cotp_receive_match(&c, 1, 1000, 0, NULL), 0);
 }
 
@@ -134,7 +130,7 @@ COTP_TEST(timer, receive_timeout_and_sleep) {
   /* a message that does not match does not restart the timeout */
   t0 = cotp_monotonic_ms();
   cotp_send_after(10, cotp_self(), COTP_ATOM(noise), NULL);
-  cotp_clause c = {pat(":never"), NULL, NULL};
+  cotp_clause c = {cotp_test_pattern(":never"), NULL, NULL};
   cotp_assert_rc(cotp_receive_match(&c, 1, 50, 0, NULL), COTP_ETIMEDOUT);
   cr_assert_lt(cotp_monotonic_ms() - t0, 1000);
 }
