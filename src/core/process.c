@@ -184,7 +184,10 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
   cotp_pid me = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   if (pid)
     *pid = me;
-  cotp__make_ready(p, false);
+  /* runnext, as Go does: the newest child runs first when the parent
+   * waits, so trees of processes unfold depth-first and fewer are alive
+   * (and need fresh memory) at once */
+  cotp__make_ready(p, true);
   cotp__reduce(parent, 10);
   return 0;
 }

@@ -173,8 +173,9 @@ void cotp__make_ready(struct cotp__proc *p, bool as_next) {
     cotp__wake_idle();
     return;
   }
-  if (as_next && s->perturb && (next_random(s) & 1))
-    as_next = false; /* perturbed scheduling (tests) */
+  if (as_next && ((s->perturb && (next_random(s) & 1)) ||
+                  p->priority == COTP_PRIORITY_LOW))
+    as_next = false; /* perturbed scheduling (tests); low waits its turn */
   if (as_next) {
     /* the waker will park soon and p runs then, on this thread: no other
      * scheduler needs waking for it */

@@ -142,7 +142,7 @@ void cotp__wake_idle(void);
  * case of every message: the woken process goes to runnext. */
 static inline void cotp__make_ready_on(struct cotp__sched *s,
                                        struct cotp__proc *p) {
-  if (p->priority >= COTP_PRIORITY_HIGH || s->perturb) {
+  if (p->priority != COTP_PRIORITY_NORMAL || s->perturb) {
     cotp__make_ready(p, true);
     return;
   }
