@@ -44,6 +44,27 @@ extern "C" {
 COTP_API void cotp_exit(cotp_term reason) __attribute__((noreturn));
 
 /*
+ * Runs fn(arg) in the calling process and catches an exit that fn raises
+ * itself with cotp_exit() or cotp_exit_normal(), as Erlang's
+ * `catch exit(R)` does: instead of exiting, the process returns here.
+ * Behaviours use it to run terminate callbacks after a callback exits.
+ * Catches nest; the innermost one gets the exit.
+ *
+ * Not caught, as in Erlang: exit signals, including exit(self(), R) sent
+ * with cotp_exit_signal() (A5), kill, and links; a stack overflow.  The
+ * frames fn leaves behind are discarded without running anything in them:
+ * memory they malloc'ed is theirs to register with cotp_on_exit() or to
+ * free before exiting.  cotp_hibernate() inside fn discards the catch with
+ * the stack.
+ *
+ * Context: inside a process.
+ * Returns: 0 when fn returned; 1 when fn exited, with the reason in
+ * *reason (may be NULL; the term is where cotp_exit() found it, usually
+ * the caller's heap); COTP_ENOTPROC, COTP_EINVAL (fn NULL).
+ */
+COTP_API int cotp_catch_exit(cotp_entry *fn, void *arg, cotp_term *reason);
+
+/*
  * Sends an exit signal with reason to pid (Erlang's exit/2).  To the caller
  * itself: exit(self(), R) semantics, which are those above with F == P (the
  * caller exits, or gets an {:EXIT, self, R} message if it traps exits),

@@ -159,6 +159,7 @@ struct cotp__proc {
   cotp_mfa_fn *mfa_fn;
   struct cotp__stackmem *own_stack; /* PF_OWN_STACK */
   struct cotp__ext *ext;        /* links, monitors, names...: on demand */
+  struct cotp__catch *catching; /* innermost cotp_catch_exit(), or NULL */
 #if defined(COTP_TSAN)
   void *tsan_fiber;
 #endif

@@ -40,6 +40,7 @@ void cotp_exit_normal(void) {
   if (!p)
     abort(); /* documented: inside a process only; there is no caller to
                 return an error to, as the function cannot return */
+  cotp__throw_exit(p, COTP_ATOM_NORMAL);
   cotp__proc_exit(p, COTP_ATOM_NORMAL);
 }
 
@@ -387,6 +388,7 @@ void cotp_hibernate(cotp_entry *fn, void *arg) {
   p->arg = arg;
   p->mfa_fn = NULL;
   p->flags &= (uint16_t)~PF_HANDLER;
+  p->catching = NULL; /* the frames that would catch are going away */
   cotp__switch_out(p, RQ_DROP);
   __builtin_unreachable();
 }

@@ -196,6 +196,7 @@ struct cotp__proc *cotp__proc_alloc(int *err) {
   p->mfa_fn = NULL;
   p->own_stack = NULL;
   p->ext = NULL;
+  p->catching = NULL;
   atomic_store_explicit(&p->named, false, memory_order_relaxed);
   atomic_store_explicit(&p->state, PS_RUNNABLE, memory_order_relaxed);
   atomic_store_explicit(&p->inbox, inbox_tag(pid), memory_order_release);

@@ -20,6 +20,13 @@ void cotp__proc_discard(struct cotp__proc *p);
 void cotp__proc_exit(struct cotp__proc *p, cotp_term reason)
     __attribute__((noreturn));
 
+/* --- catch.c --- */
+
+/* If p is inside cotp_catch_exit(), ends it with reason (does not return);
+ * otherwise returns.  Only for exits the process raises itself: an exit
+ * signal is never caught (A5). */
+void cotp__throw_exit(struct cotp__proc *p, cotp_term reason);
+
 /* --- sched.c --- */
 
 /* Sets the runtime stopping and wakes every scheduler. */

@@ -175,7 +175,10 @@ void cotp_exit(cotp_term reason) {
   struct cotp__proc *p = cotp__proc_self();
   if (!p)
     abort(); /* documented: inside a process; it cannot return an error */
-  cotp__proc_exit(p, cotp_is_none(reason) ? COTP_ATOM_NORMAL : reason);
+  if (cotp_is_none(reason))
+    reason = COTP_ATOM_NORMAL;
+  cotp__throw_exit(p, reason);
+  cotp__proc_exit(p, reason);
 }
 
 int cotp_exit_signal(cotp_pid pid, cotp_term reason) {
