@@ -27,6 +27,7 @@ struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
     return NULL;
   m->sig.next = NULL;
   m->sig.kind = SIG_MSG;
+  m->sig.flags = 0;
   struct cotp__block *b = msg_block(m);
   *b = (struct cotp__block){.prev = NULL, .cap = words, .used = words,
                             .offheap = NULL, .mem = m,
@@ -123,8 +124,9 @@ void cotp__mailbox_close(struct cotp__proc *p) {
   p->mq_len = 0;
 }
 
-cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
-                             struct cotp__sig *m) {
+struct cotp__msg *cotp__mailbox_unlink(struct cotp__proc *p,
+                                       struct cotp__sig *prev,
+                                       struct cotp__sig *m) {
   if (prev)
     prev->next = m->next;
   else
@@ -134,8 +136,35 @@ cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
   if (p->mark == m)
     p->mark = prev;
   p->mq_len--;
-  struct cotp__msg *msg = (struct cotp__msg *)m;
-  cotp__heap_adopt(&p->heap, msg_block(msg));
+  return (struct cotp__msg *)m;
+}
+
+cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
+                             struct cotp__sig *m) {
+  struct cotp__msg *msg = cotp__mailbox_unlink(p, prev, m);
+  struct cotp__block *b = msg_block(msg);
+  if (m->flags & SF_FLAT) {
+    /* Small and pointer-free: when the heap's top block has room, copy it
+     * there and free the message now, instead of adopting its block, which
+     * the next release would have to unlink and free. */
+    size_t n = b->used;
+    cotp_term t = msg->term;
+    if (n) {
+      struct cotp__block *top = p->heap.top;
+      uint64_t *dst;
+      if (!top || top->cap - top->used < n)
+        goto adopt; /* no room at hand: take the block as it is */
+      dst = top->words + top->used;
+      top->used += n;
+      for (size_t i = 0; i < n; i++) /* at most 9 words */
+        dst[i] = b->words[i];
+      t = box_term(dst);
+    }
+    cotp__chunk_free(b->mem, b->mem_size);
+    return t;
+  }
+adopt:
+  cotp__heap_adopt(&p->heap, b);
   return msg->term;
 }
 

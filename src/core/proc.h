@@ -85,7 +85,12 @@ enum sig_kind {
   SIG_INFO        /* aux: ref; term: the item; answered with a message */
 };
 
-enum { SF_LINKED = 1u }; /* an exit signal that comes from a link */
+enum {
+  SF_LINKED = 1u, /* an exit signal that comes from a link */
+  SF_FLAT = 2u    /* a message whose term is an immediate or a tuple of
+                     immediates: no pointers inside, so it can be copied
+                     word for word */
+};
 
 struct cotp__sig {
   struct cotp__sig *next;
@@ -160,6 +165,8 @@ struct cotp__proc {
   struct cotp__stackmem *own_stack; /* PF_OWN_STACK */
   struct cotp__ext *ext;        /* links, monitors, names...: on demand */
   struct cotp__catch *catching; /* innermost cotp_catch_exit(), or NULL */
+  struct cotp__msg *handling;   /* the message a handler is handling: read
+                                   in place, freed when handle returns */
 #if defined(COTP_TSAN)
   void *tsan_fiber;
 #endif
@@ -279,7 +286,7 @@ static inline struct cotp__msg *cotp__msg_new(cotp_term t) {
   struct cotp__msg *m = (struct cotp__msg *)cotp__chunk_alloc(size);
   if (m) {
     m->sig.kind = SIG_MSG;
-    m->sig.flags = 0;
+    m->sig.flags = SF_FLAT;
     m->from.bits = 0;
     m->aux = COTP_NONE;
     struct cotp__block *b = msg_block(m);
@@ -301,7 +308,12 @@ void cotp__msg_free(struct cotp__msg *m);
 /* Delivers a copy of t to pid; wakes it if it waits.  0 or COTP_ENOMEM. */
 int cotp__deliver(cotp_pid pid, cotp_term t);
 /* Unlinks message m (whose predecessor in the private queue is prev, NULL
- * for the head) and moves it into p's heap; returns its term. */
+ * for the head) from p's private queue and returns it, still p's. */
+struct cotp__msg *cotp__mailbox_unlink(struct cotp__proc *p,
+                                       struct cotp__sig *prev,
+                                       struct cotp__sig *m);
+/* Unlinks message m as above and moves it into p's heap; returns its
+ * term. */
 cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
                              struct cotp__sig *m);
 

@@ -54,6 +54,10 @@ static void release_all(struct cotp__proc *p) {
   cotp__mailbox_close(p);
   cotp__stack_forget(p);
   cotp__ext_free(p);
+  if (p->handling) { /* a handler that exited while handling it */
+    cotp__msg_free(p->handling);
+    p->handling = NULL;
+  }
   cotp__heap_close(&p->heap);
 #if defined(COTP_TSAN)
   __tsan_destroy_fiber(p->tsan_fiber);
@@ -100,12 +104,20 @@ static void handler_loop(struct cotp__proc *p) {
     cotp__inbox_drain(p);
     struct cotp__sig *m = p->mq_head;
     if (!m) {
+      cotp__heap_trim(&p->heap); /* idle: hold nothing */
       cotp__switch_out(p, RQ_DROP);
       __builtin_unreachable();
     }
+    /* The message is read where it is: it lives exactly as long as the
+     * call, so it needs neither a copy nor a place in the heap.  If the
+     * handler exits, teardown frees it; if it hibernates, it joins the
+     * heap (cotp_hibernate). */
     cotp_heap_mark mark = cotp_heap_mark_now(&p->heap);
-    cotp_term msg = cotp__mailbox_take(p, NULL, m);
-    bool go_on = p->entry.handle(p->arg, msg);
+    struct cotp__msg *msg = cotp__mailbox_unlink(p, NULL, m);
+    p->handling = msg;
+    bool go_on = p->entry.handle(p->arg, msg->term);
+    p->handling = NULL;
+    cotp__msg_free(msg);
     cotp_heap_release(&p->heap, mark);
     if (!go_on)
       return;
@@ -389,6 +401,12 @@ void cotp_hibernate(cotp_entry *fn, void *arg) {
   p->mfa_fn = NULL;
   p->flags &= (uint16_t)~PF_HANDLER;
   p->catching = NULL; /* the frames that would catch are going away */
+  if (p->handling) {
+    /* hibernating inside a handler: the message it was handling stays
+     * valid, as part of the heap that is kept */
+    cotp__heap_adopt(&p->heap, msg_block(p->handling));
+    p->handling = NULL;
+  }
   cotp__switch_out(p, RQ_DROP);
   __builtin_unreachable();
 }

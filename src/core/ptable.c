@@ -197,6 +197,7 @@ struct cotp__proc *cotp__proc_alloc(int *err) {
   p->own_stack = NULL;
   p->ext = NULL;
   p->catching = NULL;
+  p->handling = NULL;
   atomic_store_explicit(&p->named, false, memory_order_relaxed);
   atomic_store_explicit(&p->state, PS_RUNNABLE, memory_order_relaxed);
   atomic_store_explicit(&p->inbox, inbox_tag(pid), memory_order_release);

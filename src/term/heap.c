@@ -37,7 +37,8 @@ static void release_offheap(uint64_t *head, const uint64_t *stop) {
 }
 
 static void block_free(cotp_heap *h, struct cotp__block *b) {
-  release_offheap(b->offheap, NULL);
+  if (b->offheap)
+    release_offheap(b->offheap, NULL);
   h->bytes -= sizeof *b + b->cap * 8;
   if (!h->spare && b->mem == b && b->cap <= BLOCK_MAX) {
     b->offheap = NULL;
@@ -80,6 +81,14 @@ void cotp__heap_close(cotp_heap *h) {
 uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
   if (!h)
     return NULL;
+  uint64_t *p = cotp__heap_try_alloc(h, words);
+  if (!p)
+    cotp__heap_fail(h, COTP_ENOMEM, "heap: out of memory allocating %zu words",
+                    words);
+  return p;
+}
+
+uint64_t *cotp__heap_try_alloc(cotp_heap *h, size_t words) {
   struct cotp__block *b = h->top;
   if (b && b->cap - b->used >= words) {
     uint64_t *p = b->words + b->used;
@@ -103,16 +112,11 @@ uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
     cap = BLOCK_MAX;
   if (cap < words)
     cap = words;
-  if (cap > (SIZE_MAX - sizeof *b) / 8) {
-    cotp__heap_fail(h, COTP_ENOMEM, "heap: %zu words is more than memory", words);
+  if (cap > (SIZE_MAX - sizeof *b) / 8)
     return NULL;
-  }
   struct cotp__block *nb = cotp__chunk_alloc(sizeof *nb + cap * 8);
-  if (!nb) {
-    cotp__heap_fail(h, COTP_ENOMEM, "heap: out of memory allocating %zu bytes",
-                    sizeof *nb + cap * 8);
+  if (!nb)
     return NULL;
-  }
   nb->prev = b;
   nb->cap = cap;
   nb->used = words;
@@ -135,17 +139,27 @@ cotp_heap_mark cotp_heap_mark_now(cotp_heap *h) {
 }
 
 void cotp_heap_release(cotp_heap *h, cotp_heap_mark mark) {
-  while (h->top && h->top != mark.block) {
-    struct cotp__block *b = h->top;
-    h->top = b->prev;
-    block_free(h, b);
-  }
   struct cotp__block *b = h->top;
+  while (b != mark.block) {
+    struct cotp__block *prev = b->prev;
+    block_free(h, b);
+    b = prev;
+  }
+  h->top = b;
   if (!b)
     return;
-  release_offheap(b->offheap, mark.offheap);
-  b->offheap = mark.offheap;
+  if (b->offheap != mark.offheap) {
+    release_offheap(b->offheap, mark.offheap);
+    b->offheap = mark.offheap;
+  }
   b->used = mark.used;
+}
+
+void cotp__heap_trim(cotp_heap *h) {
+  if (h->spare) {
+    cotp__chunk_free(h->spare->mem, h->spare->mem_size);
+    h->spare = NULL;
+  }
 }
 
 size_t cotp_heap_bytes(const cotp_heap *h) { return h ? h->bytes : 0; }

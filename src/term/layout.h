@@ -217,6 +217,11 @@ void cotp__chunk_flush(void);
 void cotp__heap_close(cotp_heap *h);
 /* words of fresh memory in h, or NULL (COTP_ENOMEM recorded). */
 uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words);
+/* Gives back the block h keeps for reuse (the spare): for a process going
+ * idle. */
+void cotp__heap_trim(cotp_heap *h);
+/* The same without recording a failure, for callers with a plan B. */
+uint64_t *cotp__heap_try_alloc(cotp_heap *h, size_t words);
 /* Pushes a block made elsewhere (a received message) onto h: it is freed
  * with h, or with a mark taken before it. */
 void cotp__heap_adopt(cotp_heap *h, struct cotp__block *b);
