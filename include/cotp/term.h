@@ -84,7 +84,8 @@ typedef enum cotp_type {
   COTP_TBINARY
 } cotp_type;
 
-/* Word layout, public only so that the constants below are constants. */
+/* Word layout, public only so that the constants below are constants and
+ * the accessors every message handler calls can be inline. */
 #define COTP__TAG_BITS 3
 #define COTP__TAG_BOXED 0u
 #define COTP__TAG_LIST 1u
@@ -94,6 +95,10 @@ typedef enum cotp_type {
 #define COTP__TAG_REF 5u
 #define COTP__TAG_NIL 6u
 #define COTP__IMM(tag, v) ((cotp_term){((uint64_t)(v) << COTP__TAG_BITS) | (tag)})
+/* A boxed term points at a header word: its count above bit 7, and in the
+ * low 7 bits the kind and the header tag (a tuple's are 0 and 7). */
+#define COTP__HDR_SHIFT 7
+#define COTP__HDR_TUPLE 7u
 
 /* "No term": what a failed constructor returns.  All-zero, so a zeroed
  * cotp_term is COTP_NONE. */
@@ -218,7 +223,12 @@ COTP_API void cotp_heap_clear_error(cotp_heap *h);
 
 /* An integer.  Integers in [-2^60, 2^60) need no heap (h may be NULL
  * then); others take 16 bytes. */
-COTP_API cotp_term cotp_int(cotp_heap *h, int64_t v);
+COTP_API cotp_term cotp__int_big(cotp_heap *h, int64_t v);
+static inline cotp_term cotp_int(cotp_heap *h, int64_t v) {
+  if (v >= -((int64_t)1 << 60) && v < ((int64_t)1 << 60))
+    return COTP__IMM(COTP__TAG_INT, (uint64_t)v);
+  return cotp__int_big(h, v);
+}
 
 /* An unsigned integer; COTP_ERANGE above INT64_MAX (integers are 64-bit). */
 COTP_API cotp_term cotp_uint(cotp_heap *h, uint64_t v);
@@ -299,7 +309,9 @@ COTP_API cotp_term cotp_map_put(cotp_heap *h, cotp_term map, cotp_term key,
 COTP_API cotp_term cotp_map_remove(cotp_heap *h, cotp_term map, cotp_term key);
 
 /* A pid as a term; no heap. */
-COTP_API cotp_term cotp_pid_term(cotp_pid pid);
+static inline cotp_term cotp_pid_term(cotp_pid pid) {
+  return COTP__IMM(COTP__TAG_PID, pid.bits & ((1ull << 60) - 1));
+}
 
 /* A new reference, unique for the life of the program; no heap.
  * Context: any thread; takes no lock. */
@@ -374,7 +386,10 @@ COTP_API bool cotp_is_integer(cotp_term t);
 COTP_API bool cotp_is_float(cotp_term t);
 COTP_API bool cotp_is_number(cotp_term t);
 COTP_API bool cotp_is_binary(cotp_term t);
-COTP_API bool cotp_is_tuple(cotp_term t);
+static inline bool cotp_is_tuple(cotp_term t) {
+  return (t.w & 7u) == COTP__TAG_BOXED && t.w != 0 &&
+         (*(const uint64_t *)(uintptr_t)t.w & 127u) == COTP__HDR_TUPLE;
+}
 COTP_API bool cotp_is_map(cotp_term t);
 COTP_API bool cotp_is_resource(cotp_term t);
 /* true or false */
@@ -382,7 +397,15 @@ COTP_API bool cotp_is_boolean(cotp_term t);
 
 /* Exact equality (Erlang's =:=): 1 and 1.0 differ.  This is what pattern
  * matching and map keys use. */
-COTP_API bool cotp_term_eq(cotp_term a, cotp_term b);
+COTP_API bool cotp__term_eq_boxed(cotp_term a, cotp_term b);
+static inline bool cotp_term_eq(cotp_term a, cotp_term b) {
+  if (a.w == b.w)
+    return true;
+  /* immediates are canonical: equal only as the same word */
+  if ((a.w & 7u) > COTP__TAG_LIST || (b.w & 7u) > COTP__TAG_LIST)
+    return false;
+  return cotp__term_eq_boxed(a, b);
+}
 
 /*
  * Erlang's term order: negative, zero or positive as a < b, a == b, a > b.
@@ -395,7 +418,13 @@ COTP_API int cotp_get_int(cotp_term t, int64_t *out);
 /* Float value; an integer converts.  0 or COTP_EBADTYPE. */
 COTP_API int cotp_get_float(cotp_term t, double *out);
 /* The integer value of t, which must be an integer (0 otherwise). */
-COTP_API int64_t cotp_int_value(cotp_term t);
+static inline int64_t cotp_int_value(cotp_term t) {
+  int64_t v = 0;
+  if ((t.w & 7u) == COTP__TAG_INT)
+    return (int64_t)t.w >> COTP__TAG_BITS;
+  cotp_get_int(t, &v);
+  return v;
+}
 
 /* An atom's UTF-8 name, NUL-terminated, valid forever.  *len may be NULL.
  * Returns NULL when t is not an atom. */
@@ -403,8 +432,16 @@ COTP_API const char *cotp_atom_name(cotp_term t, size_t *len);
 
 /* Elements of a tuple, counted from 0.  cotp_tuple_get returns COTP_NONE
  * outside the tuple or when t is not a tuple; cotp_tuple_size returns 0. */
-COTP_API size_t cotp_tuple_size(cotp_term t);
-COTP_API cotp_term cotp_tuple_get(cotp_term t, size_t i);
+static inline size_t cotp_tuple_size(cotp_term t) {
+  return cotp_is_tuple(t)
+             ? (size_t)(*(const uint64_t *)(uintptr_t)t.w >> COTP__HDR_SHIFT)
+             : 0;
+}
+static inline cotp_term cotp_tuple_get(cotp_term t, size_t i) {
+  if (i >= cotp_tuple_size(t))
+    return COTP_NONE;
+  return (cotp_term){((const uint64_t *)(uintptr_t)t.w)[1 + i]};
+}
 
 /* Head and tail of a cons cell; COTP_NONE for anything else. */
 COTP_API cotp_term cotp_head(cotp_term t);
@@ -427,7 +464,9 @@ COTP_API cotp_term cotp_map_value(cotp_term m, size_t i);
 COTP_API cotp_term cotp_map_get(cotp_term m, cotp_term key);
 
 /* The pid in a pid term; bits 0 when t is not a pid. */
-COTP_API cotp_pid cotp_get_pid(cotp_term t);
+static inline cotp_pid cotp_get_pid(cotp_term t) {
+  return (cotp_pid){cotp_is_pid(t) ? t.w >> COTP__TAG_BITS : 0};
+}
 
 /* The resource in a resource term, borrowed (retain it to keep it past the
  * term); NULL when t is not a resource. */

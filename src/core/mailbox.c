@@ -37,6 +37,10 @@ struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
 }
 
 void cotp__msg_free(struct cotp__msg *m) {
+  if (m->sig.flags & SF_FLAT) {
+    cotp__chunk_free(m, flat_bytes(flat_words(m)));
+    return;
+  }
   struct cotp__block *b = msg_block(m);
   cotp__block_release_offheap(b);
   cotp__chunk_free(m, b->mem_size);
@@ -51,29 +55,15 @@ static void sig_free(struct cotp__proc *p, struct cotp__sig *s) {
     cotp__signal_orphan(p, s);
 }
 
-enum push_result cotp__inbox_push(struct cotp__proc *p, cotp_pid pid,
-                                  struct cotp__sig *s) {
-  uint64_t tag = inbox_tag(pid);
-  uint64_t old = atomic_load_explicit(&p->inbox, memory_order_relaxed);
-  do {
-    uint64_t ptr = old & INBOX_PTR_MASK;
-    if ((old & ~INBOX_PTR_MASK) != tag || ptr == INBOX_CLOSED)
-      return PUSH_DEAD;
-    s->next = (struct cotp__sig *)(uintptr_t)(ptr & ~(uint64_t)INBOX_WAITING);
-    /* acq_rel: the signal is written before the push is seen (release), and
-     * if we take over a parked process, its parking happened before
-     * (acquire) */
-  } while (!atomic_compare_exchange_weak_explicit(
-      &p->inbox, &old, tag | (uint64_t)(uintptr_t)s, memory_order_acq_rel,
-      memory_order_relaxed));
-  return (old & INBOX_WAITING) ? PUSH_WOKE : PUSH_OK;
-}
-
 void cotp__inbox_drain_slow(struct cotp__proc *p) {
   uint64_t tag = atomic_load_explicit(&p->inbox, memory_order_relaxed) &
                  ~INBOX_PTR_MASK;
   uint64_t got = atomic_exchange_explicit(&p->inbox, tag, memory_order_acquire);
   struct cotp__sig *s = (struct cotp__sig *)(uintptr_t)(got & INBOX_PTR_MASK);
+  if (s && !s->next && s->kind == SIG_MSG) { /* the common case: one message */
+    cotp__mq_append(p, s);
+    return;
+  }
   /* newest first: reverse into arrival order */
   struct cotp__sig *rev = NULL;
   while (s) {
@@ -142,12 +132,11 @@ struct cotp__msg *cotp__mailbox_unlink(struct cotp__proc *p,
 cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
                              struct cotp__sig *m) {
   struct cotp__msg *msg = cotp__mailbox_unlink(p, prev, m);
-  struct cotp__block *b = msg_block(msg);
   if (m->flags & SF_FLAT) {
     /* Small and pointer-free: when the heap's top block has room, copy it
      * there and free the message now, instead of adopting its block, which
      * the next release would have to unlink and free. */
-    size_t n = b->used;
+    size_t n = flat_words(msg);
     cotp_term t = msg->term;
     if (n) {
       struct cotp__block *top = p->heap.top;
@@ -156,15 +145,16 @@ cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
         goto adopt; /* no room at hand: take the block as it is */
       dst = top->words + top->used;
       top->used += n;
+      const uint64_t *src = msg_block(msg)->words;
       for (size_t i = 0; i < n; i++) /* at most 9 words */
-        dst[i] = b->words[i];
+        dst[i] = src[i];
       t = box_term(dst);
     }
-    cotp__chunk_free(b->mem, b->mem_size);
+    cotp__chunk_free(msg, flat_bytes(n));
     return t;
   }
 adopt:
-  cotp__heap_adopt(&p->heap, b);
+  cotp__heap_adopt(&p->heap, msg_block_ready(msg));
   return msg->term;
 }
 

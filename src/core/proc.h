@@ -89,7 +89,7 @@ enum {
   SF_LINKED = 1u, /* an exit signal that comes from a link */
   SF_FLAT = 2u    /* a message whose term is an immediate or a tuple of
                      immediates: no pointers inside, so it can be copied
-                     word for word */
+                     word for word (its size is in the upper bits) */
 };
 
 struct cotp__sig {
@@ -233,8 +233,24 @@ enum push_result { PUSH_DEAD, PUSH_OK, PUSH_WOKE };
 /* Pushes s to the inbox of pid's incarnation of p.  PUSH_DEAD: that
  * incarnation is gone and s was not taken.  PUSH_WOKE: p was parked and the
  * caller now owns it: it must make it ready (cotp__make_ready). */
-enum push_result cotp__inbox_push(struct cotp__proc *p, cotp_pid pid,
-                                  struct cotp__sig *s);
+static inline enum push_result cotp__inbox_push(struct cotp__proc *p,
+                                                cotp_pid pid,
+                                                struct cotp__sig *s) {
+  uint64_t tag = inbox_tag(pid);
+  uint64_t old = atomic_load_explicit(&p->inbox, memory_order_relaxed);
+  do {
+    uint64_t ptr = old & INBOX_PTR_MASK;
+    if ((old & ~INBOX_PTR_MASK) != tag || ptr == INBOX_CLOSED)
+      return PUSH_DEAD;
+    s->next = (struct cotp__sig *)(uintptr_t)(ptr & ~(uint64_t)INBOX_WAITING);
+    /* acq_rel: the signal is written before the push is seen (release), and
+     * if we take over a parked process, its parking happened before
+     * (acquire) */
+  } while (!atomic_compare_exchange_weak_explicit(
+      &p->inbox, &old, tag | (uint64_t)(uintptr_t)s, memory_order_acq_rel,
+      memory_order_relaxed));
+  return (old & INBOX_WAITING) ? PUSH_WOKE : PUSH_OK;
+}
 /* Appends a message to the private queue (owner). */
 static inline void cotp__mq_append(struct cotp__proc *p, struct cotp__sig *s) {
   s->kind = SIG_MSG;
@@ -263,42 +279,59 @@ static inline size_t flat_tuple_words(cotp_term t) {
   if (TAG_OF(t) != COTP__TAG_BOXED || t.w == 0)
     return 0;
   const uint64_t *p = box_ptr(t);
-  if (HDR_KIND(p[0]) != BOX_TUPLE || HDR_COUNT(p[0]) > 8)
+  /* a tuple header: kind BOX_TUPLE and the header tag in the low 7 bits */
+  if ((p[0] & 127u) != HDR_MAKE(BOX_TUPLE, 0) || HDR_COUNT(p[0]) > 8)
     return 0;
   size_t n = HDR_COUNT(p[0]);
-  for (size_t i = 1; i <= n; i++) {
-    unsigned tag = (unsigned)(p[i] & TAG_MASK);
-    if (tag == COTP__TAG_BOXED || tag == COTP__TAG_LIST)
+  for (size_t i = 1; i <= n; i++)
+    if ((p[i] & TAG_MASK) <= COTP__TAG_LIST) /* boxed or list: a pointer */
       return 0;
-  }
   return 1 + n;
+}
+
+/* A flat message (SF_FLAT) keeps its word count in the upper bits of its
+ * flags; its block header is filled in only if it joins a heap as is. */
+#define SF_WORDS_SHIFT 8
+static inline size_t flat_words(const struct cotp__msg *m) {
+  return m->sig.flags >> SF_WORDS_SHIFT;
+}
+static inline size_t flat_bytes(size_t words) {
+  return sizeof(struct cotp__msg) + sizeof(struct cotp__block) + words * 8;
+}
+/* The block of message m, ready to join a heap. */
+static inline struct cotp__block *msg_block_ready(struct cotp__msg *m) {
+  struct cotp__block *b = msg_block(m);
+  if (m->sig.flags & SF_FLAT) {
+    size_t words = flat_words(m);
+    b->cap = b->used = words;
+    b->offheap = NULL;
+    b->mem = m;
+    b->mem_size = flat_bytes(words);
+  }
+  return b;
 }
 
 static inline struct cotp__msg *cotp__msg_new(cotp_term t) {
   size_t words = 0;
-  if (TAG_OF(t) == COTP__TAG_BOXED || TAG_OF(t) == COTP__TAG_LIST) {
+  if (TAG_OF(t) <= COTP__TAG_LIST) {
     words = flat_tuple_words(t);
     if (!words)
       return cotp__msg_new_slow(t);
   }
-  /* an immediate, or a flat tuple: one allocation, one memcpy */
-  size_t size = sizeof(struct cotp__msg) + sizeof(struct cotp__block) + words * 8;
-  struct cotp__msg *m = (struct cotp__msg *)cotp__chunk_alloc(size);
+  /* an immediate, or a flat tuple: one allocation, a few words copied */
+  struct cotp__msg *m = (struct cotp__msg *)cotp__chunk_alloc(flat_bytes(words));
   if (m) {
     m->sig.kind = SIG_MSG;
-    m->sig.flags = SF_FLAT;
+    m->sig.flags = SF_FLAT | (uint32_t)(words << SF_WORDS_SHIFT);
     m->from.bits = 0;
     m->aux = COTP_NONE;
-    struct cotp__block *b = msg_block(m);
-    b->cap = b->used = words;
-    b->offheap = NULL;
-    b->mem = m;
-    b->mem_size = size;
+    m->term = t;
     if (words) {
-      memcpy(b->words, box_ptr(t), words * 8);
-      m->term = box_term(b->words);
-    } else {
-      m->term = t;
+      uint64_t *dst = msg_block(m)->words;
+      const uint64_t *src = box_ptr(t);
+      for (size_t i = 0; i < words; i++)
+        dst[i] = src[i];
+      m->term = box_term(dst);
     }
   }
   return m;

@@ -404,7 +404,7 @@ void cotp_hibernate(cotp_entry *fn, void *arg) {
   if (p->handling) {
     /* hibernating inside a handler: the message it was handling stays
      * valid, as part of the heap that is kept */
-    cotp__heap_adopt(&p->heap, msg_block(p->handling));
+    cotp__heap_adopt(&p->heap, msg_block_ready(p->handling));
     p->handling = NULL;
   }
   cotp__switch_out(p, RQ_DROP);

@@ -34,19 +34,16 @@
 
 struct cotp__rt *cotp__rt;
 
-static _Thread_local struct cotp__sched *tls_sched;
+__thread struct cotp__sched *cotp__tls_sched
+    __attribute__((tls_model("initial-exec")));
 
-__attribute__((noinline)) struct cotp__sched *cotp__sched_self(void) {
+__attribute__((noinline)) struct cotp__sched *cotp__sched_self_call(void) {
   /* the empty asm keeps the compiler from assuming anything about the
    * thread this runs on */
   __asm__ volatile("" ::: "memory");
-  return tls_sched;
+  return cotp__tls_sched;
 }
 
-struct cotp__proc *cotp__proc_self(void) {
-  struct cotp__sched *s = cotp__sched_self();
-  return s ? s->current : NULL;
-}
 
 /* --- switching, with the sanitizers told about each switch --- */
 
@@ -223,7 +220,7 @@ static void requeue(struct cotp__sched *s, struct cotp__proc *p);
 
 /* Parks p: sets WAITING on its empty inbox, unless a message or what it
  * waits for is there already (proc.h). */
-static void park(struct cotp__sched *s, struct cotp__proc *p) {
+static inline void park(struct cotp__sched *s, struct cotp__proc *p) {
   uint16_t flags = p->flags;
   atomic_store_explicit(&p->state, PS_WAITING, memory_order_relaxed);
   uint64_t tag = atomic_load_explicit(&p->inbox, memory_order_relaxed) &
@@ -238,7 +235,7 @@ static void park(struct cotp__sched *s, struct cotp__proc *p) {
   }
   /* A timer or the poller may have fired before WAITING was set, and seen
    * nothing to wake: take the wake-up back ourselves. */
-  if (wake_condition(p, flags)) {
+  if ((flags & (PF_TIMED | PF_IO)) && wake_condition(p, flags)) {
     /* If p was woken and parked again meanwhile, this wakes it once more
      * for nothing, which every wait tolerates. */
     uint64_t waiting = tag | INBOX_WAITING;
@@ -262,8 +259,14 @@ void cotp__proc_finish(struct cotp__proc *p); /* process.c */
 
 /* Acts on p's request; returns a process to run next (one that waited for
  * p's stack), or NULL. */
-static struct cotp__proc *after_run(struct cotp__sched *s, struct cotp__proc *p) {
+static inline struct cotp__proc *after_run(struct cotp__sched *s,
+                                           struct cotp__proc *p) {
   struct cotp__proc *w;
+  if (__builtin_expect(p->request == RQ_PARK, 1)) { /* most switches */
+    w = cotp__stack_release_live(p, p->home);
+    park(s, p);
+    return w;
+  }
   switch (p->request) {
   case RQ_YIELD:
     w = cotp__stack_release_live(p, p->home);
@@ -292,22 +295,25 @@ static struct cotp__proc *after_run(struct cotp__sched *s, struct cotp__proc *p)
   }
 }
 
-/* The bookkeeping of starting to run p on s. */
-static void begin(struct cotp__sched *s, struct cotp__proc *p) {
+/* The bookkeeping of starting to run p on s.  run_id is odd while
+ * processes run and changes at each one (watchdog.c): from the scheduler
+ * it goes from even to odd (step 1), from another process odd to odd
+ * (step 2). */
+static inline void begin(struct cotp__sched *s, struct cotp__proc *p,
+                         uint64_t step) {
   s->current = p;
   atomic_store_explicit(&p->state, PS_RUNNING, memory_order_relaxed);
-  p->reductions =
-      s->perturb ? 1 + (int32_t)(next_random(s) % REDUCTIONS) : REDUCTIONS;
+  p->reductions = REDUCTIONS;
+  if (__builtin_expect(s->perturb, 0))
+    p->reductions = 1 + (int32_t)(next_random(s) % REDUCTIONS);
   p->runs++;
-  /* odd while processes run; changes at each one (watchdog.c) */
   uint64_t id = atomic_load_explicit(&s->run_id, memory_order_relaxed);
-  atomic_store_explicit(&s->run_id, id + ((id & 1) ? 2 : 1),
-                        memory_order_relaxed);
+  atomic_store_explicit(&s->run_id, id + step, memory_order_relaxed);
 }
 
 /* Finishes the process that switched out on s, from the context that
  * switched in.  A process that waited for its stack runs soon. */
-static void settle(struct cotp__sched *s) {
+static inline void settle(struct cotp__sched *s) {
   struct cotp__proc *prev = s->prev;
   if (!prev)
     return;
@@ -322,25 +328,29 @@ void cotp__settle(void) { settle(cotp__sched_self()); }
 static struct cotp__proc *local_work(struct cotp__sched *s);
 
 /* The process to switch to straight from p, its stack ready, or NULL to go
- * through the scheduler. */
-static struct cotp__proc *pick_direct(struct cotp__sched *s) {
-  if ((++s->tick & 31) == 0 ||
-      atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed))
+ * through the scheduler.  Every 32nd switch goes through the scheduler
+ * anyway, which then fires timers, polls, looks at the global queue and
+ * notices a stop. */
+static inline struct cotp__proc *pick_direct(struct cotp__sched *s) {
+  if ((++s->tick & 31) == 0)
     return NULL;
-  struct cotp__proc *q = local_work(s);
-  if (!q)
-    return NULL;
-  if (q->priority == COTP_PRIORITY_LOW && ++q->low_skips < 8 &&
-      cotp__runq_len(&s->runq) > 0) {
-    cotp__runq_push(s, q); /* BEAM: low runs once per 8 picks */
-    return NULL;
+  struct cotp__rt *rt = cotp__rt;
+  struct cotp__proc *q;
+  if (atomic_load_explicit(&rt->prio[1].len, memory_order_relaxed) |
+      atomic_load_explicit(&rt->prio[0].len, memory_order_relaxed))
+    return NULL; /* high or max priority work: the scheduler picks it */
+  if (!(q = atomic_load_explicit(&s->runnext, memory_order_relaxed)) ||
+      !(q = atomic_exchange_explicit(&s->runnext, NULL, memory_order_acq_rel)))
+    if (!(q = cotp__runq_pop(&s->runq)))
+      return NULL;
+  if (q->priority == COTP_PRIORITY_LOW) {
+    if (++q->low_skips < 8 && cotp__runq_len(&s->runq) > 0) {
+      cotp__runq_push(s, q); /* BEAM: low runs once per 8 picks */
+      return NULL;
+    }
+    q->low_skips = 0;
   }
-  q->low_skips = 0;
   return cotp__stack_acquire_fast(s, q, q->home) ? q : NULL;
-}
-
-void cotp__switch_out(struct cotp__proc *p, enum proc_request rq) {
-  cotp__switch_out_on(cotp__sched_self(), p, rq);
 }
 
 void cotp__switch_out_on(struct cotp__sched *s, struct cotp__proc *p,
@@ -350,7 +360,7 @@ void cotp__switch_out_on(struct cotp__sched *s, struct cotp__proc *p,
   bool dies = rq == RQ_EXIT || rq == RQ_DROP;
   struct cotp__proc *q = pick_direct(s);
   if (q) {
-    begin(s, q);
+    begin(s, q, 2);
     jump(s, p, q, dies);
   } else {
     s->current = NULL;
@@ -365,7 +375,7 @@ static void run(struct cotp__sched *s, struct cotp__proc *p) {
   while (p) {
     if (!cotp__stack_acquire_fast(s, p, p->home))
       return; /* p waits for its stack, on that stack's list */
-    begin(s, p);
+    begin(s, p, 1);
     enter(s, p);
     /* a process switched to the scheduler: the run of processes ends */
     uint64_t id = atomic_load_explicit(&s->run_id, memory_order_relaxed);
@@ -522,7 +532,7 @@ static struct cotp__proc *find_work(struct cotp__sched *s) {
 
 void *cotp__sched_main(void *arg) {
   struct cotp__sched *s = arg;
-  tls_sched = s;
+  cotp__tls_sched = s;
 #if defined(COTP_TSAN)
   s->tsan_fiber = __tsan_get_current_fiber();
 #endif
@@ -542,7 +552,7 @@ void *cotp__sched_main(void *arg) {
   cotp__chunk_flush();
   /* let the others see the stop too */
   wake_all();
-  tls_sched = NULL;
+  cotp__tls_sched = NULL;
   return NULL;
 }
 

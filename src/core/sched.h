@@ -94,13 +94,42 @@ struct cotp__rt {
 
 extern struct cotp__rt *cotp__rt;
 
-/* The scheduler running on this thread, or NULL.  Not inlined on purpose:
- * a process may resume on another thread, and a compiler may keep a
- * thread-local's address in a register across calls; calling this after
- * every switch point always gets the current thread's. */
-struct cotp__sched *cotp__sched_self(void);
+/*
+ * The scheduler running on this thread, or NULL.
+ *
+ * A process may resume on another thread, and a compiler is free to keep a
+ * thread-local's address (or the thread pointer) in a register across a
+ * call, such as the one that switches: after the switch it would read the
+ * old thread's.  So the read is an asm volatile that loads the thread
+ * pointer afresh each time, which no compiler can reuse; elsewhere it is a
+ * function call the compiler cannot see into.
+ */
+extern __thread struct cotp__sched *cotp__tls_sched
+    __attribute__((tls_model("initial-exec")));
+struct cotp__sched *cotp__sched_self_call(void);
+static inline struct cotp__sched *cotp__sched_self(void) {
+  struct cotp__sched *s;
+#if defined(__x86_64__)
+  __asm__ volatile("movq cotp__tls_sched@gottpoff(%%rip), %0\n\t"
+                   "movq %%fs:(%0), %0"
+                   : "=r"(s));
+#elif defined(__aarch64__)
+  void *tmp;
+  __asm__ volatile("mrs %0, tpidr_el0\n\t"
+                   "adrp %1, :gottprel:cotp__tls_sched\n\t"
+                   "ldr %1, [%1, #:gottprel_lo12:cotp__tls_sched]\n\t"
+                   "ldr %0, [%0, %1]"
+                   : "=&r"(s), "=&r"(tmp));
+#else
+  s = cotp__sched_self_call();
+#endif
+  return s;
+}
 /* The process running on this thread, or NULL. */
-struct cotp__proc *cotp__proc_self(void);
+static inline struct cotp__proc *cotp__proc_self(void) {
+  struct cotp__sched *s = cotp__sched_self();
+  return s ? s->current : NULL;
+}
 
 /* --- run queues (runq.c) --- */
 
@@ -127,10 +156,12 @@ void cotp__make_ready(struct cotp__proc *p, bool as_next);
 void cotp__wake(struct cotp__proc *p);
 /* Switches the running process out with a request: to the next process
  * of its scheduler, or to the scheduler.  Returns when it runs again. */
-void cotp__switch_out(struct cotp__proc *p, enum proc_request rq);
-/* The same, for a caller that knows its scheduler. */
 void cotp__switch_out_on(struct cotp__sched *s, struct cotp__proc *p,
                          enum proc_request rq);
+static inline void cotp__switch_out(struct cotp__proc *p,
+                                    enum proc_request rq) {
+  cotp__switch_out_on(cotp__sched_self(), p, rq);
+}
 /* What a fresh process does first: finishes the process it replaced. */
 void cotp__settle(void);
 /* Runs a scheduler's loop until the runtime stops. */

@@ -35,7 +35,7 @@ int cotp__signal(cotp_pid to, uint32_t kind, uint32_t flags, cotp_pid from,
   if (!m)
     return COTP_ENOMEM;
   m->sig.kind = kind;
-  m->sig.flags = flags | (m->sig.flags & SF_FLAT);
+  m->sig.flags |= flags; /* keeps what cotp__msg_new set */
   m->from = from;
   m->aux = aux;
   enum push_result r = cotp__inbox_push(p, to, &m->sig);

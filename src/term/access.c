@@ -55,7 +55,6 @@ bool cotp_is_number(cotp_term t) {
 bool cotp_is_binary(cotp_term t) {
   return is_box_of(t, BOX_HEAPBIN) || is_box_of(t, BOX_REFCBIN);
 }
-bool cotp_is_tuple(cotp_term t) { return is_box_of(t, BOX_TUPLE); }
 bool cotp_is_map(cotp_term t) { return is_box_of(t, BOX_MAP); }
 bool cotp_is_resource(cotp_term t) { return is_box_of(t, BOX_RESOURCE); }
 bool cotp_is_boolean(cotp_term t) {
@@ -74,11 +73,6 @@ int cotp_get_int(cotp_term t, int64_t *out) {
   return COTP_EBADTYPE;
 }
 
-int64_t cotp_int_value(cotp_term t) {
-  int64_t v = 0;
-  cotp_get_int(t, &v);
-  return v;
-}
 
 int cotp_get_float(cotp_term t, double *out) {
   if (cotp_is_float(t)) {
@@ -93,15 +87,6 @@ int cotp_get_float(cotp_term t, double *out) {
   return COTP_EBADTYPE;
 }
 
-size_t cotp_tuple_size(cotp_term t) {
-  return cotp_is_tuple(t) ? HDR_COUNT(*box_ptr(t)) : 0;
-}
-
-cotp_term cotp_tuple_get(cotp_term t, size_t i) {
-  if (!cotp_is_tuple(t) || i >= HDR_COUNT(*box_ptr(t)))
-    return COTP_NONE;
-  return (cotp_term){box_ptr(t)[1 + i]};
-}
 
 cotp_term cotp_head(cotp_term t) {
   return cotp_is_cons(t) ? (cotp_term){cons_ptr(t)[0]} : COTP_NONE;
@@ -123,6 +108,3 @@ int cotp_list_length(cotp_term t, size_t *out) {
   return 0;
 }
 
-cotp_pid cotp_get_pid(cotp_term t) {
-  return (cotp_pid){cotp_is_pid(t) ? imm_value(t) : 0};
-}

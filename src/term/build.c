@@ -12,7 +12,7 @@
 
 #include "layout.h"
 
-cotp_term cotp_int(cotp_heap *h, int64_t v) {
+cotp_term cotp__int_big(cotp_heap *h, int64_t v) {
   if (v >= SMALL_MIN && v <= SMALL_MAX)
     return small_term(v);
   uint64_t *p = cotp__heap_alloc(h, 2);
@@ -59,16 +59,17 @@ cotp_term cotp_tuple(cotp_heap *h, size_t n, const cotp_term *elems) {
     cotp__heap_fail(h, COTP_EINVAL, "tuple: elements are NULL");
     return COTP_NONE;
   }
-  for (size_t i = 0; i < n; i++)
-    if (cotp_is_none(elems[i]))
-      return COTP_NONE;
   uint64_t *p = cotp__heap_alloc(h, 1 + n);
   if (!p)
     return COTP_NONE;
   p[0] = HDR_MAKE(BOX_TUPLE, n);
-  for (size_t i = 0; i < n; i++)
-    p[1 + i] = elems[i].w;
-  return box_term(p);
+  uint64_t none = 0; /* a NONE element (a failed build) makes the tuple NONE */
+  for (size_t i = 0; i < n; i++) {
+    uint64_t w = elems[i].w;
+    none |= w == 0;
+    p[1 + i] = w;
+  }
+  return none ? COTP_NONE : box_term(p);
 }
 
 cotp_term cotp_cons(cotp_heap *h, cotp_term head, cotp_term tail) {
@@ -160,9 +161,6 @@ uint32_t cotp_pid_node(cotp_pid p) {
                     PID_NODE_MASK);
 }
 
-cotp_term cotp_pid_term(cotp_pid pid) {
-  return COTP__IMM(COTP__TAG_PID, pid.bits & ((1ull << 60) - 1));
-}
 
 /*
  * References come from one counter.  Each thread takes a batch of numbers at

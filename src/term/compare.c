@@ -227,7 +227,7 @@ static int compare(cotp_term a, cotp_term b, int mode) {
 
 int cotp_term_compare(cotp_term a, cotp_term b) { return compare(a, b, 0); }
 
-bool cotp_term_eq(cotp_term a, cotp_term b) {
+bool cotp__term_eq_boxed(cotp_term a, cotp_term b) {
   if (a.w == b.w)
     return true;
   /* Immediates are canonical (invariant 1 of layout.h): two different

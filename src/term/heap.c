@@ -78,7 +78,7 @@ void cotp__heap_close(cotp_heap *h) {
   *h = (cotp_heap){0};
 }
 
-uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
+uint64_t *cotp__heap_alloc_slow(cotp_heap *h, size_t words) {
   if (!h)
     return NULL;
   uint64_t *p = cotp__heap_try_alloc(h, words);
@@ -88,13 +88,8 @@ uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
   return p;
 }
 
-uint64_t *cotp__heap_try_alloc(cotp_heap *h, size_t words) {
+uint64_t *cotp__heap_grow(cotp_heap *h, size_t words) {
   struct cotp__block *b = h->top;
-  if (b && b->cap - b->used >= words) {
-    uint64_t *p = b->words + b->used;
-    b->used += words;
-    return p;
-  }
   struct cotp__block *spare = h->spare;
   if (spare && spare->cap >= words) {
     h->spare = NULL;

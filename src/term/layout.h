@@ -58,9 +58,11 @@ enum cotp__box_kind {
 /* A header word has the low bits 111, a tag no term word has, so that a
  * linear scan of a heap (the copier's) can tell headers from terms. */
 #define HDR_TAG 7u
-#define HDR_SHIFT 7
+#define HDR_SHIFT COTP__HDR_SHIFT
 #define HDR_MAKE(kind, n)                                                    \
   (((uint64_t)(n) << HDR_SHIFT) | ((uint64_t)(kind) << 3) | HDR_TAG)
+_Static_assert(HDR_MAKE(BOX_TUPLE, 0) == COTP__HDR_TUPLE,
+               "cotp/term.h's inline tuple accessors know the tuple header");
 #define HDR_KIND(h) ((unsigned)(((h) >> 3) & 15u))
 #define HDR_COUNT(h) ((size_t)((h) >> HDR_SHIFT))
 #define IS_HDR(w) (((w) & 7u) == HDR_TAG)
@@ -215,13 +217,31 @@ void cotp__chunk_flush(void);
 /* Frees what h holds and leaves it empty, for heaps embedded in other
  * structures (a process's). */
 void cotp__heap_close(cotp_heap *h);
+/* Allocation: a bump of the top block, inline; a new block otherwise. */
+uint64_t *cotp__heap_alloc_slow(cotp_heap *h, size_t words);
+uint64_t *cotp__heap_grow(cotp_heap *h, size_t words);
+static inline uint64_t *cotp__heap_bump(cotp_heap *h, size_t words) {
+  struct cotp__block *b = h->top;
+  if (b && b->cap - b->used >= words) {
+    uint64_t *p = b->words + b->used;
+    b->used += words;
+    return p;
+  }
+  return NULL;
+}
 /* words of fresh memory in h, or NULL (COTP_ENOMEM recorded). */
-uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words);
+static inline uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
+  uint64_t *p = h ? cotp__heap_bump(h, words) : NULL;
+  return p ? p : cotp__heap_alloc_slow(h, words);
+}
 /* Gives back the block h keeps for reuse (the spare): for a process going
  * idle. */
 void cotp__heap_trim(cotp_heap *h);
 /* The same without recording a failure, for callers with a plan B. */
-uint64_t *cotp__heap_try_alloc(cotp_heap *h, size_t words);
+static inline uint64_t *cotp__heap_try_alloc(cotp_heap *h, size_t words) {
+  uint64_t *p = cotp__heap_bump(h, words);
+  return p ? p : cotp__heap_grow(h, words);
+}
 /* Pushes a block made elsewhere (a received message) onto h: it is freed
  * with h, or with a mark taken before it. */
 void cotp__heap_adopt(cotp_heap *h, struct cotp__block *b);
