@@ -101,17 +101,24 @@ typedef struct cotp_spawn_opts {
    * (for code that needs more than the configured stack size); 0 for the
    * shared run stacks. */
   size_t stack_size;
+  /* When nonzero, arg points at this many bytes that are copied for the
+   * new process: fn gets a pointer to its own copy, which lives as long as
+   * the process (Erlang's spawn copies what a fun captures).  The caller's
+   * bytes may then be anywhere, its stack included. */
+  size_t arg_size;
 } cotp_spawn_opts;
 
-#define COTP_SPAWN_OPTS_INIT {COTP_PRIORITY_NORMAL, 0}
+#define COTP_SPAWN_OPTS_INIT {COTP_PRIORITY_NORMAL, 0, 0}
 
 /*
  * Starts a process running fn(arg).  arg is passed as is: if it points to
  * memory, that memory must outlive the use the new process makes of it
- * (and must not be on the caller's stack).  *pid may be NULL.
+ * (and must not be on the caller's stack), unless opts->arg_size asks for
+ * a copy.  *pid may be NULL.
  * Context: inside a process.
- * Returns: 0, COTP_EINVAL (fn NULL), COTP_ESYSLIMIT (max_processes alive),
- * COTP_ENOMEM, COTP_ENOTPROC.  On failure fn is never called.
+ * Returns: 0, COTP_EINVAL (fn NULL; arg NULL or arg_size over 4 GiB with
+ * arg_size set), COTP_ESYSLIMIT (max_processes alive), COTP_ENOMEM,
+ * COTP_ENOTPROC.  On failure fn is never called.
  */
 COTP_API int cotp_spawn(cotp_entry *fn, void *arg, cotp_pid *pid);
 COTP_API int cotp_spawn_opt(cotp_entry *fn, void *arg,

@@ -143,6 +143,8 @@ struct cotp__proc {
   struct cotp__rstack *home;    /* the run stack its frames belong to */
   void *saved;                  /* frames copied out of home, or NULL */
   uint32_t saved_len;
+  uint32_t arg_copy_size;       /* bytes at arg_copy */
+  void *arg_copy;               /* the spawn argument's copy, or NULL */
   uint8_t request;
   uint8_t priority;
   uint8_t low_skips;            /* BEAM: low runs once per 8 normal picks */

@@ -12,6 +12,7 @@
  * Hibernation is the same drop, with a new function to start in.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cotp/info.h"
 #include "cotp/timer.h"
@@ -52,8 +53,14 @@ static void release_all(struct cotp__proc *p) {
     cotp__io_cancel(p);
   cotp__name_release(p);
   cotp__mailbox_close(p);
-  cotp__stack_forget(p);
-  cotp__ext_free(p);
+  if (p->saved || p->home || p->own_stack)
+    cotp__stack_forget(p);
+  if (p->ext)
+    cotp__ext_free(p);
+  if (p->arg_copy) {
+    cotp__chunk_free(p->arg_copy, p->arg_copy_size);
+    p->arg_copy = NULL;
+  }
   if (p->handling) { /* a handler that exited while handling it */
     cotp__msg_free(p->handling);
     p->handling = NULL;
@@ -80,11 +87,14 @@ void cotp__proc_finish(struct cotp__proc *p) {
   bool root = p->flags & PF_ROOT;
   if (root)
     rt->root_reason = cotp_term_copy(&rt->reason_heap, p->exit_reason);
-  cotp__crash_report(p, pid, p->exit_reason); /* while it still has a name */
+  if (p->exit_reason.w != COTP_ATOM_NORMAL.w)
+    cotp__crash_report(p, pid, p->exit_reason); /* while it still has a name */
   cotp__name_release(p);
-  cotp__cleanups_run(p);
-  cotp__links_fire(p, pid, p->exit_reason);
-  cotp__monitors_fire(p, pid, p->exit_reason);
+  if (p->ext) { /* most processes have no links, monitors nor cleanups */
+    cotp__cleanups_run(p);
+    cotp__links_fire(p, pid, p->exit_reason);
+    cotp__monitors_fire(p, pid, p->exit_reason);
+  }
   release_all(p);
   cotp__proc_free(p);
   if (root)
@@ -99,11 +109,20 @@ void cotp__proc_discard(struct cotp__proc *p) {
 
 /* --- the bottom frame --- */
 
-static void handler_loop(struct cotp__proc *p) {
+/* Runs handler processes, starting with p, until one of them exits;
+ * returns that one.  When p has nothing left to handle, the next handler
+ * of the scheduler may take over right here (cotp__chain_next): p is done
+ * with the stack, which is all a handler without frames needs. */
+static struct cotp__proc *handler_loop(struct cotp__proc *p) {
   for (;;) {
     cotp__inbox_drain(p);
     struct cotp__sig *m = p->mq_head;
     if (!m) {
+      struct cotp__proc *q = cotp__chain_next(p);
+      if (q) {
+        p = q;
+        continue;
+      }
       cotp__heap_trim(&p->heap); /* idle: hold nothing */
       cotp__switch_out(p, RQ_DROP);
       __builtin_unreachable();
@@ -120,7 +139,7 @@ static void handler_loop(struct cotp__proc *p) {
     cotp__msg_free(msg);
     cotp_heap_release(&p->heap, mark);
     if (!go_on)
-      return;
+      return p;
     cotp__reduce(p, 1);
   }
 }
@@ -133,7 +152,7 @@ void cotp__proc_start(void) {
   cotp__settle();
   struct cotp__proc *p = self_or_null();
   if (p->flags & PF_HANDLER) {
-    handler_loop(p);
+    p = handler_loop(p);
   } else if (p->mfa_fn) {
     cotp_mfa_fn *fn = p->mfa_fn;
     p->mfa_fn = NULL; /* a hibernation later restarts in entry.fn */
@@ -193,6 +212,10 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
   }
   p->priority = (uint8_t)opts->priority;
   setup(p, ctx);
+  if (opts->arg_size) { /* cotp_spawn_opt made the copy: p owns it now */
+    p->arg_copy = p->arg;
+    p->arg_copy_size = (uint32_t)opts->arg_size;
+  }
   tsan_fiber(p);
   cotp_pid me = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   if (pid)
@@ -218,10 +241,21 @@ static void setup_plain(struct cotp__proc *p, void *ctx) {
 
 int cotp_spawn_opt(cotp_entry *fn, void *arg, const cotp_spawn_opts *opts,
                    cotp_pid *pid) {
-  if (!fn)
-    return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
+  if (!self_or_null())
+    return COTP_ENOTPROC;
+  size_t n = opts ? opts->arg_size : 0;
+  if (!fn || (n && (!arg || n > UINT32_MAX)))
+    return COTP_EINVAL;
   struct plain pl = {fn, arg};
-  return spawn(opts, pid, setup_plain, &pl);
+  if (n) {
+    if (!(pl.arg = cotp__chunk_alloc(n)))
+      return COTP_ENOMEM;
+    memcpy(pl.arg, arg, n);
+  }
+  int rc = spawn(opts, pid, setup_plain, &pl);
+  if (rc != 0 && n)
+    cotp__chunk_free(pl.arg, n);
+  return rc;
 }
 
 int cotp_spawn(cotp_entry *fn, void *arg, cotp_pid *pid) {

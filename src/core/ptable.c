@@ -176,6 +176,8 @@ struct cotp__proc *cotp__proc_alloc(int *err) {
   p->home = NULL;
   p->saved = NULL;
   p->saved_len = 0;
+  p->arg_copy = NULL;
+  p->arg_copy_size = 0;
   p->request = RQ_YIELD;
   p->priority = COTP_PRIORITY_NORMAL;
   p->low_skips = 0;

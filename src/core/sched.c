@@ -353,6 +353,68 @@ static inline struct cotp__proc *pick_direct(struct cotp__sched *s) {
   return cotp__stack_acquire_fast(s, q, q->home) ? q : NULL;
 }
 
+/*
+ * Handler chaining.  A handler between messages has no frames, so when one
+ * goes idle and the next process to run is another such handler, that one
+ * can run right here, on the same stack and in the same C frame: what a
+ * switch would do reduces to moving the stack's ownership and parking the
+ * idle one.  A ring or tree of handlers then passes messages without any
+ * context switch.  The conditions are those of a direct switch (pick_direct)
+ * plus: nobody waits for this stack, and no sanitizer is tracking
+ * processes as fibers (each process is one to them).
+ */
+struct cotp__proc *cotp__chain_next(struct cotp__proc *p) {
+#if defined(COTP_ASAN) || defined(COTP_TSAN)
+  (void)p;
+  return NULL;
+#else
+  struct cotp__sched *s = cotp__sched_self();
+  struct cotp__rstack *r = p->home;
+  struct cotp__proc *q = atomic_load_explicit(&s->runnext, memory_order_relaxed);
+  if (!q || !r || ((s->tick + 1) & 31) == 0 ||
+      !(q->flags & PF_HANDLER) || q->home || (q->flags & PF_OWN_STACK) ||
+      q->priority != COTP_PRIORITY_NORMAL ||
+      (s->perturb && (next_random(s) & 1)))
+    return NULL;
+  struct cotp__rt *rt = cotp__rt;
+  if (atomic_load_explicit(&rt->prio[1].len, memory_order_relaxed) |
+      atomic_load_explicit(&rt->prio[0].len, memory_order_relaxed))
+    return NULL;
+  while (atomic_flag_test_and_set_explicit(&r->lock, memory_order_acquire))
+    ;
+  bool free_of_waiters = !r->waiters;
+  if (free_of_waiters)
+    r->resident = q;
+  atomic_flag_clear_explicit(&r->lock, memory_order_release);
+  if (!free_of_waiters)
+    return NULL;
+  struct cotp__proc *got =
+      atomic_exchange_explicit(&s->runnext, NULL, memory_order_acq_rel);
+  if (got != q) {
+    /* taken meanwhile by a thief (this scheduler looked hogged): undo */
+    while (atomic_flag_test_and_set_explicit(&r->lock, memory_order_acquire))
+      ;
+    r->resident = p;
+    atomic_flag_clear_explicit(&r->lock, memory_order_release);
+    if (got)
+      atomic_store_explicit(&s->runnext, got, memory_order_release);
+    return NULL;
+  }
+  s->tick++;
+  q->home = r;
+  p->home = NULL; /* p's frames are gone: any stack will do next time */
+  /* p goes idle holding nothing; the block it kept for reuse serves q */
+  if (p->heap.spare && !q->heap.spare) {
+    q->heap.spare = p->heap.spare;
+    p->heap.spare = NULL;
+  }
+  cotp__heap_trim(&p->heap);
+  begin(s, q, 2);
+  park(s, p);
+  return q;
+#endif
+}
+
 void cotp__switch_out_on(struct cotp__sched *s, struct cotp__proc *p,
                          enum proc_request rq) {
   p->request = (uint8_t)rq;

@@ -162,6 +162,11 @@ static inline void cotp__switch_out(struct cotp__proc *p,
                                     enum proc_request rq) {
   cotp__switch_out_on(cotp__sched_self(), p, rq);
 }
+/* Called by handler p when it goes idle with no frames: if the next
+ * process of p's scheduler is a handler without frames too, parks p and
+ * returns that one, which takes over p's stack and frame as is (no
+ * switch); otherwise NULL, and p switches out as usual. */
+struct cotp__proc *cotp__chain_next(struct cotp__proc *p);
 /* What a fresh process does first: finishes the process it replaced. */
 void cotp__settle(void);
 /* Runs a scheduler's loop until the runtime stops. */

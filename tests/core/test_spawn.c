@@ -156,3 +156,37 @@ Test(spawn, root_exit_reason_is_returned) {
   cotp_assert_term_eq(reason, COTP_ATOM_NORMAL);
   cotp_heap_free(h);
 }
+
+/* arg_size: the child gets its own copy of the argument, taken when it is
+ * spawned, so the parent may pass a struct on its stack and change it. */
+struct orders {
+  cotp_pid reply_to;
+  int64_t values[3];
+};
+
+static void sum_orders(void *arg) {
+  struct orders *o = arg;
+  cotp_sleep(5); /* the parent has changed its struct by now */
+  cotp_send(o->reply_to,
+            cotp_int(NULL, o->values[0] + o->values[1] + o->values[2]));
+}
+
+COTP_TEST(spawn, argument_copied_for_the_child) {
+  cotp_spawn_opts opts = COTP_SPAWN_OPTS_INIT;
+  struct orders o = {cotp_self(), {1, 2, 3}};
+  opts.arg_size = sizeof o;
+  for (int64_t i = 0; i < 100; i++) {
+    o.values[0] = i;
+    cotp_assert_rc(cotp_spawn_opt(sum_orders, &o, &opts, NULL), 0);
+  }
+  o.values[1] = 1000; /* after every spawn: no child may see it */
+  int64_t total = 0;
+  for (int i = 0; i < 100; i++) {
+    cotp_term x;
+    cotp_assert_rc(cotp_receive(5000, &x), 0);
+    total += cotp_int_value(x);
+  }
+  cr_assert_eq(total, 99 * 100 / 2 + 100 * 5);
+  /* a copy needs something to copy */
+  cotp_assert_rc(cotp_spawn_opt(sum_orders, NULL, &opts, NULL), COTP_EINVAL);
+}
