@@ -133,8 +133,13 @@ struct cotp__proc {
   _Atomic unsigned io_ready; /* events the poller saw for the fd wait */
   _Atomic uint32_t io_seq;   /* number of the current fd wait (poller.c) */
   _Atomic bool named;        /* has a registered name (names.c) */
+  struct cotp__timer timer;  /* deadline of the current wait (its heap
+                                pointer is read by other threads) */
 
-  /* The process and the scheduler running it. */
+  /* The process and the scheduler running it.  From here to the end, a
+   * new incarnation starts from all zeros (cotp__proc_alloc), then the few
+   * fields whose default is not zero are set: a field added here is reset
+   * without anyone having to remember it. */
   struct cotp__sig *mq_head, *mq_tail; /* private queue, messages only */
   struct cotp__sig *mark;              /* last message before the mark */
   size_t mq_len;
@@ -157,7 +162,6 @@ struct cotp__proc {
   } entry;
   void *arg;
   struct cotp__proc *next;      /* run queue / waiter list link */
-  struct cotp__timer timer;     /* deadline of the current wait */
   int io_fd;                    /* fd being waited for, -1 when none */
   void (*blocking_fn)(void *);
   void *blocking_arg;
@@ -193,7 +197,6 @@ struct cotp__ptable {
   unsigned max;
   _Atomic(struct cotp__proc *) *chunks;
   _Atomic uint32_t fresh;   /* indexes below this have been handed out */
-  _Atomic size_t live;
   pthread_mutex_t lock;     /* chunks (allocation), free list */
   uint32_t *free;           /* global free list */
   size_t nfree, capfree;

@@ -18,6 +18,8 @@
  * memory of 100 blocks.
  */
 #include <stdlib.h>
+#include <stddef.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "sched.h"
@@ -29,25 +31,40 @@
 struct cotp__ptable cotp__ptable;
 #define table cotp__ptable
 
-/* Per-scheduler caches of free indexes, indexed by scheduler. */
+/* Per-scheduler caches of free indexes, indexed by scheduler, each with
+ * its count of blocks allocated minus freed: a shared counter would bounce
+ * between cores at every spawn and exit. */
 static struct cache {
   uint32_t idx[CACHE];
   unsigned n;
-} *caches;
+  _Atomic long live; /* written by its scheduler only; read by anyone */
+} __attribute__((aligned(64))) *caches;
+static _Atomic long foreign_live; /* the same, off schedulers */
+
+static void count_live(struct cache *c, long d) {
+  _Atomic long *live = c ? &c->live : &foreign_live;
+  if (c) /* one writer: no read-modify-write needed */
+    atomic_store_explicit(live, atomic_load_explicit(live, memory_order_relaxed) + d,
+                          memory_order_relaxed);
+  else
+    atomic_fetch_add_explicit(live, d, memory_order_relaxed);
+}
 
 int cotp__ptable_init(unsigned max_processes) {
   table.max = (max_processes + CHUNK - 1) / CHUNK * CHUNK;
   if (table.max > (1u << COTP_PID_NUMBER_BITS))
     table.max = 1u << COTP_PID_NUMBER_BITS;
   table.chunks = calloc(table.max / CHUNK, sizeof *table.chunks);
-  caches = calloc(cotp__rt->nsched, sizeof *caches);
+  caches = aligned_alloc(64, cotp__rt->nsched * sizeof *caches);
+  if (caches)
+    memset(caches, 0, cotp__rt->nsched * sizeof *caches);
   if (!table.chunks || !caches) {
     free(table.chunks);
     free(caches);
     return COTP_ENOMEM;
   }
   atomic_init(&table.fresh, 1); /* index 0 stays unused: pid bits 0 is "no pid" */
-  atomic_init(&table.live, 0);
+  atomic_init(&foreign_live, 0);
   pthread_mutex_init(&table.lock, NULL);
   table.free = NULL;
   table.nfree = table.capfree = 0;
@@ -169,50 +186,29 @@ struct cotp__proc *cotp__proc_alloc(int *err) {
   uint32_t serial = old.bits ? cotp_pid_serial(old) + 1 : 0;
   cotp_pid pid = cotp_pid_make(0, index, serial);
   /* Reset everything the previous incarnation may have left. */
-  p->mq_head = p->mq_tail = p->mark = NULL;
-  p->mq_len = 0;
-  p->heap = (cotp_heap){0};
-  p->sp = NULL;
-  p->home = NULL;
-  p->saved = NULL;
-  p->saved_len = 0;
-  p->arg_copy = NULL;
-  p->arg_copy_size = 0;
-  p->request = RQ_YIELD;
+  size_t from = offsetof(struct cotp__proc, mq_head);
+  memset((char *)p + from, 0, sizeof *p - from);
   p->priority = COTP_PRIORITY_NORMAL;
-  p->low_skips = 0;
-  p->flags = 0;
-  p->reductions = 0;
-  p->entry.fn = NULL;
-  p->arg = NULL;
-  p->next = NULL;
+  p->io_fd = -1;
+  p->exit_reason = COTP_ATOM_NORMAL;
+  p->mfa_args = COTP_NONE;
   p->timer.kind = TK_WAIT;
   atomic_store_explicit(&p->timer.heap, NULL, memory_order_relaxed);
-  p->io_fd = -1;
   atomic_store_explicit(&p->io_ready, 0, memory_order_relaxed);
-  p->blocking_fn = NULL;
-  p->blocking_arg = NULL;
-  p->exit_reason = COTP_ATOM_NORMAL;
-  p->runs = 0;
-  p->mfa_args = COTP_NONE;
-  p->mfa_fn = NULL;
-  p->own_stack = NULL;
-  p->ext = NULL;
-  p->catching = NULL;
-  p->handling = NULL;
   atomic_store_explicit(&p->named, false, memory_order_relaxed);
   atomic_store_explicit(&p->state, PS_RUNNABLE, memory_order_relaxed);
   atomic_store_explicit(&p->inbox, inbox_tag(pid), memory_order_release);
   atomic_store_explicit(&p->pid, pid.bits, memory_order_release);
-  atomic_fetch_add_explicit(&table.live, 1, memory_order_relaxed);
+  count_live(c, 1);
   return p;
 }
 
 void cotp__proc_free(struct cotp__proc *p) {
   cotp_pid pid = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   atomic_store_explicit(&p->state, PS_FREE, memory_order_seq_cst);
-  atomic_fetch_sub_explicit(&table.live, 1, memory_order_relaxed);
-  give_index(my_cache(), cotp_pid_number(pid));
+  struct cache *c = my_cache();
+  count_live(c, -1);
+  give_index(c, cotp_pid_number(pid));
 }
 
 void cotp__ptable_each(void (*fn)(struct cotp__proc *p, void *ctx), void *ctx) {
@@ -225,5 +221,8 @@ void cotp__ptable_each(void (*fn)(struct cotp__proc *p, void *ctx), void *ctx) {
 }
 
 size_t cotp__ptable_live(void) {
-  return atomic_load_explicit(&table.live, memory_order_relaxed);
+  long n = atomic_load_explicit(&foreign_live, memory_order_relaxed);
+  for (unsigned i = 0; caches && i < cotp__rt->nsched; i++)
+    n += atomic_load_explicit(&caches[i].live, memory_order_relaxed);
+  return n > 0 ? (size_t)n : 0;
 }
