@@ -145,22 +145,35 @@ static struct cotp__proc *handler_loop(struct cotp__proc *p) {
 }
 
 void cotp__proc_start(void);
+/* The bottom frame of every process, there as long as the process has
+ * frames: it keeps nothing in registers across the calls it makes, so it
+ * saves none, and a parked process's frames (which copy-stacks copy) are
+ * that much smaller.  What it does not need after a call it fetches again,
+ * and the rare cases are out of line. */
+__attribute__((noinline)) static void start_mfa(struct cotp__proc *p) {
+  cotp_mfa_fn *fn = p->mfa_fn;
+  p->mfa_fn = NULL; /* a hibernation later restarts in entry.fn */
+  fn(p->mfa_args);
+}
+
+__attribute__((noinline, noreturn)) static void run_handlers(
+    struct cotp__proc *p) {
+  cotp__proc_exit(handler_loop(p), COTP_ATOM_NORMAL);
+}
+
 void cotp__proc_start(void) {
 #if defined(COTP_ASAN)
   __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
   cotp__settle();
   struct cotp__proc *p = self_or_null();
-  if (p->flags & PF_HANDLER) {
-    p = handler_loop(p);
-  } else if (p->mfa_fn) {
-    cotp_mfa_fn *fn = p->mfa_fn;
-    p->mfa_fn = NULL; /* a hibernation later restarts in entry.fn */
-    fn(p->mfa_args);
-  } else {
+  if (p->flags & PF_HANDLER)
+    run_handlers(p);
+  if (p->mfa_fn)
+    start_mfa(p);
+  else
     p->entry.fn(p->arg);
-  }
-  cotp__proc_exit(p, COTP_ATOM_NORMAL);
+  cotp__proc_exit(self_or_null(), COTP_ATOM_NORMAL);
 }
 
 /* --- spawning --- */

@@ -59,8 +59,9 @@ typedef bool match_fn(cotp_term msg, void *ctx, int *clause);
 
 static bool match_any(cotp_term msg, void *ctx, int *clause);
 
-static int receive_core(match_fn *match, void *ctx, int64_t timeout_ms,
-                        unsigned flags, cotp_term *out) {
+__attribute__((noinline)) static int
+receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
+             cotp_term *out) {
   struct cotp__proc *p = cotp__proc_self();
   if (!p)
     return COTP_ENOTPROC;
@@ -104,28 +105,30 @@ static bool match_any(cotp_term msg, void *ctx, int *clause) {
   return true;
 }
 
+/*
+ * The common case (receive whatever comes, forever) without the deadline
+ * and clause machinery, split so that the frames a parked process leaves
+ * are small: a parked process costs the frames it parked with, and
+ * copy-stacks copy them (stacks.h).  cotp_receive itself keeps two values
+ * across the wait; the work after it is out of line.
+ */
+__attribute__((noinline)) static int take_first(struct cotp__proc *p,
+                                                struct cotp__sig *m,
+                                                cotp_term *msg) {
+  cotp_term t = cotp__mailbox_take(p, NULL, m);
+  if (msg)
+    *msg = t;
+  cotp__reduce(p, 1);
+  return 0;
+}
+
 int cotp_receive(int64_t timeout_ms, cotp_term *msg) {
   if (timeout_ms != COTP_INFINITY)
     return receive_core(match_any, NULL, timeout_ms, 0, msg);
-  /* The common loop (receive, whatever comes, forever) without the
-   * deadline and clause machinery. */
   struct cotp__proc *p = cotp__proc_self();
   if (!p)
     return COTP_ENOTPROC;
-  for (;;) {
-    cotp__inbox_drain(p);
-    struct cotp__sig *m = p->mq_head;
-    if (m) {
-      cotp_term t = cotp__mailbox_take(p, NULL, m);
-      if (msg)
-        *msg = t;
-      cotp__reduce(p, 1);
-      return 0;
-    }
-    cotp__switch_out(p, RQ_PARK);
-    if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed))
-      cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
-  }
+  return take_first(p, cotp__park_for_message(p), msg);
 }
 
 struct clauses {

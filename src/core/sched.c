@@ -415,8 +415,8 @@ struct cotp__proc *cotp__chain_next(struct cotp__proc *p) {
 #endif
 }
 
-void cotp__switch_out_on(struct cotp__sched *s, struct cotp__proc *p,
-                         enum proc_request rq) {
+static inline void switch_out(struct cotp__sched *s, struct cotp__proc *p,
+                              enum proc_request rq) {
   p->request = (uint8_t)rq;
   s->prev = p;
   bool dies = rq == RQ_EXIT || rq == RQ_DROP;
@@ -431,6 +431,21 @@ void cotp__switch_out_on(struct cotp__sched *s, struct cotp__proc *p,
   settle(cotp__sched_self());
   /* A23: signals take effect when a process runs, receive or not */
   cotp__inbox_drain(p);
+}
+
+void cotp__switch_out_on(struct cotp__sched *s, struct cotp__proc *p,
+                         enum proc_request rq) {
+  switch_out(s, p, rq);
+}
+
+struct cotp__sig *cotp__park_for_message(struct cotp__proc *p) {
+  cotp__inbox_drain(p);
+  while (!p->mq_head) {
+    switch_out(cotp__sched_self(), p, RQ_PARK);
+    if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed))
+      cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
+  }
+  return p->mq_head;
 }
 
 static void run(struct cotp__sched *s, struct cotp__proc *p) {

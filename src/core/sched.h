@@ -162,6 +162,10 @@ static inline void cotp__switch_out(struct cotp__proc *p,
                                     enum proc_request rq) {
   cotp__switch_out_on(cotp__sched_self(), p, rq);
 }
+/* Drains p's inbox and parks until its private queue has a message;
+ * returns the first.  One frame while parked, and a small one: a parked
+ * process costs the frames it parked with, which copy-stacks copy. */
+struct cotp__sig *cotp__park_for_message(struct cotp__proc *p);
 /* Called by handler p when it goes idle with no frames: if the next
  * process of p's scheduler is a handler without frames too, parks p and
  * returns that one, which takes over p's stack and frame as is (no
