@@ -204,7 +204,9 @@ COTP_API cotp_heap_mark cotp_heap_mark_now(cotp_heap *h);
  */
 COTP_API void cotp_heap_release(cotp_heap *h, cotp_heap_mark mark);
 
-/* Bytes the heap holds from malloc (blocks, not counting shared binaries). */
+/* Bytes the heap holds from malloc (blocks, not counting shared binaries).
+ * A heap released back to empty keeps one small block, emptied, for the
+ * next allocation; cotp_heap_free gives everything back. */
 COTP_API size_t cotp_heap_bytes(const cotp_heap *h);
 
 /*

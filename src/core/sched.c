@@ -403,12 +403,8 @@ struct cotp__proc *cotp__chain_next(struct cotp__proc *p) {
   s->tick++;
   q->home = r;
   p->home = NULL; /* p's frames are gone: any stack will do next time */
-  /* p goes idle holding nothing; the block it kept for reuse serves q */
-  if (p->heap.spare && !q->heap.spare) {
-    q->heap.spare = p->heap.spare;
-    p->heap.spare = NULL;
-  }
-  cotp__heap_trim(&p->heap);
+  /* p goes idle holding nothing; the blocks it kept for reuse serve q */
+  cotp__heap_pass_on(&p->heap, &q->heap);
   begin(s, q, 2);
   park(s, p);
   return q;

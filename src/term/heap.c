@@ -137,6 +137,19 @@ void cotp_heap_release(cotp_heap *h, cotp_heap_mark mark) {
   struct cotp__block *b = h->top;
   while (b != mark.block) {
     struct cotp__block *prev = b->prev;
+    if (!prev && b->mem == b && b->cap <= BLOCK_MAX) {
+      /* Back to an empty heap: keep its first block, emptied, so that a
+       * loop that marks an empty heap and builds a term per iteration
+       * allocates by bumping.  Idle processes give it back
+       * (cotp__heap_trim). */
+      if (b->offheap) {
+        release_offheap(b->offheap, NULL);
+        b->offheap = NULL;
+      }
+      b->used = 0;
+      h->top = b;
+      return;
+    }
     block_free(h, b);
     b = prev;
   }
@@ -151,10 +164,32 @@ void cotp_heap_release(cotp_heap *h, cotp_heap_mark mark) {
 }
 
 void cotp__heap_trim(cotp_heap *h) {
+  struct cotp__block *b = h->top;
+  if (b && !b->prev && b->used == 0 && b->mem == b) {
+    h->top = NULL;
+    h->bytes -= sizeof *b + b->cap * 8;
+    cotp__chunk_free(b, b->mem_size);
+  }
   if (h->spare) {
     cotp__chunk_free(h->spare->mem, h->spare->mem_size);
     h->spare = NULL;
   }
+}
+
+void cotp__heap_pass_on(cotp_heap *from, cotp_heap *to) {
+  struct cotp__block *b = from->top;
+  if (b && !b->prev && b->used == 0 && b->mem == b && !to->top) {
+    size_t bytes = sizeof *b + b->cap * 8;
+    from->top = NULL;
+    from->bytes -= bytes;
+    to->top = b;
+    to->bytes += bytes;
+  }
+  if (from->spare && !to->spare) {
+    to->spare = from->spare;
+    from->spare = NULL;
+  }
+  cotp__heap_trim(from);
 }
 
 size_t cotp_heap_bytes(const cotp_heap *h) { return h ? h->bytes : 0; }

@@ -234,9 +234,13 @@ static inline uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
   uint64_t *p = h ? cotp__heap_bump(h, words) : NULL;
   return p ? p : cotp__heap_alloc_slow(h, words);
 }
-/* Gives back the block h keeps for reuse (the spare): for a process going
- * idle. */
+/* Gives back the blocks an emptied h keeps for reuse (its first block,
+ * the spare): for a process going idle. */
 void cotp__heap_trim(cotp_heap *h);
+/* Trims from (cotp__heap_trim), handing what it kept for reuse to to, if
+ * to has no such block of its own: one idle process's loss is the next
+ * one's gain (handler chains, sched.c). */
+void cotp__heap_pass_on(cotp_heap *from, cotp_heap *to);
 /* The same without recording a failure, for callers with a plan B. */
 static inline uint64_t *cotp__heap_try_alloc(cotp_heap *h, size_t words) {
   uint64_t *p = cotp__heap_bump(h, words);
