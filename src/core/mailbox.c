@@ -133,18 +133,21 @@ cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
                              struct cotp__sig *m) {
   struct cotp__msg *msg = cotp__mailbox_unlink(p, prev, m);
   if (m->flags & SF_FLAT) {
-    /* Small and pointer-free: when the heap's top block has room, copy it
-     * there and free the message now, instead of adopting its block, which
-     * the next release would have to unlink and free. */
+    /* Small and pointer-free: copy it into the heap (usually a bump of the
+     * top block, which a loop's release keeps) and free the message now,
+     * instead of adopting its block, which the next release would have to
+     * unlink and free. */
     size_t n = flat_words(msg);
     cotp_term t = msg->term;
     if (n) {
       struct cotp__block *top = p->heap.top;
       uint64_t *dst;
-      if (!top || top->cap - top->used < n)
-        goto adopt; /* no room at hand: take the block as it is */
-      dst = top->words + top->used;
-      top->used += n;
+      if (top && top->cap - top->used >= n) {
+        dst = top->words + top->used;
+        top->used += n;
+      } else if (!(dst = cotp__heap_try_alloc(&p->heap, n))) {
+        goto adopt; /* no memory for a copy: take the block as it is */
+      }
       const uint64_t *src = msg_block(msg)->words;
       for (size_t i = 0; i < n; i++) /* at most 9 words */
         dst[i] = src[i];
