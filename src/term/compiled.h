@@ -47,6 +47,7 @@ struct gnode {
 struct cotp_pattern {
   struct node *nodes; /* match program */
   size_t nnodes;
+  bool flat_tuple;     /* a tuple of leaves (pattern.c's fast path) */
   struct gnode *guard; /* NULL when there is no guard */
   size_t nguard;
   uint32_t ncaptures, npins;

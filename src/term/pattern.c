@@ -128,6 +128,8 @@ static bool keep_names(struct parser *p, struct cotp_pattern *pat) {
   return true;
 }
 
+static bool is_flat_tuple(const struct node *nodes, size_t n);
+
 static int compile(const char *src, cotp_pattern **out, cotp_error *err) {
   struct cotp_pattern *pat = calloc(1, sizeof *pat);
   cotp_heap *lits = cotp_heap_new();
@@ -152,6 +154,7 @@ static int compile(const char *src, cotp_pattern **out, cotp_error *err) {
       cotp__lex_fail(&p.lx, COTP_ENOMEM, 0, "out of memory");
     pat->nodes = f.out;
     pat->nnodes = f.n;
+    pat->flat_tuple = is_flat_tuple(f.out, f.n);
   }
   if (ok && p.lx.tok.kind == T_IDENT && p.lx.tok.len == 4 &&
       memcmp(p.lx.tok.s, "when", 4) == 0) {
@@ -210,6 +213,51 @@ int cotp_pattern_pin_index(const cotp_pattern *p, const char *name) {
 
 /* --- match --- */
 
+static bool is_leaf(const struct node *nd) {
+  return nd->op == N_LIT || nd->op == N_ANY || nd->op == N_BIND ||
+         nd->op == N_SAME || nd->op == N_PIN;
+}
+
+/* A tuple whose elements are all leaves: {:tag, ^ref, x}, {ref, _}, the
+ * shape of most receive patterns, matched without recursion. */
+static bool is_flat_tuple(const struct node *nodes, size_t n) {
+  if (n == 0 || nodes[0].op != N_TUPLE || nodes[0].n + 1 != n)
+    return false;
+  for (size_t i = 1; i < n; i++)
+    if (!is_leaf(&nodes[i]))
+      return false;
+  return true;
+}
+
+static inline bool match_leaf(const struct node *nd, cotp_term t,
+                              const cotp_term *pins, cotp_term *caps) {
+  switch (nd->op) {
+  case N_LIT:
+    return cotp_term_eq(nd->lit, t);
+  case N_ANY:
+    return true;
+  case N_BIND:
+    caps[nd->n] = t;
+    return true;
+  case N_SAME:
+    return cotp_term_eq(caps[nd->n], t);
+  default: /* N_PIN */
+    return cotp_term_eq(pins[nd->n], t);
+  }
+}
+
+static bool match_flat_tuple(const struct node *nodes, cotp_term t,
+                             const cotp_term *pins, cotp_term *caps) {
+  uint32_t n = nodes[0].n;
+  if (cotp_tuple_size(t) != n || !cotp_is_tuple(t))
+    return false;
+  const uint64_t *e = box_ptr(t) + 1;
+  for (uint32_t k = 0; k < n; k++)
+    if (!match_leaf(&nodes[1 + k], (cotp_term){e[k]}, pins, caps))
+      return false;
+  return true;
+}
+
 static bool match_at(const struct node *nodes, size_t *i, cotp_term t,
                      const cotp_term *pins, cotp_term *caps) {
   for (;;) {
@@ -265,7 +313,8 @@ bool cotp_match(const cotp_pattern *p, cotp_term t, const cotp_term *pins,
     return false;
   cotp_term caps[COTP_PATTERN_MAX_VARS];
   size_t i = 0;
-  if (!match_at(p->nodes, &i, t, pins, caps))
+  if (p->flat_tuple ? !match_flat_tuple(p->nodes, t, pins, caps)
+                    : !match_at(p->nodes, &i, t, pins, caps))
     return false;
   if (p->guard && !cotp__guard_eval(p, caps, pins))
     return false;
