@@ -78,11 +78,120 @@ static bool flat_tuple(cotp_term t) {
   return true;
 }
 
+/*
+ * Small terms, the usual message ({:"$gen_call", {pid, ref}, {:get, 42}}),
+ * are copied by a plain recursion instead: no explicit stack, no scan,
+ * objects laid out depth first.  Small means at most SMALL_WORDS words,
+ * nested at most SMALL_DEPTH deep (list tails do not count: they are
+ * walked in a loop), and no shared object (refc binary, resource), whose
+ * handle needs the offheap bookkeeping of copy_object.  Either recursion
+ * gives up on anything else and the two-pass copy takes over.
+ */
+#define SMALL_WORDS 64
+#define SMALL_DEPTH 6
+#define NOT_SMALL SIZE_MAX
+
+static size_t small_words(cotp_term t, int depth) {
+  size_t words = 0;
+  for (;;) {
+    if (!points(t))
+      return words;
+    if (depth == 0 || words > SMALL_WORDS)
+      return NOT_SMALL;
+    if (cotp_is_cons(t)) {
+      const uint64_t *c = cons_ptr(t);
+      size_t h = small_words((cotp_term){c[0]}, depth - 1);
+      if (h == NOT_SMALL)
+        return NOT_SMALL;
+      words += 2 + h;
+      t = (cotp_term){c[1]};
+      continue;
+    }
+    const uint64_t *p = box_ptr(t);
+    unsigned kind = HDR_KIND(p[0]);
+    if (kind == BOX_TUPLE || kind == BOX_MAP) {
+      size_t n = (kind == BOX_MAP ? 2 : 1) * HDR_COUNT(p[0]);
+      if (n > SMALL_WORDS)
+        return NOT_SMALL;
+      words += 1 + n;
+      for (size_t i = 1; i <= n; i++) {
+        if (!points((cotp_term){p[i]}))
+          continue;
+        size_t w = small_words((cotp_term){p[i]}, depth - 1);
+        if (w == NOT_SMALL || (words += w) > SMALL_WORDS)
+          return NOT_SMALL;
+      }
+      return words;
+    }
+    if (kind == BOX_INT64 || kind == BOX_FLOAT || kind == BOX_HEAPBIN)
+      return words + object_words(t);
+    return NOT_SMALL; /* shared objects */
+  }
+}
+
+/* Copies small t to *hp on; COTP_NONE when t turns out not to be small
+ * (what was written is then garbage, within the room the caller made). */
+static cotp_term small_copy(cotp_term t, uint64_t **hp, int depth) {
+  if (!points(t))
+    return t;
+  if (depth == 0)
+    return COTP_NONE;
+  if (cotp_is_cons(t)) {
+    cotp_term root = COTP_NONE;
+    uint64_t *link = NULL; /* the tail word of the previous cell */
+    while (cotp_is_cons(t)) {
+      const uint64_t *c = cons_ptr(t);
+      uint64_t *cell = *hp;
+      *hp += 2;
+      cotp_term h = small_copy((cotp_term){c[0]}, hp, depth - 1);
+      if (cotp_is_none(h))
+        return COTP_NONE;
+      cell[0] = h.w;
+      if (link)
+        *link = cons_term(cell).w;
+      else
+        root = cons_term(cell);
+      link = &cell[1];
+      t = (cotp_term){c[1]};
+    }
+    cotp_term tail = small_copy(t, hp, depth - 1);
+    if (cotp_is_none(tail))
+      return COTP_NONE;
+    *link = tail.w;
+    return root;
+  }
+  const uint64_t *p = box_ptr(t);
+  unsigned kind = HDR_KIND(p[0]);
+  uint64_t *dst = *hp;
+  if (kind == BOX_TUPLE || kind == BOX_MAP) {
+    size_t n = (kind == BOX_MAP ? 2 : 1) * HDR_COUNT(p[0]);
+    *hp += 1 + n;
+    dst[0] = p[0];
+    for (size_t i = 1; i <= n; i++) {
+      cotp_term e = {p[i]};
+      if (points(e) && cotp_is_none(e = small_copy(e, hp, depth - 1)))
+        return COTP_NONE;
+      dst[i] = e.w;
+    }
+    return box_term(dst);
+  }
+  if (kind == BOX_INT64 || kind == BOX_FLOAT || kind == BOX_HEAPBIN) {
+    size_t n = object_words(t);
+    memcpy(dst, p, n * 8);
+    *hp += n;
+    return box_term(dst);
+  }
+  return COTP_NONE;
+}
+
 size_t cotp__term_words(cotp_term t) {
   if (!points(t))
     return 0;
   if (flat_tuple(t))
     return 1 + HDR_COUNT(*box_ptr(t));
+  size_t small = small_words(t, SMALL_DEPTH);
+  if (small != NOT_SMALL)
+    return small;
   struct range local[16], *stack = local;
   size_t depth = 0, cap = 16, words = 0;
   for (;;) {
@@ -153,7 +262,12 @@ cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
     memcpy(dst, box_ptr(t), (1 + HDR_COUNT(*box_ptr(t))) * 8);
     return box_term(dst);
   }
-  uint64_t *hp = dst, *scan = dst;
+  uint64_t *hp = dst;
+  cotp_term small = small_copy(t, &hp, SMALL_DEPTH);
+  if (!cotp_is_none(small))
+    return small;
+  hp = dst;
+  uint64_t *scan = dst;
   cotp_term root = copy_object(t, &hp, blk);
   while (scan < hp) {
     uint64_t w = *scan;
