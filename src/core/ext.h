@@ -37,7 +37,8 @@ struct cotp__mon {
 struct cotp__watcher {
   cotp_term ref;
   cotp_pid pid;
-  cotp_term name; /* the name it monitored us by, or NONE */
+  cotp_term name;     /* the name it monitored us by, or NONE */
+  uint8_t alias_mode; /* the watcher's cotp_alias_mode for ref */
 };
 
 struct cotp__alias {
@@ -104,12 +105,14 @@ void cotp__unlink_acked(struct cotp__proc *p, cotp_pid from, uint64_t id);
 /* Whether p has an active link to pid; removes it when take is true. */
 bool cotp__link_active(struct cotp__proc *p, cotp_pid pid, bool take);
 void cotp__watcher_add(struct cotp__proc *p, cotp_pid from, cotp_term ref,
-                       cotp_term name);
+                       cotp_term name, unsigned alias_mode);
 void cotp__watcher_remove(struct cotp__proc *p, cotp_pid from, cotp_term ref);
 /* A DOWN for ref arrived: true (monitor removed) if p still holds it. */
 bool cotp__down_received(struct cotp__proc *p, cotp_term ref);
-/* A message came through alias: true if it may be delivered. */
-bool cotp__alias_received(struct cotp__proc *p, cotp_term alias);
+/* A message came through alias (signal flags sflags): true if it may be
+ * delivered. */
+bool cotp__alias_received(struct cotp__proc *p, cotp_term alias,
+                          uint32_t sflags);
 /* The links, monitors and aliases of a process that has stopped fire. */
 void cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason);
 void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason);

@@ -11,14 +11,14 @@
  * before handling the MONITOR signal, gets a DOWN with noproc.
  *
  * Aliases are references a process accepts messages through while they
- * are active.  A sender finds the owner in a table shared by all (sharded,
- * mutex per shard); the owner decides, when it handles the message, whether
+ * are active.  A sender finds the owner in a table shared by all (a hash
+ * table in shards, a spinlock each); the owner decides, when it handles the message, whether
  * the alias is still active, so a message through an alias deactivated
  * after it was sent is dropped too (B14).  A monitor can double as an alias
  * with the three modes of Erlang's monitor/3 (B15-B17): that is what makes
  * a call's late reply disappear instead of landing in the caller's mailbox.
  */
-#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "ext.h"
@@ -26,75 +26,131 @@
 
 /* --- the alias table: alias ref -> owner pid --- */
 
-#define SHARDS 32
+/*
+ * Open addressing, linear probing, backward-shift deletion, in shards each
+ * under a spinlock: every call adds one alias and drops it, so the critical
+ * sections are a few dozen instructions, shorter than a mutex's own
+ * bookkeeping.  A spinner that waits long yields its thread.
+ */
+#define SHARDS 64
+
+struct entry {
+  uint64_t ref; /* 0: empty (a reference is never 0) */
+  cotp_pid owner;
+};
 
 static struct shard {
-  pthread_mutex_t lock;
-  struct entry {
-    uint64_t ref;
-    cotp_pid owner;
-  } *at;
-  size_t n, cap;
-} shards[SHARDS] = {
-#define S_ {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0}
-    S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_,
-    S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_};
-#undef S_
+  atomic_flag lock;
+  struct entry *at;
+  size_t n, cap; /* cap: 0 or a power of two */
+} __attribute__((aligned(64))) shards[SHARDS];
+
+static void shard_lock(struct shard *s) {
+  for (unsigned spins = 0;
+       atomic_flag_test_and_set_explicit(&s->lock, memory_order_acquire);
+       spins++)
+    if (spins > 100)
+      sched_yield();
+}
+
+static void shard_unlock(struct shard *s) {
+  atomic_flag_clear_explicit(&s->lock, memory_order_release);
+}
+
+static uint64_t mix(uint64_t x) { /* refs come from a counter: spread them */
+  x ^= x >> 31;
+  x *= 0x9E3779B97F4A7C15ull;
+  return x ^ (x >> 29);
+}
 
 static struct shard *shard_of(cotp_term ref) {
-  return &shards[(ref.w >> 3) % SHARDS];
+  return &shards[mix(ref.w) % SHARDS];
+}
+
+static size_t slot_of(const struct shard *s, uint64_t ref) {
+  return (mix(ref) >> 6) & (s->cap - 1);
+}
+
+static bool grow(struct shard *s) {
+  size_t cap = s->cap ? s->cap * 2 : 16;
+  struct entry *at = calloc(cap, sizeof *at);
+  if (!at)
+    return false;
+  struct entry *old = s->at;
+  size_t old_cap = s->cap;
+  s->at = at;
+  s->cap = cap;
+  for (size_t i = 0; i < old_cap; i++) {
+    if (!old[i].ref)
+      continue;
+    size_t j = slot_of(s, old[i].ref);
+    while (at[j].ref)
+      j = (j + 1) & (cap - 1);
+    at[j] = old[i];
+  }
+  free(old);
+  return true;
 }
 
 static bool table_put(cotp_term ref, cotp_pid owner) {
   struct shard *s = shard_of(ref);
-  pthread_mutex_lock(&s->lock);
-  bool ok = true;
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 16;
-    struct entry *at = realloc(s->at, cap * sizeof *at);
-    if (at) {
-      s->at = at;
-      s->cap = cap;
-    } else {
-      ok = false;
-    }
+  shard_lock(s);
+  bool ok = (s->n + 1) * 2 <= s->cap || grow(s);
+  if (ok) {
+    size_t j = slot_of(s, ref.w);
+    while (s->at[j].ref)
+      j = (j + 1) & (s->cap - 1);
+    s->at[j] = (struct entry){ref.w, owner};
+    s->n++;
   }
-  if (ok)
-    s->at[s->n++] = (struct entry){ref.w, owner};
-  pthread_mutex_unlock(&s->lock);
+  shard_unlock(s);
   return ok;
 }
 
 static void table_drop(cotp_term ref) {
   struct shard *s = shard_of(ref);
-  pthread_mutex_lock(&s->lock);
-  for (size_t i = 0; i < s->n; i++) {
-    if (s->at[i].ref == ref.w) {
-      s->at[i] = s->at[--s->n];
-      break;
+  shard_lock(s);
+  size_t mask = s->cap - 1, j = s->cap ? slot_of(s, ref.w) : 0;
+  while (s->cap && s->at[j].ref && s->at[j].ref != ref.w)
+    j = (j + 1) & mask;
+  if (s->cap && s->at[j].ref) {
+    /* backward shift: pull later entries of the run into the hole */
+    s->n--;
+    size_t hole = j;
+    for (size_t k = (j + 1) & mask; s->at[k].ref; k = (k + 1) & mask) {
+      size_t home = slot_of(s, s->at[k].ref);
+      /* k's entry may move to hole unless its home lies in (hole, k] */
+      if (((k - home) & mask) >= ((k - hole) & mask)) {
+        s->at[hole] = s->at[k];
+        hole = k;
+      }
     }
+    s->at[hole] = (struct entry){0, {0}};
   }
-  pthread_mutex_unlock(&s->lock);
+  shard_unlock(s);
 }
 
 static cotp_pid table_owner(cotp_term ref) {
   struct shard *s = shard_of(ref);
   cotp_pid owner = {0};
-  pthread_mutex_lock(&s->lock);
-  for (size_t i = 0; i < s->n; i++)
-    if (s->at[i].ref == ref.w)
-      owner = s->at[i].owner;
-  pthread_mutex_unlock(&s->lock);
+  shard_lock(s);
+  if (s->cap) {
+    size_t j = slot_of(s, ref.w);
+    while (s->at[j].ref && s->at[j].ref != ref.w)
+      j = (j + 1) & (s->cap - 1);
+    owner = s->at[j].owner;
+  }
+  shard_unlock(s);
   return owner;
 }
 
 void cotp__aliases_close(void) {
   for (int i = 0; i < SHARDS; i++) {
-    pthread_mutex_lock(&shards[i].lock);
+    shard_lock(&shards[i]);
     free(shards[i].at);
     shards[i].at = NULL;
     shards[i].n = shards[i].cap = 0;
-    pthread_mutex_unlock(&shards[i].lock);
+    shard_unlock(&shards[i]);
   }
 }
 
@@ -140,16 +196,22 @@ static void drop_mon(struct cotp__ext *e, long i) {
   }
 }
 
-bool cotp__alias_received(struct cotp__proc *p, cotp_term alias) {
+bool cotp__alias_received(struct cotp__proc *p, cotp_term alias,
+                          uint32_t sflags) {
   struct cotp__ext *e = p->ext;
   long a = find_alias(e, alias);
   if (a < 0)
     return false;
   long m = find_mon(e, alias);
   if (m >= 0 && e->mons.at[m].alias_mode == COTP_ALIAS_REPLY_DEMONITOR) {
-    /* B17: the first reply ends both, and no DOWN follows */
-    cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
-    cotp__signal(e->mons.at[m].pid, SIG_DEMONITOR, 0, self, alias, COTP_NONE);
+    /* B17: the first reply ends both, and no DOWN follows.  A reply from
+     * the monitored process itself has ended its side already (see
+     * cotp_send_alias): the demonitor signal would find nothing. */
+    if (!(sflags & SF_ENDS_MONITOR)) {
+      cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+      cotp__signal(e->mons.at[m].pid, SIG_DEMONITOR, 0, self, alias,
+                   COTP_NONE);
+    }
     drop_mon(e, m); /* removes the alias too */
   } else if (e->aliases.at[a].reply) {
     unalias_at(e, a); /* B18 */
@@ -166,12 +228,12 @@ bool cotp__down_received(struct cotp__proc *p, cotp_term ref) {
 }
 
 void cotp__watcher_add(struct cotp__proc *p, cotp_pid from, cotp_term ref,
-                       cotp_term name) {
+                       cotp_term name, unsigned alias_mode) {
   struct cotp__ext *e = cotp__ext(p);
   if (!e || !VEC_RESERVE(e->watchers))
     return;
   e->watchers.at[e->watchers.n++] = (struct cotp__watcher){
-      ref, from, cotp_is_atom(name) ? name : COTP_NONE};
+      ref, from, cotp_is_atom(name) ? name : COTP_NONE, (uint8_t)alias_mode};
 }
 
 void cotp__watcher_remove(struct cotp__proc *p, cotp_pid from, cotp_term ref) {
@@ -230,7 +292,9 @@ static int monitor(struct cotp__proc *p, cotp_pid pid, cotp_term name,
     return COTP_ENOMEM;
   e->mons.at[e->mons.n++] = (struct cotp__mon){ref, pid, name, (uint8_t)mode};
   cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
-  int rc = pid.bits ? cotp__signal(pid, SIG_MONITOR, 0, self, ref, name)
+  int rc = pid.bits ? cotp__signal(pid, SIG_MONITOR,
+                                   (uint32_t)mode << SF_MODE_SHIFT, self, ref,
+                                   name)
                     : PUSH_DEAD;
   if (rc == PUSH_DEAD) {
     /* B1, B2: not there; the DOWN is a signal to ourselves, as from it */
@@ -337,13 +401,45 @@ int cotp_unalias(cotp_term alias) {
   return 0;
 }
 
+/*
+ * A call's reply is the common alias message: the caller monitors the
+ * server with a reply_demonitor alias, the server replies through it.  The
+ * first message through such an alias ends the monitor, so when the
+ * monitored process sends it, it drops its side right here and says so
+ * (SF_ENDS_MONITOR): the caller then sends no demonitor, and the owner of
+ * the alias, the watcher, needs no lookup.  What anyone can observe is
+ * unchanged: the monitored side forgets the monitor no later than a
+ * demonitor would have made it, and no DOWN could have followed.
+ */
+static bool ends_own_monitor(struct cotp__proc *self, cotp_term alias,
+                             cotp_pid *owner) {
+  struct cotp__ext *e = self ? self->ext : NULL;
+  for (uint32_t i = 0; e && i < e->watchers.n; i++) {
+    struct cotp__watcher *w = &e->watchers.at[i];
+    if (w->ref.w == alias.w && w->alias_mode == COTP_ALIAS_REPLY_DEMONITOR) {
+      *owner = w->pid;
+      VEC_REMOVE(e->watchers, i);
+      return true;
+    }
+  }
+  return false;
+}
+
 int cotp_send_alias(cotp_term alias, cotp_term msg) {
   if (!cotp_is_ref(alias) || cotp_is_none(msg))
     return COTP_EINVAL;
-  cotp_pid owner = table_owner(alias);
   struct cotp__proc *self = cotp__proc_self();
   cotp_pid from = {self ? atomic_load_explicit(&self->pid, memory_order_relaxed) : 0};
-  int rc = owner.bits ? cotp__signal(owner, SIG_ALIAS_MSG, 0, from, alias, msg) : 0;
+  cotp_pid owner;
+  uint32_t flags = 0;
+  if (ends_own_monitor(self, alias, &owner))
+    flags = SF_ENDS_MONITOR;
+  else
+    owner = table_owner(alias);
+  int rc = owner.bits ? cotp__signal(owner, SIG_ALIAS_MSG, flags, from, alias, msg)
+                      : 0;
+  if (rc == COTP_ENOMEM && flags) /* not sent: the monitor stays */
+    cotp__watcher_add(self, owner, alias, COTP_NONE, COTP_ALIAS_REPLY_DEMONITOR);
   if (self)
     cotp__reduce(self, 1);
   return rc < 0 ? rc : 0;

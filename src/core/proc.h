@@ -87,9 +87,13 @@ enum sig_kind {
 
 enum {
   SF_LINKED = 1u, /* an exit signal that comes from a link */
-  SF_FLAT = 2u    /* a message whose term is an immediate or a tuple of
+  SF_FLAT = 2u,   /* a message whose term is an immediate or a tuple of
                      immediates: no pointers inside, so it can be copied
                      word for word (its size is in the upper bits) */
+  SF_ENDS_MONITOR = 4u, /* an alias message from the process the alias's
+                           reply_demonitor monitor watches: that process
+                           has dropped its side already (monitor.c) */
+  SF_MODE_SHIFT = 4     /* SIG_MONITOR: the cotp_alias_mode, 2 bits */
 };
 
 struct cotp__sig {

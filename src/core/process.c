@@ -305,7 +305,7 @@ static void setup_linked(struct cotp__proc *p, void *ctx) {
     }
     pe->mons.at[pe->mons.n++] =
         (struct cotp__mon){l->mon_ref, child, COTP_NONE, COTP_ALIAS_NONE};
-    cotp__watcher_add(p, parent, l->mon_ref, COTP_NONE);
+    cotp__watcher_add(p, parent, l->mon_ref, COTP_NONE, COTP_ALIAS_NONE);
   }
 }
 

@@ -103,7 +103,7 @@ void cotp__signal_handle(struct cotp__proc *p, struct cotp__sig *s,
     cotp__mq_append(p, s);
     return;
   case SIG_ALIAS_MSG:
-    if (cotp__alias_received(p, m->aux))
+    if (cotp__alias_received(p, m->aux, s->flags))
       cotp__mq_append(p, s);
     else
       discard(s); /* B14: dropped before the queue */
@@ -121,7 +121,8 @@ void cotp__signal_handle(struct cotp__proc *p, struct cotp__sig *s,
     cotp__unlink_acked(p, m->from, (uint64_t)cotp_int_value(m->aux));
     break;
   case SIG_MONITOR:
-    cotp__watcher_add(p, m->from, m->aux, m->term);
+    cotp__watcher_add(p, m->from, m->aux, m->term,
+                      (s->flags >> SF_MODE_SHIFT) & 3u);
     break;
   case SIG_DEMONITOR:
     cotp__watcher_remove(p, m->from, m->aux);

@@ -345,3 +345,83 @@ COTP_TEST(alias, b23_spawn_monitor_behaves_as_monitor) {
   cotp_assert_rc(cotp_spawn_monitor(nothing, NULL, &p, NULL), COTP_EINVAL);
   (void)caps;
 }
+
+/* Many aliases alive at once, deactivated in a scrambled order: messages
+ * through the active ones arrive, through the others vanish.  (The alias
+ * table is a hash table with backward-shift deletion: this is its test.) */
+COTP_TEST(alias, many_aliases_in_any_order) {
+  enum { N = 5000 };
+  static cotp_term aliases[N];
+  static bool active[N];
+  for (int i = 0; i < N; i++) {
+    cotp_assert_rc(cotp_alias(0, &aliases[i]), 0);
+    active[i] = true;
+  }
+  cotp_test_rng rng = cotp_test_rng_new();
+  for (int k = 0; k < N / 2; k++) {
+    int i = (int)cotp_test_below(&rng, N);
+    if (active[i]) {
+      cotp_assert_rc(cotp_unalias(aliases[i]), 0);
+      active[i] = false;
+    }
+  }
+  int expected = 0;
+  cotp_heap *h = cotp_self_heap();
+  cotp_heap_mark mark = cotp_heap_mark_now(h);
+  for (int i = 0; i < N; i++) {
+    cotp_assert_rc(cotp_send_alias(aliases[i], cotp_int(NULL, i)), 0);
+    expected += active[i];
+  }
+  for (int i = 0; i < N; i++) {
+    if (!active[i])
+      continue;
+    cotp_term got;
+    cotp_assert_rc(cotp_receive(1000, &got), 0);
+    cr_assert_eq(cotp_int_value(got), i);
+    cotp_heap_release(h, mark);
+    expected--;
+  }
+  cr_assert_eq(expected, 0);
+  cotp_test_refute_received("_", 20);
+  for (int i = 0; i < N; i++)
+    if (active[i])
+      cotp_unalias(aliases[i]);
+}
+
+/* B17, the call's case: the monitored process replies through the alias
+ * itself.  Both sides drop the monitor (the server as it sends, without a
+ * demonitor signal coming back), a second message through the alias is
+ * dropped, and the server's exit gives no DOWN. */
+static bool replies_twice(void *state, cotp_term msg) {
+  (void)state;
+  if (cotp_is_ref(msg)) {
+    cotp_send_alias(msg, COTP_ATOM(reply));
+    cotp_send_alias(msg, COTP_ATOM(again));
+    return true;
+  }
+  return false; /* anything else: exit normally */
+}
+
+COTP_TEST(alias, b17_reply_from_the_monitored_process) {
+  cotp_heap *h = cotp_self_heap();
+  cotp_pid s;
+  cotp_assert_rc(cotp_spawn_handler(replies_twice, NULL, NULL, &s), 0);
+  cotp_term ref, guard, caps[2];
+  cotp_assert_rc(cotp_monitor(s, &guard), 0);
+  for (int round = 0; round < 3; round++) {
+    cotp_assert_rc(cotp_monitor_alias(s, COTP_ALIAS_REPLY_DEMONITOR, &ref), 0);
+    cotp_send(s, ref);
+    cotp_term got;
+    cotp_assert_rc(cotp_receive(5000, &got), 0);
+    cotp_assert_term_eq(got, COTP_ATOM(reply));
+    cotp_assert_term_eq(monitors_of_self(),
+                        COTP_LIST(h, COTP_TUPLE(h, COTP_ATOM_PROCESS, cotp_pid_term(s))));
+    cotp_term by;
+    cotp_assert_rc(cotp_process_info(s, cotp_atom("monitored_by"), &by), 0);
+    cotp_assert_term_eq(by, COTP_LIST(h, cotp_pid_term(cotp_self())));
+    cotp_assert_rc(cotp_unalias(ref), COTP_ENOTFOUND);
+  }
+  cotp_send(s, COTP_ATOM(stop));
+  await_down(guard, caps);
+  cotp_test_refute_received("_", 20); /* neither :again nor a DOWN */
+}
