@@ -96,6 +96,14 @@ void cotp__signal_handle(struct cotp__proc *p, struct cotp__sig *s,
 /* Signals found in the mailbox of a process that has stopped: links and
  * monitors of it get their noproc answer. */
 void cotp__signal_orphan(struct cotp__proc *p, struct cotp__sig *s);
+/* Sends p's pending monitor request, if it has one, alone. */
+static inline void cotp__monitor_flush(struct cotp__proc *p) {
+  if (p && p->pending_mon_ref.w)
+    cotp__monitor_flush_slow(p);
+}
+/* p has been told, with a message, of a monitor from its sender m->from
+ * (SF_MONITOR): records it, or answers DOWN noproc if p is dead. */
+void cotp__monitor_carried(struct cotp__proc *p, struct cotp__msg *m, bool dead);
 
 /* --- links and monitors (link.c, monitor.c) --- */
 

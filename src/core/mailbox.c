@@ -49,8 +49,11 @@ void cotp__msg_free(struct cotp__msg *m) {
 /* A signal left in a stopped process's mailbox: messages are freed, and
  * requests get the answer a dead process gives (signal.c). */
 static void sig_free(struct cotp__proc *p, struct cotp__sig *s) {
-  if (s->kind == SIG_MSG)
+  if (s->kind == SIG_MSG) {
+    if (s->flags & SF_MONITOR) /* a monitor that never took effect */
+      cotp__monitor_carried(p, (struct cotp__msg *)s, true);
     cotp__msg_free((struct cotp__msg *)s);
+  }
   else
     cotp__signal_orphan(p, s);
 }
@@ -60,7 +63,8 @@ void cotp__inbox_drain_slow(struct cotp__proc *p) {
                  ~INBOX_PTR_MASK;
   uint64_t got = atomic_exchange_explicit(&p->inbox, tag, memory_order_acquire);
   struct cotp__sig *s = (struct cotp__sig *)(uintptr_t)(got & INBOX_PTR_MASK);
-  if (s && !s->next && s->kind == SIG_MSG) { /* the common case: one message */
+  if (s && !s->next && s->kind == SIG_MSG && !(s->flags & SF_MONITOR)) {
+    /* the common case: one message */
     cotp__mq_append(p, s);
     return;
   }
@@ -76,7 +80,7 @@ void cotp__inbox_drain_slow(struct cotp__proc *p) {
    * order (an exit signal may end the process here). */
   for (s = rev; s; s = rev) {
     rev = s->next;
-    if (s->kind == SIG_MSG)
+    if (s->kind == SIG_MSG && !(s->flags & SF_MONITOR))
       cotp__mq_append(p, s);
     else
       cotp__signal_handle(p, s, rev);
@@ -162,6 +166,7 @@ adopt:
 }
 
 int cotp__deliver(cotp_pid pid, cotp_term t) {
+  cotp__monitor_flush(cotp__proc_self());
   struct cotp__proc *p = cotp__proc_lookup(pid);
   if (!p)
     return 0; /* no such process: dropped, as in Erlang */
@@ -186,11 +191,24 @@ int cotp_send(cotp_pid pid, cotp_term msg) {
     return COTP_EINVAL;
   struct cotp__sched *s = cotp__sched_self();
   struct cotp__proc *self = s ? s->current : NULL;
+  bool carry = false;
+  if (self && self->pending_mon_ref.w) {
+    carry = cotp_pid_eq(self->pending_mon_pid, pid);
+    if (!carry)
+      cotp__monitor_flush_slow(self);
+  }
   struct cotp__proc *p = cotp__proc_lookup(pid);
   if (p) {
     struct cotp__msg *m = cotp__msg_new(msg);
     if (!m)
       return COTP_ENOMEM;
+    if (carry) {
+      /* the monitor asked for just before travels with this message:
+       * one push instead of two, in the same order */
+      m->sig.flags |= SF_MONITOR | ((uint32_t)self->pending_mon_mode << SF_MODE_SHIFT);
+      m->from.bits = atomic_load_explicit(&self->pid, memory_order_relaxed);
+      m->aux = self->pending_mon_ref;
+    }
     enum push_result r = cotp__inbox_push(p, pid, &m->sig);
     if (r == PUSH_WOKE) {
       if (self)
@@ -199,7 +217,14 @@ int cotp_send(cotp_pid pid, cotp_term msg) {
         cotp__make_ready(p, false);
     } else if (r == PUSH_DEAD) {
       cotp__msg_free(m);
+      p = NULL;
     }
+  }
+  if (carry) {
+    if (p)
+      self->pending_mon_ref = COTP_NONE; /* it went with the message */
+    else
+      cotp__monitor_flush_slow(self); /* gone: the DOWN says noproc */
   }
   if (self)
     cotp__reduce(self, 1);

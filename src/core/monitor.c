@@ -280,6 +280,50 @@ void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) 
   cotp_heap_free(h);
 }
 
+/* --- monitors that travel with a message --- */
+
+/*
+ * The call idiom is monitor, send, receive.  Sending the monitor request
+ * as a signal of its own costs the target a second wake-up and a second
+ * signal to handle, so monitor() of a live local process only records the
+ * request (pending_mon), and the next message to that process carries it
+ * (SF_MONITOR, cotp_send).  Anything else the process does that could
+ * make the difference visible sends it alone first: any other signal or
+ * message (cotp__signal, cotp_send to another process, cotp__deliver),
+ * and any switch (sched.c), which covers every wait.  A demonitor of the
+ * pending monitor just forgets it.  Signals between two processes keep
+ * their order either way, and a target that dies in the meantime answers
+ * noproc, as it would have to a monitor signal that arrived too late.
+ */
+static int monitor_now(struct cotp__proc *p, cotp_pid pid, cotp_term ref,
+                       cotp_term name, unsigned mode);
+
+void cotp__monitor_flush_slow(struct cotp__proc *p) {
+  cotp_pid pid = p->pending_mon_pid;
+  cotp_term ref = p->pending_mon_ref;
+  p->pending_mon_ref = COTP_NONE;
+  /* out of memory here would lose the monitor: nothing is left to report
+   * it to, and the caller's wait ends at its timeout, if it has one */
+  monitor_now(p, pid, ref, COTP_NONE, p->pending_mon_mode);
+}
+
+void cotp__monitor_carried(struct cotp__proc *p, struct cotp__msg *m,
+                           bool dead) {
+  m->sig.flags &= ~(uint32_t)SF_MONITOR; /* taken care of, once */
+  if (!dead) {
+    cotp__watcher_add(p, m->from, m->aux, COTP_NONE,
+                      (m->sig.flags >> SF_MODE_SHIFT) & 3u);
+    return;
+  }
+  /* B1: monitoring the dead gives a DOWN with noproc */
+  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  cotp_heap *h = cotp_heap_new();
+  cotp__signal(m->from, SIG_DOWN, 0, self, m->aux,
+               COTP_TUPLE(h, COTP_ATOM_DOWN, m->aux, COTP_ATOM_PROCESS,
+                          cotp_pid_term(self), COTP_ATOM_NOPROC));
+  cotp_heap_free(h);
+}
+
 /* --- the API --- */
 
 /* Monitors pid (as name, when name is an atom) from p; ref is new. */
@@ -291,6 +335,23 @@ static int monitor(struct cotp__proc *p, cotp_pid pid, cotp_term name,
   if (mode != COTP_ALIAS_NONE && !add_alias(p, ref, false))
     return COTP_ENOMEM;
   e->mons.at[e->mons.n++] = (struct cotp__mon){ref, pid, name, (uint8_t)mode};
+  struct cotp__proc *t = cotp_is_atom(name) ? NULL : cotp__proc_lookup(pid);
+  uint32_t st = t ? atomic_load_explicit(&t->state, memory_order_acquire)
+                  : PS_FREE;
+  if (st != PS_FREE && st != PS_EXITING) {
+    cotp__monitor_flush(p); /* one pending monitor at a time */
+    p->pending_mon_pid = pid;
+    p->pending_mon_ref = ref;
+    p->pending_mon_mode = (uint8_t)mode;
+    return 0;
+  }
+  return monitor_now(p, pid, ref, name, mode);
+}
+
+/* Sends the monitor request for ref; a process that is not there gives an
+ * immediate DOWN with noproc. */
+static int monitor_now(struct cotp__proc *p, cotp_pid pid, cotp_term ref,
+                       cotp_term name, unsigned mode) {
   cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   int rc = pid.bits ? cotp__signal(pid, SIG_MONITOR,
                                    (uint32_t)mode << SF_MODE_SHIFT, self, ref,
@@ -365,7 +426,10 @@ int cotp_demonitor(cotp_term ref, unsigned flags) {
   bool active = i >= 0;
   /* A ref from the monitored end is simply not one of ours: OTP 25
    * returns true and leaves the monitor be (B10's badarg is older OTP). */
-  if (active) {
+  if (active && p->pending_mon_ref.w == ref.w) {
+    p->pending_mon_ref = COTP_NONE; /* never sent: nothing to take back */
+    drop_mon(p->ext, i);
+  } else if (active) {
     cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
     cotp_pid target = p->ext->mons.at[i].pid;
     drop_mon(p->ext, i);

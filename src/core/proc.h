@@ -93,7 +93,10 @@ enum {
   SF_ENDS_MONITOR = 4u, /* an alias message from the process the alias's
                            reply_demonitor monitor watches: that process
                            has dropped its side already (monitor.c) */
-  SF_MODE_SHIFT = 4     /* SIG_MONITOR: the cotp_alias_mode, 2 bits */
+  SF_MODE_SHIFT = 4,    /* SIG_MONITOR, SF_MONITOR: the cotp_alias_mode,
+                           2 bits */
+  SF_MONITOR = 64u      /* a message that also carries a monitor request
+                           from its sender, ref in aux (monitor.c) */
 };
 
 struct cotp__sig {
@@ -177,6 +180,11 @@ struct cotp__proc {
   struct cotp__catch *catching; /* innermost cotp_catch_exit(), or NULL */
   struct cotp__msg *handling;   /* the message a handler is handling: read
                                    in place, freed when handle returns */
+  /* A monitor not yet sent: it travels with the next message to its
+   * target, or alone at the next other signal or switch (monitor.c). */
+  cotp_pid pending_mon_pid;
+  cotp_term pending_mon_ref;    /* NONE: no monitor pending */
+  uint8_t pending_mon_mode;
 #if defined(COTP_TSAN)
   void *tsan_fiber;
 #endif
@@ -272,9 +280,15 @@ static inline void cotp__mq_append(struct cotp__proc *p, struct cotp__sig *s) {
   p->mq_len++;
 }
 
-/* Moves everything in the inbox to the private queue (owner). */
+/* Moves everything in the inbox to the private queue (owner).  Every
+ * look at the mailbox starts here, so a monitor request still waiting for
+ * a message to travel with goes first (monitor.c): its effects (a DOWN
+ * with noproc) must be there to be seen. */
 void cotp__inbox_drain_slow(struct cotp__proc *p);
+void cotp__monitor_flush_slow(struct cotp__proc *p);
 static inline void cotp__inbox_drain(struct cotp__proc *p) {
+  if (p->pending_mon_ref.w)
+    cotp__monitor_flush_slow(p);
   if (atomic_load_explicit(&p->inbox, memory_order_relaxed) & INBOX_PTR_MASK)
     cotp__inbox_drain_slow(p);
 }

@@ -81,6 +81,7 @@ static void release_all(struct cotp__proc *p) {
  */
 void cotp__proc_finish(struct cotp__proc *p) {
   struct cotp__rt *rt = cotp__rt;
+  p->pending_mon_ref = COTP_NONE; /* a monitor never sent needs no undoing */
   /* seq_cst: names.c's register reads it after setting `named` */
   atomic_store_explicit(&p->state, PS_EXITING, memory_order_seq_cst);
   cotp_pid pid = {atomic_load_explicit(&p->pid, memory_order_relaxed)};

@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ext.h"
 #include "runtime.h"
 #include "platform/clock.h"
 #include "platform/ctx.h"
@@ -413,6 +414,8 @@ struct cotp__proc *cotp__chain_next(struct cotp__proc *p) {
 
 static inline void switch_out(struct cotp__sched *s, struct cotp__proc *p,
                               enum proc_request rq) {
+  if (rq != RQ_EXIT)
+    cotp__monitor_flush(p); /* before any wait (monitor.c) */
   p->request = (uint8_t)rq;
   s->prev = p;
   bool dies = rq == RQ_EXIT || rq == RQ_DROP;

@@ -28,6 +28,9 @@
 
 int cotp__signal(cotp_pid to, uint32_t kind, uint32_t flags, cotp_pid from,
                  cotp_term aux, cotp_term term) {
+  /* a monitor the running process asked for goes before anything else it
+   * sends (monitor.c) */
+  cotp__monitor_flush(cotp__proc_self());
   struct cotp__proc *p = cotp__proc_lookup(to);
   if (!p)
     return PUSH_DEAD;
@@ -100,6 +103,8 @@ void cotp__signal_handle(struct cotp__proc *p, struct cotp__sig *s,
   struct cotp__msg *m = (struct cotp__msg *)s;
   switch (s->kind) {
   case SIG_MSG:
+    if (s->flags & SF_MONITOR)
+      cotp__monitor_carried(p, m, false);
     cotp__mq_append(p, s);
     return;
   case SIG_ALIAS_MSG:

@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
+#include "core/proc.h"
 #include "harness.h"
 
 /* A process that does what it is told:
@@ -492,3 +493,120 @@ COTP_TEST(monitor, b24_down_reason_equals_exit_reason) {
 
 /* B20 (the {tag, T} monitor option) is OTP 27; cotp follows OTP 25: no test.
  * B21 (noconnection from a remote node) needs distribution, a later issue. */
+
+/* A monitor request travels with the next message to its target
+ * (monitor.c): whatever happens in between, the result must be that of a
+ * monitor signal sent at once. */
+
+/* The target sees itself monitored by the time it handles the message the
+ * request came with, as it would have handled the signal first. */
+static void checks_monitored_by(void *arg) {
+  cotp_pid root = *(cotp_pid *)arg;
+  cotp_term msg, by;
+  cotp_receive(COTP_INFINITY, &msg);
+  cotp_process_info(cotp_self(), cotp_atom("monitored_by"), &by);
+  cotp_send(root, COTP_TUPLE(cotp_self_heap(), msg, by));
+  cotp_receive(COTP_INFINITY, &msg); /* until told */
+}
+
+COTP_TEST(monitor, a_monitor_is_in_place_before_the_next_message) {
+  static cotp_pid root;
+  root = cotp_self();
+  cotp_heap *h = cotp_self_heap();
+  for (int i = 0; i < 50; i++) {
+    cotp_pid p;
+    cotp_term ref, got;
+    cotp_assert_rc(cotp_spawn(checks_monitored_by, &root, &p), 0);
+    cotp_assert_rc(cotp_monitor(p, &ref), 0);
+    cotp_assert_rc(cotp_send(p, cotp_int(NULL, i)), 0);
+    cotp_assert_rc(cotp_receive(5000, &got), 0);
+    cotp_assert_term_eq(got, COTP_TUPLE(h, cotp_int(NULL, i),
+                                        COTP_LIST(h, cotp_pid_term(root))));
+    cotp_send(p, COTP_ATOM(done));
+    cotp_term caps[2];
+    await_down(ref, caps, 5000);
+    cotp_assert_term_eq(caps[1], COTP_ATOM_NORMAL);
+  }
+}
+
+/* Sent alone when anything else comes first: another signal, a message to
+ * someone else, a wait.  In every case the monitor works. */
+COTP_TEST(monitor, a_monitor_goes_alone_when_something_else_comes_first) {
+  cotp_heap *h = cotp_self_heap();
+  for (int how = 0; how < 4; how++) {
+    cotp_pid p = spawn_puppet(), other = spawn_puppet();
+    cotp_term ref, caps[2], by;
+    cotp_assert_rc(cotp_monitor(p, &ref), 0);
+    switch (how) {
+    case 0: /* a message to another process */
+      cotp_send(other, COTP_ATOM(nothing_to_do));
+      break;
+    case 1: /* a signal to the target */
+      cotp_assert_rc(cotp_link(p), 0);
+      cotp_assert_rc(cotp_unlink(p), 0);
+      break;
+    case 2: /* a wait */
+      cotp_sleep(1);
+      break;
+    default: /* a second monitor */
+      cotp_assert_rc(cotp_monitor(other, &caps[0]), 0);
+      cotp_assert_rc(cotp_demonitor(caps[0], 0), 0);
+      break;
+    }
+    cotp_assert_rc(cotp_process_info(p, cotp_atom("monitored_by"), &by), 0);
+    cotp_assert_term_eq(by, COTP_LIST(h, cotp_pid_term(cotp_self())));
+    tell_exit(p, COTP_ATOM(bye));
+    await_down(ref, caps, 5000);
+    cotp_assert_term_eq(caps[1], COTP_ATOM(bye));
+    cotp_send(other, COTP_ATOM(return));
+  }
+}
+
+/* Demonitored before anything was sent: nothing ever reaches the target,
+ * and no DOWN comes. */
+COTP_TEST(monitor, a_monitor_taken_back_before_it_left) {
+  cotp_pid p = spawn_puppet();
+  cotp_term ref, by;
+  cotp_assert_rc(cotp_monitor(p, &ref), 0);
+  cr_assert_eq(cotp_demonitor(ref, COTP_DEMONITOR_INFO), 1);
+  cotp_assert_rc(cotp_process_info(p, cotp_atom("monitored_by"), &by), 0);
+  cotp_assert_prints(by, "[]");
+  tell_exit(p, COTP_ATOM(bye));
+  wait_dead(p);
+  refute_down(ref, 20);
+}
+
+/* The target dies before the request leaves, with or without a message to
+ * carry it: one DOWN, noproc or the exit reason, as with a monitor signal
+ * that arrives too late or just in time.  The killer waits on a timer
+ * while the root spins without calling the runtime (any call that signals
+ * or waits would send the request); on a loaded machine the root may give
+ * up spinning first, which tests the ordinary path instead. */
+static void kill_later(void *arg) {
+  cotp_sleep(5);
+  cotp_exit_signal(*(cotp_pid *)arg, COTP_ATOM_KILL);
+}
+
+COTP_TEST(monitor, a_monitor_whose_target_dies_before_it_left) {
+  for (int carry = 0; carry < 2; carry++) {
+    cotp_pid p = spawn_puppet();
+    cotp_term ref, caps[2];
+    cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+    o.arg_size = sizeof p;
+    cotp_assert_rc(cotp_spawn_opt(kill_later, &p, &o, NULL), 0);
+    cotp_yield(); /* the killer starts its wait */
+    cotp_assert_rc(cotp_monitor(p, &ref), 0);
+    struct cotp__proc *pcb = cotp__proc_lookup(p);
+    int64_t until = cotp_monotonic_ms() + 2000;
+    while (pcb && atomic_load(&pcb->pid) == p.bits &&
+           atomic_load(&pcb->state) != PS_FREE && cotp_monotonic_ms() < until)
+      ;
+    if (carry)
+      cotp_send(p, COTP_ATOM(too_late));
+    await_down(ref, caps, 5000);
+    cr_assert(caps[1].w == COTP_ATOM_NOPROC.w || caps[1].w == COTP_ATOM_KILLED.w);
+    cr_assert_eq(count_downs(ref), 0);
+  }
+}
+
+
