@@ -118,6 +118,15 @@ COTP_API int cotp_task_register(cotp_term module, cotp_term function,
  */
 COTP_API cotp_term cotp_task_term(cotp_heap *h, const cotp_task *task);
 
+/*
+ * The task a %Task{} term stands for (one made by cotp_task_term(), here
+ * or in another process: how a task travels in a message).
+ * Context: any thread.
+ * Returns: 0 with *task set; COTP_EBADTYPE when t is not such a map;
+ * COTP_EINVAL for a NULL task.
+ */
+COTP_API int cotp_task_from_term(cotp_term t, cotp_task *task);
+
 /* ------------------------------------------------------------------------ */
 /* Starting tasks                                                            */
 

@@ -119,6 +119,25 @@ cotp_term cotp_task_term(cotp_heap *h, const cotp_task *t) {
   return cotp_map(h, 5, keys, values);
 }
 
+int cotp_task_from_term(cotp_term t, cotp_task *task) {
+  if (!task)
+    return COTP_EINVAL;
+  const struct cotp__task_atoms *a = cotp__task_atoms();
+  cotp_term mfa = cotp_map_get(t, a->mfa), owner = cotp_map_get(t, a->owner);
+  cotp_term pid = cotp_map_get(t, a->pid), ref = cotp_map_get(t, a->ref);
+  int64_t arity;
+  if (cotp_map_get(t, a->struct_).w != a->task.w || cotp_tuple_size(mfa) != 3 ||
+      !cotp_is_atom(cotp_tuple_get(mfa, 0)) || !cotp_is_atom(cotp_tuple_get(mfa, 1)) ||
+      cotp_get_int(cotp_tuple_get(mfa, 2), &arity) != 0 || arity < 0 ||
+      arity > UINT32_MAX || !(cotp_is_pid(owner) || owner.w == COTP_ATOM_NIL.w) ||
+      !(cotp_is_pid(pid) || pid.w == COTP_ATOM_NIL.w) || !cotp_is_ref(ref))
+    return COTP_EBADTYPE;
+  *task = (cotp_task){cotp_get_pid(owner), cotp_get_pid(pid), ref,
+                      cotp_tuple_get(mfa, 0), cotp_tuple_get(mfa, 1),
+                      (unsigned)arity};
+  return 0;
+}
+
 cotp_term cotp__task_list_term(cotp_heap *h, const cotp_task *tasks, size_t n) {
   cotp_term list = COTP_NIL;
   for (size_t i = n; i > 0; i--)
