@@ -484,28 +484,31 @@ static int stream_next(cotp_iter *it, cotp_heap *out_heap, cotp_term *out) {
   } else if (!cotp_pid_eq(s->consumer, cotp_self())) {
     return COTP_EINVAL; /* the tasks' messages go to the consumer */
   }
+  /* what the pull receives and builds lands in the process heap: let it
+   * go at the end, before the result is copied out (out_heap may be that
+   * same heap); the result itself waits in its slot's heap */
   cotp_heap_mark mark = cotp_heap_mark_now(h);
   int rc = 0;
+  struct slot *x;
   for (;;) {
-    struct slot *x = ready(s);
-    if (x) {
-      *out = cotp_term_copy(out_heap, x->result);
-      rc = cotp_is_none(*out) ? COTP_ENOMEM : 1;
-      emitted(s, x);
+    if ((x = ready(s)) != NULL)
       break;
-    }
     while (can_spawn(s) && (rc = spawn_next(s)) > 0)
       ;
     if (rc < 0)
       break;
     if (s->alive == 0 && s->input_done) {
-      /* the undelivered are all emitted: ready() found none */
-      rc = 0;
+      rc = 0; /* everything emitted: ready() found nothing left */
       break;
     }
     wait_one(s);
   }
   cotp_heap_release(h, mark);
+  if (x) {
+    *out = cotp_term_copy(out_heap, x->result);
+    rc = cotp_is_none(*out) ? COTP_ENOMEM : 1;
+    emitted(s, x);
+  }
   if (rc <= 0)
     finish(s);
   return rc;
