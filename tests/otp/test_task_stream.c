@@ -294,7 +294,7 @@ COTP_TEST(task, f50_trapping_consumer_gets_exits_and_no_exit_messages) {
 static void consumer_of_crashing_stream(void *arg) {
   (void)arg;
   cotp_iter_range r;
-  cotp_task_stream_opts o = COTP_TASK_STREAM_OPTS_INIT;
+  cotp_task_stream_opts o = opts_with(1, true); /* one crash at a time */
   pull(stream(cotp_iter_range_init(&r, 1, 4, 1), tu_stream_exit, &o), -1);
   cotp_exit(COTP_ATOM(survived));
 }
