@@ -72,7 +72,7 @@ struct slot {
   cotp_heap *heap;        /* the input (zip) and the result */
   cotp_heap_mark empty;   /* heap's mark when the slot is free */
   cotp_term input;        /* zip only */
-  cotp_term result;       /* {:ok, v}, or {:exit, r} when DONE */
+  cotp_term result;       /* v of {:ok, v}, or r of {:exit, r}, in heap */
   uint8_t state;
   bool linked, replied;
   uint32_t prev, next;    /* deadline list */
@@ -309,21 +309,41 @@ static void flush_exit(struct stream *s, struct slot *x) {
     cotp_receive_if(accept_exit, &x->pid, 0, 0, NULL);
 }
 
-static cotp_term exit_result(struct stream *s, struct slot *x, cotp_term reason) {
-  const struct cotp__task_atoms *a = cotp__task_atoms();
-  cotp_heap *h = x->heap;
-  if (s->opts.zip_input_on_exit)
-    reason = COTP_TUPLE(h, x->input, reason);
-  return COTP_TUPLE(h, a->exit, cotp_term_copy(h, reason));
+/* v copied to h, unless it needs no heap (an atom, a pid, a reference,
+ * [], a small integer): the common results cost no copy. */
+static cotp_term keep_in(cotp_heap *h, cotp_term v) {
+  switch (cotp_term_type(v)) {
+  case COTP_TATOM:
+  case COTP_TPID:
+  case COTP_TREF:
+  case COTP_TNIL:
+    return v;
+  case COTP_TINTEGER:
+    if ((v.w & 7u) == COTP__TAG_INT)
+      return v;
+    return cotp_term_copy(h, v);
+  default:
+    return cotp_term_copy(h, v);
+  }
 }
+
+/* A reply's value, kept in the slot's heap. */
+static cotp_term keep(struct slot *x, cotp_term v) { return keep_in(x->heap, v); }
+
+/* The r of {:exit, r}, kept in the slot's heap. */
+static cotp_term exit_result(struct stream *s, struct slot *x, cotp_term reason) {
+  cotp_heap *h = x->heap;
+  reason = keep_in(h, reason);
+  return s->opts.zip_input_on_exit ? COTP_TUPLE(h, x->input, reason) : reason;
+}
+
 
 _Noreturn static void exit_timeout(struct stream *s);
 
 static void handle(struct stream *s, cotp_term msg) {
   if (cotp_tuple_size(msg) == 2) {
     struct slot *x = &s->slots[cotp__reftab_find(&s->tab, cotp_tuple_get(msg, 0))->index];
-    x->result = COTP_TUPLE(x->heap, COTP_ATOM_OK,
-                           cotp_term_copy(x->heap, cotp_tuple_get(msg, 1)));
+    x->result = keep(x, cotp_tuple_get(msg, 1));
     x->replied = true;
     if (x->state == RUNNING) {
       x->state = REPLIED;
@@ -375,12 +395,17 @@ static void expire(struct stream *s, int64_t now) {
     cotp__task_unlink_exit(pids, n, COTP_ATOM_KILL);
 }
 
-/* Waits for one reply or DOWN, or for the next deadline. */
+/* Waits for one reply or DOWN, or for the next deadline.  (A stream
+ * mostly waits for tasks still running: no look before the wait.) */
 static void wait_one(struct stream *s) {
   cotp_term msg;
-  int64_t deadline = s->oldest == NIL_INDEX ? COTP_INFINITY
-                                            : s->slots[s->oldest].deadline;
-  if (cotp__task_receive(accept, s, deadline, &msg) == 0)
+  int64_t left = COTP_INFINITY;
+  if (s->oldest != NIL_INDEX) {
+    left = s->slots[s->oldest].deadline - cotp_monotonic_ms();
+    if (left < 0)
+      left = 0;
+  }
+  if (cotp_receive_if(accept, s, left, 0, &msg) == 0)
     handle(s, msg);
   else
     expire(s, cotp_monotonic_ms());
@@ -505,7 +530,9 @@ static int stream_next(cotp_iter *it, cotp_heap *out_heap, cotp_term *out) {
   }
   cotp_heap_release(h, mark);
   if (x) {
-    *out = cotp_term_copy(out_heap, x->result);
+    const struct cotp__task_atoms *a = cotp__task_atoms();
+    cotp_term v = keep_in(out_heap, x->result);
+    *out = COTP_TUPLE(out_heap, x->replied ? COTP_ATOM_OK : a->exit, v);
     rc = cotp_is_none(*out) ? COTP_ENOMEM : 1;
     emitted(s, x);
   }
