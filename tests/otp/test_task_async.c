@@ -429,3 +429,45 @@ COTP_TEST(task, bad_timeout_and_null_task_raise_argument_error) {
   /* the runtime and the task carry on */
   cotp_assert_term_eq(cotp_task_await(&t, 5000), COTP_ATOM_OK);
 }
+
+/* --- building blocks for Task.Supervisor --- */
+
+COTP_TEST(task, attach_makes_a_process_started_by_someone_else_our_task) {
+  /* what Task.Supervisor.async will do: someone starts the process, the
+   * owner attaches it (monitor with alias, optional link, go-ahead) */
+  cotp_heap *h = cotp_self_heap();
+  cotp_pid pid;
+  cotp_assert_rc(cotp_spawn(cotp_task_entry, cotp_task_entry_owner(cotp_self()), &pid), 0);
+  cotp_task t;
+  cotp_assert_rc(cotp_task_attach(pid, true, tu_value, TU_ARG(COTP_ATOM(attached)), &t), 0);
+  cr_assert(tu_linked(pid));
+  cotp_assert_term_eq(cotp_task_await(&t, 5000), COTP_ATOM(attached));
+  /* nolink, module and function */
+  tu_register();
+  cotp_assert_rc(cotp_spawn(cotp_task_entry, NULL, &pid), 0);
+  cotp_assert_rc(cotp_task_attach_mfa(pid, false, COTP_ATOM(tu), COTP_ATOM(sleep),
+                                      COTP_LIST(h, cotp_int(h, 1)), &t), 0);
+  cr_assert(!tu_linked(pid));
+  cotp_assert_term_eq(cotp_task_await(&t, 5000), cotp_int(h, 1));
+}
+
+static void owner_that_dies(void *arg) {
+  cotp_pid root = cotp_get_pid(tu_term(arg)), task;
+  cotp_spawn(cotp_task_entry, cotp_task_entry_owner(cotp_self()), &task);
+  cotp_send(root, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(task), cotp_pid_term(task)));
+  cotp_clause c = {cotp_test_pattern(":die"), NULL, NULL};
+  cotp_receive_match(&c, 1, COTP_INFINITY, 0, NULL);
+  cotp_exit(COTP_ATOM(owner_gone));
+}
+
+COTP_TEST(task, task_waiting_for_its_owner_ends_when_the_owner_dies_first) {
+  /* G17: the task exits {:shutdown, owner's reason} */
+  cotp_pid owner;
+  cotp_assert_rc(cotp_spawn(owner_that_dies, TU_ARG(cotp_pid_term(cotp_self())), &owner), 0);
+  cotp_term pid, ref;
+  cotp_clause c = {cotp_test_pattern("{:task, pid}"), NULL, &pid};
+  cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
+  cotp_assert_rc(cotp_monitor(cotp_get_pid(pid), &ref), 0);
+  cotp_send(owner, COTP_ATOM(die));
+  cotp_assert_prints(cotp_test_down_of(ref, cotp_get_pid(pid)), "{:shutdown, :owner_gone}");
+}

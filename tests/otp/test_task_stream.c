@@ -567,3 +567,51 @@ COTP_TEST(task, stream_of_many_inputs_runs_them_all_in_bounded_memory) {
   tu_refute_any(0);
   assert_list(links(), "[]");
 }
+
+/* A spawner like Task.Supervisor.async_stream_nolink's: tasks started
+ * unlinked (here by the consumer itself). */
+static int unlinked_spawner(void *ctx, cotp_entry *entry, void *arg, cotp_pid *pid,
+                            bool *linked) {
+  (*(int *)ctx)++;
+  *linked = false;
+  return cotp_spawn(entry, arg, pid);
+}
+
+COTP_TEST(task, stream_spawner_hook_starts_the_tasks) {
+  /* unlinked tasks: a crash does not take the consumer down even when it
+   * does not trap exits (G15's shape), and is emitted */
+  int spawned = 0;
+  cotp_iter_list l;
+  cotp_task_stream_opts o = opts_with(2, true);
+  o.spawn = unlinked_spawner;
+  o.spawn_ctx = &spawned;
+  assert_list(pull(stream(list_of(&l, "[:boom, :normal, :bang]"), tu_stream_exit, &o), -1),
+              "[exit: :boom, exit: :normal, exit: :bang]");
+  cr_assert_eq(spawned, 3);
+  tu_refute_any(20);
+}
+
+static int failing_spawner(void *ctx, cotp_entry *entry, void *arg, cotp_pid *pid,
+                           bool *linked) {
+  (void)ctx;
+  (void)entry;
+  (void)arg;
+  (void)pid;
+  (void)linked;
+  return COTP_ESYSLIMIT; /* as a supervisor at max_children */
+}
+
+COTP_TEST(task, stream_ends_with_the_spawners_error) {
+  cotp_iter_range r;
+  int closed = 0;
+  struct take t;
+  cotp_task_stream_opts o = COTP_TASK_STREAM_OPTS_INIT;
+  o.spawn = failing_spawner;
+  cotp_iter *out = stream(take(&t, cotp_iter_range_init(&r, 1, 3, 1), 3, &closed),
+                          tu_stream_sleep, &o);
+  cotp_term x;
+  cotp_assert_rc(cotp_iter_next(out, cotp_self_heap(), &x), COTP_ESYSLIMIT);
+  cotp_assert_rc(cotp_iter_next(out, cotp_self_heap(), &x), 0);
+  cotp_iter_close(out);
+  cr_assert_eq(closed, 1);
+}
