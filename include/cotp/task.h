@@ -87,7 +87,9 @@ typedef struct cotp_task {
 
 /* The function a task runs: its result is the reply.  Build the result
  * in the task's own heap (cotp_self_heap()); it is copied to the owner.
- * Exiting (cotp_exit) instead of returning is how a task fails. */
+ * Exiting (cotp_exit) instead of returning is how a task fails; returning
+ * COTP_NONE (a build that failed) makes the task exit with
+ * {:bad_result, :none}. */
 typedef cotp_term cotp_task_fn(void *arg);
 
 /* A task function named by module and function atoms, for the *_mfa

@@ -183,9 +183,10 @@ static void run(cotp_term go) {
     else
       result = ((cotp_task_fn *)code)(cotp__task_term_ptr(arg));
   }
+  if (cotp_is_none(result)) /* the function's build failed: say so */
+    cotp_exit(COTP_TUPLE(h, cotp_atom("bad_result"), cotp_atom("none")));
   if (cotp_is_ref(alias))
-    cotp_send_alias(alias, COTP_TUPLE(h, alias,
-                                      cotp_is_none(result) ? COTP_ATOM_NIL : result));
+    cotp_send_alias(alias, COTP_TUPLE(h, alias, result));
   if (flags & COTP__TASK_UNLINK_OWNER)
     cotp_unlink(cotp_get_pid(owner));
 }

@@ -16,11 +16,16 @@
  * come from a free list and results go out as their DOWNs come in.
  *
  * Per task, as in Elixir: spawned linked to the consumer, monitored with an
- * alias, given its go-ahead (task_int.h); it replies {ref, result}; its
- * DOWN says it is gone, and only then is its result emitted, so running
- * tasks never exceed max_concurrency.  Elixir puts an extra process
- * between the consumer and the tasks (for timers, and to keep EXIT
- * messages away from a consumer that traps exits); cotp does without:
+ * alias, given its go-ahead (task_int.h); it replies {ref, result} and
+ * exits.  A task stops counting against max_concurrency when it replies
+ * (it has done its work and is only exiting) or goes down, and its result
+ * can be emitted from then on: the consumer need not wait a second time,
+ * for the DOWN, before the next task may start.  The DOWN is still taken
+ * before its slot is used again or the stream ends (it is usually queued
+ * by then), and a task's result is {:ok, reply} once it replied, whatever
+ * its DOWN says, as in Elixir.  Elixir puts an extra process between the
+ * consumer and the tasks (for timers, and to keep EXIT messages away from
+ * a consumer that traps exits); cotp does without:
  *
  *  - Timeouts are deadlines, kept in a list of running slots in start
  *    order (which is deadline order), so the next deadline is its head and
@@ -54,13 +59,9 @@
 #include "task_int.h"
 #include "task_owned.h"
 
-enum slot_state {
-  FREE,
-  RUNNING,  /* task alive, no reply yet: in the deadline list */
-  REPLIED,  /* reply kept, waiting for the DOWN */
-  TIMED_OUT, /* killed for its deadline, waiting for the DOWN */
-  DONE      /* result ready to be emitted */
-};
+/* A slot is in use from its task's start until its result has been
+ * emitted and its DOWN taken, whichever comes last. */
+enum slot_state { FREE, BUSY };
 
 #define NIL_INDEX UINT32_MAX
 
@@ -74,7 +75,12 @@ struct slot {
   cotp_term input;        /* zip only */
   cotp_term result;       /* v of {:ok, v}, or r of {:exit, r}, in heap */
   uint8_t state;
-  bool linked, replied;
+  bool linked;
+  bool replied;           /* the reply came: the result is {:ok, v} */
+  bool down;              /* the DOWN came (the process is gone) */
+  bool timed_out;         /* killed for its deadline */
+  bool emitted;           /* the result went out */
+  bool in_list;           /* in the deadline list */
   uint32_t prev, next;    /* deadline list */
 };
 
@@ -95,7 +101,8 @@ struct stream {
   cotp_heap *heap;        /* go-ahead head, mfa args */
   cotp_term head[6];      /* the go-ahead, less alias and job */
   uint32_t max, window;
-  uint32_t alive;         /* task processes not yet DOWN */
+  uint32_t running;       /* tasks neither replied nor down: <= max */
+  uint32_t alive;         /* task processes whose DOWN has not come */
   uint64_t spawned, emitted;
   uint32_t oldest, newest; /* deadline list ends */
   uint32_t *ring;         /* unordered: free slots, then done slots */
@@ -135,6 +142,7 @@ static void reap(struct cotp__owned *o) {
 
 static void list_push(struct stream *s, uint32_t i) {
   struct slot *x = &s->slots[i];
+  x->in_list = true;
   x->prev = s->newest;
   x->next = NIL_INDEX;
   if (s->newest != NIL_INDEX)
@@ -146,6 +154,9 @@ static void list_push(struct stream *s, uint32_t i) {
 
 static void list_remove(struct stream *s, uint32_t i) {
   struct slot *x = &s->slots[i];
+  if (!x->in_list)
+    return;
+  x->in_list = false;
   if (x->prev != NIL_INDEX)
     s->slots[x->prev].next = x->next;
   else
@@ -216,9 +227,10 @@ static int default_spawn(void *ctx, cotp_entry *entry, void *arg, cotp_pid *pid,
 }
 
 static bool can_spawn(struct stream *s) {
-  if (s->input_done || s->alive >= s->max)
+  if (s->input_done || s->running >= s->max)
     return false;
-  return s->opts.ordered ? s->spawned - s->emitted < s->window : s->nfree > 0;
+  return s->opts.ordered ? s->slots[s->spawned % s->window].state == FREE
+                         : s->nfree > 0;
 }
 
 /* Starts a task for the next input: 1 started, 0 no more input, < 0 an
@@ -270,13 +282,15 @@ static int spawn_next(struct stream *s) {
     s->nfree--;
   *x = (struct slot){pid, ref, s->spawned, 0, x->heap, x->empty,
                      s->opts.zip_input_on_exit ? item : COTP_NONE, COTP_NONE,
-                     RUNNING, linked, false, NIL_INDEX, NIL_INDEX};
+                     BUSY, linked, false, false, false, false, false,
+                     NIL_INDEX, NIL_INDEX};
   if (s->opts.timeout_ms != COTP_INFINITY) {
     x->deadline = cotp_monotonic_ms() + s->opts.timeout_ms;
     list_push(s, i);
   }
   cotp__reftab_add(&s->tab, ref, i);
   s->spawned++;
+  s->running++;
   s->alive++;
   return 1;
 }
@@ -340,16 +354,33 @@ static cotp_term exit_result(struct stream *s, struct slot *x, cotp_term reason)
 
 _Noreturn static void exit_timeout(struct stream *s);
 
+/* The slot's result is known: unordered, it joins the queue to go out. */
+static void finished(struct stream *s, uint32_t i) {
+  s->running--;
+  if (!s->opts.ordered) {
+    s->ring[s->window + (s->done_head + s->done_count) % s->window] = i;
+    s->done_count++;
+  }
+}
+
+/* The slot is free once its result went out and its process is gone. */
+static void maybe_free(struct stream *s, struct slot *x) {
+  if (!x->emitted || !x->down)
+    return;
+  x->state = FREE;
+  x->ref = COTP_NONE;
+  if (!s->opts.ordered)
+    s->ring[s->nfree++] = (uint32_t)(x - s->slots);
+}
+
 static void handle(struct stream *s, cotp_term msg) {
   if (cotp_tuple_size(msg) == 2) {
-    struct slot *x = &s->slots[cotp__reftab_find(&s->tab, cotp_tuple_get(msg, 0))->index];
+    uint32_t i = cotp__reftab_find(&s->tab, cotp_tuple_get(msg, 0))->index;
+    struct slot *x = &s->slots[i];
     x->result = keep(x, cotp_tuple_get(msg, 1));
     x->replied = true;
-    if (x->state == RUNNING) {
-      x->state = REPLIED;
-      if (s->opts.timeout_ms != COTP_INFINITY)
-        list_remove(s, (uint32_t)(x - s->slots));
-    }
+    list_remove(s, i);
+    finished(s, i);
     return;
   }
   cotp_term ref = cotp_tuple_get(msg, 1), reason = cotp_tuple_get(msg, 4);
@@ -357,24 +388,18 @@ static void handle(struct stream *s, cotp_term msg) {
   struct slot *x = &s->slots[i];
   cotp__reftab_remove(&s->tab, ref);
   s->alive--;
-  if (x->state == RUNNING && s->opts.timeout_ms != COTP_INFINITY)
-    list_remove(s, i);
-  bool timed_out = x->state == TIMED_OUT;
+  x->down = true;
+  list_remove(s, i);
   if (!(x->replied && reason.w == COTP_ATOM_NORMAL.w))
     flush_exit(s, x);
-  if (!x->replied) {
-    if (timed_out && s->opts.on_timeout == COTP_TASK_ON_TIMEOUT_EXIT) {
-      x->state = DONE;
-      exit_timeout(s);
-    }
-    x->result = exit_result(s, x, timed_out ? COTP_ATOM_TIMEOUT : reason);
+  if (x->replied) {
+    maybe_free(s, x); /* the result went out already, or will */
+    return;
   }
-  x->state = DONE;
-  if (!s->opts.ordered) {
-    uint32_t at = (s->done_head + s->done_count) % s->window;
-    s->ring[s->window + at] = i;
-    s->done_count++;
-  }
+  if (x->timed_out && s->opts.on_timeout == COTP_TASK_ON_TIMEOUT_EXIT)
+    exit_timeout(s);
+  x->result = exit_result(s, x, x->timed_out ? COTP_ATOM_TIMEOUT : reason);
+  finished(s, i);
 }
 
 /* Kills the tasks past their deadline (the DOWN tells the rest). */
@@ -384,7 +409,7 @@ static void expire(struct stream *s, int64_t now) {
   while (s->oldest != NIL_INDEX && s->slots[s->oldest].deadline <= now) {
     uint32_t i = s->oldest;
     list_remove(s, i);
-    s->slots[i].state = TIMED_OUT;
+    s->slots[i].timed_out = true;
     pids[n++] = s->slots[i].pid;
     if (n == 64) {
       cotp__task_unlink_exit(pids, n, COTP_ATOM_KILL);
@@ -418,8 +443,8 @@ static void stop_all(struct stream *s) {
   size_t n = 0;
   for (uint32_t i = 0; i < s->window; i++) {
     struct slot *x = &s->slots[i];
-    if (x->state == RUNNING || x->state == REPLIED) {
-      x->state = TIMED_OUT;
+    if (x->state == BUSY && !x->down && !x->timed_out) {
+      x->timed_out = true;
       pids[n++] = x->pid;
       if (n == 64) {
         cotp__task_unlink_exit(pids, n, COTP_ATOM_KILL);
@@ -430,7 +455,8 @@ static void stop_all(struct stream *s) {
   if (n)
     cotp__task_unlink_exit(pids, n, COTP_ATOM_KILL);
   s->oldest = s->newest = NIL_INDEX;
-  /* what comes back now is only waited for, not emitted */
+  /* what comes back now is only taken out, not emitted (nor a reason to
+   * exit: this may be the timeout exit itself) */
   s->opts.on_timeout = COTP_TASK_ON_TIMEOUT_KILL_TASK;
   s->opts.timeout_ms = COTP_INFINITY;
   cotp_heap *h = cotp_self_heap();
@@ -473,22 +499,24 @@ _Noreturn static void exit_timeout(struct stream *s) {
 static struct slot *ready(struct stream *s) {
   if (s->opts.ordered) {
     struct slot *x = &s->slots[s->emitted % s->window];
-    return x->state == DONE && x->position == s->emitted ? x : NULL;
+    return x->state == BUSY && x->position == s->emitted && !x->emitted &&
+                   (x->replied || x->down)
+               ? x
+               : NULL;
   }
   return s->done_count ? &s->slots[s->ring[s->window + s->done_head]] : NULL;
 }
 
 static void emitted(struct stream *s, struct slot *x) {
   cotp_heap_release(x->heap, x->empty);
-  x->state = FREE;
-  x->ref = COTP_NONE;
+  x->emitted = true;
   if (s->opts.ordered) {
     s->emitted++;
-    return;
+  } else {
+    s->done_head = (s->done_head + 1) % s->window;
+    s->done_count--;
   }
-  s->done_head = (s->done_head + 1) % s->window;
-  s->done_count--;
-  s->ring[s->nfree++] = (uint32_t)(x - s->slots);
+  maybe_free(s, x);
 }
 
 static int stream_next(cotp_iter *it, cotp_heap *out_heap, cotp_term *out) {
@@ -526,7 +554,7 @@ static int stream_next(cotp_iter *it, cotp_heap *out_heap, cotp_term *out) {
       rc = 0; /* everything emitted: ready() found nothing left */
       break;
     }
-    wait_one(s);
+    wait_one(s); /* a reply, or a DOWN still to take */
   }
   cotp_heap_release(h, mark);
   if (x) {

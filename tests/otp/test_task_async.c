@@ -471,3 +471,17 @@ COTP_TEST(task, task_waiting_for_its_owner_ends_when_the_owner_dies_first) {
   cotp_send(owner, COTP_ATOM(die));
   cotp_assert_prints(cotp_test_down_of(ref, cotp_get_pid(pid)), "{:shutdown, :owner_gone}");
 }
+
+static cotp_term returns_none(void *arg) {
+  (void)arg;
+  return COTP_NONE;
+}
+
+COTP_TEST(task, function_returning_none_exits_with_bad_result) {
+  cotp_trap_exit(true, NULL);
+  cotp_task t;
+  cotp_assert_rc(cotp_task_async(returns_none, NULL, &t), 0);
+  cotp_term out;
+  cotp_assert_rc(cotp_task_await_result(&t, 5000, &out), 1);
+  cotp_assert_prints(out, "{:bad_result, :none}");
+}
