@@ -55,7 +55,7 @@
  * own: copy them, keep them in arrays, drop them.
  *
  * Context: every function here must be called inside a process, except
- * cotp_task_register() and cotp_task_term().
+ * cotp_task_register(), cotp_task_term() and cotp_task_from_term().
  */
 #ifndef COTP_TASK_H
 #define COTP_TASK_H
@@ -319,7 +319,8 @@ typedef int cotp_task_spawner(void *ctx, cotp_entry *entry, void *arg,
                               cotp_pid *pid, bool *linked);
 
 typedef struct cotp_task_stream_opts {
-  /* Most tasks running at once; 0: cotp_schedulers_online(). */
+  /* Most tasks running at once (a task runs until it replies or exits);
+   * 0: cotp_schedulers_online(). */
   unsigned max_concurrency;
   /* Emit in input order (true, the default) or as tasks finish. */
   bool ordered;
@@ -352,9 +353,9 @@ typedef struct cotp_task_stream_opts {
  * mailbox (F47, F50, F51).
  *
  * The stream takes over input (it closes it).  It holds at most
- * max_concurrency running tasks and, when ordered, at most max_concurrency
- * more results that finished ahead of an earlier one: a million inputs
- * never hold a million results.
+ * max_concurrency running tasks and, when ordered, at most
+ * 2 * max_concurrency inputs in flight or waiting to be emitted behind an
+ * earlier one: a million inputs never hold a million results.
  *
  * next(out_iter, h, &r) builds r in h and returns 1, or 0 at the end, or a
  * negative code (COTP_EINVAL when called from a process other than the
