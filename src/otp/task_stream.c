@@ -351,7 +351,6 @@ static cotp_term exit_result(struct stream *s, struct slot *x, cotp_term reason)
   return s->opts.zip_input_on_exit ? COTP_TUPLE(h, x->input, reason) : reason;
 }
 
-
 _Noreturn static void exit_timeout(struct stream *s);
 
 /* The slot's result is known: unordered, it joins the queue to go out. */
@@ -444,6 +443,7 @@ static void stop_all(struct stream *s) {
   for (uint32_t i = 0; i < s->window; i++) {
     struct slot *x = &s->slots[i];
     if (x->state == BUSY && !x->down && !x->timed_out) {
+      list_remove(s, i);
       x->timed_out = true;
       pids[n++] = x->pid;
       if (n == 64) {
@@ -454,7 +454,6 @@ static void stop_all(struct stream *s) {
   }
   if (n)
     cotp__task_unlink_exit(pids, n, COTP_ATOM_KILL);
-  s->oldest = s->newest = NIL_INDEX;
   /* what comes back now is only taken out, not emitted (nor a reason to
    * exit: this may be the timeout exit itself) */
   s->opts.on_timeout = COTP_TASK_ON_TIMEOUT_KILL_TASK;

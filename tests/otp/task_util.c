@@ -70,7 +70,10 @@ static cotp_term mfa_lineage(cotp_term args) {
   return tu_lineage(NULL);
 }
 
+static cotp_term mfa_wait_go(cotp_term args) { return tu_wait_go(TU_ARG(cotp_head(args))); }
+
 void tu_register(void) {
+  cotp_task_register(COTP_ATOM(tu), COTP_ATOM(wait_go), mfa_wait_go);
   cotp_task_register(COTP_ATOM(tu), COTP_ATOM(sleep), mfa_sleep);
   cotp_task_register(COTP_ATOM(tu), COTP_ATOM(lineage), mfa_lineage);
 }

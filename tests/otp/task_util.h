@@ -39,7 +39,8 @@ cotp_term tu_stream_sleep(cotp_term x, void *ctx);
 cotp_term tu_stream_exit(cotp_term x, void *ctx);
 
 /* The module and function atoms tu_register() gives task functions:
- * :tu.sleep(ms) and :tu.lineage(). */
+ * :tu.sleep(ms), :tu.lineage() and :tu.wait_go(x) (waits for :go, returns
+ * x; x an immediate). */
 void tu_register(void);
 
 /* --- running and catching --- */

@@ -65,10 +65,11 @@ COTP_TEST(task, f1_async_mfa_runs_registered_function) {
   tu_register();
   cotp_heap *h = cotp_self_heap();
   cotp_task t;
-  cotp_assert_rc(cotp_task_async_mfa(COTP_ATOM(tu), COTP_ATOM(sleep),
+  cotp_assert_rc(cotp_task_async_mfa(COTP_ATOM(tu), COTP_ATOM(wait_go),
                                      COTP_LIST(h, cotp_int(h, 1)), &t), 0);
-  cotp_assert_prints(mfa_of(&t), "{:tu, :sleep, 1}");
+  cotp_assert_prints(mfa_of(&t), "{:tu, :wait_go, 1}");
   cr_assert(tu_linked(t.pid));
+  cotp_send(t.pid, COTP_ATOM(go));
   cotp_assert_term_eq(cotp_task_await(&t, 5000), cotp_int(h, 1));
 }
 
@@ -439,8 +440,9 @@ COTP_TEST(task, attach_makes_a_process_started_by_someone_else_our_task) {
   cotp_pid pid;
   cotp_assert_rc(cotp_spawn(cotp_task_entry, cotp_task_entry_owner(cotp_self()), &pid), 0);
   cotp_task t;
-  cotp_assert_rc(cotp_task_attach(pid, true, tu_value, TU_ARG(COTP_ATOM(attached)), &t), 0);
+  cotp_assert_rc(cotp_task_attach(pid, true, tu_wait_go, TU_ARG(COTP_ATOM(attached)), &t), 0);
   cr_assert(tu_linked(pid));
+  cotp_send(pid, COTP_ATOM(go));
   cotp_assert_term_eq(cotp_task_await(&t, 5000), COTP_ATOM(attached));
   /* nolink, module and function */
   tu_register();
@@ -468,6 +470,18 @@ COTP_TEST(task, task_waiting_for_its_owner_ends_when_the_owner_dies_first) {
   cotp_clause c = {cotp_test_pattern("{:task, pid}"), NULL, &pid};
   cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
   cotp_assert_rc(cotp_monitor(cotp_get_pid(pid), &ref), 0);
+  /* once the owner is monitored by the task, its death is the task's
+   * news (an owner already gone would give {:shutdown, :noproc}) */
+  bool watched = false;
+  for (int i = 0; i < 2000 && !watched; i++) {
+    cotp_term by = COTP_NIL;
+    cotp_process_info(owner, COTP_ATOM(monitored_by), &by);
+    for (; cotp_is_cons(by); by = cotp_tail(by))
+      watched |= cotp_term_eq(cotp_head(by), pid);
+    if (!watched)
+      cotp_sleep(1);
+  }
+  cr_assert(watched);
   cotp_send(owner, COTP_ATOM(die));
   cotp_assert_prints(cotp_test_down_of(ref, cotp_get_pid(pid)), "{:shutdown, :owner_gone}");
 }
