@@ -38,6 +38,15 @@ int cotp__task_receive(cotp_accept_fn *accept, void *ctx, int64_t deadline,
                        cotp_term *msg) {
   if (cotp_receive_if(accept, ctx, 0, 0, msg) == 0)
     return 0;
+  if (deadline != COTP_INFINITY && deadline - cotp_monotonic_ms() <= 0)
+    return COTP_ETIMEDOUT; /* a timeout of 0 looks once, as `after 0` */
+  /* before parking, let a task that is about to answer do so: waking a
+   * parked process from another thread costs more (see task_stream.c) */
+  for (int spin = 0; spin < COTP__TASK_SPINS; spin++) {
+    cotp_yield();
+    if (cotp_receive_if(accept, ctx, 0, 0, msg) == 0)
+      return 0;
+  }
   int64_t left = COTP_INFINITY;
   if (deadline != COTP_INFINITY) {
     left = deadline - cotp_monotonic_ms();

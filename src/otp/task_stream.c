@@ -419,8 +419,7 @@ static void expire(struct stream *s, int64_t now) {
     cotp__task_unlink_exit(pids, n, COTP_ATOM_KILL);
 }
 
-/* Waits for one reply or DOWN, or for the next deadline.  (A stream
- * mostly waits for tasks still running: no look before the wait.) */
+/* Waits for one reply or DOWN, or for the next deadline. */
 static void wait_one(struct stream *s) {
   cotp_term msg;
   int64_t left = COTP_INFINITY;
@@ -428,6 +427,15 @@ static void wait_one(struct stream *s) {
     left = s->slots[s->oldest].deadline - cotp_monotonic_ms();
     if (left < 0)
       left = 0;
+  }
+  /* yields before parking (see COTP__TASK_SPINS), unless a deadline
+   * has passed already */
+  for (int spin = 0; left != 0 && spin < COTP__TASK_SPINS; spin++) {
+    if (cotp_receive_if(accept, s, 0, 0, &msg) == 0) {
+      handle(s, msg);
+      return;
+    }
+    cotp_yield();
   }
   if (cotp_receive_if(accept, s, left, 0, &msg) == 0)
     handle(s, msg);
