@@ -17,6 +17,8 @@
  *   cotp/timer.h     send_after, cancel_timer, read_timer
  *   cotp/io.h        waiting for file descriptors, sockets, blocking calls
  *   cotp/log.h       the runtime's log
+ *   cotp/iter.h      lazy sequences of terms (iterators)
+ *   cotp/task.h      Elixir's Task: async/await, yield, shutdown, async_stream
  */
 #ifndef COTP_H
 #define COTP_H
@@ -24,11 +26,13 @@
 #include "cotp/common.h"
 #include "cotp/info.h"
 #include "cotp/io.h"
+#include "cotp/iter.h"
 #include "cotp/log.h"
 #include "cotp/name.h"
 #include "cotp/pattern.h"
 #include "cotp/process.h"
 #include "cotp/signal.h"
+#include "cotp/task.h"
 #include "cotp/term.h"
 #include "cotp/timer.h"
 

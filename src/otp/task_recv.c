@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * task_recv.c: recognising a task's messages, and a small map from
+ * references to indexes for the functions that wait for many tasks.
+ *
+ * The waiting functions receive with a C test (cotp_receive_if) rather
+ * than a pattern: a reply is {ref, _} and a DOWN {:DOWN, ref, _, _, _},
+ * two word comparisons once the tuple's size is known, and waiting for a
+ * thousand tasks at once is one lookup per message in the map below
+ * instead of a thousand patterns.
+ *
+ * The map is open addressing with linear probing over a power-of-two
+ * table at most half full, keyed by the reference's word (references are
+ * immediates, so the word is the identity).  Removal shifts the following
+ * entries back (no tombstones), so a map that sees many adds and removes,
+ * as a stream's does, never degrades.  Up to four entries live inside the
+ * struct, with no allocation.
+ */
+#include <stdlib.h>
+
+#include "task_int.h"
+
+bool cotp__task_is_reply(cotp_term msg, cotp_term ref) {
+  return cotp_tuple_size(msg) == 2 && cotp_tuple_get(msg, 0).w == ref.w;
+}
+
+bool cotp__task_is_down(cotp_term msg, cotp_term ref) {
+  return cotp_tuple_size(msg) == 5 && cotp_tuple_get(msg, 0).w == COTP_ATOM_DOWN.w &&
+         cotp_tuple_get(msg, 1).w == ref.w;
+}
+
+int64_t cotp__task_deadline(int64_t timeout_ms) {
+  return timeout_ms == COTP_INFINITY ? COTP_INFINITY
+                                     : cotp_monotonic_ms() + timeout_ms;
+}
+
+int cotp__task_receive(cotp_accept_fn *accept, void *ctx, int64_t deadline,
+                       cotp_term *msg) {
+  if (cotp_receive_if(accept, ctx, 0, 0, msg) == 0)
+    return 0;
+  if (deadline != COTP_INFINITY && deadline - cotp_monotonic_ms() <= 0)
+    return COTP_ETIMEDOUT; /* a timeout of 0 looks once, as `after 0` */
+  /* before parking, let a task that is about to answer do so: waking a
+   * parked process from another thread costs more (see task_stream.c) */
+  for (int spin = 0; spin < COTP__TASK_SPINS; spin++) {
+    cotp_yield();
+    if (cotp_receive_if(accept, ctx, 0, 0, msg) == 0)
+      return 0;
+  }
+  int64_t left = COTP_INFINITY;
+  if (deadline != COTP_INFINITY) {
+    left = deadline - cotp_monotonic_ms();
+    if (left <= 0)
+      return COTP_ETIMEDOUT;
+  }
+  return cotp_receive_if(accept, ctx, left, 0, msg) == 0 ? 0 : COTP_ETIMEDOUT;
+}
+
+static bool accept_reply(cotp_term msg, void *ctx) {
+  return cotp__task_is_reply(msg, *(const cotp_term *)ctx);
+}
+
+bool cotp__task_flush_reply(cotp_term ref, cotp_term *reply) {
+  cotp_term msg;
+  if (cotp_receive_if(accept_reply, &ref, 0, 0, &msg) != 0)
+    return false;
+  if (reply)
+    *reply = cotp_tuple_get(msg, 1);
+  return true;
+}
+
+void cotp__task_demonitor(cotp_term ref) {
+  /* a reference that is not a monitor (a completed task's) is left be,
+   * as OTP 25 does */
+  cotp_demonitor(ref, COTP_DEMONITOR_FLUSH);
+}
+
+/* --- scratch memory --- */
+
+struct scratch {
+  void *mem;
+};
+
+static void scratch_dtor(void *object) {
+  struct scratch *s = object;
+  free(s->mem);
+  free(s);
+}
+
+void *cotp__scratch_alloc(size_t bytes, cotp_resource **handle) {
+  struct scratch *s = malloc(sizeof *s);
+  void *mem = malloc(bytes);
+  cotp_resource *r = s && mem ? cotp_resource_new(s, scratch_dtor) : NULL;
+  if (!r) {
+    free(s);
+    free(mem);
+    return NULL;
+  }
+  s->mem = mem;
+  cotp_term t = cotp_resource_term(cotp_self_heap(), r);
+  if (cotp_is_none(t)) {
+    cotp_resource_release(r);
+    return NULL;
+  }
+  *handle = r; /* ours until cotp__scratch_free; the heap holds another */
+  return mem;
+}
+
+void cotp__scratch_free(cotp_resource *handle) {
+  struct scratch *s = cotp_resource_object(handle);
+  free(s->mem);
+  s->mem = NULL;
+  cotp_resource_release(handle);
+}
+
+/* --- the reference map --- */
+
+static uint32_t hash(uint64_t ref, uint32_t mask) {
+  uint64_t h = (ref >> 3) * 0x9E3779B97F4A7C15ull;
+  return (uint32_t)(h >> 32) & mask;
+}
+
+bool cotp__reftab_init(struct cotp__reftab *t, size_t n) {
+  size_t cap = 8;
+  while (cap < 2 * n)
+    cap *= 2;
+  if (cap > UINT32_MAX / 2)
+    return false;
+  t->scratch = NULL;
+  if (cap <= 8) {
+    t->slots = t->small;
+  } else {
+    t->slots = cotp__scratch_alloc(cap * sizeof *t->slots, &t->scratch);
+    if (!t->slots)
+      return false;
+  }
+  for (size_t i = 0; i < cap; i++)
+    t->slots[i].ref = 0;
+  t->mask = (uint32_t)(cap - 1);
+  return true;
+}
+
+void cotp__reftab_close(struct cotp__reftab *t) {
+  if (t->scratch)
+    cotp__scratch_free(t->scratch);
+  t->scratch = NULL;
+  t->slots = NULL;
+}
+
+struct cotp__reftab_slot *cotp__reftab_find(struct cotp__reftab *t,
+                                            cotp_term ref) {
+  if (!cotp_is_ref(ref))
+    return NULL;
+  for (uint32_t i = hash(ref.w, t->mask);; i = (i + 1) & t->mask) {
+    if (t->slots[i].ref == ref.w)
+      return &t->slots[i];
+    if (!t->slots[i].ref)
+      return NULL;
+  }
+}
+
+struct cotp__reftab_slot *cotp__reftab_add(struct cotp__reftab *t,
+                                           cotp_term ref, uint32_t index) {
+  uint32_t i = hash(ref.w, t->mask);
+  while (t->slots[i].ref)
+    i = (i + 1) & t->mask;
+  t->slots[i] = (struct cotp__reftab_slot){ref.w, index, 0};
+  return &t->slots[i];
+}
+
+void cotp__reftab_remove(struct cotp__reftab *t, cotp_term ref) {
+  struct cotp__reftab_slot *s = cotp__reftab_find(t, ref);
+  if (!s)
+    return;
+  uint32_t hole = (uint32_t)(s - t->slots);
+  /* shift back every entry of the run after the hole that may move to it */
+  for (uint32_t i = (hole + 1) & t->mask; t->slots[i].ref; i = (i + 1) & t->mask) {
+    uint32_t home = hash(t->slots[i].ref, t->mask);
+    /* the entry may fill the hole if its home is not in (hole, i] */
+    bool movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
+    if (movable) {
+      t->slots[hole] = t->slots[i];
+      hole = i;
+    }
+  }
+  t->slots[hole].ref = 0;
+}

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * task_run.c: the task process.  It waits for its go-ahead (task_int.h),
+ * records where it comes from in its dictionary, runs the function and
+ * replies through the alias.  Also the table of task functions named by
+ * module and function atoms.
+ *
+ * The reply is the task's last act: it returns right after, so its DOWN
+ * (:normal) follows the reply at once.  A function that exits instead of
+ * returning ends the process with that reason, and the link and monitor
+ * carry it to the owner, as an exception in an Elixir task does.
+ *
+ * The function table: written rarely (at start-up), read once per task
+ * named by module and function, so a mutex around an open-addressing
+ * table is plenty.  It outlives runtimes, as the core's does.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "task_int.h"
+
+/* --- the table of task functions --- */
+
+struct entry {
+  uint64_t module, function;
+  cotp_task_mfa_fn *fn;
+};
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct entry *slots;
+static size_t nslots, used;
+
+static size_t slot_of(uint64_t m, uint64_t f, size_t mask) {
+  uint64_t h = (m * 0x9E3779B97F4A7C15ull) ^ (f * 0xC2B2AE3D27D4EB4Full);
+  return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+static struct entry *find(uint64_t m, uint64_t f) {
+  if (!nslots)
+    return NULL;
+  for (size_t i = slot_of(m, f, nslots - 1);; i = (i + 1) & (nslots - 1))
+    if (!slots[i].fn || (slots[i].module == m && slots[i].function == f))
+      return &slots[i];
+}
+
+static bool grow(void) {
+  size_t n = nslots ? nslots * 2 : 32;
+  struct entry *bigger = calloc(n, sizeof *bigger), *old = slots;
+  if (!bigger)
+    return false;
+  size_t oldn = nslots;
+  slots = bigger;
+  nslots = n;
+  for (size_t i = 0; i < oldn; i++)
+    if (old[i].fn)
+      *find(old[i].module, old[i].function) = old[i];
+  free(old);
+  return true;
+}
+
+int cotp_task_register(cotp_term module, cotp_term function,
+                       cotp_task_mfa_fn *fn) {
+  if (!cotp_is_atom(module) || !cotp_is_atom(function) || !fn)
+    return COTP_EINVAL;
+  pthread_mutex_lock(&table_lock);
+  int rc = 0;
+  if ((used + 1) * 2 > nslots && !grow()) {
+    rc = COTP_ENOMEM;
+  } else {
+    struct entry *e = find(module.w, function.w);
+    used += !e->fn;
+    *e = (struct entry){module.w, function.w, fn};
+  }
+  pthread_mutex_unlock(&table_lock);
+  return rc;
+}
+
+static cotp_task_mfa_fn *lookup(cotp_term module, cotp_term function) {
+  pthread_mutex_lock(&table_lock);
+  struct entry *e = find(module.w, function.w);
+  cotp_task_mfa_fn *fn = e ? e->fn : NULL;
+  pthread_mutex_unlock(&table_lock);
+  return fn;
+}
+
+/* --- $initial_call --- */
+
+/* {:c, name, arity} for a C function, with its name from the dynamic
+ * symbol table ({:c, :unknown, arity} when it is not there: link with
+ * -rdynamic to see names), as the core names a process's function.
+ * dladdr costs microseconds, so the last few answers are kept per thread:
+ * nothing here yields, so the process cannot move between threads while
+ * it uses the cache. */
+static cotp_term c_function_name(void (*fn)(void)) {
+  static _Thread_local struct {
+    void (*fn)(void);
+    cotp_term name;
+  } cache[8];
+  static _Thread_local unsigned next;
+  for (unsigned i = 0; i < 8; i++)
+    if (cache[i].fn == fn && !cotp_is_none(cache[i].name))
+      return cache[i].name;
+  void *addr;
+  memcpy(&addr, &fn, sizeof addr);
+  Dl_info dl;
+  cotp_term name = addr && dladdr(addr, &dl) && dl.dli_sname
+                       ? cotp_atom(dl.dli_sname)
+                       : COTP_NONE;
+  if (cotp_is_none(name))
+    name = cotp__task_atoms()->unknown;
+  cache[next % 8].fn = fn;
+  cache[next % 8].name = name;
+  next++;
+  return name;
+}
+
+/* --- running --- */
+
+/* `$callers` or `$ancestors`: [head | tail]. */
+static void put_lineage(cotp_heap *h, cotp_term key, cotp_term head,
+                        cotp_term tail) {
+  cotp_dict_put(key, cotp_cons(h, head, cotp_is_list(tail) ? tail : COTP_NIL),
+                NULL);
+}
+
+/* Runs module:function(args): from the task table, else the core's table
+ * (whose functions return nothing: the result is :ok), else undef. */
+static cotp_term run_mfa(cotp_heap *h, cotp_term module, cotp_term function,
+                         cotp_term args) {
+  cotp_task_mfa_fn *fn = lookup(module, function);
+  if (fn)
+    return fn(args);
+  cotp_mfa_fn *plain = cotp_lookup_function(module, function);
+  if (plain) {
+    plain(args);
+    return COTP_ATOM_OK;
+  }
+  cotp_term where = COTP_TUPLE(h, module, function, args, COTP_NIL);
+  cotp_exit(COTP_TUPLE(h, cotp__task_atoms()->undef, COTP_LIST(h, where)));
+}
+
+/* Does what the go-ahead says; returns when the task is done. */
+static void run(cotp_term go) {
+  const struct cotp__task_atoms *a = cotp__task_atoms();
+  cotp_heap *h = cotp_self_heap();
+  size_t n = cotp_tuple_size(go);
+  cotp_term alias = cotp_tuple_get(go, COTP__GO_ALIAS);
+  cotp_term owner = cotp_tuple_get(go, COTP__GO_OWNER);
+  int64_t flags = cotp_int_value(cotp_tuple_get(go, COTP__GO_FLAGS));
+  cotp_term fn = cotp_tuple_get(go, COTP__GO_FN);
+  cotp_term arg = cotp_tuple_get(go, COTP__GO_ARG);
+  bool mfa = cotp_is_atom(fn);
+
+  put_lineage(h, a->callers, owner, cotp_tuple_get(go, COTP__GO_CALLERS));
+  /* the owner made the whole list when it has a name or ancestors of its
+   * own (proc_lib names an ancestor by its registered name) */
+  cotp_term ancestors = cotp_tuple_get(go, COTP__GO_ANCESTORS);
+  if (cotp_is_cons(ancestors))
+    cotp_dict_put(a->ancestors, ancestors, NULL);
+  else
+    put_lineage(h, a->ancestors, owner, COTP_NIL);
+
+  cotp_term result;
+  if (mfa) {
+    cotp_term args = cotp_tuple_get(go, COTP__GO_ITEM);
+    size_t arity = 0;
+    cotp_list_length(args, &arity);
+    cotp_dict_put(a->initial_call,
+                  COTP_TUPLE(h, fn, arg, cotp_int(h, (int64_t)arity)), NULL);
+    result = run_mfa(h, fn, arg, args);
+  } else {
+    void (*code)(void) = cotp__task_term_fn(fn);
+    bool stream = n > COTP__GO_ITEM;
+    cotp_dict_put(a->initial_call,
+                  COTP_TUPLE(h, a->c, c_function_name(code),
+                             cotp_int(h, stream ? 2 : 1)),
+                  NULL);
+    if (stream)
+      result = ((cotp_task_stream_fn *)code)(cotp_tuple_get(go, COTP__GO_ITEM),
+                                             cotp__task_term_ptr(arg));
+    else
+      result = ((cotp_task_fn *)code)(cotp__task_term_ptr(arg));
+  }
+  if (cotp_is_none(result)) /* the function's build failed: say so */
+    cotp_exit(COTP_TUPLE(h, cotp_atom("bad_result"), cotp_atom("none")));
+  if (cotp_is_ref(alias))
+    cotp_send_alias(alias, COTP_TUPLE(h, alias, result));
+  if (flags & COTP__TASK_UNLINK_OWNER)
+    cotp_unlink(cotp_get_pid(owner));
+}
+
+static bool accept_go(cotp_term msg, void *ctx) {
+  (void)ctx;
+  return cotp_tuple_size(msg) >= COTP__GO_ITEM &&
+         cotp_tuple_get(msg, COTP__GO_TAG).w == cotp__task_atoms()->go.w;
+}
+
+static bool accept_go_or_down(cotp_term msg, void *ctx) {
+  return accept_go(msg, NULL) || cotp__task_is_down(msg, *(cotp_term *)ctx);
+}
+
+/* The longest a task started for someone else waits for its go-ahead
+ * (Elixir's @ref_timeout). */
+#define GO_TIMEOUT_MS 5000
+
+void cotp_task_entry(void *arg) {
+  cotp_term go;
+  if (!arg) {
+    cotp_receive_if(accept_go, NULL, COTP_INFINITY, 0, &go);
+    run(go);
+    return;
+  }
+  /* started by a supervisor for an owner: give up if the owner dies
+   * first or never sends the go-ahead (G17) */
+  cotp_pid owner = {(uint64_t)(uintptr_t)arg};
+  cotp_term mon;
+  if (cotp_monitor(owner, &mon) != 0)
+    cotp_exit(COTP_ATOM_NOPROC);
+  if (cotp_receive_if(accept_go_or_down, &mon, GO_TIMEOUT_MS, 0, &go) != 0)
+    cotp_exit(COTP_ATOM_TIMEOUT);
+  if (cotp__task_is_down(go, mon))
+    cotp_exit(COTP_TUPLE(cotp_self_heap(), COTP_ATOM_SHUTDOWN,
+                         cotp_tuple_get(go, 4)));
+  cotp_demonitor(mon, COTP_DEMONITOR_FLUSH);
+  run(go);
+}
+
+void *cotp_task_entry_owner(cotp_pid owner) {
+  _Static_assert(sizeof(void *) >= sizeof owner.bits, "a pid fits a pointer");
+  return (void *)(uintptr_t)owner.bits;
+}
+
+/* Task.start (unlinked): the go-ahead travels as the spawn's arguments,
+ * copied into the new process before it runs, so no message is needed and
+ * the task never waits for an owner that died before sending one. */
+static void noreply_main(cotp_term args) { run(cotp_head(args)); }
+
+static pthread_once_t noreply_once = PTHREAD_ONCE_INIT;
+static void register_noreply(void) {
+  const struct cotp__task_atoms *a = cotp__task_atoms();
+  cotp_register_function(a->cotp_task, a->noreply, noreply_main);
+}
+
+int cotp__task_spawn_unlinked(cotp_term go, cotp_pid *pid) {
+  pthread_once(&noreply_once, register_noreply);
+  const struct cotp__task_atoms *a = cotp__task_atoms();
+  cotp_heap *h = cotp_self_heap();
+  cotp_heap_mark mark = cotp_heap_mark_now(h);
+  int rc = cotp_spawn_mfa(a->cotp_task, a->noreply, COTP_LIST(h, go), NULL, pid);
+  cotp_heap_release(h, mark);
+  return rc;
+}
