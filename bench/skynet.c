@@ -24,8 +24,8 @@ struct node {
   int64_t size;
 };
 
-static const cotp_spawn_opts copy_node = {COTP_PRIORITY_NORMAL, 0,
-                                          sizeof(struct node)};
+static const cotp_spawn_opts copy_node = {.priority = COTP_PRIORITY_NORMAL,
+                                          .arg_size = sizeof(struct node)};
 
 static void node(void *arg) {
   struct node n = *(struct node *)arg;

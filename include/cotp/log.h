@@ -47,6 +47,16 @@ COTP_API void cotp_log(cotp_log_level level, const char *fmt, ...)
 /* The name of a level: "debug", "info", "notice", "warning", "error". */
 COTP_API const char *cotp_log_level_name(cotp_log_level level);
 
+/*
+ * Whether the runtime reports the calling process's abnormal exit (its
+ * crash report, docs/crash_reports.md; on by default).  A behaviour that
+ * reports crashes in its own words (a GenServer's "terminating" report, a
+ * Task's) turns it off for its processes, as OTP's proc_lib does for the
+ * processes it starts.  *old (may be NULL) gets the previous setting.
+ * Context: inside a process.  Returns 0 or COTP_ENOTPROC.
+ */
+COTP_API int cotp_set_crash_report(bool on, bool *old);
+
 #ifdef __cplusplus
 }
 #endif

@@ -106,9 +106,20 @@ typedef struct cotp_spawn_opts {
    * the process (Erlang's spawn copies what a fun captures).  The caller's
    * bytes may then be anywhere, its stack included. */
   size_t arg_size;
+  /* Link the new process to the caller before it runs (cotp_spawn_link). */
+  bool link;
+  /* Monitor it before it runs (cotp_spawn_monitor), the monitor's
+   * reference also an alias when monitor_alias is not COTP_ALIAS_NONE
+   * (Erlang's spawn_opt with {monitor, [{alias, Mode}]}); the reference
+   * goes to *monitor_ref, which must not be NULL then.  It is written
+   * before the argument is copied (arg_size), so the argument may be the
+   * reference or hold it. */
+  bool monitor;
+  int monitor_alias; /* a cotp_alias_mode (cotp/signal.h) */
+  cotp_term *monitor_ref;
 } cotp_spawn_opts;
 
-#define COTP_SPAWN_OPTS_INIT {COTP_PRIORITY_NORMAL, 0, 0}
+#define COTP_SPAWN_OPTS_INIT {COTP_PRIORITY_NORMAL, 0, 0, false, false, 0, NULL}
 
 /*
  * Starts a process running fn(arg).  arg is passed as is: if it points to
@@ -117,8 +128,9 @@ typedef struct cotp_spawn_opts {
  * a copy.  *pid may be NULL.
  * Context: inside a process.
  * Returns: 0, COTP_EINVAL (fn NULL; arg NULL or arg_size over 4 GiB with
- * arg_size set), COTP_ESYSLIMIT (max_processes alive), COTP_ENOMEM,
- * COTP_ENOTPROC.  On failure fn is never called.
+ * arg_size set; monitor without monitor_ref, or an unknown alias mode),
+ * COTP_ESYSLIMIT (max_processes alive), COTP_ENOMEM, COTP_ENOTPROC.  On
+ * failure fn is never called.
  */
 COTP_API int cotp_spawn(cotp_entry *fn, void *arg, cotp_pid *pid);
 COTP_API int cotp_spawn_opt(cotp_entry *fn, void *arg,

@@ -18,6 +18,7 @@
 
 #include "cotp/log.h"
 #include "ext.h"
+#include "sched.h"
 
 static bool abnormal(cotp_term reason) {
   if (reason.w == COTP_ATOM_NORMAL.w || reason.w == COTP_ATOM_SHUTDOWN.w)
@@ -27,7 +28,8 @@ static bool abnormal(cotp_term reason) {
 }
 
 void cotp__crash_report(struct cotp__proc *p, cotp_pid pid, cotp_term reason) {
-  if (!abnormal(reason) || !cotp_log_enabled(COTP_LOG_ERROR))
+  if ((p->flags & PF_NO_REPORT) || !abnormal(reason) ||
+      !cotp_log_enabled(COTP_LOG_ERROR))
     return;
   char who[160];
   cotp_term name = cotp__name_of(pid);
@@ -61,4 +63,17 @@ void cotp__crash_report(struct cotp__proc *p, cotp_pid pid, cotp_term reason) {
   bool named = addr && dladdr(addr, &dl) && dl.dli_sname;
   cotp_log(COTP_LOG_ERROR, "Process %s terminating\n** (stop) %s%s%s", who, why,
            named ? "\nFunction: " : "", named ? dl.dli_sname : "");
+}
+
+int cotp_set_crash_report(bool on, bool *old) {
+  struct cotp__proc *p = cotp__proc_self();
+  if (!p)
+    return COTP_ENOTPROC;
+  if (old)
+    *old = !(p->flags & PF_NO_REPORT);
+  if (on)
+    p->flags &= (uint16_t)~PF_NO_REPORT;
+  else
+    p->flags |= PF_NO_REPORT;
+  return 0;
 }

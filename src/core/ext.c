@@ -31,10 +31,10 @@ void cotp__ext_free(struct cotp__proc *p) {
   struct cotp__ext *e = p->ext;
   if (!e)
     return;
-  free(e->links.at);
-  free(e->mons.at);
-  free(e->watchers.at);
-  free(e->aliases.at);
+  cotp__keyset_free(&e->links);
+  cotp__keyset_free(&e->mons);
+  cotp__keyset_free(&e->watchers);
+  cotp__keyset_free(&e->aliases);
   free(e->cleanups.at);
   free(e->dict.at);
   cotp__heap_close(&e->heap);

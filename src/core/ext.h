@@ -9,17 +9,20 @@
  * it by sending signals, which the process handles (signal.c).  After the
  * process has stopped, whoever finishes it owns it (process.c).
  *
- * The sets are arrays searched linearly: O(n) in links or monitors, fine
- * below ten thousand, which is more than a process usually has (a
- * supervisor with many children is the case to watch).
+ * Links, monitors, watchers and aliases are hash sets (keyset.h): a
+ * supervisor with a hundred thousand children, or an owner of as many
+ * tasks, adds and removes one in constant time.  Cleanups and the
+ * dictionary are arrays.
  */
 #ifndef COTP_CORE_EXT_H
 #define COTP_CORE_EXT_H
 
 #include "cotp/name.h"
 #include "cotp/signal.h"
+#include "keyset.h"
 #include "proc.h"
 
+/* The first field of each set's entry is its key (keyset.h). */
 struct cotp__link {
   cotp_pid pid;
   uint64_t unlinking; /* 0: active; else the id of our pending unlink */
@@ -58,10 +61,10 @@ struct cotp__cleanup {
   }
 
 struct cotp__ext {
-  VEC(struct cotp__link) links;
-  VEC(struct cotp__mon) mons;
-  VEC(struct cotp__watcher) watchers;
-  VEC(struct cotp__alias) aliases;
+  struct cotp__keyset links;    /* struct cotp__link, by pid */
+  struct cotp__keyset mons;     /* struct cotp__mon, by ref */
+  struct cotp__keyset watchers; /* struct cotp__watcher, by ref */
+  struct cotp__keyset aliases;  /* struct cotp__alias, by ref */
   VEC(struct cotp__cleanup) cleanups;
   VEC(cotp_term) dict; /* key, value, key, value ... in heap */
   cotp_term name;      /* registered name, or NONE */
@@ -77,6 +80,12 @@ void cotp__ext_free(struct cotp__proc *p);
 /* Grows a vector so that one more element fits; false when out of memory. */
 bool cotp__vec_reserve(void **at, uint32_t n, uint32_t *cap, size_t elem);
 #define VEC_RESERVE(v) cotp__vec_reserve((void **)&(v).at, (v).n, &(v).cap, sizeof *(v).at)
+/* Typed keyset access. */
+#define SET_FIND(set, type, key)                                            \
+  ((type *)cotp__keyset_find(&(set), sizeof(type), (key)))
+#define SET_ADD(set, type, key)                                             \
+  ((type *)cotp__keyset_add(&(set), sizeof(type), (key)))
+#define SET_REMOVE(set, type, e) cotp__keyset_remove(&(set), sizeof(type), (e))
 /* Removes element i, keeping the order of the rest. */
 #define VEC_REMOVE(v, i)                                                    \
   memmove(&(v).at[i], &(v).at[(i) + 1], ((v).n - (i) - 1) * sizeof *(v).at), \
@@ -117,6 +126,9 @@ void cotp__watcher_add(struct cotp__proc *p, cotp_pid from, cotp_term ref,
 void cotp__watcher_remove(struct cotp__proc *p, cotp_pid from, cotp_term ref);
 /* A DOWN for ref arrived: true (monitor removed) if p still holds it. */
 bool cotp__down_received(struct cotp__proc *p, cotp_term ref);
+/* Makes ref an alias of p (for a monitor set up directly): false when out
+ * of memory. */
+bool cotp__alias_add(struct cotp__proc *p, cotp_term ref);
 /* A message came through alias (signal flags sflags): true if it may be
  * delivered. */
 bool cotp__alias_received(struct cotp__proc *p, cotp_term alias,

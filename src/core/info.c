@@ -170,6 +170,8 @@ static cotp_term atom(const char *s) { return cotp_atom(s); }
 static const char *status_name(struct cotp__proc *p, bool self) {
   if (self)
     return "running";
+  if (p->flags & PF_IN_WAIT) /* answering while it waits */
+    return "waiting";
   switch (atomic_load_explicit(&p->state, memory_order_relaxed)) {
   case PS_RUNNABLE:
     return "runnable";
@@ -220,25 +222,27 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
   }
   if (!strcmp(name, "links")) {
     cotp_term list = COTP_NIL;
-    for (uint32_t i = 0; e && i < e->links.n; i++)
-      if (!e->links.at[i].unlinking)
-        list = cotp_cons(h, cotp_pid_term(e->links.at[i].pid), list);
+    if (e)
+      KEYSET_EACH(e->links, struct cotp__link, l)
+        if (!l->unlinking)
+          list = cotp_cons(h, cotp_pid_term(l->pid), list);
     return list;
   }
   if (!strcmp(name, "monitors")) {
     cotp_term list = COTP_NIL;
-    for (uint32_t i = 0; e && i < e->mons.n; i++)
-      list = cotp_cons(h,
-                       COTP_TUPLE(h, COTP_ATOM_PROCESS,
-                                  cotp__down_object(h, e->mons.at[i].pid,
-                                                    e->mons.at[i].name)),
-                       list);
+    if (e)
+      KEYSET_EACH(e->mons, struct cotp__mon, m)
+        list = cotp_cons(h,
+                         COTP_TUPLE(h, COTP_ATOM_PROCESS,
+                                    cotp__down_object(h, m->pid, m->name)),
+                         list);
     return list;
   }
   if (!strcmp(name, "monitored_by")) {
     cotp_term list = COTP_NIL;
-    for (uint32_t i = 0; e && i < e->watchers.n; i++)
-      list = cotp_cons(h, cotp_pid_term(e->watchers.at[i].pid), list);
+    if (e)
+      KEYSET_EACH(e->watchers, struct cotp__watcher, w)
+        list = cotp_cons(h, cotp_pid_term(w->pid), list);
     return list;
   }
   if (!strcmp(name, "trap_exit"))

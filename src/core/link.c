@@ -19,49 +19,51 @@
 
 static _Atomic uint64_t unlink_ids = 1;
 
-static long find(struct cotp__ext *e, cotp_pid pid) {
-  for (uint32_t i = 0; e && i < e->links.n; i++)
-    if (cotp_pid_eq(e->links.at[i].pid, pid))
-      return (long)i;
-  return -1;
+static struct cotp__link *find(struct cotp__ext *e, cotp_pid pid) {
+  return e ? SET_FIND(e->links, struct cotp__link, pid.bits) : NULL;
+}
+
+static void drop(struct cotp__ext *e, struct cotp__link *l) {
+  SET_REMOVE(e->links, struct cotp__link, l);
 }
 
 void cotp__link_add(struct cotp__proc *p, cotp_pid from) {
   struct cotp__ext *e = cotp__ext(p);
   if (!e)
     return; /* out of memory: the link is lost, as it would be to a dead peer */
-  long i = find(e, from);
-  if (i >= 0) {
-    e->links.at[i].unlinking = 0; /* linked again while unlinking */
+  struct cotp__link *l = find(e, from);
+  if (l) {
+    l->unlinking = 0; /* linked again while unlinking */
     return;
   }
-  if (!VEC_RESERVE(e->links))
-    return;
-  e->links.at[e->links.n++] = (struct cotp__link){from, 0};
+  SET_ADD(e->links, struct cotp__link, from.bits); /* NULL: lost, as above */
 }
 
 void cotp__unlink_received(struct cotp__proc *p, cotp_pid from, uint64_t id) {
-  long i = find(p->ext, from);
-  if (i >= 0)
-    VEC_REMOVE(p->ext->links, (uint32_t)i);
+  struct cotp__link *l = find(p->ext, from);
+  if (l)
+    drop(p->ext, l);
   cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   cotp__signal(from, SIG_UNLINK_ACK, 0, self, cotp_int(NULL, (int64_t)id),
                COTP_NONE);
 }
 
 void cotp__unlink_acked(struct cotp__proc *p, cotp_pid from, uint64_t id) {
-  long i = find(p->ext, from);
-  if (i >= 0 && p->ext->links.at[i].unlinking == id)
-    VEC_REMOVE(p->ext->links, (uint32_t)i);
+  struct cotp__link *l = find(p->ext, from);
+  if (l && l->unlinking == id)
+    drop(p->ext, l);
 }
 
 bool cotp__link_active(struct cotp__proc *p, cotp_pid pid, bool take) {
-  long i = find(p->ext, pid);
-  if (i < 0 || p->ext->links.at[i].unlinking)
+  struct cotp__link *l = find(p->ext, pid);
+  if (!l)
     return false;
+  bool active = !l->unlinking;
+  /* taken by the exit signal of pid: pid is gone, and with it the link,
+   * unlinking or not (no ack will come for an unlink it never handled) */
   if (take)
-    VEC_REMOVE(p->ext->links, (uint32_t)i);
-  return true;
+    drop(p->ext, l);
+  return active;
 }
 
 void cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) {
@@ -70,11 +72,10 @@ void cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) {
     return;
   cotp_heap *h = cotp_heap_new();
   cotp_term exit = COTP_TUPLE(h, COTP_ATOM_EXIT, cotp_pid_term(self), reason);
-  for (uint32_t i = 0; i < e->links.n; i++)
-    if (!e->links.at[i].unlinking && !cotp_is_none(exit))
-      cotp__signal(e->links.at[i].pid, SIG_EXIT, SF_LINKED, self, COTP_NONE,
-                   exit);
-  e->links.n = 0;
+  KEYSET_EACH(e->links, struct cotp__link, l)
+    if (!l->unlinking && !cotp_is_none(exit))
+      cotp__signal(l->pid, SIG_EXIT, SF_LINKED, self, COTP_NONE, exit);
+  cotp__keyset_free(&e->links);
   cotp_heap_free(h);
 }
 
@@ -103,8 +104,8 @@ int cotp_link(cotp_pid pid) {
   if (cotp_pid_eq(pid, self))
     return 0; /* A18 */
   cotp__inbox_drain(p);
-  long i = find(p->ext, pid);
-  if (i >= 0 && !p->ext->links.at[i].unlinking)
+  struct cotp__link *l = find(p->ext, pid);
+  if (l && !l->unlinking)
     return 0; /* A18: at most one link */
   struct cotp__proc *target = cotp__proc_lookup(pid);
   uint32_t st = target ? atomic_load_explicit(&target->state, memory_order_acquire)
@@ -112,13 +113,12 @@ int cotp_link(cotp_pid pid) {
   if (st == PS_FREE || st == PS_EXITING)
     return noproc(p, self, pid); /* the synchronous check of A16 */
   cotp__link_add(p, pid);
-  if (find(p->ext, pid) < 0)
+  if (!find(p->ext, pid))
     return COTP_ENOMEM;
   int rc = cotp__signal(pid, SIG_LINK, 0, self, COTP_NONE, COTP_NONE);
   if (rc == PUSH_DEAD) {
     /* it exited between the lookup and the push */
-    i = find(p->ext, pid);
-    VEC_REMOVE(p->ext->links, (uint32_t)i);
+    drop(p->ext, find(p->ext, pid));
     return noproc(p, self, pid);
   }
   if (rc < 0)
@@ -132,15 +132,16 @@ int cotp_unlink(cotp_pid pid) {
   if (!p)
     return COTP_ENOTPROC;
   cotp__inbox_drain(p); /* A21: a pending exit is honoured first */
-  long i = find(p->ext, pid);
-  if (i < 0)
+  struct cotp__link *l = find(p->ext, pid);
+  if (!l)
     return 0;
   uint64_t id = atomic_fetch_add_explicit(&unlink_ids, 1, memory_order_relaxed);
-  p->ext->links.at[i].unlinking = id;
+  l->unlinking = id;
   cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   if (cotp__signal(pid, SIG_UNLINK, 0, self, cotp_int(NULL, (int64_t)id),
-                   COTP_NONE) == PUSH_DEAD)
-    VEC_REMOVE(p->ext->links, (uint32_t)i); /* no one to answer */
+                   COTP_NONE) == PUSH_DEAD &&
+      (l = find(p->ext, pid)))
+    drop(p->ext, l); /* no one to answer */
   cotp__reduce(p, 1);
   return 0;
 }

@@ -156,95 +156,98 @@ void cotp__aliases_close(void) {
 
 /* --- the owner's side --- */
 
-static long find_alias(struct cotp__ext *e, cotp_term ref) {
-  for (uint32_t i = 0; e && i < e->aliases.n; i++)
-    if (e->aliases.at[i].ref.w == ref.w)
-      return (long)i;
-  return -1;
+static struct cotp__alias *find_alias(struct cotp__ext *e, cotp_term ref) {
+  return e ? SET_FIND(e->aliases, struct cotp__alias, ref.w) : NULL;
 }
 
-static long find_mon(struct cotp__ext *e, cotp_term ref) {
-  for (uint32_t i = 0; e && i < e->mons.n; i++)
-    if (e->mons.at[i].ref.w == ref.w)
-      return (long)i;
-  return -1;
+static struct cotp__mon *find_mon(struct cotp__ext *e, cotp_term ref) {
+  return e ? SET_FIND(e->mons, struct cotp__mon, ref.w) : NULL;
 }
 
-static void unalias_at(struct cotp__ext *e, long i) {
-  table_drop(e->aliases.at[i].ref);
-  VEC_REMOVE(e->aliases, (uint32_t)i);
+static void unalias(struct cotp__ext *e, struct cotp__alias *a) {
+  table_drop(a->ref);
+  SET_REMOVE(e->aliases, struct cotp__alias, a);
 }
 
 static bool add_alias(struct cotp__proc *p, cotp_term ref, bool reply) {
   struct cotp__ext *e = cotp__ext(p);
   cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
-  if (!e || !VEC_RESERVE(e->aliases) || !table_put(ref, self))
+  struct cotp__alias *a = e ? SET_ADD(e->aliases, struct cotp__alias, ref.w) : NULL;
+  if (!a)
     return false;
-  e->aliases.at[e->aliases.n++] = (struct cotp__alias){ref, reply};
+  if (!table_put(ref, self)) {
+    SET_REMOVE(e->aliases, struct cotp__alias, a);
+    return false;
+  }
+  a->reply = reply;
   return true;
 }
 
-/* Removes the monitor at i; the alias too if its mode ties them. */
-static void drop_mon(struct cotp__ext *e, long i) {
-  struct cotp__mon m = e->mons.at[i];
-  VEC_REMOVE(e->mons, (uint32_t)i);
-  if (m.alias_mode == COTP_ALIAS_DEMONITOR ||
-      m.alias_mode == COTP_ALIAS_REPLY_DEMONITOR) {
-    long a = find_alias(e, m.ref);
-    if (a >= 0)
-      unalias_at(e, a);
+bool cotp__alias_add(struct cotp__proc *p, cotp_term ref) {
+  return add_alias(p, ref, false);
+}
+
+/* Removes monitor m; the alias too if its mode ties them. */
+static void drop_mon(struct cotp__ext *e, struct cotp__mon *m) {
+  cotp_term ref = m->ref;
+  uint8_t mode = m->alias_mode;
+  SET_REMOVE(e->mons, struct cotp__mon, m);
+  if (mode == COTP_ALIAS_DEMONITOR || mode == COTP_ALIAS_REPLY_DEMONITOR) {
+    struct cotp__alias *a = find_alias(e, ref);
+    if (a)
+      unalias(e, a);
   }
 }
 
 bool cotp__alias_received(struct cotp__proc *p, cotp_term alias,
                           uint32_t sflags) {
   struct cotp__ext *e = p->ext;
-  long a = find_alias(e, alias);
-  if (a < 0)
+  struct cotp__alias *a = find_alias(e, alias);
+  if (!a)
     return false;
-  long m = find_mon(e, alias);
-  if (m >= 0 && e->mons.at[m].alias_mode == COTP_ALIAS_REPLY_DEMONITOR) {
+  struct cotp__mon *m = find_mon(e, alias);
+  if (m && m->alias_mode == COTP_ALIAS_REPLY_DEMONITOR) {
     /* B17: the first reply ends both, and no DOWN follows.  A reply from
      * the monitored process itself has ended its side already (see
      * cotp_send_alias): the demonitor signal would find nothing. */
     if (!(sflags & SF_ENDS_MONITOR)) {
       cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
-      cotp__signal(e->mons.at[m].pid, SIG_DEMONITOR, 0, self, alias,
-                   COTP_NONE);
+      cotp__signal(m->pid, SIG_DEMONITOR, 0, self, alias, COTP_NONE);
+      m = find_mon(e, alias); /* the set may have moved: find it again */
     }
     drop_mon(e, m); /* removes the alias too */
-  } else if (e->aliases.at[a].reply) {
-    unalias_at(e, a); /* B18 */
+  } else if (a->reply) {
+    unalias(e, a); /* B18 */
   }
   return true;
 }
 
 bool cotp__down_received(struct cotp__proc *p, cotp_term ref) {
-  long i = find_mon(p->ext, ref);
-  if (i < 0)
+  struct cotp__mon *m = find_mon(p->ext, ref);
+  if (!m)
     return false;
-  drop_mon(p->ext, i);
+  drop_mon(p->ext, m);
   return true;
 }
 
 void cotp__watcher_add(struct cotp__proc *p, cotp_pid from, cotp_term ref,
                        cotp_term name, unsigned alias_mode) {
   struct cotp__ext *e = cotp__ext(p);
-  if (!e || !VEC_RESERVE(e->watchers))
+  if (!e || SET_FIND(e->watchers, struct cotp__watcher, ref.w))
     return;
-  e->watchers.at[e->watchers.n++] = (struct cotp__watcher){
-      ref, from, cotp_is_atom(name) ? name : COTP_NONE, (uint8_t)alias_mode};
+  struct cotp__watcher *w = SET_ADD(e->watchers, struct cotp__watcher, ref.w);
+  if (!w)
+    return;
+  w->pid = from;
+  w->name = cotp_is_atom(name) ? name : COTP_NONE;
+  w->alias_mode = (uint8_t)alias_mode;
 }
 
 void cotp__watcher_remove(struct cotp__proc *p, cotp_pid from, cotp_term ref) {
   struct cotp__ext *e = p->ext;
-  for (uint32_t i = 0; e && i < e->watchers.n; i++) {
-    if (e->watchers.at[i].ref.w == ref.w &&
-        cotp_pid_eq(e->watchers.at[i].pid, from)) {
-      VEC_REMOVE(e->watchers, i);
-      return;
-    }
-  }
+  struct cotp__watcher *w = e ? SET_FIND(e->watchers, struct cotp__watcher, ref.w) : NULL;
+  if (w && cotp_pid_eq(w->pid, from))
+    SET_REMOVE(e->watchers, struct cotp__watcher, w);
 }
 
 cotp_term cotp__down_object(cotp_heap *h, cotp_pid pid, cotp_term name) {
@@ -259,8 +262,7 @@ void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) 
     return;
   cotp_heap *h = cotp_heap_new();
   /* the processes watching us get their DOWN */
-  for (uint32_t i = 0; i < e->watchers.n; i++) {
-    struct cotp__watcher *w = &e->watchers.at[i];
+  KEYSET_EACH(e->watchers, struct cotp__watcher, w) {
     cotp_heap_mark mark = cotp_heap_mark_now(h);
     cotp_term down = COTP_TUPLE(h, COTP_ATOM_DOWN, w->ref, COTP_ATOM_PROCESS,
                                 cotp__down_object(h, self, w->name), reason);
@@ -268,15 +270,14 @@ void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) 
       cotp__signal(w->pid, SIG_DOWN, 0, self, w->ref, down);
     cotp_heap_release(h, mark);
   }
-  e->watchers.n = 0;
+  cotp__keyset_free(&e->watchers);
   /* the processes we watch forget us (A28) */
-  for (uint32_t i = 0; i < e->mons.n; i++)
-    cotp__signal(e->mons.at[i].pid, SIG_DEMONITOR, 0, self, e->mons.at[i].ref,
-                 COTP_NONE);
-  e->mons.n = 0;
-  for (uint32_t i = 0; i < e->aliases.n; i++)
-    table_drop(e->aliases.at[i].ref);
-  e->aliases.n = 0;
+  KEYSET_EACH(e->mons, struct cotp__mon, m)
+    cotp__signal(m->pid, SIG_DEMONITOR, 0, self, m->ref, COTP_NONE);
+  cotp__keyset_free(&e->mons);
+  KEYSET_EACH(e->aliases, struct cotp__alias, a)
+    table_drop(a->ref);
+  cotp__keyset_free(&e->aliases);
   cotp_heap_free(h);
 }
 
@@ -330,11 +331,16 @@ void cotp__monitor_carried(struct cotp__proc *p, struct cotp__msg *m,
 static int monitor(struct cotp__proc *p, cotp_pid pid, cotp_term name,
                    cotp_alias_mode mode, cotp_term ref) {
   struct cotp__ext *e = cotp__ext(p);
-  if (!e || !VEC_RESERVE(e->mons))
+  struct cotp__mon *m = e ? SET_ADD(e->mons, struct cotp__mon, ref.w) : NULL;
+  if (!m)
     return COTP_ENOMEM;
-  if (mode != COTP_ALIAS_NONE && !add_alias(p, ref, false))
+  if (mode != COTP_ALIAS_NONE && !add_alias(p, ref, false)) {
+    SET_REMOVE(e->mons, struct cotp__mon, m);
     return COTP_ENOMEM;
-  e->mons.at[e->mons.n++] = (struct cotp__mon){ref, pid, name, (uint8_t)mode};
+  }
+  m->pid = pid;
+  m->name = name;
+  m->alias_mode = (uint8_t)mode;
   struct cotp__proc *t = cotp_is_atom(name) ? NULL : cotp__proc_lookup(pid);
   uint32_t st = t ? atomic_load_explicit(&t->state, memory_order_acquire)
                   : PS_FREE;
@@ -422,17 +428,17 @@ int cotp_demonitor(cotp_term ref, unsigned flags) {
     return COTP_EINVAL;
   /* every DOWN already sent to us becomes a message first */
   cotp__inbox_drain(p);
-  long i = find_mon(p->ext, ref);
-  bool active = i >= 0;
+  struct cotp__mon *m = find_mon(p->ext, ref);
+  bool active = m != NULL;
   /* A ref from the monitored end is simply not one of ours: OTP 25
    * returns true and leaves the monitor be (B10's badarg is older OTP). */
   if (active && p->pending_mon_ref.w == ref.w) {
     p->pending_mon_ref = COTP_NONE; /* never sent: nothing to take back */
-    drop_mon(p->ext, i);
+    drop_mon(p->ext, m);
   } else if (active) {
     cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
-    cotp_pid target = p->ext->mons.at[i].pid;
-    drop_mon(p->ext, i);
+    cotp_pid target = m->pid;
+    drop_mon(p->ext, m);
     cotp__signal(target, SIG_DEMONITOR, 0, self, ref, COTP_NONE);
   }
   if (flags & COTP_DEMONITOR_FLUSH) {
@@ -458,10 +464,10 @@ int cotp_unalias(cotp_term alias) {
   struct cotp__proc *p = cotp__proc_self();
   if (!p)
     return COTP_ENOTPROC;
-  long a = find_alias(p->ext, alias);
-  if (a < 0)
+  struct cotp__alias *a = find_alias(p->ext, alias);
+  if (!a)
     return COTP_ENOTFOUND;
-  unalias_at(p->ext, a);
+  unalias(p->ext, a);
   return 0;
 }
 
@@ -478,15 +484,13 @@ int cotp_unalias(cotp_term alias) {
 static bool ends_own_monitor(struct cotp__proc *self, cotp_term alias,
                              cotp_pid *owner) {
   struct cotp__ext *e = self ? self->ext : NULL;
-  for (uint32_t i = 0; e && i < e->watchers.n; i++) {
-    struct cotp__watcher *w = &e->watchers.at[i];
-    if (w->ref.w == alias.w && w->alias_mode == COTP_ALIAS_REPLY_DEMONITOR) {
-      *owner = w->pid;
-      VEC_REMOVE(e->watchers, i);
-      return true;
-    }
-  }
-  return false;
+  struct cotp__watcher *w =
+      e ? SET_FIND(e->watchers, struct cotp__watcher, alias.w) : NULL;
+  if (!w || w->alias_mode != COTP_ALIAS_REPLY_DEMONITOR)
+    return false;
+  *owner = w->pid;
+  SET_REMOVE(e->watchers, struct cotp__watcher, w);
+  return true;
 }
 
 int cotp_send_alias(cotp_term alias, cotp_term msg) {

@@ -130,6 +130,9 @@ enum {
   PF_IO = 1u << 6,        /* the current wait is for a file descriptor */
   PF_TRAP_EXIT = 1u << 7, /* exit signals become messages */
   PF_DYING = 1u << 8,     /* exiting: signals are no longer handled */
+  PF_IN_WAIT = 1u << 9,   /* woken from a wait, handling what woke it:
+                             process_info says :waiting (info.c) */
+  PF_NO_REPORT = 1u << 10, /* cotp_set_crash_report(false) */
 };
 
 struct cotp__proc {

@@ -116,7 +116,11 @@ void cotp__proc_discard(struct cotp__proc *p) {
  * with the stack, which is all a handler without frames needs. */
 static struct cotp__proc *handler_loop(struct cotp__proc *p) {
   for (;;) {
+    /* an idle handler is waiting, even while it handles what woke it */
+    if (!p->mq_head)
+      p->flags |= PF_IN_WAIT;
     cotp__inbox_drain(p);
+    p->flags &= (uint16_t)~PF_IN_WAIT;
     struct cotp__sig *m = p->mq_head;
     if (!m) {
       struct cotp__proc *q = cotp__chain_next(p);
@@ -253,25 +257,6 @@ static void setup_plain(struct cotp__proc *p, void *ctx) {
   p->arg = pl->arg;
 }
 
-int cotp_spawn_opt(cotp_entry *fn, void *arg, const cotp_spawn_opts *opts,
-                   cotp_pid *pid) {
-  if (!self_or_null())
-    return COTP_ENOTPROC;
-  size_t n = opts ? opts->arg_size : 0;
-  if (!fn || (n && (!arg || n > UINT32_MAX)))
-    return COTP_EINVAL;
-  struct plain pl = {fn, arg};
-  if (n) {
-    if (!(pl.arg = cotp__chunk_alloc(n)))
-      return COTP_ENOMEM;
-    memcpy(pl.arg, arg, n);
-  }
-  int rc = spawn(opts, pid, setup_plain, &pl);
-  if (rc != 0 && n)
-    cotp__chunk_free(pl.arg, n);
-  return rc;
-}
-
 int cotp_spawn(cotp_entry *fn, void *arg, cotp_pid *pid) {
   return cotp_spawn_opt(fn, arg, NULL, pid);
 }
@@ -279,7 +264,9 @@ int cotp_spawn(cotp_entry *fn, void *arg, cotp_pid *pid) {
 struct linked {
   struct plain pl;
   struct cotp__proc *parent;
-  cotp_term mon_ref; /* NONE: link instead */
+  bool link;
+  cotp_term mon_ref; /* NONE: no monitor */
+  int alias_mode;    /* the monitor's, a cotp_alias_mode */
   int err;
 };
 
@@ -296,24 +283,61 @@ static void setup_linked(struct cotp__proc *p, void *ctx) {
     l->err = COTP_ENOMEM;
     return;
   }
-  if (cotp_is_none(l->mon_ref)) {
+  if (l->link) {
     cotp__link_add(l->parent, child);
     cotp__link_add(p, parent);
-  } else {
-    if (!VEC_RESERVE(pe->mons)) {
+  }
+  if (!cotp_is_none(l->mon_ref)) {
+    struct cotp__mon *m = SET_ADD(pe->mons, struct cotp__mon, l->mon_ref.w);
+    if (!m || (l->alias_mode != COTP_ALIAS_NONE &&
+               !cotp__alias_add(l->parent, l->mon_ref))) {
+      if (m)
+        SET_REMOVE(pe->mons, struct cotp__mon, m);
       l->err = COTP_ENOMEM;
       return;
     }
-    pe->mons.at[pe->mons.n++] =
-        (struct cotp__mon){l->mon_ref, child, COTP_NONE, COTP_ALIAS_NONE};
-    cotp__watcher_add(p, parent, l->mon_ref, COTP_NONE, COTP_ALIAS_NONE);
+    m->pid = child;
+    m->name = COTP_NONE;
+    m->alias_mode = (uint8_t)l->alias_mode;
+    cotp__watcher_add(p, parent, l->mon_ref, COTP_NONE, (unsigned)l->alias_mode);
   }
+}
+
+int cotp_spawn_opt(cotp_entry *fn, void *arg, const cotp_spawn_opts *opts,
+                   cotp_pid *pid) {
+  struct cotp__proc *parent = self_or_null();
+  if (!parent)
+    return COTP_ENOTPROC;
+  size_t n = opts ? opts->arg_size : 0;
+  bool watch = opts && (opts->link || opts->monitor);
+  if (!fn || (n && (!arg || n > UINT32_MAX)) ||
+      (opts && opts->monitor &&
+       (!opts->monitor_ref || (unsigned)opts->monitor_alias >
+                                  COTP_ALIAS_REPLY_DEMONITOR)))
+    return COTP_EINVAL;
+  struct linked l = {{fn, arg}, parent, watch && opts->link, COTP_NONE,
+                     opts ? opts->monitor_alias : 0, 0};
+  /* the reference first: an argument to copy may hold it */
+  if (watch && opts->monitor)
+    *opts->monitor_ref = l.mon_ref = cotp_make_ref();
+  if (n) {
+    if (!(l.pl.arg = cotp__chunk_alloc(n)))
+      return COTP_ENOMEM;
+    memcpy(l.pl.arg, arg, n);
+  }
+  if (l.link)
+    cotp__inbox_drain(parent); /* as cotp_spawn_link */
+  int rc = watch ? spawn(opts, pid, setup_linked, &l)
+                 : spawn(opts, pid, setup_plain, &l.pl);
+  if (rc != 0 && n)
+    cotp__chunk_free(l.pl.arg, n);
+  return rc ? rc : l.err;
 }
 
 int cotp_spawn_link(cotp_entry *fn, void *arg, cotp_pid *pid) {
   if (!fn)
     return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
-  struct linked l = {{fn, arg}, self_or_null(), COTP_NONE, 0};
+  struct linked l = {{fn, arg}, self_or_null(), true, COTP_NONE, 0, 0};
   if (!l.parent)
     return COTP_ENOTPROC;
   cotp__inbox_drain(l.parent);
@@ -325,7 +349,7 @@ int cotp_spawn_monitor(cotp_entry *fn, void *arg, cotp_pid *pid,
                        cotp_term *ref) {
   if (!fn || !ref)
     return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
-  struct linked l = {{fn, arg}, self_or_null(), cotp_make_ref(), 0};
+  struct linked l = {{fn, arg}, self_or_null(), false, cotp_make_ref(), 0, 0};
   if (!l.parent)
     return COTP_ENOTPROC;
   *ref = l.mon_ref;

@@ -67,7 +67,9 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
     return COTP_ENOTPROC;
   if (timeout_ms < 0 && timeout_ms != COTP_INFINITY)
     return COTP_EINVAL;
-  int64_t deadline = timeout_ms == 0 ? 0 : deadline_of(timeout_ms);
+  /* the clock is read when a wait begins, not before a scan that may find
+   * the message already there */
+  int64_t deadline = timeout_ms == COTP_INFINITY ? NO_DEADLINE : -1;
   cotp__inbox_drain(p);
   struct cotp__sig *prev = NULL;
   if ((flags & COTP_RECV_AFTER_MARK) && (p->flags & PF_MARKED))
@@ -85,6 +87,8 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
         return clause;
       }
     }
+    if (deadline < 0 && timeout_ms != 0)
+      deadline = deadline_of(timeout_ms);
     if (timeout_ms == 0 || !wait_more(p, deadline)) {
       end_wait(p);
       cotp__reduce(p, 1);

@@ -428,8 +428,12 @@ static inline void switch_out(struct cotp__sched *s, struct cotp__proc *p,
     jump(s, p, NULL, dies);
   }
   settle(cotp__sched_self());
-  /* A23: signals take effect when a process runs, receive or not */
+  /* A23: signals take effect when a process runs, receive or not; those
+   * that woke a waiting process see it waiting */
+  if (rq == RQ_PARK)
+    p->flags |= PF_IN_WAIT;
   cotp__inbox_drain(p);
+  p->flags &= (uint16_t)~PF_IN_WAIT;
 }
 
 void cotp__switch_out_on(struct cotp__sched *s, struct cotp__proc *p,

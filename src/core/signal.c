@@ -168,6 +168,9 @@ void cotp__signal_orphan(struct cotp__proc *p, struct cotp__sig *s) {
   case SIG_INFO:
     cotp__info_answer_dead(m->from, m->aux);
     break;
+  case SIG_UNLINK: /* the unlinker's entry waits for this ack */
+    cotp__signal(m->from, SIG_UNLINK_ACK, 0, self, m->aux, COTP_NONE);
+    break;
   default:
     break;
   }

@@ -664,3 +664,58 @@ COTP_TEST(lifecycle, backtrace_of_the_caller) {
   cr_assert_gt(n, 2);
   cr_assert(cotp_is_binary(cotp_head(bt)));
 }
+
+/* process_info(pid, :status): a process parked in a receive, or a handler
+ * between messages, is :waiting, though it answers the question itself
+ * (the question wakes it). */
+static bool ignore_all(void *state, cotp_term msg) {
+  (void)state, (void)msg;
+  return true;
+}
+
+COTP_TEST(lifecycle, status_of_a_waiting_process_is_waiting) {
+  cotp_pid r, h;
+  cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &r), 0);
+  cotp_assert_rc(cotp_spawn_handler(ignore_all, NULL, NULL, &h), 0);
+  cotp_sleep(5);
+  cotp_term st;
+  for (int i = 0; i < 3; i++) {
+    cotp_assert_rc(cotp_process_info(r, COTP_ATOM(status), &st), 0);
+    cotp_assert_term_eq(st, COTP_ATOM(waiting));
+    cotp_assert_rc(cotp_process_info(h, COTP_ATOM(status), &st), 0);
+    cotp_assert_term_eq(st, COTP_ATOM(waiting));
+  }
+  cotp_assert_rc(cotp_process_info(cotp_self(), COTP_ATOM(status), &st), 0);
+  cotp_assert_term_eq(st, COTP_ATOM(running));
+  cotp_exit_signal(r, COTP_ATOM_KILL);
+  cotp_exit_signal(h, COTP_ATOM_KILL);
+}
+
+/* cotp_set_crash_report(false): the process's abnormal exit is not
+ * reported by the runtime (a behaviour reports it its own way). */
+static void silent_crash(void *arg) {
+  (void)arg;
+  bool old = false;
+  cotp_assert_rc(cotp_set_crash_report(false, &old), 0);
+  cr_assert(old);
+  cotp_exit(COTP_ATOM(quietly));
+}
+
+COTP_TEST(lifecycle, crash_report_can_be_turned_off) {
+  log_text[0] = '\0';
+  cotp_set_logger(capture, NULL);
+  int old = cotp_set_log_level(COTP_LOG_ERROR);
+  cotp_pid p;
+  cotp_term ref;
+  cotp_assert_rc(cotp_spawn_monitor(silent_crash, NULL, &p, &ref), 0);
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM(quietly));
+  cotp_assert_rc(cotp_spawn_monitor(labelled_crash, NULL, &p, &ref), 0);
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM(boom));
+  cotp_set_log_level(old);
+  cotp_set_logger(NULL, NULL);
+  pthread_mutex_lock(&log_lock);
+  bool silent = strstr(log_text, ":quietly") == NULL;
+  bool loud = strstr(log_text, ":boom") != NULL;
+  pthread_mutex_unlock(&log_lock);
+  cr_assert(silent && loud, "log: %s", log_text);
+}

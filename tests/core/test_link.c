@@ -2,6 +2,7 @@
 /* Links: unlink, the unlink handshake, noproc, cleanup (A14-A18, A28). */
 #include <stdatomic.h>
 
+#include "core/ext.h"
 #include "harness.h"
 
 static cotp_pid root;
@@ -456,4 +457,22 @@ COTP_TEST(link, a28_terminated_process_leaves_no_links_or_monitors) {
   eventually_info(survivor, "monitored_by", COTP_NIL);
   cr_assert(cotp_is_alive(survivor));
   cotp_exit_signal(survivor, COTP_ATOM_KILL);
+}
+
+/* An unlink whose peer dies before handling it leaves nothing behind: the
+ * dead peer acknowledges it (as every request to the dead is answered),
+ * and the peer's exit signal, dropped as unlink promises, takes the entry
+ * with it. */
+COTP_TEST(link, unlink_of_a_dying_peer_leaves_no_entry) {
+  struct cotp__proc *self = cotp__proc_lookup(cotp_self());
+  for (int round = 0; round < 20; round++) {
+    cotp_pid p;
+    cotp_assert_rc(cotp_spawn_link(cotp_test_idle, NULL, &p), 0);
+    cotp_exit_signal(p, COTP_ATOM_KILL); /* queued before the unlink */
+    cotp_assert_rc(cotp_unlink(p), 0);
+    cotp_test_refute_received("_", 5); /* nothing came through the link */
+    for (int i = 0; i < 1000 && self->ext->links.n; i++)
+      cotp_sleep(1);
+    cr_assert_eq(self->ext->links.n, 0, "round %d: a link entry left", round);
+  }
 }

@@ -190,3 +190,54 @@ COTP_TEST(spawn, argument_copied_for_the_child) {
   /* a copy needs something to copy */
   cotp_assert_rc(cotp_spawn_opt(sum_orders, NULL, &opts, NULL), COTP_EINVAL);
 }
+
+/* spawn_opt with link and a monitor whose reference is an alias (Erlang's
+ * spawn_opt(F, [link, {monitor, [{alias, reply_demonitor}]}])): both are
+ * in place before the child runs, and the child can answer through the
+ * alias, which ends the monitor. */
+static void answer_through(void *arg) {
+  cotp_term alias = *(cotp_term *)arg;
+  cotp_send_alias(alias, COTP_TUPLE(cotp_self_heap(), alias, COTP_ATOM(result)));
+}
+
+static void dies_at_once(void *arg) {
+  (void)arg;
+  cotp_exit(COTP_ATOM(at_once));
+}
+
+COTP_TEST(spawn, spawn_opt_links_and_monitors_with_an_alias) {
+  cotp_trap_exit(true, NULL);
+  cotp_heap *h = cotp_self_heap();
+  cotp_term ref;
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  o.link = true;
+  o.monitor = true;
+  o.monitor_alias = COTP_ALIAS_REPLY_DEMONITOR;
+  o.monitor_ref = &ref;
+  o.arg_size = sizeof ref;
+  /* the reference is written before the argument is copied: the child
+   * gets it as its argument */
+  cotp_pid p;
+  cotp_assert_rc(cotp_spawn_opt(answer_through, &ref, &o, &p), 0);
+  cotp_term msg;
+  cotp_assert_rc(cotp_receive(5000, &msg), 0);
+  cotp_assert_term_eq(msg, COTP_TUPLE(h, ref, COTP_ATOM(result)));
+  /* the reply ended the monitor and the alias: no DOWN, only the EXIT */
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), COTP_ATOM_NORMAL);
+  cotp_test_refute_received("{:DOWN, _, _, _, _}", 20);
+  cotp_assert_rc(cotp_unalias(ref), COTP_ENOTFOUND);
+
+  /* a child that dies at once is seen both ways (A8, A27) */
+  o.arg_size = 0;
+  o.monitor_alias = COTP_ALIAS_NONE;
+  cotp_assert_rc(cotp_spawn_opt(dies_at_once, NULL, &o, &p), 0);
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM(at_once));
+  cotp_assert_term_eq(cotp_test_exit_from(p, 5000), COTP_ATOM(at_once));
+
+  /* bad options */
+  o.monitor_ref = NULL;
+  cotp_assert_rc(cotp_spawn_opt(dies_at_once, NULL, &o, &p), COTP_EINVAL);
+  o.monitor_ref = &ref;
+  o.monitor_alias = 17;
+  cotp_assert_rc(cotp_spawn_opt(dies_at_once, NULL, &o, &p), COTP_EINVAL);
+}
