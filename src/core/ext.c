@@ -1,25 +1,40 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ext.c: allocating and freeing a process's extension (ext.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "ext.h"
 
+/* Vectors come from the chunk cache while small (most hold a few
+ * entries), from malloc beyond (cotp__chunk_alloc decides). */
 bool cotp__vec_reserve(void **at, uint32_t n, uint32_t *cap, size_t elem) {
   if (n < *cap)
     return true;
   uint32_t c = *cap ? *cap * 2 : 4;
-  void *grown = realloc(*at, c * elem);
+  void *grown = cotp__chunk_alloc((size_t)c * elem);
   if (!grown)
     return false;
+  if (*at) {
+    memcpy(grown, *at, (size_t)n * elem);
+    cotp__chunk_free(*at, (size_t)*cap * elem);
+  }
   *at = grown;
   *cap = c;
   return true;
 }
 
+void cotp__vec_free(void *at, uint32_t cap, size_t elem) {
+  if (at)
+    cotp__chunk_free(at, (size_t)cap * elem);
+}
+
+/* From the chunk cache: every task, every linked or monitored process
+ * has one, made and freed at the rate processes come and go. */
 struct cotp__ext *cotp__ext(struct cotp__proc *p) {
   if (!p->ext) {
-    p->ext = calloc(1, sizeof *p->ext);
+    p->ext = cotp__chunk_alloc(sizeof *p->ext);
     if (p->ext) {
+      memset(p->ext, 0, sizeof *p->ext);
       p->ext->name = COTP_NONE;
       p->ext->label = COTP_ATOM_NIL;
     }
@@ -31,13 +46,13 @@ void cotp__ext_free(struct cotp__proc *p) {
   struct cotp__ext *e = p->ext;
   if (!e)
     return;
-  cotp__keyset_free(&e->links);
-  cotp__keyset_free(&e->mons);
-  cotp__keyset_free(&e->watchers);
-  cotp__keyset_free(&e->aliases);
-  free(e->cleanups.at);
-  free(e->dict.at);
+  SET_FREE(e->links, struct cotp__link);
+  SET_FREE(e->mons, struct cotp__mon);
+  SET_FREE(e->watchers, struct cotp__watcher);
+  SET_FREE(e->aliases, struct cotp__alias);
+  VEC_FREE(e->cleanups);
+  VEC_FREE(e->dict);
   cotp__heap_close(&e->heap);
-  free(e);
+  cotp__chunk_free(e, sizeof *e);
   p->ext = NULL;
 }

@@ -80,12 +80,15 @@ void cotp__ext_free(struct cotp__proc *p);
 /* Grows a vector so that one more element fits; false when out of memory. */
 bool cotp__vec_reserve(void **at, uint32_t n, uint32_t *cap, size_t elem);
 #define VEC_RESERVE(v) cotp__vec_reserve((void **)&(v).at, (v).n, &(v).cap, sizeof *(v).at)
+void cotp__vec_free(void *at, uint32_t cap, size_t elem);
+#define VEC_FREE(v) cotp__vec_free((v).at, (v).cap, sizeof *(v).at)
 /* Typed keyset access. */
 #define SET_FIND(set, type, key)                                            \
   ((type *)cotp__keyset_find(&(set), sizeof(type), (key)))
 #define SET_ADD(set, type, key)                                             \
   ((type *)cotp__keyset_add(&(set), sizeof(type), (key)))
 #define SET_REMOVE(set, type, e) cotp__keyset_remove(&(set), sizeof(type), (e))
+#define SET_FREE(set, type) cotp__keyset_free(&(set), sizeof(type))
 /* Removes element i, keeping the order of the rest. */
 #define VEC_REMOVE(v, i)                                                    \
   memmove(&(v).at[i], &(v).at[(i) + 1], ((v).n - (i) - 1) * sizeof *(v).at), \

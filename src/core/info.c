@@ -193,22 +193,51 @@ static cotp_term function_name(cotp_heap *h, void (*fn)(void)) {
   return cotp_format(h, "{:c, :unknown, 1}");
 }
 
+/* The items process_info knows, found by comparing atom words: the atoms
+ * are made once (any thread may race to make them: atoms are canonical). */
+enum info_key {
+  I_ALIVE, I_STATUS, I_MQ_LEN, I_MESSAGES, I_LINKS, I_MONITORS,
+  I_MONITORED_BY, I_TRAP_EXIT, I_PRIORITY, I_REDUCTIONS, I_MEMORY,
+  I_HEAP_SIZE, I_REGISTERED_NAME, I_LABEL, I_DICTIONARY, I_BACKTRACE,
+  I_CURRENT_FUNCTION, I_INITIAL_CALL, I_COUNT
+};
+
+static const char *const info_names[I_COUNT] = {
+    "alive", "status", "message_queue_len", "messages", "links", "monitors",
+    "monitored_by", "trap_exit", "priority", "reductions", "memory",
+    "heap_size", "registered_name", "label", "dictionary", "backtrace",
+    "current_function", "initial_call"};
+
+static int info_key(cotp_term item) {
+  static _Atomic uint64_t atoms[I_COUNT];
+  static _Atomic bool made;
+  if (!atomic_load_explicit(&made, memory_order_acquire)) {
+    for (int i = 0; i < I_COUNT; i++)
+      atomic_store_explicit(&atoms[i], cotp_atom(info_names[i]).w,
+                            memory_order_relaxed);
+    atomic_store_explicit(&made, true, memory_order_release);
+  }
+  for (int i = 0; i < I_COUNT; i++)
+    if (atomic_load_explicit(&atoms[i], memory_order_relaxed) == item.w)
+      return i;
+  return -1;
+}
+
 /* Answers one item about p (which is running this, on its own stack, or
  * is the caller itself) in h; NONE for an unknown item. */
 static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
                            bool self) {
   struct cotp__ext *e = p->ext;
-  const char *name = cotp_atom_name(item, NULL);
   cotp_pid pid = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
-  if (!name)
-    return COTP_NONE;
-  if (!strcmp(name, "alive"))
+  int key = cotp_is_atom(item) ? info_key(item) : -1;
+  switch (key) {
+  case I_ALIVE:
     return COTP_ATOM_TRUE;
-  if (!strcmp(name, "status"))
+  case I_STATUS:
     return atom(status_name(p, self));
-  if (!strcmp(name, "message_queue_len"))
+  case I_MQ_LEN:
     return cotp_int(h, (int64_t)p->mq_len);
-  if (!strcmp(name, "messages")) {
+  case I_MESSAGES: {
     cotp_term list = COTP_NIL;
     cotp_term items[64], *all = p->mq_len <= 64 ? items : malloc(p->mq_len * sizeof *all);
     size_t n = 0;
@@ -220,7 +249,7 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
       free(all);
     return all ? list : COTP_NONE;
   }
-  if (!strcmp(name, "links")) {
+  case I_LINKS: {
     cotp_term list = COTP_NIL;
     if (e)
       KEYSET_EACH(e->links, struct cotp__link, l)
@@ -228,7 +257,7 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
           list = cotp_cons(h, cotp_pid_term(l->pid), list);
     return list;
   }
-  if (!strcmp(name, "monitors")) {
+  case I_MONITORS: {
     cotp_term list = COTP_NIL;
     if (e)
       KEYSET_EACH(e->mons, struct cotp__mon, m)
@@ -238,34 +267,35 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
                          list);
     return list;
   }
-  if (!strcmp(name, "monitored_by")) {
+  case I_MONITORED_BY: {
     cotp_term list = COTP_NIL;
     if (e)
       KEYSET_EACH(e->watchers, struct cotp__watcher, w)
         list = cotp_cons(h, cotp_pid_term(w->pid), list);
     return list;
   }
-  if (!strcmp(name, "trap_exit"))
+  case I_TRAP_EXIT:
     return cotp_bool(p->flags & PF_TRAP_EXIT);
-  if (!strcmp(name, "priority")) {
+  case I_PRIORITY: {
     static const char *const names[] = {"low", "normal", "high", "max"};
     return atom(names[p->priority & 3]);
   }
-  if (!strcmp(name, "reductions"))
+  case I_REDUCTIONS:
     return cotp_int(h, (int64_t)p->runs * REDUCTIONS - p->reductions);
-  if (!strcmp(name, "memory") || !strcmp(name, "heap_size")) {
+  case I_MEMORY:
+  case I_HEAP_SIZE: {
     size_t bytes = cotp_heap_bytes(&p->heap);
-    if (!strcmp(name, "memory"))
+    if (key == I_MEMORY)
       bytes += sizeof *p + p->saved_len + (e ? sizeof *e + cotp_heap_bytes(&e->heap) : 0);
     return cotp_int(h, (int64_t)bytes);
   }
-  if (!strcmp(name, "registered_name")) {
+  case I_REGISTERED_NAME: {
     cotp_term n = cotp__name_of(pid);
     return cotp_is_none(n) ? COTP_NIL : n; /* A25: [] when none */
   }
-  if (!strcmp(name, "label"))
+  case I_LABEL:
     return e ? cotp_term_copy(h, e->label) : COTP_ATOM_NIL;
-  if (!strcmp(name, "dictionary")) {
+  case I_DICTIONARY: {
     cotp_term list = COTP_NIL;
     for (uint32_t i = 0; e && i < e->dict.n; i += 2)
       list = cotp_cons(h, COTP_TUPLE(h, cotp_term_copy(h, e->dict.at[i]),
@@ -273,7 +303,7 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
                        list);
     return list;
   }
-  if (!strcmp(name, "backtrace")) {
+  case I_BACKTRACE: {
     /* Frames of the caller itself (glibc's backtrace()); another process's
      * frames may be copied out of its stack, so only the entry is known. */
     if (!self)
@@ -287,11 +317,14 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
     free(names);
     return list;
   }
-  if (!strcmp(name, "current_function") || !strcmp(name, "initial_call"))
+  case I_CURRENT_FUNCTION:
+  case I_INITIAL_CALL:
     return function_name(h, p->flags & PF_HANDLER ? (void (*)(void))p->entry.handle
                             : p->mfa_fn ? (void (*)(void))p->mfa_fn
                                         : (void (*)(void))p->entry.fn);
-  return COTP_NONE;
+  default:
+    return COTP_NONE;
+  }
 }
 
 /* One item, or a keyword list for a list of items. */

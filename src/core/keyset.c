@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "term/layout.h"
+
 static uint64_t key_at(const char *at, size_t esz, size_t i) {
   uint64_t k;
   memcpy(&k, at + i * esz, sizeof k);
@@ -38,9 +40,18 @@ static void *slot_for(char *at, uint32_t cap, size_t esz, uint64_t key) {
   return at + i * esz;
 }
 
+/* Tables come from the chunk cache while small (most sets hold a link or
+ * two), from malloc beyond. */
+static void *table_alloc(size_t bytes) {
+  void *at = cotp__chunk_alloc(bytes);
+  if (at)
+    memset(at, 0, bytes);
+  return at;
+}
+
 static bool grow(struct cotp__keyset *s, size_t esz) {
   uint32_t cap = s->cap ? s->cap * 2 : 4;
-  char *at = calloc(cap, esz);
+  char *at = table_alloc((size_t)cap * esz);
   if (!at)
     return false;
   char *old = s->at;
@@ -49,7 +60,8 @@ static bool grow(struct cotp__keyset *s, size_t esz) {
     if (k)
       memcpy(slot_for(at, cap, esz, k), old + i * esz, esz);
   }
-  free(old);
+  if (old)
+    cotp__chunk_free(old, (size_t)s->cap * esz);
   s->at = at;
   s->cap = cap;
   return true;
@@ -85,7 +97,8 @@ void cotp__keyset_remove(struct cotp__keyset *s, size_t esz, void *e) {
   s->n--;
 }
 
-void cotp__keyset_free(struct cotp__keyset *s) {
-  free(s->at);
+void cotp__keyset_free(struct cotp__keyset *s, size_t esz) {
+  if (s->at)
+    cotp__chunk_free(s->at, (size_t)s->cap * esz);
   *s = (struct cotp__keyset){0};
 }

@@ -35,7 +35,7 @@ void *cotp__keyset_add(struct cotp__keyset *s, size_t esz, uint64_t key);
 /* Removes entry e (from cotp__keyset_find or an iteration that stops). */
 void cotp__keyset_remove(struct cotp__keyset *s, size_t esz, void *e);
 /* Empties s and frees its memory. */
-void cotp__keyset_free(struct cotp__keyset *s);
+void cotp__keyset_free(struct cotp__keyset *s, size_t esz);
 
 #define KEYSET_EACH(s, type, e)                                             \
   for (type *e = (type *)(s).at, *e##_end_ = e + (s).cap; e < e##_end_; e++) \

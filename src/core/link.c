@@ -70,13 +70,13 @@ void cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) {
   struct cotp__ext *e = p->ext;
   if (!e || e->links.n == 0)
     return;
-  cotp_heap *h = cotp_heap_new();
-  cotp_term exit = COTP_TUPLE(h, COTP_ATOM_EXIT, cotp_pid_term(self), reason);
+  /* the dying process's own heap: it goes soon anyway */
+  cotp_term exit =
+      COTP_TUPLE(&p->heap, COTP_ATOM_EXIT, cotp_pid_term(self), reason);
   KEYSET_EACH(e->links, struct cotp__link, l)
     if (!l->unlinking && !cotp_is_none(exit))
       cotp__signal(l->pid, SIG_EXIT, SF_LINKED, self, COTP_NONE, exit);
-  cotp__keyset_free(&e->links);
-  cotp_heap_free(h);
+  SET_FREE(e->links, struct cotp__link);
 }
 
 /* --- the API --- */

@@ -260,7 +260,7 @@ void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) 
   struct cotp__ext *e = p->ext;
   if (!e)
     return;
-  cotp_heap *h = cotp_heap_new();
+  cotp_heap *h = &p->heap; /* the dying process's own: it goes soon anyway */
   /* the processes watching us get their DOWN */
   KEYSET_EACH(e->watchers, struct cotp__watcher, w) {
     cotp_heap_mark mark = cotp_heap_mark_now(h);
@@ -270,15 +270,14 @@ void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) 
       cotp__signal(w->pid, SIG_DOWN, 0, self, w->ref, down);
     cotp_heap_release(h, mark);
   }
-  cotp__keyset_free(&e->watchers);
+  SET_FREE(e->watchers, struct cotp__watcher);
   /* the processes we watch forget us (A28) */
   KEYSET_EACH(e->mons, struct cotp__mon, m)
     cotp__signal(m->pid, SIG_DEMONITOR, 0, self, m->ref, COTP_NONE);
-  cotp__keyset_free(&e->mons);
+  SET_FREE(e->mons, struct cotp__mon);
   KEYSET_EACH(e->aliases, struct cotp__alias, a)
     table_drop(a->ref);
-  cotp__keyset_free(&e->aliases);
-  cotp_heap_free(h);
+  SET_FREE(e->aliases, struct cotp__alias);
 }
 
 /* --- monitors that travel with a message --- */

@@ -168,10 +168,14 @@ cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
 
 #define CHUNK_CLASSES 16 /* 64 to 1024 bytes: messages, blocks, saved stacks */
 #define CHUNK_CLASS_BYTES 64
-#define CHUNK_CAP 256
+#define CHUNK_BATCH 64   /* chunks a thread trades with the depot at a time */
 struct cotp__chunk_cache {
+  /* per class: the list allocations pop and frees push (at most
+   * CHUNK_BATCH), and a spare full or empty one (chunk.c) */
   void *head[CHUNK_CLASSES];
   uint32_t n[CHUNK_CLASSES];
+  void *spare[CHUNK_CLASSES];
+  uint32_t spare_n[CHUNK_CLASSES];
   bool registered;
 };
 extern __thread struct cotp__chunk_cache cotp__chunk_tls
@@ -200,7 +204,7 @@ static inline void cotp__chunk_free(void *p, size_t bytes) {
   if (bytes - 1 < CHUNK_CLASSES * CHUNK_CLASS_BYTES) {
     unsigned c = (unsigned)((bytes - 1) / CHUNK_CLASS_BYTES);
     uint32_t n = cotp__chunk_tls.n[c];
-    if (cotp__chunk_tls.registered && n < CHUNK_CAP) {
+    if (cotp__chunk_tls.registered && n < CHUNK_BATCH) {
       *(void **)p = cotp__chunk_tls.head[c];
       cotp__chunk_tls.head[c] = p;
       cotp__chunk_tls.n[c] = n + 1;
@@ -209,7 +213,8 @@ static inline void cotp__chunk_free(void *p, size_t bytes) {
   }
   cotp__chunk_free_slow(p, bytes);
 }
-/* Gives the calling thread's cached chunks back to malloc. */
+/* Gives the calling thread's cached chunks back (to the depot, or to
+ * malloc when it is full). */
 void cotp__chunk_flush(void);
 
 /* --- heap internals (heap.c) --- */
