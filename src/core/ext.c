@@ -56,3 +56,45 @@ void cotp__ext_free(struct cotp__proc *p) {
   cotp__chunk_free(e, sizeof *e);
   p->ext = NULL;
 }
+
+struct ordered {
+  void *e;
+  uint64_t seq;
+};
+
+static int by_seq(const void *a, const void *b) {
+  uint64_t x = ((const struct ordered *)a)->seq, y = ((const struct ordered *)b)->seq;
+  return (x > y) - (x < y);
+}
+
+size_t cotp__set_in_order(const struct cotp__keyset *s, size_t esz,
+                          size_t seq_offset, void ***out) {
+  *out = NULL;
+  if (!s->n)
+    return 0;
+  struct ordered *v = malloc(s->n * sizeof *v);
+  void **e = malloc(s->n * sizeof *e);
+  if (!v || !e) {
+    free(v);
+    free(e);
+    return 0;
+  }
+  size_t n = 0;
+  char *at = s->at;
+  for (uint32_t i = 0; i < s->cap; i++) {
+    char *x = at + (size_t)i * esz;
+    uint64_t key;
+    memcpy(&key, x, sizeof key);
+    if (key) {
+      v[n].e = x;
+      memcpy(&v[n].seq, x + seq_offset, sizeof v[n].seq);
+      n++;
+    }
+  }
+  qsort(v, n, sizeof *v, by_seq);
+  for (size_t i = 0; i < n; i++)
+    e[i] = v[i].e;
+  free(v);
+  *out = e;
+  return n;
+}

@@ -26,6 +26,7 @@
 struct cotp__link {
   cotp_pid pid;
   uint64_t unlinking; /* 0: active; else the id of our pending unlink */
+  uint64_t seq;       /* when it was made: exits go out in that order */
 };
 
 /* A monitor this process holds (it will get the DOWN). */
@@ -41,6 +42,7 @@ struct cotp__watcher {
   cotp_term ref;
   cotp_pid pid;
   cotp_term name;     /* the name it monitored us by, or NONE */
+  uint64_t seq;       /* when it was made: DOWNs go out in that order */
   uint8_t alias_mode; /* the watcher's cotp_alias_mode for ref */
 };
 
@@ -71,6 +73,7 @@ struct cotp__ext {
   cotp_term label;     /* in heap; NIL_ (nil) by default */
   cotp_heap heap;      /* the dictionary's and the label's terms */
   size_t dict_garbage; /* bytes of heap old values left behind */
+  uint64_t seq;        /* links and watchers made so far */
 };
 
 /* p's ext, made if needed; NULL when out of memory. */
@@ -82,6 +85,13 @@ bool cotp__vec_reserve(void **at, uint32_t n, uint32_t *cap, size_t elem);
 #define VEC_RESERVE(v) cotp__vec_reserve((void **)&(v).at, (v).n, &(v).cap, sizeof *(v).at)
 void cotp__vec_free(void *at, uint32_t cap, size_t elem);
 #define VEC_FREE(v) cotp__vec_free((v).at, (v).cap, sizeof *(v).at)
+/* The entries of a set in the order they were made (their seq field at
+ * seq_offset), for what must go out in that order: the exit signals of
+ * links and the DOWNs of monitors, as the order a process made them is the
+ * only order it could expect.  *out is malloc'ed (NULL, n 0: empty or out
+ * of memory: then unordered iteration is the fallback, see callers). */
+size_t cotp__set_in_order(const struct cotp__keyset *s, size_t esz,
+                          size_t seq_offset, void ***out);
 /* Typed keyset access. */
 #define SET_FIND(set, type, key)                                            \
   ((type *)cotp__keyset_find(&(set), sizeof(type), (key)))

@@ -14,6 +14,9 @@
  * from the other side meanwhile makes the entry active again, and the late
  * ack, whose id no longer matches, leaves it be.
  */
+#include <stddef.h>
+#include <stdlib.h>
+
 #include "ext.h"
 #include "runtime.h"
 
@@ -36,7 +39,9 @@ void cotp__link_add(struct cotp__proc *p, cotp_pid from) {
     l->unlinking = 0; /* linked again while unlinking */
     return;
   }
-  SET_ADD(e->links, struct cotp__link, from.bits); /* NULL: lost, as above */
+  l = SET_ADD(e->links, struct cotp__link, from.bits);
+  if (l) /* NULL: lost, as above */
+    l->seq = e->seq++;
 }
 
 void cotp__unlink_received(struct cotp__proc *p, cotp_pid from, uint64_t id) {
@@ -73,9 +78,22 @@ void cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) {
   /* the dying process's own heap: it goes soon anyway */
   cotp_term exit =
       COTP_TUPLE(&p->heap, COTP_ATOM_EXIT, cotp_pid_term(self), reason);
-  KEYSET_EACH(e->links, struct cotp__link, l)
-    if (!l->unlinking && !cotp_is_none(exit))
-      cotp__signal(l->pid, SIG_EXIT, SF_LINKED, self, COTP_NONE, exit);
+  void **order;
+  size_t n = e->links.n > 1 ? cotp__set_in_order(&e->links, sizeof(struct cotp__link),
+                                                 offsetof(struct cotp__link, seq), &order)
+                            : 0;
+  if (n) { /* in the order the links were made */
+    for (size_t i = 0; i < n; i++) {
+      struct cotp__link *l = order[i];
+      if (!l->unlinking && !cotp_is_none(exit))
+        cotp__signal(l->pid, SIG_EXIT, SF_LINKED, self, COTP_NONE, exit);
+    }
+    free(order);
+  } else {
+    KEYSET_EACH(e->links, struct cotp__link, l)
+      if (!l->unlinking && !cotp_is_none(exit))
+        cotp__signal(l->pid, SIG_EXIT, SF_LINKED, self, COTP_NONE, exit);
+  }
   SET_FREE(e->links, struct cotp__link);
 }
 

@@ -19,6 +19,7 @@
  * a call's late reply disappear instead of landing in the caller's mailbox.
  */
 #include <sched.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "ext.h"
@@ -241,6 +242,7 @@ void cotp__watcher_add(struct cotp__proc *p, cotp_pid from, cotp_term ref,
   w->pid = from;
   w->name = cotp_is_atom(name) ? name : COTP_NONE;
   w->alias_mode = (uint8_t)alias_mode;
+  w->seq = e->seq++;
 }
 
 void cotp__watcher_remove(struct cotp__proc *p, cotp_pid from, cotp_term ref) {
@@ -256,19 +258,34 @@ cotp_term cotp__down_object(cotp_heap *h, cotp_pid pid, cotp_term name) {
   return COTP_TUPLE(h, name, cotp_atom("nonode@nohost"));
 }
 
+static void send_down(cotp_heap *h, const struct cotp__watcher *w,
+                      cotp_pid self, cotp_term reason) {
+  cotp_heap_mark mark = cotp_heap_mark_now(h);
+  cotp_term down = COTP_TUPLE(h, COTP_ATOM_DOWN, w->ref, COTP_ATOM_PROCESS,
+                              cotp__down_object(h, self, w->name), reason);
+  if (!cotp_is_none(down))
+    cotp__signal(w->pid, SIG_DOWN, 0, self, w->ref, down);
+  cotp_heap_release(h, mark);
+}
+
 void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) {
   struct cotp__ext *e = p->ext;
   if (!e)
     return;
   cotp_heap *h = &p->heap; /* the dying process's own: it goes soon anyway */
   /* the processes watching us get their DOWN */
-  KEYSET_EACH(e->watchers, struct cotp__watcher, w) {
-    cotp_heap_mark mark = cotp_heap_mark_now(h);
-    cotp_term down = COTP_TUPLE(h, COTP_ATOM_DOWN, w->ref, COTP_ATOM_PROCESS,
-                                cotp__down_object(h, self, w->name), reason);
-    if (!cotp_is_none(down))
-      cotp__signal(w->pid, SIG_DOWN, 0, self, w->ref, down);
-    cotp_heap_release(h, mark);
+  void **order;
+  size_t n = e->watchers.n > 1
+                 ? cotp__set_in_order(&e->watchers, sizeof(struct cotp__watcher),
+                                      offsetof(struct cotp__watcher, seq), &order)
+                 : 0;
+  if (n) { /* in the order the monitors were made */
+    for (size_t i = 0; i < n; i++)
+      send_down(h, order[i], self, reason);
+    free(order);
+  } else {
+    KEYSET_EACH(e->watchers, struct cotp__watcher, w)
+      send_down(h, w, self, reason);
   }
   SET_FREE(e->watchers, struct cotp__watcher);
   /* the processes we watch forget us (A28) */

@@ -610,3 +610,23 @@ COTP_TEST(monitor, a_monitor_whose_target_dies_before_it_left) {
 }
 
 
+
+/* Several monitors of one process by one watcher: their DOWNs come in the
+ * order the monitors were made (what a watcher can rely on when it has
+ * seen the DOWN of a later monitor). */
+COTP_TEST(monitor, downs_come_in_the_order_the_monitors_were_made) {
+  enum { N = 40 };
+  cotp_pid p = spawn_puppet();
+  cotp_term refs[N];
+  for (int i = 0; i < N; i++) {
+    cotp_assert_rc(cotp_monitor(p, &refs[i]), 0);
+    if (i % 7 == 3)
+      cotp_yield(); /* and from any scheduler */
+  }
+  tell_exit(p, COTP_ATOM(bye));
+  for (int i = 0; i < N; i++) {
+    cotp_term msg;
+    cotp_assert_rc(cotp_receive(5000, &msg), 0);
+    cotp_assert_term_eq(cotp_tuple_get(msg, 1), refs[i]);
+  }
+}
