@@ -223,9 +223,10 @@ extern struct cotp__ptable cotp__ptable;
  * compare, no lock: every send starts here. */
 static inline struct cotp__proc *cotp__proc_lookup(cotp_pid pid) {
   uint32_t index = (uint32_t)(pid.bits & ((1u << COTP_PID_NUMBER_BITS) - 1));
+  /* index - 1 wraps for index 0, the "no pid" that no process ever has */
   if ((pid.bits >> (COTP_PID_NUMBER_BITS + COTP_PID_SERIAL_BITS)) != 0 ||
-      index >= atomic_load_explicit(&cotp__ptable.fresh, memory_order_acquire))
-    return NULL; /* another node's, or never handed out */
+      index - 1 >= atomic_load_explicit(&cotp__ptable.fresh, memory_order_acquire) - 1)
+    return NULL; /* another node's, never handed out, or no pid at all */
   struct cotp__proc *chunk = atomic_load_explicit(
       &cotp__ptable.chunks[index >> PTABLE_CHUNK_BITS], memory_order_acquire);
   struct cotp__proc *p = &chunk[index & (PTABLE_CHUNK - 1)];

@@ -2,6 +2,7 @@
 /* Mailboxes and selective receive (behaviours C3, C6, C7, C8, C12). */
 #include <pthread.h>
 
+#include "core/proc.h"
 #include "harness.h"
 #include "platform/clock.h"
 
@@ -198,4 +199,16 @@ COTP_TEST(mailbox, messages_left_in_a_dead_mailbox_are_freed) {
   /* checked by LeakSanitizer: the process exits with a full mailbox */
   for (int i = 0; i < 1000; i++)
     cotp_send(cotp_self(), cotp_string(cotp_self_heap(), "left behind, and long enough to be shared: 0123456789012345678901234567890123456789"));
+}
+
+/* Sending to the "no pid" (bits 0, what cotp_self() gives outside a
+ * process) is a send to a dead pid: nothing happens, nothing leaks. */
+COTP_TEST(mailbox, send_to_no_pid_is_dropped) {
+  cotp_pid none = {0};
+  for (int i = 0; i < 100; i++)
+    cotp_assert_rc(cotp_send(none, cotp_test_parse("{:lost, [1, 2]}")), 0);
+  cr_assert(!cotp_is_alive(none));
+  /* block 0, which no process uses, holds nothing */
+  struct cotp__proc *zero = &atomic_load(&cotp__ptable.chunks[0])[0];
+  cr_assert_eq(atomic_load(&zero->inbox) & INBOX_PTR_MASK, 0);
 }
