@@ -17,11 +17,15 @@
  *   cotp/timer.h     send_after, cancel_timer, read_timer
  *   cotp/io.h        waiting for file descriptors, sockets, blocking calls
  *   cotp/log.h       the runtime's log
+ *   cotp/genserver.h GenServer: the generic server behaviour
+ *   cotp/agent.h     Agent: a process that keeps a state, on GenServer
  */
 #ifndef COTP_H
 #define COTP_H
 
+#include "cotp/agent.h"
 #include "cotp/common.h"
+#include "cotp/genserver.h"
 #include "cotp/info.h"
 #include "cotp/io.h"
 #include "cotp/log.h"
