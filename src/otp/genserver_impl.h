@@ -110,6 +110,9 @@ __attribute__((noreturn)) void cotp__gs_stop(struct cotp__gs *s,
                                              const cotp_genserver_from *from,
                                              cotp_term reply);
 
+/* Exits the server with reason, copied into its own heap first. */
+__attribute__((noreturn)) void cotp__gs_exit(cotp_term reason);
+
 /* Handles a system message (genserver_sys.c). */
 void cotp__gs_system(struct cotp__gs *s, cotp_genserver_from from,
                      cotp_term request);

@@ -191,9 +191,18 @@ void cotp__gs_stop(struct cotp__gs *s, cotp_term reason, cotp_term last,
     cotp_genserver_reply(*from, reply);
   if (cotp__gs_abnormal(reason))
     cotp__gs_report(s, reason, last, from);
+  cotp__gs_exit(reason);
+}
+
+void cotp__gs_exit(cotp_term reason) {
   if (reason.w == COTP_ATOM_NORMAL.w)
     cotp_exit_normal();
-  cotp_exit(reason);
+  /* The reason may live in storage of the state's (a callback exited with
+   * a term it kept), which free_state releases: the runtime runs cleanups
+   * before links and monitors fire with the reason, and cotp_exit does not
+   * copy it.  The process's own heap lives until after they have fired. */
+  cotp_term own = cotp_term_copy(cotp_self_heap(), reason);
+  cotp_exit(cotp_is_none(own) ? cotp_atom("enomem") : own);
 }
 
 /* --- after a callback --- */

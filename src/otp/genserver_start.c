@@ -287,9 +287,7 @@ __attribute__((noreturn)) static void fail(struct cotp__gs *s,
   if (s->name)
     cotp_name_unregister(&s->name->name);
   answer(s, result);
-  if (reason.w == COTP_ATOM_NORMAL.w)
-    cotp_exit_normal();
-  cotp_exit(reason);
+  cotp__gs_exit(reason);
 }
 
 bool cotp__gs_init(struct cotp__gs *s, cotp_term msg) {

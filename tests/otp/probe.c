@@ -52,6 +52,16 @@ static cotp_gs_ret common(struct probe *p, cotp_term m) {
     cotp_send(cotp_self(), arg1(m));
     return cotp_gs_noreply();
   }
+  if (is(m, "send_then_continue", 3)) {
+    cotp_send(cotp_self(), arg1(m));
+    return cotp_gs_continue(cotp_gs_noreply(), cotp_tuple_get(m, 2));
+  }
+  if (is(m, "send_then_timeout", 3)) {
+    cotp_send(cotp_self(), arg1(m));
+    int64_t ms = 0;
+    cotp_get_int(cotp_tuple_get(m, 2), &ms);
+    return cotp_gs_timeout(cotp_gs_noreply(), ms);
+  }
   if (m.w == COTP_ATOM(bad).w)
     return (cotp_gs_ret){0};
   if (m.w == COTP_ATOM(hibernate).w)
@@ -135,6 +145,8 @@ static cotp_gs_ret handle_call(cotp_term req, cotp_genserver_from from,
     cotp_send(cotp_self(), arg1(req));
     return cotp_gs_reply(COTP_ATOM_OK);
   }
+  if (req.w == COTP_ATOM(stop_self).w)
+    cotp_genserver_stop(srv(cotp_self()), COTP_ATOM_NORMAL, COTP_INFINITY);
   if (req.w == COTP_ATOM(from).w)
     return cotp_gs_reply(cotp_genserver_from_term(h(), from));
   if (is(req, "terminate_exit", 2)) {

@@ -20,10 +20,12 @@
  *   :hibernate -> :ok        {:call, server_pid} -> calls it with :get
  *   {:send_self, m} -> sends m to itself, :ok        :from -> the from term
  *   {:terminate_exit, r} -> terminate will exit with r; :ok
- *   :reply_noreply_kind -> replies from handle_cast style (bad return)
+ *   :reply_noreply_kind -> returns ok (a bad return for a call)
+ *   :stop_self -> stops itself with cotp_genserver_stop (calling_self)
  * handle_cast and handle_info take {:set, v}, {:stop, r}, {:exit, r},
  *   {:continue, x}, {:timeout, ms}, {:send_self, m}, :bad, :hibernate,
- *   :reply (a bad return).
+ *   :reply (a bad return), {:send_then_continue, m, x} (sends itself m,
+ *   then continues with x), {:send_then_timeout, m, ms}.
  * handle_continue(x): {:stop, r}, {:chain, y} (continue again),
  *   {:send_self, m} (then continue :after), anything else: noreply.
  */
