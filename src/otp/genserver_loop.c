@@ -241,10 +241,12 @@ void cotp__gs_after(struct cotp__gs *s, enum gs_kind kind, cotp_term last,
       cotp__gs_stop(s, cotp__gs_bad_return(ret), last, from, COTP_NONE);
     if (ret.kind == COTP_GS_STOP)
       cotp__gs_stop(s, ret.reason, last, from, ret.reply);
-    if (ret.kind == COTP_GS_REPLY)
-      cotp_genserver_reply(*from, ret.reply);
+    /* traced before the reply goes, so that the line comes before
+     * anything the caller does with the reply (OTP logs it after) */
     if (s->flags & GS_TRACE)
       trace_result(s, kind, from, ret);
+    if (ret.kind == COTP_GS_REPLY)
+      cotp_genserver_reply(*from, ret.reply);
     if (ret.then == COTP_GS_THEN_TIMEOUT)
       arm(s, ret.timeout_ms);
     if (ret.then != COTP_GS_THEN_CONTINUE)
