@@ -120,6 +120,15 @@ int cotp_genserver_reply(cotp_genserver_from from, cotp_term reply) {
   return rc;
 }
 
+void cotp__gs_reply_here(const cotp_genserver_from *from, cotp_term reply) {
+  cotp_heap *h = cotp_self_heap();
+  if (from->alias)
+    cotp_send_alias(from->ref, COTP_TUPLE(h, cotp_cons(h, COTP_ATOM_ALIAS, from->ref),
+                                          reply));
+  else
+    cotp_send(from->pid, COTP_TUPLE(h, from->ref, reply));
+}
+
 int cotp_genserver_reply_term(cotp_term from, cotp_term reply) {
   if (cotp_is_none(reply) || cotp_is_none(from))
     return COTP_EINVAL;

@@ -143,6 +143,10 @@ const char *cotp__gs_print(char *buf, size_t cap, cotp_term t);
 
 /* --- the client side (genserver_call.c) --- */
 
+/* Replies from inside the server: built in the server's heap, which the
+ * runtime releases after the message, so no mark of its own. */
+void cotp__gs_reply_here(const cotp_genserver_from *from, cotp_term reply);
+
 /* The server as a term, for exit reasons: pid, name, {:via, mod, name},
  * or nil. */
 cotp_term cotp__gs_server_term(cotp_heap *h, cotp_server server);

@@ -188,7 +188,7 @@ void cotp__gs_stop(struct cotp__gs *s, cotp_term reason, cotp_term last,
       reason = replaced; /* H29 */
   }
   if (from && !cotp_is_none(reply))
-    cotp_genserver_reply(*from, reply);
+    cotp__gs_reply_here(from, reply);
   if (cotp__gs_abnormal(reason))
     cotp__gs_report(s, reason, last, from);
   cotp__gs_exit(reason);
@@ -246,7 +246,7 @@ void cotp__gs_after(struct cotp__gs *s, enum gs_kind kind, cotp_term last,
     if (s->flags & GS_TRACE)
       trace_result(s, kind, from, ret);
     if (ret.kind == COTP_GS_REPLY)
-      cotp_genserver_reply(*from, ret.reply);
+      cotp__gs_reply_here(from, ret.reply);
     if (ret.then == COTP_GS_THEN_TIMEOUT)
       arm(s, ret.timeout_ms);
     if (ret.then != COTP_GS_THEN_CONTINUE)

@@ -6,10 +6,10 @@
  * reference doubling as an alias, and sends it one message,
  * {:"$gen_init", owner, arg}.  The server handles that first message by
  * linking to its parent (start_link), registering its name, and running
- * init; it answers {ref, :ok | :ignore | {:error, reason}} through the
- * alias, then exits if init did not return ok.  The starter waits for the
- * answer, the DOWN, or its timeout, whichever comes first (Erlang's
- * proc_lib:start, with OTP 25's results).
+ * init; it answers through the alias, with the bare ref for :ok, or
+ * {ref, :ignore} or {ref, {:error, reason}}, and then exits if init did not
+ * return ok.  The starter waits for the answer, the DOWN, or its timeout,
+ * whichever comes first (Erlang's proc_lib:start, with OTP 25's results).
  *
  * Invariants:
  *  1. The server struct is owned by a resource (`owner` above).  The init
@@ -95,9 +95,12 @@ static int check_name(cotp_name *name) {
 
 enum start_mode { MODE_START, MODE_LINK, MODE_MONITOR };
 
-/* The answer {ref, result} or the DOWN of the start's monitor. */
+/* The answer (ref, or {ref, result}) or the DOWN of the start's
+ * monitor. */
 static bool is_answer(cotp_term msg, void *ctx) {
   cotp_term ref = *(const cotp_term *)ctx;
+  if (msg.w == ref.w)
+    return true;
   size_t n = cotp_tuple_size(msg);
   if (n == 2)
     return cotp_tuple_get(msg, 0).w == ref.w;
@@ -106,7 +109,7 @@ static bool is_answer(cotp_term msg, void *ctx) {
 }
 
 static bool is_ack(cotp_term msg, void *ctx) {
-  return cotp_tuple_size(msg) == 2 && is_answer(msg, ctx);
+  return cotp_tuple_size(msg) != 5 && is_answer(msg, ctx);
 }
 
 static bool is_exit_of(cotp_term msg, void *ctx) {
@@ -226,7 +229,7 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
     *reason = cotp_tuple_get(answer, 4);
     return COTP_GENSERVER_ERROR;
   }
-  cotp_term result = cotp_tuple_get(answer, 1);
+  cotp_term result = answer.w == ref.w ? COTP_ATOM_OK : cotp_tuple_get(answer, 1);
   if (result.w == COTP_ATOM_OK.w) {
     if (pid_out)
       *pid_out = pid;
@@ -275,7 +278,15 @@ int cotp_genserver_start_monitor(const cotp_genserver_callbacks *cb,
 
 /* --- the server's side --- */
 
+/* The answer to the starter: the bare reference for :ok, {ref, result}
+ * otherwise.  The common answer builds nothing, so a server whose init
+ * builds nothing either ends its start without a heap block (the runtime
+ * keeps a spare block in a heap that had one). */
 static void answer(struct cotp__gs *s, cotp_term result) {
+  if (result.w == COTP_ATOM_OK.w) {
+    cotp_send_alias(s->ref, s->ref);
+    return;
+  }
   cotp_heap *h = cotp_self_heap();
   cotp_send_alias(s->ref, COTP_TUPLE(h, s->ref, result));
 }
