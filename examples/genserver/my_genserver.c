@@ -183,8 +183,13 @@ static void root(void *arg) {
   /* the livebook goes on running; a program waits for the server to have
    * handled :stats before it ends */
   my_genserver_call(stack_server_pid, COTP_ATOM(get_stack));
-  cotp_unlink(stack_server_pid);
+  /* MyGenServer.stop(stack_server_pid), then wait for it to be gone (it
+   * frees its state on the way out) */
+  cotp_term ref;
+  cotp_monitor(stack_server_pid, &ref);
   cotp_send(stack_server_pid, cotp_format(h, "{:stop, :normal}"));
+  cotp_clause c = {cotp_pattern_cached("{:DOWN, ^ref, _, _, _}", NULL), &ref, NULL};
+  cotp_receive_match(&c, 1, COTP_INFINITY, 0, NULL);
 }
 
 int main(void) { return cotp_run(root, NULL, NULL, NULL, NULL); }

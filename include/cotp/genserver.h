@@ -235,6 +235,9 @@ static inline cotp_gs_ret cotp_gs_continue(cotp_gs_ret r, cotp_term arg) {
  * reply from handle_cast, a negative timeout...) does the same with reason
  * {:bad_return_value, description}.
  *
+ * A callback must not call cotp_hibernate() (return cotp_gs_hibernate()
+ * instead: a server holds no stack between messages anyway).
+ *
  * Defaults for NULL callbacks, those of Elixir's `use GenServer`:
  *   init             start fails with {:undef, [{Module, :init, 1, []}]}
  *   handle_call      the server exits with {:runtime_error, "attempted to
@@ -292,12 +295,13 @@ typedef struct cotp_genserver_callbacks {
   cotp_term (*format_status)(cotp_heap *h, void *state);
 
   /*
-   * Frees the state.  Called exactly once for every server whose process
-   * was created, when it is gone, whatever the reason (kill included), and
-   * after terminate if that ran; with the state as it was last (the one
-   * init set, opts->state if init never ran).  Runs after the process has
-   * stopped, on a scheduler thread: it must not block nor call the
-   * process API (like cotp_on_exit cleanups).  NULL: nothing to free.
+   * Frees the state.  Called exactly once for every start that did not
+   * return a negative code, when the server is gone, whatever the reason
+   * (kill included), and after terminate if that ran; with the state as
+   * it was last (the one init set, opts->state if init never ran).  Runs
+   * after the process has stopped, on a scheduler thread or the
+   * starter's: it must not block nor call the process API (like
+   * cotp_on_exit cleanups).  NULL: nothing to free.
    */
   void (*free_state)(void *state);
 } cotp_genserver_callbacks;
@@ -315,8 +319,9 @@ typedef struct cotp_genserver_opts {
   /* Priority and stack of the server's process (M3). */
   cotp_spawn_opts spawn;
   /* The value *state has when init is called: a way to hand the server C
-   * data.  It belongs to the server once its process exists (see
-   * free_state). */
+   * data.  A start that returns a negative code leaves it to the caller;
+   * any other result gives it to the server, and free_state gets it back
+   * (at once for a start that made no process, such as already_started). */
   void *state;
   /* Trace the server from the start (as :sys.trace, debug: [:trace]). */
   bool trace;

@@ -98,9 +98,10 @@ static int send_reply(cotp_pid pid, cotp_term tag, cotp_term alias,
   if (!cotp__gs_scratch_open(&sc))
     return COTP_ENOMEM;
   cotp_term msg = COTP_TUPLE(sc.h, tag, reply);
-  int rc = cotp_is_none(msg) ? COTP_ENOMEM
-           : cotp_is_none(alias) ? cotp_send(pid, msg)
-                                 : cotp_send_alias(alias, msg);
+  int rc = cotp_is_none(msg)     ? COTP_ENOMEM
+           : !cotp_is_none(alias) ? cotp_send_alias(alias, msg)
+           : pid.bits             ? cotp_send(pid, msg)
+                                  : 0; /* no pid: dropped (see cast) */
   cotp__gs_scratch_close(&sc);
   return rc;
 }
@@ -125,7 +126,7 @@ void cotp__gs_reply_here(const cotp_genserver_from *from, cotp_term reply) {
   if (from->alias)
     cotp_send_alias(from->ref, COTP_TUPLE(h, cotp_cons(h, COTP_ATOM_ALIAS, from->ref),
                                           reply));
-  else
+  else if (from->pid.bits)
     cotp_send(from->pid, COTP_TUPLE(h, from->ref, reply));
 }
 
@@ -283,7 +284,9 @@ int cotp_genserver_cast(cotp_server server, cotp_term request) {
   if (cotp_is_none(msg))
     rc = COTP_ENOMEM;
   else if (server.name.kind == COTP_NAME_NONE)
-    rc = cotp_send(server.pid, msg); /* nil or dead: dropped (H22) */
+    /* nil or dead: dropped (H22).  Not sent to pid bits 0 at all: the
+     * runtime would queue it on the unused control block 0 and leak it */
+    rc = server.pid.bits ? cotp_send(server.pid, msg) : 0;
   else
     rc = cotp_name_send(&server.name, msg);
   cotp__gs_scratch_close(&sc);

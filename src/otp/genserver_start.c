@@ -159,6 +159,10 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
   /* D5 without a process, as gen:start does; the server checks again,
    * atomically, when it registers */
   if (name.kind != COTP_NAME_NONE && cotp_name_whereis(&name, &other) == 0) {
+    /* a positive result gives the state to the server: free it as the
+     * server would have */
+    if (cb->free_state && opts->state)
+      cb->free_state(opts->state);
     *reason = COTP_TUPLE(h, COTP_ATOM_ALREADY_STARTED, cotp_pid_term(other));
     return COTP_GENSERVER_ERROR;
   }
