@@ -132,7 +132,7 @@ Test(examples, book_ch3_3_cron_job) {
 }
 
 Test(examples, book_ch3_4_food_ordering_with_reply) {
-  const char *out = run_with("ORDER_MS=100", "food_ordering", "");
+  const char *out = run_with("ORDER_MS=300", "food_ordering", "");
   const char *in_order[] = {"Recieved new order request from {#PID<", "[:alias | #Reference<",
                             "Order sandwich ready for Jhon\n",
                             "Recieved new order request from",
