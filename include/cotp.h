@@ -19,11 +19,15 @@
  *   cotp/log.h       the runtime's log
  *   cotp/iter.h      lazy sequences of terms (iterators)
  *   cotp/task.h      Elixir's Task: async/await, yield, shutdown, async_stream
+ *   cotp/genserver.h GenServer: the generic server behaviour
+ *   cotp/agent.h     Agent: a process that keeps a state, on GenServer
  */
 #ifndef COTP_H
 #define COTP_H
 
+#include "cotp/agent.h"
 #include "cotp/common.h"
+#include "cotp/genserver.h"
 #include "cotp/info.h"
 #include "cotp/io.h"
 #include "cotp/iter.h"

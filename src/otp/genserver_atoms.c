@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * genserver_atoms.c: the atoms of the GenServer protocol, looked up once.
+ *
+ * cotp_atom() hashes the name on every call; a call or a cast would pay
+ * that for each tag it builds or checks.  The table is filled on first use
+ * by whichever thread gets there; atoms are program-wide and never change,
+ * so racing fillers store the same words (relaxed atomics keep that race
+ * well defined).
+ */
+#include <stdatomic.h>
+
+#include "genserver_impl.h"
+
+static const char *const names[GA_COUNT] = {
+    [GA_GEN_CALL] = "$gen_call",
+    [GA_GEN_CAST] = "$gen_cast",
+    [GA_GEN_INIT] = "$gen_init",
+    [GA_GEN_TIMEOUT] = "$gen_timeout",
+    [GA_SYSTEM] = "system",
+    [GA_GENSERVER] = "Elixir.GenServer",
+    [GA_SYS] = "sys",
+    [GA_GEN_SERVER] = "gen_server",
+    [GA_CALLING_SELF] = "calling_self",
+    [GA_BAD_RETURN] = "bad_return_value",
+    [GA_UNDEF] = "undef",
+    [GA_RUNTIME_ERROR] = "runtime_error",
+    [GA_GET_STATE] = "get_state",
+    [GA_REPLACE_STATE] = "replace_state",
+    [GA_DEBUG] = "debug",
+    [GA_TRACE] = "trace",
+    [GA_TERMINATE] = "terminate",
+    [GA_CALLBACK_FAILED] = "callback_failed",
+    [GA_SYSTEM_REPLACE] = "system_replace_state",
+    [GA_UNKNOWN_SYSTEM] = "unknown_system_msg",
+    [GA_INIT] = "init",
+    [GA_HANDLE_CONTINUE] = "handle_continue",
+    [GA_ERROR] = "error",
+};
+
+static _Atomic uint64_t cache[GA_COUNT];
+
+cotp_term cotp__gs_atom(enum cotp__gs_atom a) {
+  uint64_t w = atomic_load_explicit(&cache[a], memory_order_relaxed);
+  if (!w) {
+    w = cotp_atom(names[a]).w;
+    atomic_store_explicit(&cache[a], w, memory_order_relaxed);
+  }
+  return (cotp_term){w};
+}
