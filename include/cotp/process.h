@@ -117,9 +117,18 @@ typedef struct cotp_spawn_opts {
   bool monitor;
   int monitor_alias; /* a cotp_alias_mode (cotp/signal.h) */
   cotp_term *monitor_ref;
+  /* When not NULL, called with the process's argument (its copy, with
+   * arg_size) once the process has ended, however it ended and even if it
+   * never ran: after the cleanups it registered itself (cotp_on_exit),
+   * before its links and monitors fire, in the dying process's context.
+   * This hands what arg points at to the process: a behaviour's state is
+   * freed by its server even when the server is killed before its first
+   * message.  Not called when the spawn fails: the caller keeps arg. */
+  void (*arg_free)(void *arg);
 } cotp_spawn_opts;
 
-#define COTP_SPAWN_OPTS_INIT {COTP_PRIORITY_NORMAL, 0, 0, false, false, 0, NULL}
+#define COTP_SPAWN_OPTS_INIT \
+  {COTP_PRIORITY_NORMAL, 0, 0, false, false, 0, NULL, NULL}
 
 /*
  * Starts a process running fn(arg).  arg is passed as is: if it points to

@@ -232,3 +232,32 @@ COTP_TEST(handlers, killed_handlers_leak_nothing) {
     while (cotp_is_alive(pids[i]))
       cotp_sleep(1);
 }
+
+static bool ignore_all(void *state, cotp_term msg) {
+  (void)state, (void)msg;
+  return true;
+}
+
+static int64_t memory_of(cotp_pid pid) {
+  cotp_term m;
+  cotp_assert_rc(cotp_process_info(pid, COTP_ATOM(memory), &m), 0);
+  return cotp_int_value(m);
+}
+
+/* An idle handler keeps only its control block: the extension a monitor
+ * made (for its watcher) goes once the monitor has and the handler idles. */
+COTP_TEST(handlers, an_idle_handler_gives_back_its_extension) {
+  cotp_pid pid;
+  cotp_assert_rc(cotp_spawn_handler(ignore_all, NULL, NULL, &pid), 0);
+  cotp_send(pid, COTP_ATOM(hello));
+  int64_t bare = memory_of(pid);
+  cotp_term ref;
+  cotp_assert_rc(cotp_monitor(pid, &ref), 0);
+  int64_t watched = memory_of(pid);
+  cr_assert_gt(watched, bare, "a watcher needs the extension");
+  cotp_assert_rc(cotp_demonitor(ref, 0), 0);
+  cotp_send(pid, COTP_ATOM(hello)); /* handled, then idle */
+  cotp_sleep(5);
+  cr_assert_eq(memory_of(pid), bare);
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+}
