@@ -178,7 +178,8 @@ COTP_API cotp_mfa_fn *cotp_lookup_function(cotp_term module,
 
 /* Spawns module:function with args (a list, copied into the new process's
  * heap).  Returns as cotp_spawn_opt, and COTP_ENOTFOUND when nothing is
- * registered under that name.  opts may be NULL. */
+ * registered under that name.  opts may be NULL; arg_size does not apply
+ * (COTP_EINVAL), and arg_free gets NULL. */
 COTP_API int cotp_spawn_mfa(cotp_term module, cotp_term function,
                             cotp_term args, const cotp_spawn_opts *opts,
                             cotp_pid *pid);
@@ -282,7 +283,9 @@ COTP_API int cotp_set_priority(cotp_priority p, cotp_priority *old);
  */
 typedef bool cotp_handler_fn(void *state, cotp_term msg);
 
-/* Spawns a handler process.  Returns as cotp_spawn_opt. */
+/* Spawns a handler process.  opts (NULL for the defaults) work as for
+ * cotp_spawn_opt: link, monitor, arg_size (state is then the process's own
+ * copy of that many bytes), arg_free.  Returns as cotp_spawn_opt. */
 COTP_API int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
                                 const cotp_spawn_opts *opts, cotp_pid *pid);
 

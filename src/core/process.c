@@ -290,8 +290,11 @@ int cotp_spawn(cotp_entry *fn, void *arg, cotp_pid *pid) {
   return cotp_spawn_opt(fn, arg, NULL, pid);
 }
 
+/* What a spawn with options sets up: the kind of process (base, with its
+ * ctx), then the link and the monitor. */
 struct linked {
-  struct plain pl;
+  int (*base)(struct cotp__proc *, void *);
+  void *base_ctx;
   struct cotp__proc *parent;
   bool link;
   cotp_term mon_ref; /* NONE: no monitor */
@@ -303,7 +306,9 @@ struct linked {
  * written directly, the child not running yet. */
 static int setup_linked(struct cotp__proc *p, void *ctx) {
   struct linked *l = ctx;
-  setup_plain(p, &l->pl);
+  int err = l->base(p, l->base_ctx);
+  if (err)
+    return err;
   cotp_pid child = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   cotp_pid parent = {atomic_load_explicit(&l->parent->pid, memory_order_relaxed)};
   struct cotp__ext *pe = cotp__ext(l->parent), *ce = cotp__ext(p);
@@ -331,41 +336,58 @@ static int setup_linked(struct cotp__proc *p, void *ctx) {
   return 0;
 }
 
-int cotp_spawn_opt(cotp_entry *fn, void *arg, const cotp_spawn_opts *opts,
-                   cotp_pid *pid) {
+/* A spawn with options, of any kind of process: *argp is the argument in
+ * the base's ctx, replaced by its copy when opts asks for one. */
+static int spawn_opt(const cotp_spawn_opts *opts, cotp_pid *pid,
+                     int (*base)(struct cotp__proc *, void *), void *ctx,
+                     void **argp) {
   struct cotp__proc *parent = self_or_null();
   if (!parent)
     return COTP_ENOTPROC;
   size_t n = opts ? opts->arg_size : 0;
   bool watch = opts && (opts->link || opts->monitor);
-  if (!fn || (n && (!arg || n > UINT32_MAX)) ||
+  if ((n && (!*argp || n > UINT32_MAX)) ||
       (opts && opts->monitor &&
        (!opts->monitor_ref || (unsigned)opts->monitor_alias >
                                   COTP_ALIAS_REPLY_DEMONITOR)))
     return COTP_EINVAL;
-  struct linked l = {{fn, arg}, parent, watch && opts->link, COTP_NONE,
+  struct linked l = {base, ctx, parent, watch && opts->link, COTP_NONE,
                      opts ? opts->monitor_alias : 0};
   /* the reference first: an argument to copy may hold it */
   if (watch && opts->monitor)
     *opts->monitor_ref = l.mon_ref = cotp_make_ref();
+  void *given = *argp;
   if (n) {
-    if (!(l.pl.arg = cotp__chunk_alloc(n)))
+    void *copy = cotp__chunk_alloc(n);
+    if (!copy)
       return COTP_ENOMEM;
-    memcpy(l.pl.arg, arg, n);
+    if (given) /* it is: checked above; said again for the compiler */
+      memcpy(copy, given, n);
+    *argp = copy;
   }
   if (l.link)
     cotp__inbox_drain(parent); /* as cotp_spawn_link */
-  int rc = watch ? spawn(opts, pid, setup_linked, &l)
-                 : spawn(opts, pid, setup_plain, &l.pl);
-  if (rc != 0 && n)
-    cotp__chunk_free(l.pl.arg, n);
+  int rc = watch ? spawn(opts, pid, setup_linked, &l) : spawn(opts, pid, base, ctx);
+  if (rc != 0 && n) {
+    cotp__chunk_free(*argp, n);
+    *argp = given;
+  }
   return rc;
+}
+
+int cotp_spawn_opt(cotp_entry *fn, void *arg, const cotp_spawn_opts *opts,
+                   cotp_pid *pid) {
+  if (!fn)
+    return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
+  struct plain pl = {fn, arg};
+  return spawn_opt(opts, pid, setup_plain, &pl, &pl.arg);
 }
 
 int cotp_spawn_link(cotp_entry *fn, void *arg, cotp_pid *pid) {
   if (!fn)
     return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
-  struct linked l = {{fn, arg}, self_or_null(), true, COTP_NONE, 0};
+  struct plain pl = {fn, arg};
+  struct linked l = {setup_plain, &pl, self_or_null(), true, COTP_NONE, 0};
   if (!l.parent)
     return COTP_ENOTPROC;
   cotp__inbox_drain(l.parent);
@@ -377,7 +399,8 @@ int cotp_spawn_monitor(cotp_entry *fn, void *arg, cotp_pid *pid,
                        cotp_term *ref) {
   if (!fn || !ref)
     return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
-  struct linked l = {{fn, arg}, self_or_null(), false, cotp_make_ref(), 0};
+  struct plain pl = {fn, arg};
+  struct linked l = {setup_plain, &pl, self_or_null(), false, cotp_make_ref(), 0};
   if (!l.parent)
     return COTP_ENOTPROC;
   *ref = l.mon_ref;
@@ -403,7 +426,7 @@ int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
   if (!handle)
     return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
   struct handler h = {handle, state};
-  return spawn(opts, pid, setup_handler, &h);
+  return spawn_opt(opts, pid, setup_handler, &h, &h.state);
 }
 
 struct mfa {
@@ -428,7 +451,10 @@ int cotp_spawn_mfa(cotp_term module, cotp_term function, cotp_term args,
   if (!fn)
     return COTP_ENOTFOUND;
   struct mfa m = {fn, args};
-  return spawn(opts, pid, setup_mfa, &m);
+  void *no_arg = NULL;
+  if (opts && opts->arg_size)
+    return COTP_EINVAL; /* the arguments are terms, copied anyway */
+  return spawn_opt(opts, pid, setup_mfa, &m, &no_arg);
 }
 
 /* --- the running process --- */

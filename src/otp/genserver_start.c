@@ -178,19 +178,21 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
   cotp_spawn_opts spawn = opts->spawn;
   spawn.arg_size = 0;      /* s is handed over, not copied */
   spawn.arg_free = gs_free; /* invariant 1 */
-  spawn.link = spawn.monitor = false; /* invariant 2: the server links */
+  spawn.link = false; /* invariant 2: the server links */
+  /* monitored from the spawn on, the reference doubling as the alias the
+   * answer comes through */
+  cotp_term ref;
+  spawn.monitor = true;
+  spawn.monitor_alias = mode == MODE_MONITOR ? COTP_ALIAS_EXPLICIT_UNALIAS
+                                             : COTP_ALIAS_REPLY_DEMONITOR;
+  spawn.monitor_ref = &ref;
+  cotp_receive_mark();
   cotp_pid pid;
   rc = cotp_spawn_handler(cotp__gs_handle, s, &spawn, &pid);
   if (rc) {
     gs_free(s); /* no process: the state stays the caller's */
     return rc;
   }
-  cotp_receive_mark();
-  cotp_term ref;
-  rc = cotp_monitor_alias(pid,
-                          mode == MODE_MONITOR ? COTP_ALIAS_EXPLICIT_UNALIAS
-                                               : COTP_ALIAS_REPLY_DEMONITOR,
-                          &ref);
   cotp_heap_mark mark = cotp_heap_mark_now(h);
   cotp_term msg = rc ? COTP_NONE
                      : COTP_TUPLE(h, cotp__gs_atom(GA_GEN_INIT), arg);
