@@ -117,6 +117,11 @@ typedef struct cotp_spawn_opts {
   bool monitor;
   int monitor_alias; /* a cotp_alias_mode (cotp/signal.h) */
   cotp_term *monitor_ref;
+  /* With monitor: *monitor_ref already holds the reference to use, made
+   * by cotp_make_ref and not yet a monitor or alias of the caller's, so
+   * that the argument (or spawn_mfa's terms) can carry it.  COTP_EINVAL
+   * when it is not a reference or is in use. */
+  bool monitor_ref_given;
   /* When not NULL, called with the process's argument (its copy, with
    * arg_size) once the process has ended, however it ended and even if it
    * never ran: after the cleanups it registered itself (cotp_on_exit),
@@ -128,7 +133,7 @@ typedef struct cotp_spawn_opts {
 } cotp_spawn_opts;
 
 #define COTP_SPAWN_OPTS_INIT \
-  {COTP_PRIORITY_NORMAL, 0, 0, false, false, 0, NULL, NULL}
+  {COTP_PRIORITY_NORMAL, 0, 0, false, false, 0, NULL, false, NULL}
 
 /*
  * Starts a process running fn(arg).  arg is passed as is: if it points to

@@ -45,12 +45,17 @@ void cotp_exit_normal(void) {
   cotp__proc_exit(p, COTP_ATOM_NORMAL);
 }
 
-/* What both a finished and a discarded process give back. */
-static void release_all(struct cotp__proc *p) {
+/* Ends a pending timed wait and fd wait. */
+static void end_waits(struct cotp__proc *p) {
   if (atomic_load_explicit(&p->timer.heap, memory_order_acquire))
     cotp__timer_remove(&p->timer);
   if (p->io_fd >= 0)
     cotp__io_cancel(p);
+}
+
+/* What both a finished and a discarded process give back. */
+static void release_all(struct cotp__proc *p) {
+  end_waits(p);
   cotp__name_release(p);
   cotp__mailbox_close(p);
   if (p->saved || p->home || p->own_stack)
@@ -100,6 +105,10 @@ void cotp__proc_finish(struct cotp__proc *p) {
   if (p->exit_reason.w != COTP_ATOM_NORMAL.w)
     cotp__crash_report(p, pid, p->exit_reason); /* while it still has a name */
   cotp__name_release(p);
+  /* Waits end before anyone can act on the death: a cleanup or a DOWN
+   * handler that closes the fd would otherwise let the number be reused,
+   * and this process's late cancel disarm someone else's wait. */
+  end_waits(p);
   if (p->ext) /* most processes have no links, monitors nor cleanups */
     cotp__cleanups_run(p);
   free_arg(p);
@@ -114,6 +123,7 @@ void cotp__proc_finish(struct cotp__proc *p) {
 }
 
 void cotp__proc_discard(struct cotp__proc *p) {
+  end_waits(p);
   cotp__cleanups_run(p); /* a killed process leaks nothing, stop included */
   free_arg(p);
   release_all(p);
@@ -354,8 +364,17 @@ static int spawn_opt(const cotp_spawn_opts *opts, cotp_pid *pid,
   struct linked l = {base, ctx, parent, watch && opts->link, COTP_NONE,
                      opts ? opts->monitor_alias : 0};
   /* the reference first: an argument to copy may hold it */
-  if (watch && opts->monitor)
+  if (watch && opts->monitor && opts->monitor_ref_given) {
+    cotp_term ref = *opts->monitor_ref;
+    struct cotp__ext *e = parent->ext;
+    if (!cotp_is_ref(ref) ||
+        (e && (SET_FIND(e->mons, struct cotp__mon, ref.w) ||
+               SET_FIND(e->aliases, struct cotp__alias, ref.w))))
+      return COTP_EINVAL;
+    l.mon_ref = ref;
+  } else if (watch && opts->monitor) {
     *opts->monitor_ref = l.mon_ref = cotp_make_ref();
+  }
   void *given = *argp;
   if (n) {
     void *copy = cotp__chunk_alloc(n);
