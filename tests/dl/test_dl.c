@@ -478,3 +478,54 @@ Test(dl_cli, ctrl_c_cancels_and_deletes_partial_files, .timeout = 30) {
   cr_assert(strstr(out, "exit=130"), "%s", out);
   cr_assert(strstr(out, "left=0"), "%s", out);
 }
+
+/* --- book ch. 7.3: cotp-reach --- */
+
+struct cli_run {
+  char cmd[1024];
+  char out[8192];
+  int status;
+};
+
+/* popen on the blocking pool: the test's servers keep running meanwhile */
+static void run_blocking(void *arg) {
+  struct cli_run *r = arg;
+  FILE *f = popen(r->cmd, "r");
+  size_t n = f ? fread(r->out, 1, sizeof r->out - 1, f) : 0;
+  r->out[n] = '\0';
+  int st = f ? pclose(f) : -1;
+  r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+COTP_TEST(dl_cli, reachability_counts_answers_and_names_failures, .timeout = 30) {
+  cr_assert_eq(dl_server_start("127.0.0.1", 0, files, 3, &server, &port), 0);
+  unsigned dead, silent;
+  close(cotp_tcp_listen("127.0.0.1", 0, 1, &dead)); /* refuses */
+  int quiet = cotp_tcp_listen("127.0.0.1", 0, 8, &silent); /* accepts, never answers */
+  char csv[] = "/tmp/cotp-reach-XXXXXX";
+  int fd = mkstemp(csv);
+  FILE *f = fdopen(fd, "w");
+  fprintf(f, "1,\"127.0.0.1:%u\",10\n", port);
+  fprintf(f, "2,\"127.0.0.1:%u/status/500\",10\n", port); /* an answer: reachable */
+  fprintf(f, "3,\"127.0.0.1:%u\",9.5\n", dead);
+  fprintf(f, "4,\"unterminated,9\n");
+  fprintf(f, "5,\"127.0.0.1:%u\",9\n", silent);
+  fprintf(f, "6,\"127.0.0.1:%u/files/small.bin\",8\n", port);
+  fclose(f);
+  struct cli_run *r = calloc(1, sizeof *r);
+  snprintf(r->cmd, sizeof r->cmd, "%s/apps/dl/cotp-reach -c 2 -t 500 %s 2>&1",
+           COTP_BINARY_DIR, csv);
+  cr_assert_eq(cotp_blocking(run_blocking, r), 0);
+  unlink(csv);
+  close(quiet);
+  dl_server_stop(server);
+  cr_assert_eq(r->status, 0, "%s", r->out);
+  cr_assert(strstr(r->out, "Reachable website count: 3\n"), "%s", r->out);
+  cr_assert(strstr(r->out, ":4: malformed row"), "%s", r->out);
+  char want[64];
+  snprintf(want, sizeof want, "127.0.0.1:%u: Couldn't connect", dead);
+  cr_assert(strstr(r->out, want), "%s", r->out);
+  snprintf(want, sizeof want, "127.0.0.1:%u: :timeout", silent);
+  cr_assert(strstr(r->out, want), "%s", r->out);
+  free(r);
+}
