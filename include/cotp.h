@@ -21,6 +21,7 @@
  *   cotp/task.h      Elixir's Task: async/await, yield, shutdown, async_stream
  *   cotp/genserver.h GenServer: the generic server behaviour
  *   cotp/agent.h     Agent: a process that keeps a state, on GenServer
+ *   cotp/supervisor.h Supervisor and DynamicSupervisor
  */
 #ifndef COTP_H
 #define COTP_H
@@ -36,6 +37,7 @@
 #include "cotp/pattern.h"
 #include "cotp/process.h"
 #include "cotp/signal.h"
+#include "cotp/supervisor.h"
 #include "cotp/task.h"
 #include "cotp/term.h"
 #include "cotp/timer.h"
