@@ -8,6 +8,8 @@ _Atomic int mode[64];
 _Atomic int slow[64];
 _Atomic int starts[64];
 cotp_pid test_root;
+_Atomic int start_log[256];
+_Atomic int nstart_log;
 
 struct wargs {
   int tag;
@@ -44,6 +46,9 @@ cotp_term worker_start(cotp_term args, void *ctx) {
   cotp_heap *h = cotp_self_heap();
   int tag = (int)cotp_int_value(cotp_head(args));
   atomic_fetch_add(&starts[tag], 1);
+  int k = atomic_fetch_add(&nstart_log, 1);
+  if (k < 256)
+    atomic_store(&start_log[k], tag);
   switch (atomic_load(&mode[tag])) {
   case W_IGNORE:
     return COTP_ATOM_IGNORE;
@@ -53,6 +58,9 @@ cotp_term worker_start(cotp_term args, void *ctx) {
     cotp_exit(COTP_ATOM(boom));
   case W_BAD:
     return COTP_ATOM(weird);
+  case W_FAIL_ONCE:
+    atomic_store(&mode[tag], W_OK);
+    return cotp_format(h, "{:error, :nope}");
   default:
     break;
   }

@@ -24,13 +24,17 @@ enum worker_mode {
   W_ERROR,       /* start returns {:error, :nope} */
   W_EXIT,        /* start exits with :boom */
   W_BAD,         /* start returns :weird */
-  W_INFO         /* start returns {:ok, pid, :info} */
+  W_INFO,        /* start returns {:ok, pid, :info} */
+  W_FAIL_ONCE    /* start returns {:error, :nope} once, then starts */
 };
 
 extern _Atomic int mode[64];
 extern _Atomic int slow[64];
 extern _Atomic int starts[64]; /* start attempts per tag */
 extern cotp_pid test_root;
+/* Tags in the order their start functions ran (in the supervisor). */
+extern _Atomic int start_log[256];
+extern _Atomic int nstart_log;
 
 cotp_term worker_start(cotp_term args, void *ctx);
 /* A spec for worker tag with id :wN (or the given id). */
