@@ -22,6 +22,7 @@
  *   cotp/genserver.h GenServer: the generic server behaviour
  *   cotp/agent.h     Agent: a process that keeps a state, on GenServer
  *   cotp/supervisor.h Supervisor and DynamicSupervisor
+ *   cotp/task_supervisor.h Task.Supervisor
  */
 #ifndef COTP_H
 #define COTP_H
@@ -39,6 +40,7 @@
 #include "cotp/signal.h"
 #include "cotp/supervisor.h"
 #include "cotp/task.h"
+#include "cotp/task_supervisor.h"
 #include "cotp/term.h"
 #include "cotp/timer.h"
 
