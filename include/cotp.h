@@ -22,6 +22,7 @@
  *   cotp/genserver.h GenServer: the generic server behaviour
  *   cotp/agent.h     Agent: a process that keeps a state, on GenServer
  *   cotp/supervisor.h Supervisor and DynamicSupervisor
+ *   cotp/partition_supervisor.h PartitionSupervisor
  *   cotp/task_supervisor.h Task.Supervisor
  */
 #ifndef COTP_H
@@ -37,6 +38,7 @@
 #include "cotp/name.h"
 #include "cotp/pattern.h"
 #include "cotp/process.h"
+#include "cotp/partition_supervisor.h"
 #include "cotp/signal.h"
 #include "cotp/supervisor.h"
 #include "cotp/task.h"

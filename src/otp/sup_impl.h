@@ -115,6 +115,8 @@ cotp_child_start_fn *cotp__sup_lookup_start(cotp_term module,
  * with *reply the reason of the failure; in the caller's heap. */
 int cotp__sup_do_start(struct sup *s, struct child *c, cotp_pid *pid,
                        cotp_term *reply);
+/* Runs the child's start function in the caller (it may exit). */
+cotp_term cotp__sup_call_start(const struct child *c);
 /* Terminates the running children of list (n of them) concurrently, each
  * with its shutdown; they end UNDEFINED (temporary ones removed when
  * remove_temporary).  */

@@ -28,34 +28,29 @@ struct start_call {
   cotp_term result;
 };
 
-static void run_start(void *arg) {
-  struct start_call *sc = arg;
-  struct child *c = sc->c;
+cotp_term cotp__sup_call_start(const struct child *c) {
   cotp_heap *h = cotp_self_heap();
-  if (c->cfn) {
-    sc->result = c->cfn(c->args, c->ctx);
-    return;
-  }
+  if (c->cfn)
+    return c->cfn(c->args, c->ctx);
   cotp_child_start_fn *fn = cotp__sup_lookup_start(c->module, c->function);
-  if (fn) {
-    sc->result = fn(c->args, NULL);
-    return;
-  }
+  if (fn)
+    return fn(c->args, NULL);
   if (cotp_lookup_function(c->module, c->function)) {
     /* a process function: spawned linked, as proc_lib's spawn_link */
     cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
     o.link = true;
     cotp_pid pid;
     int rc = cotp_spawn_mfa(c->module, c->function, c->args, &o, &pid);
-    sc->result = rc == 0 ? COTP_TUPLE(h, COTP_ATOM_OK, cotp_pid_term(pid))
-                         : COTP_TUPLE(h, COTP_ATOM_ERROR,
-                                      cotp_atom(cotp_err_name(rc)));
-    return;
+    return rc == 0 ? COTP_TUPLE(h, COTP_ATOM_OK, cotp_pid_term(pid))
+                   : COTP_TUPLE(h, COTP_ATOM_ERROR, cotp_atom(cotp_err_name(rc)));
   }
-  size_t n = 0;
-  cotp_list_length(c->args, &n);
   cotp_exit(cotp_format(h, "{:undef, [{~t, ~t, ~t, []}]}", c->module,
                         c->function, c->args));
+}
+
+static void run_start(void *arg) {
+  struct start_call *sc = arg;
+  sc->result = cotp__sup_call_start(sc->c);
 }
 
 int cotp__sup_do_start(struct sup *s, struct child *c, cotp_pid *pid,
