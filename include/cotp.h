@@ -21,6 +21,9 @@
  *   cotp/task.h      Elixir's Task: async/await, yield, shutdown, async_stream
  *   cotp/genserver.h GenServer: the generic server behaviour
  *   cotp/agent.h     Agent: a process that keeps a state, on GenServer
+ *   cotp/supervisor.h Supervisor and DynamicSupervisor
+ *   cotp/partition_supervisor.h PartitionSupervisor
+ *   cotp/task_supervisor.h Task.Supervisor
  */
 #ifndef COTP_H
 #define COTP_H
@@ -35,8 +38,11 @@
 #include "cotp/name.h"
 #include "cotp/pattern.h"
 #include "cotp/process.h"
+#include "cotp/partition_supervisor.h"
 #include "cotp/signal.h"
+#include "cotp/supervisor.h"
 #include "cotp/task.h"
+#include "cotp/task_supervisor.h"
 #include "cotp/term.h"
 #include "cotp/timer.h"
 
