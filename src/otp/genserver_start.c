@@ -348,6 +348,9 @@ bool cotp__gs_init(struct cotp__gs *s, cotp_term msg) {
     fail(s, COTP_ATOM_IGNORE, COTP_ATOM_NORMAL);
   if (ret.kind == COTP_GS_STOP)
     fail(s, COTP_TUPLE(h, COTP_ATOM_ERROR, ret.reason), ret.reason);
+  /* from here on the server reports its own crashes (genserver_report.c);
+   * a failed init is reported by the runtime, as proc_lib reports it */
+  cotp_set_crash_report(false, NULL);
   answer(s, COTP_ATOM_OK);
   cotp__gs_after(s, GK_INIT, COTP_NONE, NULL, ret);
   return true;
