@@ -78,6 +78,10 @@ struct sup {
   /* restart times in ms, a ring of intensity + 1 */
   int64_t *restarts;
   size_t nrestarts, rhead;
+  /* the children being shut down together (dynamic): kept here, not in a
+   * local, since an exit signal may end the supervisor while it waits for
+   * them, and then only free_state runs */
+  struct child **stopping;
 };
 
 /* --- children (sup_child.c) --- */

@@ -323,6 +323,7 @@ static void sup_free(void *state) {
   }
   free(s->table);
   free(s->restarts);
+  free(s->stopping);
   cotp_heap_free(s->heap);
   free(s);
 }

@@ -179,13 +179,15 @@ void cotp__sup_terminate(struct sup *s, struct child *c) {
 
 void cotp__sup_terminate_all(struct sup *s) {
   if (s->dynamic) {
-    struct child **all = malloc((s->nchildren ? s->nchildren : 1) * sizeof *all);
-    if (all) {
+    free(s->stopping);
+    s->stopping = malloc((s->nchildren ? s->nchildren : 1) * sizeof *s->stopping);
+    if (s->stopping) {
       size_t n = 0;
       for (struct child *c = s->first; c; c = c->next)
-        all[n++] = c;
-      cotp__sup_shutdown(s, all, n, false);
-      free(all);
+        s->stopping[n++] = c;
+      cotp__sup_shutdown(s, s->stopping, n, false);
+      free(s->stopping);
+      s->stopping = NULL;
       return;
     }
     /* out of memory: one at a time still terminates them all */
