@@ -480,6 +480,34 @@ COTP_TEST(dl, a_full_disk_is_an_error_naming_the_file) {
   teardown();
 }
 
+COTP_TEST(dl, no_space_left_is_an_error_naming_the_file) {
+  /* A real ENOSPC without root or a mount: DEST.part is a symlink to
+   * /dev/full, where every write fails with "No space left on device". */
+  if (access("/dev/full", W_OK) != 0)
+    cr_skip_test("no writable /dev/full");
+  setup(0);
+  char dest[128], part[160];
+  snprintf(dest, sizeof dest, "%s/full.bin", dir);
+  snprintf(part, sizeof part, "%s.part", dest);
+  cr_assert_eq(symlink("/dev/full", part), 0);
+  char *u = url("/files/small.bin"), *full = NULL;
+  cr_assert_eq(dl_manager_add(u, dest, &full), 0);
+  free(u);
+  char *other = add("/files/big.bin");
+  dl_download f = wait_end(full), o = wait_end(other);
+  cr_assert_eq(f.status, DL_ERROR);
+  cr_assert(strstr(f.error_reason, "cannot write") && strstr(f.error_reason, "full.bin.part") &&
+                strstr(f.error_reason, "No space left on device"),
+            "%s", f.error_reason);
+  cr_assert(!exists(dest) && !part_exists(&f));
+  cr_assert_eq(o.status, DL_FINISH, "the others carry on");
+  dl_download_clear(&f);
+  dl_download_clear(&o);
+  free(full);
+  free(other);
+  teardown();
+}
+
 /* --- python3 -m http.server as an independent peer --- */
 
 COTP_TEST(dl_peer, python_http_server_files_arrive_byte_identical) {
