@@ -668,3 +668,57 @@ COTP_TEST(dl_cli, reachability_counts_answers_and_names_failures, .timeout = 30)
   cr_assert(strstr(r->out, want), "%s", r->out);
   free(r);
 }
+
+/* The web of examples/task/reachability.c as an HTTP proxy on loopback:
+ * every host answers 200 but the ones whose name says they are down, for
+ * which it hangs up.  A process per connection. */
+static void fake_site(void *arg) {
+  int fd = (int)(intptr_t)arg;
+  char req[2048];
+  ssize_t n = cotp_read(fd, req, sizeof req - 1, 5000);
+  req[n > 0 ? n : 0] = '\0';
+  if (!strstr(req, "down.") && !strstr(req, "gone.")) {
+    const char *ok = "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    cotp_write(fd, ok, strlen(ok), 5000);
+  }
+  close(fd);
+}
+
+static void fake_web(void *arg) {
+  int listener = (int)(intptr_t)arg;
+  for (;;) {
+    int fd = cotp_accept(listener, COTP_INFINITY);
+    if (fd >= 0)
+      cotp_spawn(fake_site, (void *)(intptr_t)fd, NULL);
+  }
+}
+
+/* The chapter's own list (the sample examples/task/reachability.c reads)
+ * through cotp-reach: the program asks for http://google.com/ and the
+ * rest as it would on the real web, and curl's http_proxy sends every
+ * request to the loopback web above, so the count is the example's. */
+COTP_TEST(dl_cli, reachability_of_the_chapters_list_matches_the_example, .timeout = 30) {
+  unsigned p;
+  int listener = cotp_tcp_listen("127.0.0.1", 0, 64, &p);
+  cr_assert_geq(listener, 0);
+  cotp_pid web;
+  cotp_spawn(fake_web, (void *)(intptr_t)listener, &web);
+  struct cli_run *r = calloc(1, sizeof *r);
+  snprintf(r->cmd, sizeof r->cmd,
+           "http_proxy=http://127.0.0.1:%u no_proxy=127.0.0.1 %s/apps/dl/cotp-reach -t 5000 "
+           "%s/examples/task/top_websites.csv 2>&1",
+           p, COTP_BINARY_DIR, COTP_SOURCE_DIR);
+  cr_assert_eq(cotp_blocking(run_blocking, r), 0);
+  cotp_term mon;
+  cotp_monitor(web, &mon);
+  cotp_exit_signal(web, COTP_ATOM_KILL);
+  cotp_clause down = {cotp_test_pattern("{:DOWN, ^ref, _, _, _}"), &mon, NULL};
+  cotp_receive_match(&down, 1, COTP_INFINITY, 0, NULL); /* its accept is over */
+  close(listener);
+  cr_assert_eq(r->status, 0, "%s", r->out);
+  cr_assert(strstr(r->out, "Reachable website count: 8\n"), "%s", r->out);
+  cr_assert(strstr(r->out, "down.example: "), "%s", r->out);
+  cr_assert(strstr(r->out, "gone.example: "), "%s", r->out);
+  cr_assert(!strstr(r->out, "google.com: "), "%s", r->out);
+  free(r);
+}
