@@ -56,7 +56,9 @@ tsan: deps build-tsan/CMakeCache.txt
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  tests/run build-tsan $(TEST_FLAGS)
 
-demo: deps build
+# Only what the demo runs: the library and cotp-dl, not the suite.
+demo: deps build/CMakeCache.txt
+	cmake --build build -j$(JOBS) --target cotp-dl
 	build/apps/dl/cotp-dl
 
 bench: deps

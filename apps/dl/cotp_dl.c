@@ -180,35 +180,60 @@ static void summary(const dl_download *d, size_t n) {
 
 /* --- the supervision tree (the book's Kino.Process.render_sup_tree) --- */
 
+/* An id or module atom without Elixir's prefix. */
+static const char *short_name(cotp_term atom) {
+  const char *s = cotp_is_atom(atom) ? cotp_atom_name(atom, NULL) : NULL;
+  if (!s)
+    return "?";
+  return strncmp(s, "Elixir.", 7) == 0 ? s + 7 : s;
+}
+
+/* The workers of DownloadsSupervisor, as which_children tells them, each
+ * with its download (the manager's record of that pid). */
+static void print_workers(struct view *v, cotp_pid sup, const dl_download *d, size_t n) {
+  cotp_term kids = cotp_supervisor_which_children(cotp_server_pid(sup));
+  size_t count = 0, k = 0;
+  cotp_list_length(kids, &count);
+  if (!count)
+    event(v, "     └─ (no workers: every download has ended)");
+  char pid[40];
+  for (cotp_term t = kids; cotp_is_cons(t); t = cotp_tail(t)) {
+    cotp_term child = cotp_tuple_get(cotp_head(t), 1);
+    cotp_term_print(pid, sizeof pid, child);
+    const dl_download *rec = NULL;
+    for (size_t i = 0; i < n && cotp_is_pid(child); i++)
+      if (d[i].pid.bits == cotp_get_pid(child).bits)
+        rec = &d[i];
+    event(v, "     %s %s %s  %s (%s)", ++k == count ? "└─" : "├─",
+          short_name(cotp_head(cotp_tuple_get(cotp_head(t), 3))), pid,
+          rec ? rec->name : "?", rec ? dl_status_name(rec->status) : "?");
+  }
+}
+
+/* The tree as the supervisors tell it: which_children of the top
+ * supervisor, and of DownloadsSupervisor below it. */
 static void print_tree(struct view *v) {
   dl_download *d;
   size_t n;
   if (dl_manager_list(&d, &n) != 0)
     return;
-  cotp_pid mgr = {0}, client = {0};
-  cotp_whereis(DL_MANAGER, &mgr);
-  cotp_whereis(DL_HTTP_CLIENT, &client);
-  char line[256], pid[40];
-  cotp_term_print(pid, sizeof pid, cotp_pid_term(mgr));
-  event(v, "Supervision tree:");
-  event(v, "  DownloadManager %s", pid);
-  event(v, "  DownloadsSupervisor (a DynamicSupervisor once issue 6 lands;"
-           " for now the manager starts and monitors the workers)");
-  size_t alive = 0;
-  for (size_t i = 0; i < n; i++)
-    alive += cotp_is_alive(d[i].pid);
-  for (size_t i = 0, k = 0; i < n; i++) {
-    if (!cotp_is_alive(d[i].pid))
-      continue;
-    cotp_term_print(pid, sizeof pid, cotp_pid_term(d[i].pid));
-    snprintf(line, sizeof line, "  %s DownloadWorker %s  %s (%s)",
-             ++k == alive ? "└─" : "├─", pid, d[i].name, dl_status_name(d[i].status));
-    event(v, "%s", line);
+  cotp_pid top = {0};
+  cotp_whereis(DL_SUPERVISOR, &top);
+  char pid[40];
+  cotp_term_print(pid, sizeof pid, cotp_pid_term(top));
+  event(v, "Supervision tree (which_children of each supervisor):");
+  event(v, "  %s %s  (rest_for_one)", short_name(DL_SUPERVISOR), pid);
+  cotp_term kids = cotp_supervisor_which_children(cotp_server_pid(top));
+  for (cotp_term t = kids; cotp_is_cons(t); t = cotp_tail(t)) {
+    cotp_term c = cotp_head(t), child = cotp_tuple_get(c, 1);
+    bool sup = cotp_term_eq(cotp_tuple_get(c, 2), COTP_ATOM(supervisor));
+    cotp_term_print(pid, sizeof pid, child);
+    event(v, "  %s %s %s  %s", cotp_is_cons(cotp_tail(t)) ? "├─" : "└─",
+          short_name(cotp_tuple_get(c, 0)), pid,
+          sup ? "supervisor (DynamicSupervisor)" : "worker");
+    if (sup && cotp_is_pid(child))
+      print_workers(v, cotp_get_pid(child), d, n);
   }
-  if (!alive)
-    event(v, "  └─ (no workers: every download has ended)");
-  cotp_term_print(pid, sizeof pid, cotp_pid_term(client));
-  event(v, "  HttpClient %s (one curl multi handle for every worker)", pid);
   dl_downloads_free(d, n);
 }
 
@@ -360,12 +385,11 @@ static void root(void *arg) {
     o.arg_size = sizeof s;
     cotp_spawn_opt(signals, &s, &o, NULL);
   }
-  int rc = dl_http_start_link(NULL);
   char tmp[] = "/tmp/cotp-dl-XXXXXX";
   dl_manager_opts mo = DL_MANAGER_OPTS_INIT;
   mo.dir = cfg.dir ? cfg.dir : cfg.n_urls ? "." : mkdtemp(tmp);
   mo.worker.idle_timeout_ms = cfg.idle_ms;
-  if (rc != 0 || !mo.dir || dl_manager_start_link(&mo, NULL) != 0) {
+  if (!mo.dir || dl_start_link(&mo, NULL) != 0) {
     fprintf(stderr, "cotp-dl: cannot start the download manager\n");
     cfg.status = 1;
     return;
@@ -389,8 +413,7 @@ static void root(void *arg) {
     }
     cfg.status = interrupted ? 130 : failed ? 1 : 0;
   }
-  cotp_genserver_stop(cotp_server_name(DL_MANAGER), COTP_ATOM_NORMAL, 10000);
-  dl_http_stop();
+  dl_stop();
   view_free(&v);
 }
 

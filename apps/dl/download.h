@@ -109,10 +109,44 @@ typedef struct dl_manager_opts {
 
 /*
  * Starts the manager, linked to the caller, registered as DL_MANAGER.  It
- * needs the HTTP client (dl_http_start_link) running.  Context: inside a
- * process.  Returns as cotp_genserver_start_link.
+ * needs the HTTP client and DownloadsSupervisor running: dl_start_link()
+ * starts the three in order.  Context: inside a process.  Returns as
+ * cotp_genserver_start_link.
  */
 int dl_manager_start_link(const dl_manager_opts *opts, cotp_pid *pid);
+
+/* --- the supervision tree (sup.c) --- */
+
+/* The names of the top supervisor and of DownloadsSupervisor. */
+#define DL_SUPERVISOR COTP_ATOM(Elixir.DownloadManager.Supervisor)
+#define DL_DOWNLOADS_SUP COTP_ATOM(Elixir.DownloadsSupervisor)
+
+/*
+ * Starts the whole tree, linked to the caller: DL_SUPERVISOR, a
+ * :rest_for_one Supervisor of the HTTP client, the manager (opts as
+ * dl_manager_start_link; may be NULL) and DownloadsSupervisor, a
+ * DynamicSupervisor.  Context: inside a process.
+ * Returns as cotp_supervisor_start_link_children; *pid may be NULL.
+ */
+int dl_start_link(const dl_manager_opts *opts, cotp_pid *pid);
+
+/* Stops the tree: the workers first (each cancelled: terminate runs),
+ * then the manager, then the client.  Exits the caller when the tree is
+ * not running (as cotp_supervisor_stop). */
+int dl_stop(void);
+
+/*
+ * DownloadsSupervisor.add: starts a DownloadWorker under
+ * DownloadsSupervisor, restart :temporary; arg is its init argument.
+ * Context: inside a process.  Returns as
+ * cotp_dynamic_supervisor_start_child.
+ */
+int dl_downloads_add(cotp_term arg, cotp_pid *pid);
+
+/* DownloadsSupervisor.remove: terminates the worker pid (exit :shutdown,
+ * killed after 5 s) and returns once it is gone.  Returns 0 or
+ * COTP_ENOTFOUND (not a child: it has already ended). */
+int dl_downloads_remove(cotp_pid pid);
 
 /*
  * Adds a download of src (DownloadManager.add/1): a worker starts at once.
@@ -123,8 +157,8 @@ int dl_manager_start_link(const dl_manager_opts *opts, cotp_pid *pid);
  */
 int dl_manager_add(const char *src, const char *dest, char **id);
 
-/* Removes a download: its worker is stopped (as a supervisor stops a
- * child: exit :shutdown, killed after 5 s) and its file deleted.
+/* Removes a download: its worker is terminated through DownloadsSupervisor
+ * (exit :shutdown, killed after 5 s) and its file deleted.
  * Returns 0, COTP_ENOTFOUND, COTP_ENOPROC. */
 int dl_manager_remove(const char *id);
 

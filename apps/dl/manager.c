@@ -11,9 +11,9 @@
  * them in that order); lookups by id are O(n), fine for the hundreds of
  * downloads a command line gets.
  *
- * Workers are started and stopped by start_worker and stop_worker alone:
- * the two places where the book's DownloadsSupervisor (a DynamicSupervisor,
- * issue 6) goes.
+ * Workers are started and stopped by start_worker and stop_worker alone,
+ * through DownloadsSupervisor (sup.c): the workers are its children, the
+ * manager only monitors them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,49 +41,43 @@ struct manager {
   uint64_t next_id;
 };
 
-/* --- the DownloadsSupervisor's place --- */
+/* --- workers, through DownloadsSupervisor --- */
 
 /*
- * Starts the worker of e.
- *
- * TODO(#6): DownloadsSupervisor.add(download), i.e.
- * DynamicSupervisor.start_child(DownloadsSupervisor, {DownloadWorker,
- * download}) with restart :temporary, once the DynamicSupervisor of issue
- * 6 is on main.  Until then the worker is started on its own (not linked
- * to the manager, so a failing download cannot take the manager down) and
- * monitored; keep the monitor when switching, it is how the manager
- * learns of a worker killed without terminate.
+ * Starts the worker of e under DownloadsSupervisor (the book's
+ * DownloadsSupervisor.add(download)) and monitors it.  The worker is the
+ * supervisor's child, not linked to the manager, so a failing download
+ * cannot take the manager down; the monitor is how the manager learns of
+ * a worker that died without terminate (killed), whose download would
+ * otherwise stay :active forever.  A worker that ends before the monitor
+ * is set gives a DOWN with :noproc, after its {:terminating}.
  */
 static int start_worker(struct manager *m, struct entry *e) {
   cotp_heap *h = cotp_self_heap();
   cotp_term arg = COTP_TUPLE(h, dl_download_to_term(h, &e->d),
                              cotp_int(h, m->wopts.idle_timeout_ms),
                              cotp_int(h, m->wopts.connect_timeout_ms));
-  return cotp_genserver_start_monitor(&dl_worker_callbacks, arg, NULL, &e->d.pid,
-                                      &e->mon, NULL);
+  int rc = dl_downloads_add(arg, &e->d.pid);
+  return rc ? rc : cotp_monitor(e->d.pid, &e->mon);
 }
 
 static void merge(struct entry *e, cotp_term latest);
 
 /*
- * Stops the worker of e as a supervisor stops a child: exit :shutdown
- * (the worker traps exits, so its terminate runs), and kill if it is not
- * gone after 5 s.  Returns once it is gone, with its last record merged.
- *
- * TODO(#6): DownloadsSupervisor.remove(pid), i.e.
- * DynamicSupervisor.terminate_child(DownloadsSupervisor, pid), once issue
- * 6 is on main; then wait for the monitor's DOWN as here.
+ * Stops the worker of e: DynamicSupervisor.terminate_child (the book's
+ * DownloadsSupervisor.remove(pid)) exits it with :shutdown (it traps
+ * exits, so its terminate runs) and kills it if it is not gone after 5 s;
+ * it returns once the worker is gone.  A worker that had already ended is
+ * no longer a child (COTP_ENOTFOUND), which changes nothing here: in both
+ * cases the monitor's DOWN comes, after the worker's last report, which
+ * is merged.
  */
 static void stop_worker(struct entry *e) {
   if (cotp_is_none(e->mon))
     return;
-  cotp_pid pid = e->d.pid;
-  cotp_exit_signal(pid, COTP_ATOM_SHUTDOWN);
+  dl_downloads_remove(e->d.pid);
   cotp_clause down = {cotp_pattern_cached("{:DOWN, ^ref, _, _, _}", NULL), &e->mon, NULL};
-  if (cotp_receive_match(&down, 1, 5000, 0, NULL) < 0) {
-    cotp_exit_signal(pid, COTP_ATOM_KILL);
-    cotp_receive_match(&down, 1, COTP_INFINITY, 0, NULL);
-  }
+  cotp_receive_match(&down, 1, COTP_INFINITY, 0, NULL);
   e->mon = COTP_NONE;
   /* its {:terminating, ...} came before its DOWN */
   cotp_term id = cotp_string(cotp_self_heap(), e->d.id), last;

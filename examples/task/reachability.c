@@ -19,6 +19,10 @@
  * they are down, for which it hangs up.  HTTPoison.get/1 gives {:ok, _}
  * for any answer and {:error, _} when the connection fails, and so does
  * http_get below.  The file is read a line at a time as the stream asks.
+ *
+ * cotp-reach (apps/dl/reachability.c) is the same pipeline as a tool for
+ * the real list: libcurl, a real CSV parser, timeouts; docs/http.md
+ * compares the two.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <string.h>

@@ -34,7 +34,6 @@ static const dl_server_file files[] = {
 /* Starts the client, the embedded server and a manager writing into a
  * fresh folder; idle_ms is the workers' stall timeout. */
 static void setup(int64_t idle_ms) {
-  cr_assert_eq(dl_http_start_link(NULL), 0);
   cr_assert_eq(dl_server_start("127.0.0.1", 0, files, 3, &server, &port), 0);
   strcpy(dir, "/tmp/cotp-dl-test-XXXXXX");
   cr_assert_not_null(mkdtemp(dir));
@@ -43,7 +42,7 @@ static void setup(int64_t idle_ms) {
   o.refresh_ms = 100;
   o.worker.idle_timeout_ms = idle_ms;
   o.worker.connect_timeout_ms = 2000;
-  cr_assert_eq(dl_manager_start_link(&o, NULL), 0);
+  cr_assert_eq(dl_start_link(&o, NULL), 0);
 }
 
 /* Removes the folder and what is left in it. */
@@ -63,8 +62,7 @@ static void cleanup_dir(void) {
 }
 
 static void teardown(void) {
-  cotp_genserver_stop(cotp_server_name(DL_MANAGER), COTP_ATOM_NORMAL, 10000);
-  dl_http_stop();
+  dl_stop();
   dl_server_stop(server);
   cleanup_dir();
 }
@@ -284,6 +282,116 @@ COTP_TEST(dl, removing_an_active_download_stops_its_worker_and_deletes_its_file)
   teardown();
 }
 
+/* --- the supervision tree --- */
+
+/* The pid of the only child of DownloadsSupervisor; {0} when it has none. */
+static cotp_pid only_worker(void) {
+  cotp_term kids = cotp_supervisor_which_children(cotp_server_name(DL_DOWNLOADS_SUP));
+  size_t n = 0;
+  cotp_list_length(kids, &n);
+  cr_assert_leq(n, 1);
+  return n ? cotp_get_pid(cotp_tuple_get(cotp_head(kids), 1)) : (cotp_pid){0};
+}
+
+/* The record of id once some of its bytes are on disk. */
+static dl_download wait_bytes(const char *id) {
+  dl_download d = {0};
+  for (int i = 0; i < 500; i++) {
+    cr_assert_eq(dl_manager_get(id, &d), 0);
+    if (d.bytes_downloaded > 0)
+      return d;
+    dl_download_clear(&d);
+    cotp_sleep(10);
+  }
+  cr_assert_fail("download %s got no bytes", id);
+  return d;
+}
+
+COTP_TEST(dl, workers_are_temporary_children_of_downloads_supervisor) {
+  setup(0);
+  /* the top supervisor's children, in start order */
+  cotp_term top = cotp_supervisor_which_children(cotp_server_name(DL_SUPERVISOR));
+  const cotp_term ids[] = {DL_HTTP_CLIENT, DL_MANAGER, DL_DOWNLOADS_SUP};
+  cotp_term t = top;
+  for (int i = 0; i < 3; i++, t = cotp_tail(t)) {
+    cr_assert(cotp_is_cons(t));
+    cotp_assert_term_eq(cotp_tuple_get(cotp_head(t), 0), ids[i]);
+  }
+  cr_assert(!cotp_is_cons(t));
+  char *a = add("/files/slow.bin");
+  dl_download d = wait_bytes(a);
+  cr_assert_eq(only_worker().bits, d.pid.bits, "the worker is DownloadsSupervisor's child");
+  cotp_term kids = cotp_supervisor_which_children(cotp_server_name(DL_DOWNLOADS_SUP));
+  cotp_assert_term_eq(cotp_tuple_get(cotp_head(kids), 3),
+                      COTP_LIST(cotp_self_heap(), COTP_ATOM(Elixir.DownloadWorker)));
+  /* removal terminates the child through the supervisor */
+  cr_assert_eq(dl_manager_remove(a), 0);
+  cr_assert_eq(only_worker().bits, 0);
+  /* a download that ends is no longer a child, and is not restarted */
+  char *b = add("/files/small.bin");
+  dl_download db = wait_end(b);
+  cr_assert_eq(db.status, DL_FINISH);
+  cotp_sleep(50);
+  cr_assert_eq(only_worker().bits, 0);
+  dl_download_clear(&d);
+  dl_download_clear(&db);
+  free(a);
+  free(b);
+  teardown();
+}
+
+COTP_TEST(dl, a_worker_killed_outright_is_an_error_and_its_partial_file_goes) {
+  setup(0);
+  char *a = add("/files/slow.bin"), *b = add("/files/small.bin");
+  dl_download d = wait_bytes(a);
+  cotp_exit_signal(d.pid, COTP_ATOM_KILL); /* no terminate runs */
+  dl_download e = wait_end(a), other = wait_end(b);
+  cr_assert_eq(e.status, DL_ERROR);
+  cr_assert_str_eq(e.error_reason, "worker exited: :killed");
+  cr_assert(!part_exists(&e), "the manager deletes what the worker could not");
+  cr_assert_eq(only_worker().bits, 0, "a temporary worker is not restarted");
+  cr_assert_eq(other.status, DL_FINISH);
+  dl_download_clear(&d);
+  dl_download_clear(&e);
+  dl_download_clear(&other);
+  free(a);
+  free(b);
+  teardown();
+}
+
+COTP_TEST(dl, a_manager_that_dies_takes_its_workers_with_it) {
+  setup(0);
+  char *a = add("/files/slow.bin");
+  dl_download d = wait_bytes(a);
+  cotp_pid old, now = {0};
+  cr_assert_eq(cotp_whereis(DL_MANAGER, &old), 0);
+  cotp_term mon;
+  cotp_monitor(d.pid, &mon);
+  cotp_exit_signal(old, COTP_ATOM_KILL);
+  /* rest_for_one: DownloadsSupervisor and its workers go too */
+  cotp_clause down = {cotp_test_pattern("{:DOWN, ^ref, _, _, _}"), &mon, NULL};
+  cr_assert_eq(cotp_receive_match(&down, 1, 5000, 0, NULL), 0);
+  cr_assert(!part_exists(&d), "the cancelled worker deleted its partial file");
+  /* the top supervisor answers once its restart is done: the manager's
+   * EXIT was in its mailbox before the worker went */
+  cotp_supervisor_which_children(cotp_server_name(DL_SUPERVISOR));
+  cr_assert_eq(cotp_whereis(DL_MANAGER, &now), 0);
+  cr_assert_neq(now.bits, old.bits, "a new manager");
+  dl_download *v;
+  size_t n;
+  cr_assert_eq(dl_manager_list(&v, &n), 0);
+  cr_assert_eq(n, 0);
+  dl_downloads_free(v, n);
+  char *b = add("/files/small.bin");
+  dl_download db = wait_end(b);
+  cr_assert_eq(db.status, DL_FINISH, "the new tree downloads");
+  dl_download_clear(&d);
+  dl_download_clear(&db);
+  free(a);
+  free(b);
+  teardown();
+}
+
 static int count_threads(void) {
   DIR *d = opendir("/proc/self/task");
   int n = 0;
@@ -372,6 +480,34 @@ COTP_TEST(dl, a_full_disk_is_an_error_naming_the_file) {
   teardown();
 }
 
+COTP_TEST(dl, no_space_left_is_an_error_naming_the_file) {
+  /* A real ENOSPC without root or a mount: DEST.part is a symlink to
+   * /dev/full, where every write fails with "No space left on device". */
+  if (access("/dev/full", W_OK) != 0)
+    cr_skip_test("no writable /dev/full");
+  setup(0);
+  char dest[128], part[160];
+  snprintf(dest, sizeof dest, "%s/full.bin", dir);
+  snprintf(part, sizeof part, "%s.part", dest);
+  cr_assert_eq(symlink("/dev/full", part), 0);
+  char *u = url("/files/small.bin"), *full = NULL;
+  cr_assert_eq(dl_manager_add(u, dest, &full), 0);
+  free(u);
+  char *other = add("/files/big.bin");
+  dl_download f = wait_end(full), o = wait_end(other);
+  cr_assert_eq(f.status, DL_ERROR);
+  cr_assert(strstr(f.error_reason, "cannot write") && strstr(f.error_reason, "full.bin.part") &&
+                strstr(f.error_reason, "No space left on device"),
+            "%s", f.error_reason);
+  cr_assert(!exists(dest) && !part_exists(&f));
+  cr_assert_eq(o.status, DL_FINISH, "the others carry on");
+  dl_download_clear(&f);
+  dl_download_clear(&o);
+  free(full);
+  free(other);
+  teardown();
+}
+
 /* --- python3 -m http.server as an independent peer --- */
 
 COTP_TEST(dl_peer, python_http_server_files_arrive_byte_identical) {
@@ -406,13 +542,12 @@ COTP_TEST(dl_peer, python_http_server_files_arrive_byte_identical) {
     cotp_sleep(10);
   }
   port = p;
-  cr_assert_eq(dl_http_start_link(NULL), 0);
   strcpy(dir, "/tmp/cotp-dl-test-XXXXXX");
   cr_assert_not_null(mkdtemp(dir));
   dl_manager_opts o = DL_MANAGER_OPTS_INIT;
   o.dir = dir;
   o.refresh_ms = 100;
-  cr_assert_eq(dl_manager_start_link(&o, NULL), 0);
+  cr_assert_eq(dl_start_link(&o, NULL), 0);
   char *good = add("/data.bin"), *missing = add("/nothing.bin");
   dl_download g = wait_end(good), m = wait_end(missing);
   kill(child, SIGTERM);
@@ -427,8 +562,7 @@ COTP_TEST(dl_peer, python_http_server_files_arrive_byte_identical) {
   dl_download_clear(&m);
   free(good);
   free(missing);
-  cotp_genserver_stop(cotp_server_name(DL_MANAGER), COTP_ATOM_NORMAL, 10000);
-  dl_http_stop();
+  dl_stop();
   cleanup_dir();
 }
 
@@ -450,7 +584,12 @@ Test(dl_cli, the_embedded_scenario_completes, .timeout = 30) {
   const char *out = run_cli(COTP_BINARY_DIR "/apps/dl/cotp-dl --plain 2>&1", &status);
   cr_assert_eq(status, 0, "%s", out);
   cr_assert(strstr(out, "failed: HTTP status 404; removing it"), "%s", out);
-  cr_assert(strstr(out, "Supervision tree:"), "%s", out);
+  /* the tree printed after the removal is the supervisors' own */
+  cr_assert(strstr(out, "Supervision tree (which_children"), "%s", out);
+  cr_assert(strstr(out, "└─ DownloadsSupervisor #PID<"), "%s", out);
+  cr_assert(strstr(out, "├─ DownloadWorker #PID<"), "%s", out);
+  cr_assert(strstr(out, "DownloadWorker #PID<") < strstr(out, "Summary:"), "%s", out);
+  cr_assert(!strstr(out, "bad_file.bin (") , "the removed one is no child: %s", out);
   cr_assert(strstr(out, "4MB.bin: content verified"), "%s", out);
   cr_assert(strstr(out, "20MB.bin: content verified"), "%s", out);
   cr_assert(strstr(out, "Scenario complete"), "%s", out);
@@ -527,5 +666,59 @@ COTP_TEST(dl_cli, reachability_counts_answers_and_names_failures, .timeout = 30)
   cr_assert(strstr(r->out, want), "%s", r->out);
   snprintf(want, sizeof want, "127.0.0.1:%u: :timeout", silent);
   cr_assert(strstr(r->out, want), "%s", r->out);
+  free(r);
+}
+
+/* The web of examples/task/reachability.c as an HTTP proxy on loopback:
+ * every host answers 200 but the ones whose name says they are down, for
+ * which it hangs up.  A process per connection. */
+static void fake_site(void *arg) {
+  int fd = (int)(intptr_t)arg;
+  char req[2048];
+  ssize_t n = cotp_read(fd, req, sizeof req - 1, 5000);
+  req[n > 0 ? n : 0] = '\0';
+  if (!strstr(req, "down.") && !strstr(req, "gone.")) {
+    const char *ok = "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    cotp_write(fd, ok, strlen(ok), 5000);
+  }
+  close(fd);
+}
+
+static void fake_web(void *arg) {
+  int listener = (int)(intptr_t)arg;
+  for (;;) {
+    int fd = cotp_accept(listener, COTP_INFINITY);
+    if (fd >= 0)
+      cotp_spawn(fake_site, (void *)(intptr_t)fd, NULL);
+  }
+}
+
+/* The chapter's own list (the sample examples/task/reachability.c reads)
+ * through cotp-reach: the program asks for http://google.com/ and the
+ * rest as it would on the real web, and curl's http_proxy sends every
+ * request to the loopback web above, so the count is the example's. */
+COTP_TEST(dl_cli, reachability_of_the_chapters_list_matches_the_example, .timeout = 30) {
+  unsigned p;
+  int listener = cotp_tcp_listen("127.0.0.1", 0, 64, &p);
+  cr_assert_geq(listener, 0);
+  cotp_pid web;
+  cotp_spawn(fake_web, (void *)(intptr_t)listener, &web);
+  struct cli_run *r = calloc(1, sizeof *r);
+  snprintf(r->cmd, sizeof r->cmd,
+           "http_proxy=http://127.0.0.1:%u no_proxy=127.0.0.1 %s/apps/dl/cotp-reach -t 5000 "
+           "%s/examples/task/top_websites.csv 2>&1",
+           p, COTP_BINARY_DIR, COTP_SOURCE_DIR);
+  cr_assert_eq(cotp_blocking(run_blocking, r), 0);
+  cotp_term mon;
+  cotp_monitor(web, &mon);
+  cotp_exit_signal(web, COTP_ATOM_KILL);
+  cotp_clause down = {cotp_test_pattern("{:DOWN, ^ref, _, _, _}"), &mon, NULL};
+  cotp_receive_match(&down, 1, COTP_INFINITY, 0, NULL); /* its accept is over */
+  close(listener);
+  cr_assert_eq(r->status, 0, "%s", r->out);
+  cr_assert(strstr(r->out, "Reachable website count: 8\n"), "%s", r->out);
+  cr_assert(strstr(r->out, "down.example: "), "%s", r->out);
+  cr_assert(strstr(r->out, "gone.example: "), "%s", r->out);
+  cr_assert(!strstr(r->out, "google.com: "), "%s", r->out);
   free(r);
 }
