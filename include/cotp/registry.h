@@ -256,7 +256,8 @@ typedef void cotp_registry_dispatch_fn(cotp_term entries, void *ctx);
  * that has entries; with COTP_REGISTRY_PARALLEL and more than one
  * partition, those calls run in tasks, concurrently, and this returns
  * when all are done (the tasks' heaps hold the entries then, so fn must
- * not keep them).
+ * not keep them; and ctx is read from other processes then, so it must not
+ * point into the caller's stack).
  * Context: inside a process.
  * Returns: 0; COTP_ENOPROC; COTP_EINVAL; COTP_ENOMEM; COTP_ENOTPROC.
  */

@@ -174,11 +174,6 @@ static void first_gone(void *arg) {
 
 /* --- the partition processes --- */
 
-struct part_state {
-  cotp_registry *r; /* referenced from the init message on (invariant 1) */
-  unsigned index;
-};
-
 #define A_INIT "$registry_init"
 #define A_STOP "$registry_stop"
 
@@ -205,20 +200,19 @@ static bool is_ack_or_exit(cotp_term msg, void *ctx) {
 
 static bool partition_handle(void *state, cotp_term msg);
 
-/* Spawns partition i linked to the caller and sends it its init message
- * (which holds a reference to r).  Returns 0 or a spawn's code. */
-static int spawn_partition(cotp_registry *r, unsigned i, cotp_term ref,
-                           bool link) {
-  struct part_state st = {r, i};
-  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
-  o.arg_size = sizeof st;
-  o.link = link;
-  cotp_pid pid;
-  int rc = cotp_spawn_handler(partition_handle, &st, &o, &pid);
+/* Spawns partition i and sends it its init message (which holds a
+ * reference to r).  The handler's state is the partition struct, which
+ * lives as long as r.  The partition links itself to its parent (the
+ * caller) at init: cotp_spawn_handler takes no link option.  Returns 0 or
+ * a spawn's code. */
+static int spawn_partition(cotp_registry *r, unsigned i, cotp_term ref) {
+  struct reg_partition *p = &r->parts[i];
+  p->reg = r;
+  p->index = i;
+  p->parent = cotp_self();
+  int rc = cotp_spawn_handler(partition_handle, p, NULL, &p->pid);
   if (rc)
     return rc;
-  r->parts[i].pid = pid;
-  r->parts[i].parent = cotp_self();
   cotp_heap *h = cotp_self_heap();
   retain(r);
   cotp_resource *res = res_of(r);
@@ -227,7 +221,7 @@ static int spawn_partition(cotp_registry *r, unsigned i, cotp_term ref,
   cotp_resource_release(res); /* the message holds it now */
   if (cotp_is_none(msg))
     return COTP_ENOMEM;
-  return cotp_send(pid, msg);
+  return cotp_send(p->pid, msg);
 }
 
 static cotp_term errterm(int rc) {
@@ -237,23 +231,27 @@ static cotp_term errterm(int rc) {
 /* Partition i's init: take a reference, trap exits; partition 0 also
  * starts the others and registers the name.  Answers {ref, :ok} or
  * {ref, {:error, code}} to the starter. */
-static bool partition_init(struct part_state *st, cotp_term msg) {
+static bool partition_init(struct reg_partition *st, cotp_term msg) {
   cotp_heap *h = cotp_self_heap();
   cotp_resource *res = cotp_get_resource(cotp_tuple_get(msg, 1));
   cotp_term ref = cotp_tuple_get(msg, 2);
   cotp_pid starter = cotp_get_pid(cotp_tuple_get(msg, 3));
-  cotp_registry *r = st->r;
+  cotp_registry *r = st->reg;
   cotp_resource_retain(res);
   if (cotp_on_exit(st->index == 0 ? first_gone : release_cleanup, r) != 0) {
     cotp_resource_release(res);
     cotp_send(starter, COTP_TUPLE(h, ref, COTP_TUPLE(h, COTP_ATOM_ERROR, errterm(COTP_ENOMEM))));
     return false;
   }
+  /* Linked before trapping exits: a parent that dies from here on takes
+   * the partition with it; one already dead makes the link fail. */
+  if (cotp_link(st->parent) != 0)
+    cotp_exit(COTP_ATOM_NOPROC);
   cotp_trap_exit(true, NULL);
   int rc = 0;
   if (st->index == 0) {
     for (unsigned i = 1; i < r->n && rc == 0; i++) {
-      rc = spawn_partition(r, i, ref, true);
+      rc = spawn_partition(r, i, ref);
       struct ack_wait w = {ref, r->parts[i].pid};
       cotp_term ack;
       if (rc == 0 && cotp_receive_if(is_ack_or_exit, &w, COTP_INFINITY, 0, &ack) == 0 &&
@@ -271,8 +269,8 @@ static bool partition_init(struct part_state *st, cotp_term msg) {
 }
 
 static bool partition_handle(void *state, cotp_term msg) {
-  struct part_state *st = state;
-  cotp_registry *r = st->r;
+  struct reg_partition *st = state;
+  cotp_registry *r = st->reg;
   size_t n = cotp_tuple_size(msg);
   cotp_term tag = cotp_tuple_get(msg, 0);
   if (n == 4 && tag.w == cotp_atom(A_INIT).w)
@@ -282,7 +280,7 @@ static bool partition_handle(void *state, cotp_term msg) {
   if (n != 3 || tag.w != COTP_ATOM_EXIT.w)
     return true; /* nothing else is for a partition: dropped */
   cotp_pid from = cotp_get_pid(cotp_tuple_get(msg, 1));
-  struct reg_partition *p = &r->parts[st->index];
+  struct reg_partition *p = st;
   bool sibling = false;
   for (unsigned i = 0; i < r->n && !sibling; i++)
     sibling = i != st->index && cotp_pid_eq(r->parts[i].pid, from);
@@ -375,7 +373,7 @@ int cotp_registry_start_link(const cotp_registry_opts *opts,
     return rc;
   }
   cotp_term ref = cotp_make_ref();
-  rc = spawn_partition(r, 0, ref, true);
+  rc = spawn_partition(r, 0, ref);
   cotp_term mon;
   if (rc == 0)
     rc = cotp_monitor(r->parts[0].pid, &mon);

@@ -89,7 +89,10 @@ struct reg_partition {
   size_t npbuckets, npids;
   /* Entries in the partition: written under wlock, read by anyone. */
   _Atomic size_t count;
-  /* Set before the registry is published, constant after. */
+  /* Set before the registry is published, constant after.  The
+   * partition struct is its process's handler state. */
+  cotp_registry *reg;
+  unsigned index;
   cotp_pid pid;    /* the partition's process */
   cotp_pid parent; /* the process it is linked to as to its parent */
 };

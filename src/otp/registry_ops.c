@@ -193,6 +193,11 @@ int cotp_registry_unregister_match(cotp_registry *reg, cotp_term key,
     return rc;
   unregister_where(reg, key, ms);
   cotp_match_spec_free(ms);
+  if (cotp_is_cons(reg->listeners)) { /* as Elixir: even when none matched */
+    cotp_heap *h = cotp_self_heap();
+    cotp__reg_notify(reg, COTP_TUPLE(h, cotp_atom("unregister"), reg->name, key,
+                                     cotp_pid_term(cotp_self())));
+  }
   return 0;
 }
 
