@@ -45,7 +45,7 @@ COTP_TEST(registry, l2_unique_register_succeeds_once_the_holder_is_dead) {
   cotp_pid w = worker_start(reg);
   worker_do(w, "{:register, :key, :old}", COTP_NONE);
   /* the partition never hears of the death (as if it were suspended) */
-  worker_do(w, "{:unlink, ~p}", cotp_pid_term(part));
+  worker_do(w, "{:unlink, ~t}", cotp_pid_term(part));
   worker_kill(w);
   /* L5: the dead pid is still there until cleanup */
   cotp_assert_term_eq(cotp_registry_lookup(reg, COTP_ATOM(key)),
