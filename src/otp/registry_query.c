@@ -149,8 +149,14 @@ static int select_walk(cotp_registry *r, cotp_term spec, cotp_heap *h,
   cotp_match_spec_free(ms);
   if (rc)
     return rc;
-  if (out)
-    *out = list;
+  if (out) { /* consed newest first: put it back in table order */
+    cotp_term rev = COTP_NIL;
+    for (; cotp_is_cons(list); list = cotp_tail(list))
+      rev = cotp_cons(h, cotp_head(list), rev);
+    if (cotp_is_none(rev))
+      return COTP_ENOMEM;
+    *out = rev;
+  }
   if (count)
     *count = n;
   return 0;
