@@ -27,10 +27,12 @@
  * caller's heap (cotp_self_heap()).
  *
  * Partitions: a unique registry, or a duplicate one partitioned by key,
- * puts a key in partition phash2(key, partitions); a duplicate registry
+ * puts a key in the partition its hash picks; a duplicate registry
  * partitioned by pid (the default for duplicates, as in Elixir) puts all of
- * a process's entries in partition phash2(pid, partitions), so reads by key
- * visit every partition.
+ * a process's entries in the partition the pid's hash picks, so reads by
+ * key visit every partition.  (Elixir uses phash2 for both; cotp a faster
+ * hash of its own, so which partition a key lands in differs, which only
+ * shows in the owner pid register answers.)
  *
  * Handles.  A registry is named by an atom, as in Elixir, and used through
  * a handle, a counted reference: cotp_registry_start_link() and

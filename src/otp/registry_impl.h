@@ -19,7 +19,7 @@
  *     register, unregister, update_value, and the cleanup after an exit.
  *     It alone protects the pid index.  Writers take it first, then the
  *     write lock of the one shard they change.
- *  2. A shard's rwlock protects its buckets, key nodes and entries.
+ *  2. A shard's reader-writer lock (registry_lock.h) protects its buckets, key nodes and entries.
  *     Readers take only the read lock of the shard of the key they read (or
  *     of each shard in turn, for select and count), and copy what they
  *     need into their own heap before letting go.
@@ -41,6 +41,8 @@
 #include <stdatomic.h>
 
 #include <cotp.h>
+
+#include "registry_lock.h"
 
 #define SHARDS 16 /* per partition; a power of two */
 
@@ -76,7 +78,7 @@ struct reg_prec {
 };
 
 struct reg_shard {
-  pthread_rwlock_t lock;
+  struct reg_lock lock;
   struct reg_knode **buckets;
   size_t nbuckets, nkeys;
 } __attribute__((aligned(64)));

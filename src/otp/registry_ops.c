@@ -31,9 +31,9 @@ static void bury(struct graveyard *g, struct reg_partition *p,
                  struct reg_entry *e) {
   struct reg_shard *s = cotp__reg_shard(p, e->knode->hash);
   struct reg_knode *dead;
-  pthread_rwlock_wrlock(&s->lock);
+  reg_wrlock(&s->lock);
   cotp__reg_remove(p, s, e, &dead);
-  pthread_rwlock_unlock(&s->lock);
+  reg_wrunlock(&s->lock);
   e->knext = g->entries;
   g->entries = e;
   if (dead) {
@@ -85,9 +85,9 @@ static int add_locked(cotp_registry *r, struct reg_partition *p, uint32_t hash,
   if (rc == 0) {
     struct reg_knode *node = k ? k : spare;
     struct reg_knode *use = node;
-    pthread_rwlock_wrlock(&s->lock);
+    reg_wrlock(&s->lock);
     rc = cotp__reg_add(p, s, hash, &use, e, owner);
-    pthread_rwlock_unlock(&s->lock);
+    reg_wrunlock(&s->lock);
     if (use == NULL)
       spare = NULL; /* the table took it */
   }
@@ -234,14 +234,14 @@ int cotp_registry_update_value(cotp_registry *reg, cotp_term key,
   k = cotp__reg_find(s, hash, key);
   if (k && cotp_pid_eq(k->first->pid, self)) {
     struct reg_entry *e = k->first;
-    pthread_rwlock_wrlock(&s->lock);
+    reg_wrlock(&s->lock);
     cotp_term v = e->value;
     cotp_heap *vh = e->heap;
     e->value = tmp->value;
     e->heap = tmp->heap;
     tmp->value = v;
     tmp->heap = vh;
-    pthread_rwlock_unlock(&s->lock);
+    reg_wrunlock(&s->lock);
   } else {
     rc = COTP_ENOTFOUND;
   }
@@ -263,13 +263,13 @@ int cotp_registry_update_value(cotp_registry *reg, cotp_term key,
 cotp_term cotp__reg_part_entries(struct reg_partition *p, uint32_t hash,
                                  cotp_term key, cotp_heap *h, cotp_term tail) {
   struct reg_shard *s = cotp__reg_shard(p, hash);
-  pthread_rwlock_rdlock(&s->lock);
+  unsigned slot = reg_rdlock(&s->lock);
   struct reg_knode *k = cotp__reg_find(s, hash, key);
   for (struct reg_entry *e = k ? k->last : NULL; e && !cotp_is_none(tail); e = e->kprev) {
     cotp_term v = cotp_term_copy(h, e->value);
     tail = cotp_cons(h, COTP_TUPLE(h, cotp_pid_term(e->pid), v), tail);
   }
-  pthread_rwlock_unlock(&s->lock);
+  reg_rdunlock(&s->lock, slot);
   return tail;
 }
 
@@ -302,13 +302,13 @@ int cotp_registry_lookup_pid(cotp_registry *reg, cotp_term key,
   int rc = COTP_ENOTFOUND;
   for (unsigned i = first; i < last && rc; i++) {
     struct reg_shard *s = cotp__reg_shard(&reg->parts[i], hash);
-    pthread_rwlock_rdlock(&s->lock);
+    unsigned slot = reg_rdlock(&s->lock);
     struct reg_knode *k = cotp__reg_find(s, hash, key);
     if (k) {
       *pid = k->first->pid;
       rc = 0;
     }
-    pthread_rwlock_unlock(&s->lock);
+    reg_rdunlock(&s->lock, slot);
   }
   return rc;
 }

@@ -55,7 +55,7 @@ static int match_walk(cotp_registry *r, cotp_term key, cotp_term pattern,
   size_t n = 0;
   for (unsigned i = last; i-- > first && !cotp_is_none(list);) {
     struct reg_shard *s = cotp__reg_shard(&r->parts[i], hash);
-    pthread_rwlock_rdlock(&s->lock);
+    unsigned slot = reg_rdlock(&s->lock);
     struct reg_knode *k = cotp__reg_find(s, hash, key);
     for (struct reg_entry *e = k ? k->last : NULL; e; e = e->kprev) {
       if (cotp_match_spec_run(ms, e->value, COTP_NONE, NULL, NULL) != 1)
@@ -65,7 +65,7 @@ static int match_walk(cotp_registry *r, cotp_term key, cotp_term pattern,
         list = cotp_cons(h, COTP_TUPLE(h, cotp_pid_term(e->pid), cotp_term_copy(h, e->value)),
                          list);
     }
-    pthread_rwlock_unlock(&s->lock);
+    reg_rdunlock(&s->lock, slot);
   }
   cotp_match_spec_free(ms);
   if (cotp_is_none(list))
@@ -117,7 +117,7 @@ static int select_walk(cotp_registry *r, cotp_term spec, cotp_heap *h,
   for (unsigned i = 0; i < r->n && rc == 0; i++) {
     for (int j = 0; j < SHARDS && rc == 0; j++) {
       struct reg_shard *s = &r->parts[i].shards[j];
-      pthread_rwlock_rdlock(&s->lock);
+      unsigned slot = reg_rdlock(&s->lock);
       for (size_t b = 0; b < s->nbuckets && rc == 0; b++) {
         for (struct reg_knode *k = s->buckets[b]; k && rc == 0; k = k->next) {
           for (struct reg_entry *e = k->first; e && rc == 0; e = e->knext) {
@@ -142,7 +142,7 @@ static int select_walk(cotp_registry *r, cotp_term spec, cotp_heap *h,
           }
         }
       }
-      pthread_rwlock_unlock(&s->lock);
+      reg_rdunlock(&s->lock, slot);
     }
   }
   cotp_heap_free(scratch);
@@ -221,12 +221,12 @@ int cotp_registry_values(cotp_registry *reg, cotp_term key, cotp_pid pid,
   cotp_term list = COTP_NIL;
   for (unsigned i = last; i-- > first;) {
     struct reg_shard *s = cotp__reg_shard(&reg->parts[i], hash);
-    pthread_rwlock_rdlock(&s->lock);
+    unsigned slot = reg_rdlock(&s->lock);
     struct reg_knode *k = cotp__reg_find(s, hash, key);
     for (struct reg_entry *e = k ? k->last : NULL; e; e = e->kprev)
       if (cotp_pid_eq(e->pid, pid))
         list = cotp_cons(h, cotp_term_copy(h, e->value), list);
-    pthread_rwlock_unlock(&s->lock);
+    reg_rdunlock(&s->lock, slot);
   }
   if (cotp_is_none(list))
     return COTP_ENOMEM;

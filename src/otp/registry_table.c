@@ -6,7 +6,8 @@
  * reader-writer lock and growing on its own, and an index by pid behind
  * the partition's writer mutex (the locks and their order are in
  * registry_impl.h).  A key's hash picks the shard by its high bits and the
- * bucket by its low bits, so one hash serves both.
+ * bucket by its low bits, so one hash serves both; the partition comes from
+ * the same hash re-mixed.
  *
  * Why not one rwlock per partition: every reader would bump the same lock
  * word, and readers of unrelated keys on different cores would bounce its
@@ -27,17 +28,44 @@
 
 #define MIN_BUCKETS 8
 
+static uint32_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return (uint32_t)x;
+}
+
+/* Consistent with exact equality, which is all a table needs: immediates
+ * (atoms, small integers, pids) are canonical words, so the word itself is
+ * hashed; binaries by their bytes (FNV-1a); anything else by phash2, which
+ * is Erlang's and correct but several times slower (it was two thirds of a
+ * lookup's time when every key went through it). */
 uint32_t cotp__reg_hash(cotp_term key) {
-  /* phash2 has 27 bits; spread them over 32 for shard and bucket */
-  return cotp_term_phash2(key) * 2654435761u;
+  if (cotp_term_size(key) == 0)
+    return mix64(key.w);
+  size_t len;
+  const uint8_t *b = cotp_binary_data(key, &len);
+  if (b) {
+    uint64_t x = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++)
+      x = (x ^ b[i]) * 0x100000001b3ull;
+    return mix64(x);
+  }
+  return mix64(cotp_term_phash2(key));
 }
 
 unsigned cotp__reg_key_partition(const cotp_registry *r, cotp_term key) {
-  return r->n == 1 ? 0 : cotp_term_phash2_range(key, r->n);
+  if (r->n == 1)
+    return 0;
+  /* re-mixed so that the partition does not pick the bits the shard uses */
+  uint32_t h = cotp__reg_hash(key) * 0x9E3779B1u;
+  return r->n == 1 ? 0 : (unsigned)(((uint64_t)h * r->n) >> 32);
 }
 
 unsigned cotp__reg_pid_partition(const cotp_registry *r, cotp_pid pid) {
-  return r->n == 1 ? 0 : cotp_term_phash2_range(cotp_pid_term(pid), r->n);
+  return r->n == 1 ? 0 : (unsigned)(((uint64_t)mix64(pid.bits) * r->n) >> 32);
 }
 
 struct reg_shard *cotp__reg_shard(struct reg_partition *p, uint32_t hash) {
@@ -55,8 +83,6 @@ int cotp__reg_tables_init(cotp_registry *r) {
   for (unsigned i = 0; i < r->n; i++) {
     struct reg_partition *p = &r->parts[i];
     pthread_mutex_init(&p->wlock, NULL);
-    for (int j = 0; j < SHARDS; j++)
-      pthread_rwlock_init(&p->shards[j].lock, NULL);
   }
   return 0;
 }
@@ -93,7 +119,6 @@ void cotp__reg_tables_close(cotp_registry *r) {
         }
       }
       free(s->buckets);
-      pthread_rwlock_destroy(&s->lock);
     }
     for (size_t b = 0; b < p->npbuckets; b++) {
       for (struct reg_prec *pr = p->pids[b], *next; pr; pr = next) {
@@ -322,9 +347,9 @@ void cotp__reg_cleanup(struct reg_partition *p, cotp_pid pid) {
     bool last = r->count == 1;
     struct reg_shard *s = cotp__reg_shard(p, e->knode->hash);
     struct reg_knode *k;
-    pthread_rwlock_wrlock(&s->lock);
+    reg_wrlock(&s->lock);
     cotp__reg_remove(p, s, e, &k);
-    pthread_rwlock_unlock(&s->lock);
+    reg_wrunlock(&s->lock);
     e->knext = dead;
     dead = e;
     if (k) {
