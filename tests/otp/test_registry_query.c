@@ -70,9 +70,11 @@ COTP_TEST(registry, l10_select_and_count_select_run_match_specs) {
                  0);
   cotp_assert_term_eq(out, t("[{:b, 5}]"));
   /* $_ is {key, {pid, value}} and $$ the head's variables, as in Elixir */
-  cotp_assert_rc(cotp_registry_select(reg, t("[{{:b, :\"$2\", :\"$3\"}, [], [:\"$_\"]}]"), &out), 0);
+  cotp_assert_rc(
+      cotp_registry_select(reg, t("[{{:b, :\"$2\", :\"$3\"}, [], [:\"$_\"]}]"), &out), 0);
   cotp_assert_term_eq(out, cotp_format(h(), "[{:b, {~p, 5}}]", cotp_self()));
-  cotp_assert_rc(cotp_registry_select(reg, t("[{{:c, :\"$2\", :\"$3\"}, [], [:\"$$\"]}]"), &out), 0);
+  cotp_assert_rc(
+      cotp_registry_select(reg, t("[{{:c, :\"$2\", :\"$3\"}, [], [:\"$$\"]}]"), &out), 0);
   cotp_assert_term_eq(out, cotp_format(h(), "[[~p, \"x\"]]", cotp_self()));
   size_t n;
   cotp_assert_rc(cotp_registry_count_select(reg, t("[{{:_, :_, :\"$1\"}, "
