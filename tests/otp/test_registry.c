@@ -2,6 +2,8 @@
 /* Registry: registering, lookups, cleanup after exits, links, listeners
  * and via names (L1-L9, L16-L19; the queries are in
  * test_registry_query.c). */
+#include <string.h>
+
 #include "reg_util.h"
 
 static cotp_heap *h(void) { return cotp_self_heap(); }
@@ -457,4 +459,91 @@ COTP_TEST(registry, concurrent_churn_leaves_nothing_behind, .timeout = 60) {
     reg_wait_count(reg, 0);
     cotp_registry_release(reg);
   }
+}
+
+COTP_TEST(registry, a_stopped_registry_takes_its_linked_registrants_down) {
+  cotp_registry *reg = reg_start("StopLinks", COTP_REGISTRY_UNIQUE, 2);
+  cotp_pid w = worker_start(reg);
+  worker_do(w, "{:register, :k, 1}", COTP_NONE);
+  cotp_term ref;
+  cotp_monitor(w, &ref);
+  cotp_pid part;
+  cotp_registry_partition_pid(reg, 0, &part);
+  cotp_trap_exit(true, NULL); /* the caller is linked too, as its parent */
+  cotp_assert_rc(cotp_registry_stop(reg, COTP_ATOM_SHUTDOWN), 0);
+  cotp_assert_term_eq(cotp_test_down_of(ref, w), COTP_ATOM_SHUTDOWN);
+  cotp_assert_term_eq(cotp_test_exit_from(part, 5000), COTP_ATOM_SHUTDOWN);
+  cotp_registry_release(reg);
+}
+
+/* Readers and a writer on one key: a reader sees no entry or a whole one. */
+struct rw_arg {
+  cotp_registry *reg;
+  cotp_pid owner;
+  int rounds;
+};
+
+static void rw_reader(void *arg) {
+  struct rw_arg *a = arg;
+  cotp_heap *hp = cotp_self_heap();
+  cotp_heap_mark m = cotp_heap_mark_now(hp);
+  for (int i = 0; i < a->rounds; i++) {
+    cotp_term l = cotp_registry_lookup(a->reg, COTP_ATOM(hot));
+    if (cotp_is_cons(l)) {
+      cotp_term v = cotp_tuple_get(cotp_head(l), 1);
+      size_t len;
+      if (cotp_tuple_size(v) != 2 || !cotp_binary_data(cotp_tuple_get(v, 1), &len) ||
+          len != 80)
+        cotp_exit(COTP_ATOM(torn));
+    }
+    cotp_heap_release(hp, m);
+    if (i % 64 == 0)
+      cotp_yield();
+  }
+  cotp_send(a->owner, COTP_ATOM(done));
+}
+
+static cotp_term next_value(cotp_term old, void *ctx) {
+  (void)ctx;
+  cotp_heap *hp = cotp_self_heap();
+  char text[81];
+  memset(text, 'x', 80);
+  text[80] = '\0';
+  return COTP_TUPLE(hp, cotp_int(hp, cotp_int_value(cotp_tuple_get(old, 0)) + 1),
+                    cotp_string(hp, text));
+}
+
+static void rw_writer(void *arg) {
+  struct rw_arg *a = arg;
+  cotp_heap *hp = cotp_self_heap();
+  for (int i = 0; i < a->rounds / 8; i++) {
+    cotp_heap_mark m = cotp_heap_mark_now(hp);
+    cotp_term v = next_value(COTP_TUPLE(hp, cotp_int(hp, i), COTP_NIL), NULL);
+    if (cotp_registry_register(a->reg, COTP_ATOM(hot), v, NULL) != 0)
+      cotp_exit(COTP_ATOM(register_failed));
+    for (int j = 0; j < 4; j++)
+      cotp_registry_update_value(a->reg, COTP_ATOM(hot), next_value, NULL, NULL, NULL);
+    cotp_registry_unregister(a->reg, COTP_ATOM(hot));
+    cotp_heap_release(hp, m);
+  }
+  cotp_send(a->owner, COTP_ATOM(done));
+}
+
+COTP_TEST(registry, readers_see_whole_entries_while_a_writer_churns, .timeout = 60) {
+  cotp_registry *reg = reg_start("ReadWrite", COTP_REGISTRY_UNIQUE, 1);
+  int rounds = cotp_test_sanitized() ? 2000 : 20000;
+  struct rw_arg a = {reg, cotp_self(), rounds};
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  o.arg_size = sizeof a;
+  cotp_pid pids[4];
+  cotp_term refs[4];
+  for (int i = 0; i < 4; i++) {
+    o.monitor = true;
+    o.monitor_ref = &refs[i];
+    cotp_assert_rc(cotp_spawn_opt(i == 0 ? rw_writer : rw_reader, &a, &o, &pids[i]), 0);
+  }
+  for (int i = 0; i < 4; i++)
+    cotp_assert_term_eq(cotp_test_down_of(refs[i], pids[i]), COTP_ATOM_NORMAL);
+  reg_wait_count(reg, 0);
+  cotp_registry_release(reg);
 }
