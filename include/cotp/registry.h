@@ -21,10 +21,10 @@
  *
  * Reads do not go through the registry's processes: lookup, match, select,
  * count and the rest read the table directly, under read locks split into
- * shards per partition, so readers of different keys share no lock and
- * readers of one key share only a reader-writer lock (no message, no
- * wait on a writer of another shard).  What they return is copied into the
- * caller's heap (cotp_self_heap()).
+ * shards per partition and biased to readers (each thread counts its
+ * readers on a cache line of its own), so concurrent readers write to no
+ * shared memory and wait only for a writer of the same shard.  What they
+ * return is copied into the caller's heap (cotp_self_heap()).
  *
  * Partitions: a unique registry, or a duplicate one partitioned by key,
  * puts a key in the partition its hash picks; a duplicate registry
