@@ -6,7 +6,7 @@
 #   make test     build and run the test suite
 #   make asan     the suite under AddressSanitizer + UBSan (build-asan/)
 #   make tsan     the suite under ThreadSanitizer (build-tsan/)
-#   make demo     run the main example
+#   make demo     run the download manager's scenario (apps/dl, book ch. 6.0)
 #   make bench    run the benchmarks next to their Elixir twins
 #   make fuzz     run the libFuzzer harnesses (FUZZ_SECONDS each)
 #   make install  install headers, libraries, pkg-config and CMake files
@@ -57,7 +57,7 @@ tsan: deps build-tsan/CMakeCache.txt
 	  tests/run build-tsan $(TEST_FLAGS)
 
 demo: deps build
-	build/examples/demo
+	build/apps/dl/cotp-dl
 
 bench: deps
 	@scripts/deps --bench

@@ -23,6 +23,9 @@
  *   cotp/agent.h     Agent: a process that keeps a state, on GenServer
  *   cotp/match_spec.h Erlang match specifications over terms
  *   cotp/registry.h  Registry: a local key-value process store, via names
+ *   cotp/supervisor.h Supervisor and DynamicSupervisor
+ *   cotp/partition_supervisor.h PartitionSupervisor
+ *   cotp/task_supervisor.h Task.Supervisor
  */
 #ifndef COTP_H
 #define COTP_H
@@ -39,8 +42,11 @@
 #include "cotp/pattern.h"
 #include "cotp/process.h"
 #include "cotp/registry.h"
+#include "cotp/partition_supervisor.h"
 #include "cotp/signal.h"
+#include "cotp/supervisor.h"
 #include "cotp/task.h"
+#include "cotp/task_supervisor.h"
 #include "cotp/term.h"
 #include "cotp/timer.h"
 

@@ -316,7 +316,9 @@ typedef struct cotp_genserver_opts {
   /* Milliseconds init may take: start returns {:error, :timeout} and the
    * half-started server is killed after that.  COTP_INFINITY: no limit. */
   int64_t timeout_ms;
-  /* Priority and stack of the server's process (M3). */
+  /* Priority and stack of the server's process (M3).  Its other fields
+   * are the start's own business and are ignored: link, monitor,
+   * arg_size, arg_free. */
   cotp_spawn_opts spawn;
   /* The value *state has when init is called: a way to hand the server C
    * data.  A start that returns a negative code leaves it to the caller;

@@ -117,9 +117,23 @@ typedef struct cotp_spawn_opts {
   bool monitor;
   int monitor_alias; /* a cotp_alias_mode (cotp/signal.h) */
   cotp_term *monitor_ref;
+  /* With monitor: *monitor_ref already holds the reference to use, made
+   * by cotp_make_ref and not yet a monitor or alias of the caller's, so
+   * that the argument (or spawn_mfa's terms) can carry it.  COTP_EINVAL
+   * when it is not a reference or is in use. */
+  bool monitor_ref_given;
+  /* When not NULL, called with the process's argument (its copy, with
+   * arg_size) once the process has ended, however it ended and even if it
+   * never ran: after the cleanups it registered itself (cotp_on_exit),
+   * before its links and monitors fire, in the dying process's context.
+   * This hands what arg points at to the process: a behaviour's state is
+   * freed by its server even when the server is killed before its first
+   * message.  Not called when the spawn fails: the caller keeps arg. */
+  void (*arg_free)(void *arg);
 } cotp_spawn_opts;
 
-#define COTP_SPAWN_OPTS_INIT {COTP_PRIORITY_NORMAL, 0, 0, false, false, 0, NULL}
+#define COTP_SPAWN_OPTS_INIT \
+  {COTP_PRIORITY_NORMAL, 0, 0, false, false, 0, NULL, false, NULL}
 
 /*
  * Starts a process running fn(arg).  arg is passed as is: if it points to
@@ -169,7 +183,8 @@ COTP_API cotp_mfa_fn *cotp_lookup_function(cotp_term module,
 
 /* Spawns module:function with args (a list, copied into the new process's
  * heap).  Returns as cotp_spawn_opt, and COTP_ENOTFOUND when nothing is
- * registered under that name.  opts may be NULL. */
+ * registered under that name.  opts may be NULL; arg_size does not apply
+ * (COTP_EINVAL), and arg_free gets NULL. */
 COTP_API int cotp_spawn_mfa(cotp_term module, cotp_term function,
                             cotp_term args, const cotp_spawn_opts *opts,
                             cotp_pid *pid);
@@ -273,7 +288,9 @@ COTP_API int cotp_set_priority(cotp_priority p, cotp_priority *old);
  */
 typedef bool cotp_handler_fn(void *state, cotp_term msg);
 
-/* Spawns a handler process.  Returns as cotp_spawn_opt. */
+/* Spawns a handler process.  opts (NULL for the defaults) work as for
+ * cotp_spawn_opt: link, monitor, arg_size (state is then the process's own
+ * copy of that many bytes), arg_free.  Returns as cotp_spawn_opt. */
 COTP_API int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
                                 const cotp_spawn_opts *opts, cotp_pid *pid);
 

@@ -57,6 +57,14 @@ void cotp__ext_free(struct cotp__proc *p) {
   p->ext = NULL;
 }
 
+void cotp__ext_trim(struct cotp__proc *p) {
+  struct cotp__ext *e = p->ext;
+  if (e && !e->links.n && !e->mons.n && !e->watchers.n && !e->aliases.n &&
+      !e->cleanups.n && !e->dict.n && cotp_is_none(e->name) &&
+      e->label.w == COTP_ATOM_NIL.w)
+    cotp__ext_free(p); /* the sequence restarts: no entry is left to order */
+}
+
 struct ordered {
   void *e;
   uint64_t seq;

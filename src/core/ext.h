@@ -80,6 +80,10 @@ struct cotp__ext {
 struct cotp__ext *cotp__ext(struct cotp__proc *p);
 /* Frees p's ext (the process has stopped). */
 void cotp__ext_free(struct cotp__proc *p);
+/* Frees p's ext if it holds nothing (no links, monitors, watchers,
+ * aliases, cleanups, dictionary or label): an idle handler keeps only its
+ * control block.  Only p itself may call it. */
+void cotp__ext_trim(struct cotp__proc *p);
 /* Grows a vector so that one more element fits; false when out of memory. */
 bool cotp__vec_reserve(void **at, uint32_t n, uint32_t *cap, size_t elem);
 #define VEC_RESERVE(v) cotp__vec_reserve((void **)&(v).at, (v).n, &(v).cap, sizeof *(v).at)

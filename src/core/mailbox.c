@@ -18,8 +18,29 @@
 #include "sched.h"
 
 struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
-  size_t words = cotp__term_words(t);
   size_t head = sizeof(struct cotp__msg) + sizeof(struct cotp__block);
+  /* the usual message is small: copied once, to scratch, then moved */
+  uint64_t scratch[COTP__SCRATCH_WORDS];
+  size_t words;
+  uint64_t mask;
+  cotp_term root = cotp__term_copy_scratch(scratch, t, &words, &mask);
+  if (!cotp_is_none(root)) {
+    struct cotp__msg *m = cotp__chunk_alloc(head + words * 8);
+    if (!m)
+      return NULL;
+    m->sig.next = NULL;
+    m->sig.kind = SIG_MSG;
+    m->sig.flags = 0;
+    struct cotp__block *b = msg_block(m);
+    *b = (struct cotp__block){.prev = NULL, .cap = words, .used = words,
+                              .offheap = NULL, .mem = m,
+                              .mem_size = head + words * 8};
+    cotp__term_move_scratch(b->words, scratch, words, mask);
+    m->term.w = root.w + ((uint64_t)(uintptr_t)b->words -
+                          (uint64_t)(uintptr_t)scratch);
+    return m;
+  }
+  words = cotp__term_words(t);
   if (words > (SIZE_MAX - head) / 8)
     return NULL;
   struct cotp__msg *m = cotp__chunk_alloc(head + words * 8);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "ext.h"
+#include "platform/spinlock.h"
 #include "runtime.h"
 
 /* --- the alias table: alias ref -> owner pid --- */
@@ -41,22 +42,14 @@ struct entry {
 };
 
 static struct shard {
-  atomic_flag lock;
+  cotp__spinlock lock;
   struct entry *at;
   size_t n, cap; /* cap: 0 or a power of two */
 } __attribute__((aligned(64))) shards[SHARDS];
 
-static void shard_lock(struct shard *s) {
-  for (unsigned spins = 0;
-       atomic_flag_test_and_set_explicit(&s->lock, memory_order_acquire);
-       spins++)
-    if (spins > 100)
-      sched_yield();
-}
+static void shard_lock(struct shard *s) { cotp__spin_lock(&s->lock); }
 
-static void shard_unlock(struct shard *s) {
-  atomic_flag_clear_explicit(&s->lock, memory_order_release);
-}
+static void shard_unlock(struct shard *s) { cotp__spin_unlock(&s->lock); }
 
 static uint64_t mix(uint64_t x) { /* refs come from a counter: spread them */
   x ^= x >> 31;

@@ -171,6 +171,9 @@ struct cotp__proc {
     cotp_handler_fn *handle;
   } entry;
   void *arg;
+  void (*arg_free)(void *);     /* spawn_opts.arg_free, until it has run */
+  void *arg_owned;              /* what it gets: the spawn argument (a
+                                   hibernation may change arg) */
   struct cotp__proc *next;      /* run queue / waiter list link */
   int io_fd;                    /* fd being waited for, -1 when none */
   void (*blocking_fn)(void *);

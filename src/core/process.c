@@ -45,12 +45,17 @@ void cotp_exit_normal(void) {
   cotp__proc_exit(p, COTP_ATOM_NORMAL);
 }
 
-/* What both a finished and a discarded process give back. */
-static void release_all(struct cotp__proc *p) {
+/* Ends a pending timed wait and fd wait. */
+static void end_waits(struct cotp__proc *p) {
   if (atomic_load_explicit(&p->timer.heap, memory_order_acquire))
     cotp__timer_remove(&p->timer);
   if (p->io_fd >= 0)
     cotp__io_cancel(p);
+}
+
+/* What both a finished and a discarded process give back. */
+static void release_all(struct cotp__proc *p) {
+  end_waits(p);
   cotp__name_release(p);
   cotp__mailbox_close(p);
   if (p->saved || p->home || p->own_stack)
@@ -79,6 +84,15 @@ static void release_all(struct cotp__proc *p) {
  * it sent (B12).  Closing the mailbox last answers the link and monitor
  * requests that arrived too late with noproc.
  */
+/* spawn_opts.arg_free: once, after the process's own cleanups. */
+static void free_arg(struct cotp__proc *p) {
+  void (*fn)(void *) = p->arg_free;
+  if (fn) {
+    p->arg_free = NULL;
+    fn(p->arg_owned);
+  }
+}
+
 void cotp__proc_finish(struct cotp__proc *p) {
   struct cotp__rt *rt = cotp__rt;
   p->pending_mon_ref = COTP_NONE; /* a monitor never sent needs no undoing */
@@ -91,8 +105,14 @@ void cotp__proc_finish(struct cotp__proc *p) {
   if (p->exit_reason.w != COTP_ATOM_NORMAL.w)
     cotp__crash_report(p, pid, p->exit_reason); /* while it still has a name */
   cotp__name_release(p);
-  if (p->ext) { /* most processes have no links, monitors nor cleanups */
+  /* Waits end before anyone can act on the death: a cleanup or a DOWN
+   * handler that closes the fd would otherwise let the number be reused,
+   * and this process's late cancel disarm someone else's wait. */
+  end_waits(p);
+  if (p->ext) /* most processes have no links, monitors nor cleanups */
     cotp__cleanups_run(p);
+  free_arg(p);
+  if (p->ext) {
     cotp__links_fire(p, pid, p->exit_reason);
     cotp__monitors_fire(p, pid, p->exit_reason);
   }
@@ -103,7 +123,9 @@ void cotp__proc_finish(struct cotp__proc *p) {
 }
 
 void cotp__proc_discard(struct cotp__proc *p) {
+  end_waits(p);
   cotp__cleanups_run(p); /* a killed process leaks nothing, stop included */
+  free_arg(p);
   release_all(p);
   cotp__proc_free(p);
 }
@@ -129,6 +151,7 @@ static struct cotp__proc *handler_loop(struct cotp__proc *p) {
         continue;
       }
       cotp__heap_trim(&p->heap); /* idle: hold nothing */
+      cotp__ext_trim(p);
       cotp__switch_out(p, RQ_DROP);
       __builtin_unreachable();
     }
@@ -202,8 +225,10 @@ struct cotp__proc *cotp__proc_new_root(cotp_entry *fn, void *arg, int *err) {
   return p;
 }
 
+/* setup makes p what it is to be; when it fails (out of memory), it has
+ * undone what it did to others, and the spawn fails with its error. */
 static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
-                 void (*setup)(struct cotp__proc *, void *), void *ctx) {
+                 int (*setup)(struct cotp__proc *, void *), void *ctx) {
   struct cotp__proc *parent = self_or_null();
   if (!parent)
     return COTP_ENOTPROC;
@@ -229,7 +254,20 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
     p->flags |= PF_OWN_STACK;
   }
   p->priority = (uint8_t)opts->priority;
-  setup(p, ctx);
+  if ((err = setup(p, ctx)) != 0) {
+    cotp__ext_free(p);
+    cotp__heap_close(&p->heap);
+    if (p->own_stack) {
+      cotp__stackmem_unmap(p->own_stack);
+      free(p->own_stack);
+      p->own_stack = NULL;
+    }
+    atomic_store(&p->state, PS_EXITING);
+    cotp__proc_free(p);
+    return err;
+  }
+  p->arg_free = opts->arg_free;
+  p->arg_owned = p->arg;
   if (opts->arg_size) { /* cotp_spawn_opt made the copy: p owns it now */
     p->arg_copy = p->arg;
     p->arg_copy_size = (uint32_t)opts->arg_size;
@@ -251,38 +289,41 @@ struct plain {
   void *arg;
 };
 
-static void setup_plain(struct cotp__proc *p, void *ctx) {
+static int setup_plain(struct cotp__proc *p, void *ctx) {
   struct plain *pl = ctx;
   p->entry.fn = pl->fn;
   p->arg = pl->arg;
+  return 0;
 }
 
 int cotp_spawn(cotp_entry *fn, void *arg, cotp_pid *pid) {
   return cotp_spawn_opt(fn, arg, NULL, pid);
 }
 
+/* What a spawn with options sets up: the kind of process (base, with its
+ * ctx), then the link and the monitor. */
 struct linked {
-  struct plain pl;
+  int (*base)(struct cotp__proc *, void *);
+  void *base_ctx;
   struct cotp__proc *parent;
   bool link;
   cotp_term mon_ref; /* NONE: no monitor */
   int alias_mode;    /* the monitor's, a cotp_alias_mode */
-  int err;
 };
 
 /* The child is linked (or monitored) before it is made runnable, so that
  * even a child that dies at once is seen (A8, A27): both entries are
  * written directly, the child not running yet. */
-static void setup_linked(struct cotp__proc *p, void *ctx) {
+static int setup_linked(struct cotp__proc *p, void *ctx) {
   struct linked *l = ctx;
-  setup_plain(p, &l->pl);
+  int err = l->base(p, l->base_ctx);
+  if (err)
+    return err;
   cotp_pid child = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   cotp_pid parent = {atomic_load_explicit(&l->parent->pid, memory_order_relaxed)};
   struct cotp__ext *pe = cotp__ext(l->parent), *ce = cotp__ext(p);
-  if (!pe || !ce) {
-    l->err = COTP_ENOMEM;
-    return;
-  }
+  if (!pe || !ce)
+    return COTP_ENOMEM;
   if (l->link) {
     cotp__link_add(l->parent, child);
     cotp__link_add(p, parent);
@@ -293,68 +334,97 @@ static void setup_linked(struct cotp__proc *p, void *ctx) {
                !cotp__alias_add(l->parent, l->mon_ref))) {
       if (m)
         SET_REMOVE(pe->mons, struct cotp__mon, m);
-      l->err = COTP_ENOMEM;
-      return;
+      if (l->link)
+        cotp__link_active(l->parent, child, true); /* undone */
+      return COTP_ENOMEM;
     }
     m->pid = child;
     m->name = COTP_NONE;
     m->alias_mode = (uint8_t)l->alias_mode;
     cotp__watcher_add(p, parent, l->mon_ref, COTP_NONE, (unsigned)l->alias_mode);
   }
+  return 0;
 }
 
-int cotp_spawn_opt(cotp_entry *fn, void *arg, const cotp_spawn_opts *opts,
-                   cotp_pid *pid) {
+/* A spawn with options, of any kind of process: *argp is the argument in
+ * the base's ctx, replaced by its copy when opts asks for one. */
+static int spawn_opt(const cotp_spawn_opts *opts, cotp_pid *pid,
+                     int (*base)(struct cotp__proc *, void *), void *ctx,
+                     void **argp) {
   struct cotp__proc *parent = self_or_null();
   if (!parent)
     return COTP_ENOTPROC;
   size_t n = opts ? opts->arg_size : 0;
   bool watch = opts && (opts->link || opts->monitor);
-  if (!fn || (n && (!arg || n > UINT32_MAX)) ||
+  if ((n && (!*argp || n > UINT32_MAX)) ||
       (opts && opts->monitor &&
        (!opts->monitor_ref || (unsigned)opts->monitor_alias >
                                   COTP_ALIAS_REPLY_DEMONITOR)))
     return COTP_EINVAL;
-  struct linked l = {{fn, arg}, parent, watch && opts->link, COTP_NONE,
-                     opts ? opts->monitor_alias : 0, 0};
+  struct linked l = {base, ctx, parent, watch && opts->link, COTP_NONE,
+                     opts ? opts->monitor_alias : 0};
   /* the reference first: an argument to copy may hold it */
-  if (watch && opts->monitor)
+  if (watch && opts->monitor && opts->monitor_ref_given) {
+    cotp_term ref = *opts->monitor_ref;
+    struct cotp__ext *e = parent->ext;
+    if (!cotp_is_ref(ref) ||
+        (e && (SET_FIND(e->mons, struct cotp__mon, ref.w) ||
+               SET_FIND(e->aliases, struct cotp__alias, ref.w))))
+      return COTP_EINVAL;
+    l.mon_ref = ref;
+  } else if (watch && opts->monitor) {
     *opts->monitor_ref = l.mon_ref = cotp_make_ref();
+  }
+  void *given = *argp;
   if (n) {
-    if (!(l.pl.arg = cotp__chunk_alloc(n)))
+    void *copy = cotp__chunk_alloc(n);
+    if (!copy)
       return COTP_ENOMEM;
-    memcpy(l.pl.arg, arg, n);
+    if (given) /* it is: checked above; said again for the compiler */
+      memcpy(copy, given, n);
+    *argp = copy;
   }
   if (l.link)
     cotp__inbox_drain(parent); /* as cotp_spawn_link */
-  int rc = watch ? spawn(opts, pid, setup_linked, &l)
-                 : spawn(opts, pid, setup_plain, &l.pl);
-  if (rc != 0 && n)
-    cotp__chunk_free(l.pl.arg, n);
-  return rc ? rc : l.err;
+  int rc = watch ? spawn(opts, pid, setup_linked, &l) : spawn(opts, pid, base, ctx);
+  if (rc != 0 && n) {
+    cotp__chunk_free(*argp, n);
+    *argp = given;
+  }
+  return rc;
+}
+
+int cotp_spawn_opt(cotp_entry *fn, void *arg, const cotp_spawn_opts *opts,
+                   cotp_pid *pid) {
+  if (!fn)
+    return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
+  struct plain pl = {fn, arg};
+  return spawn_opt(opts, pid, setup_plain, &pl, &pl.arg);
 }
 
 int cotp_spawn_link(cotp_entry *fn, void *arg, cotp_pid *pid) {
   if (!fn)
     return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
-  struct linked l = {{fn, arg}, self_or_null(), true, COTP_NONE, 0, 0};
+  struct plain pl = {fn, arg};
+  struct linked l = {setup_plain, &pl, self_or_null(), true, COTP_NONE, 0};
   if (!l.parent)
     return COTP_ENOTPROC;
   cotp__inbox_drain(l.parent);
   int rc = spawn(NULL, pid, setup_linked, &l);
-  return rc ? rc : l.err;
+  return rc;
 }
 
 int cotp_spawn_monitor(cotp_entry *fn, void *arg, cotp_pid *pid,
                        cotp_term *ref) {
   if (!fn || !ref)
     return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
-  struct linked l = {{fn, arg}, self_or_null(), false, cotp_make_ref(), 0, 0};
+  struct plain pl = {fn, arg};
+  struct linked l = {setup_plain, &pl, self_or_null(), false, cotp_make_ref(), 0};
   if (!l.parent)
     return COTP_ENOTPROC;
   *ref = l.mon_ref;
   int rc = spawn(NULL, pid, setup_linked, &l);
-  return rc ? rc : l.err;
+  return rc;
 }
 
 struct handler {
@@ -362,11 +432,12 @@ struct handler {
   void *state;
 };
 
-static void setup_handler(struct cotp__proc *p, void *ctx) {
+static int setup_handler(struct cotp__proc *p, void *ctx) {
   struct handler *h = ctx;
   p->entry.handle = h->fn;
   p->arg = h->state;
   p->flags |= PF_HANDLER;
+  return 0;
 }
 
 int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
@@ -374,21 +445,19 @@ int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
   if (!handle)
     return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
   struct handler h = {handle, state};
-  return spawn(opts, pid, setup_handler, &h);
+  return spawn_opt(opts, pid, setup_handler, &h, &h.state);
 }
 
 struct mfa {
   cotp_mfa_fn *fn;
   cotp_term args;
-  int err;
 };
 
-static void setup_mfa(struct cotp__proc *p, void *ctx) {
+static int setup_mfa(struct cotp__proc *p, void *ctx) {
   struct mfa *m = ctx;
   p->mfa_fn = m->fn;
   p->mfa_args = cotp_term_copy(&p->heap, m->args);
-  if (cotp_is_none(p->mfa_args))
-    m->err = COTP_ENOMEM;
+  return cotp_is_none(p->mfa_args) ? COTP_ENOMEM : 0;
 }
 
 int cotp_spawn_mfa(cotp_term module, cotp_term function, cotp_term args,
@@ -400,14 +469,11 @@ int cotp_spawn_mfa(cotp_term module, cotp_term function, cotp_term args,
   cotp_mfa_fn *fn = cotp_lookup_function(module, function);
   if (!fn)
     return COTP_ENOTFOUND;
-  struct mfa m = {fn, args, 0};
-  /* a copy that fails leaves NONE as the arguments: the process then runs
-   * with []; report the failure instead of starting it half-made */
-  cotp_pid got = {0};
-  int rc = spawn(opts, &got, setup_mfa, &m);
-  if (rc == 0 && pid)
-    *pid = got;
-  return rc ? rc : m.err;
+  struct mfa m = {fn, args};
+  void *no_arg = NULL;
+  if (opts && opts->arg_size)
+    return COTP_EINVAL; /* the arguments are terms, copied anyway */
+  return spawn_opt(opts, pid, setup_mfa, &m, &no_arg);
 }
 
 /* --- the running process --- */

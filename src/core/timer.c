@@ -17,7 +17,8 @@ int cotp__timer_heap_init(struct cotp__timer_heap *h) {
   h->nodes = NULL;
   h->n = h->cap = 0;
   atomic_init(&h->next, TIMER_NONE);
-  return pthread_mutex_init(&h->lock, NULL) == 0 ? 0 : COTP_ENOMEM;
+  cotp__spin_init(&h->lock);
+  return 0;
 }
 
 static void set(struct cotp__timer_heap *h, uint32_t i, struct cotp__timer *t) {
@@ -75,12 +76,12 @@ static void take_out(struct cotp__timer_heap *h, uint32_t i) {
 
 int cotp__timer_add(struct cotp__timer_heap *h, struct cotp__timer *t,
                     int64_t deadline_ms) {
-  pthread_mutex_lock(&h->lock);
+  cotp__spin_lock(&h->lock);
   if (h->n == h->cap) {
     uint32_t cap = h->cap ? h->cap * 2 : 64;
     struct cotp__timer **nodes = realloc(h->nodes, cap * sizeof *nodes);
     if (!nodes) {
-      pthread_mutex_unlock(&h->lock);
+      cotp__spin_unlock(&h->lock);
       return COTP_ENOMEM;
     }
     h->nodes = nodes;
@@ -91,7 +92,7 @@ int cotp__timer_add(struct cotp__timer_heap *h, struct cotp__timer *t,
   h->nodes[h->n] = t;
   sift_up(h, h->n++);
   publish_next(h);
-  pthread_mutex_unlock(&h->lock);
+  cotp__spin_unlock(&h->lock);
   return 0;
 }
 
@@ -100,13 +101,13 @@ bool cotp__timer_remove(struct cotp__timer *t) {
   struct cotp__timer_heap *h = atomic_load_explicit(&t->heap, memory_order_acquire);
   if (!h)
     return false;
-  pthread_mutex_lock(&h->lock);
+  cotp__spin_lock(&h->lock);
   bool here = atomic_load_explicit(&t->heap, memory_order_relaxed) == h;
   if (here) {
     take_out(h, t->index);
     publish_next(h);
   }
-  pthread_mutex_unlock(&h->lock);
+  cotp__spin_unlock(&h->lock);
   return here;
 }
 
@@ -122,7 +123,7 @@ struct send_timer {
 
 #define SHARDS 64
 static struct {
-  pthread_mutex_t lock;
+  cotp__spinlock lock;
   struct send_timer **slots;
   size_t n, cap;
 } refs[SHARDS];
@@ -130,7 +131,7 @@ static pthread_once_t refs_once = PTHREAD_ONCE_INIT;
 
 static void refs_init(void) {
   for (int i = 0; i < SHARDS; i++)
-    pthread_mutex_init(&refs[i].lock, NULL);
+    cotp__spin_init(&refs[i].lock);
 }
 
 static uint64_t ref_hash(cotp_term ref) {
@@ -171,13 +172,13 @@ static bool refs_grow(size_t shard) {
 /* Takes the timer of ref out of the table; NULL if it is not there. */
 static struct send_timer *refs_take(cotp_term ref) {
   size_t shard = ref_hash(ref) & (SHARDS - 1);
-  pthread_mutex_lock(&refs[shard].lock);
+  cotp__spin_lock(&refs[shard].lock);
   struct send_timer **at = find(shard, ref), *t = at ? *at : NULL;
   if (t) {
     *at = t->chain;
     refs[shard].n--;
   }
-  pthread_mutex_unlock(&refs[shard].lock);
+  cotp__spin_unlock(&refs[shard].lock);
   return t;
 }
 
@@ -206,7 +207,7 @@ static int start_timer(int64_t deadline, cotp_pid pid, cotp_term msg,
   t->ref = cotp_make_ref();
   t->to = pid;
   size_t shard = ref_hash(t->ref) & (SHARDS - 1);
-  pthread_mutex_lock(&refs[shard].lock);
+  cotp__spin_lock(&refs[shard].lock);
   bool ok = (refs[shard].n + 1) * 2 <= refs[shard].cap || refs_grow(shard);
   if (ok) {
     struct send_timer **at = find(shard, t->ref);
@@ -214,7 +215,7 @@ static int start_timer(int64_t deadline, cotp_pid pid, cotp_term msg,
     *at = t;
     refs[shard].n++;
   }
-  pthread_mutex_unlock(&refs[shard].lock);
+  cotp__spin_unlock(&refs[shard].lock);
   if (!ok || cotp__timer_add(&s->timers, &t->t, deadline) != 0) {
     if (ok)
       refs_take(t->ref);
@@ -287,12 +288,12 @@ int cotp_read_timer(cotp_term ref, int64_t *left_ms) {
     return COTP_EINVAL;
   pthread_once(&refs_once, refs_init);
   size_t shard = ref_hash(ref) & (SHARDS - 1);
-  pthread_mutex_lock(&refs[shard].lock);
+  cotp__spin_lock(&refs[shard].lock);
   struct send_timer **at = find(shard, ref);
   bool found = at && *at;
   if (found && left_ms)
     *left_ms = left_of(*at);
-  pthread_mutex_unlock(&refs[shard].lock);
+  cotp__spin_unlock(&refs[shard].lock);
   return found ? 0 : COTP_ENOTFOUND;
 }
 
@@ -305,7 +306,7 @@ void cotp__timers_expire(struct cotp__sched *s, int64_t now) {
   struct cotp__timer *due[64];
   uint8_t kinds[64]; /* copied: a fired wait node is its process's again */
   size_t n = 0;
-  pthread_mutex_lock(&h->lock);
+  cotp__spin_lock(&h->lock);
   while (h->n > 0 && h->nodes[0]->deadline_ms <= now && n < 64) {
     struct cotp__timer *t = h->nodes[0];
     /* Read before take_out publishes the node as out of the heap: a wait
@@ -320,7 +321,7 @@ void cotp__timers_expire(struct cotp__sched *s, int64_t now) {
     due[n++] = t;
   }
   publish_next(h);
-  pthread_mutex_unlock(&h->lock);
+  cotp__spin_unlock(&h->lock);
   for (size_t i = 0; i < n; i++) {
     if (kinds[i] == TK_WAIT) {
       cotp__wake((struct cotp__proc *)((char *)due[i] -
@@ -352,16 +353,15 @@ void cotp__timer_heap_close(struct cotp__timer_heap *h) {
   free(h->nodes);
   h->nodes = NULL;
   h->n = h->cap = 0;
-  pthread_mutex_destroy(&h->lock);
 }
 
 void cotp__timer_refs_close(void) {
   pthread_once(&refs_once, refs_init);
   for (int i = 0; i < SHARDS; i++) {
-    pthread_mutex_lock(&refs[i].lock);
+    cotp__spin_lock(&refs[i].lock);
     free(refs[i].slots);
     refs[i].slots = NULL;
     refs[i].n = refs[i].cap = 0;
-    pthread_mutex_unlock(&refs[i].lock);
+    cotp__spin_unlock(&refs[i].lock);
   }
 }

@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "platform/spinlock.h"
+
 struct cotp__sched;
 
 enum timer_kind { TK_WAIT, TK_SEND };
@@ -32,7 +34,7 @@ struct cotp__timer {
 };
 
 struct cotp__timer_heap {
-  pthread_mutex_t lock;
+  cotp__spinlock lock;
   struct cotp__timer **nodes;
   uint32_t n, cap;
   _Atomic int64_t next; /* the earliest deadline; INT64_MAX when empty */

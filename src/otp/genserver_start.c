@@ -4,7 +4,7 @@
  *
  * The starter spawns a handler process, monitors it with the monitor
  * reference doubling as an alias, and sends it one message,
- * {:"$gen_init", owner, arg}.  The server handles that first message by
+ * {:"$gen_init", arg}.  The server handles that first message by
  * linking to its parent (start_link), registering its name, and running
  * init; it answers through the alias, with the bare ref for :ok, or
  * {ref, :ignore} or {ref, {:error, reason}}, and then exits if init did not
@@ -12,16 +12,14 @@
  * whichever comes first (Erlang's proc_lib:start, with OTP 25's results).
  *
  * Invariants:
- *  1. The server struct is owned by a resource (`owner` above).  The init
- *     message holds a reference to it from the moment it is sent; the
- *     server takes one of its own when it handles the message and gives it
- *     back in a cleanup (cotp_on_exit) when it exits, kill included.  So
- *     the struct outlives every use, and is freed (with the state) once,
- *     even for a server killed before it handled its init message: its
- *     mailbox, and the message with it, are freed then.  Why not plain
- *     malloc and a cleanup: a cleanup can only be registered by the
- *     process itself, and a server killed before its first message (the
- *     start timed out, the runtime stopped) never gets to do it.
+ *  1. The server struct belongs to the server process from its spawn:
+ *     the spawn's arg_free frees it (and the state) when the process
+ *     ends, however it ends, even killed before it handled its init
+ *     message (the start timed out, the runtime stopped).  Why not a
+ *     cleanup (cotp_on_exit): only the process itself can register one,
+ *     a server killed before its first message never would, and a
+ *     cleanup costs an idle server its process extension (80 bytes and
+ *     more), where arg_free is a field of the control block.
  *  2. The server links to its parent itself, at init, rather than the
  *     starter linking after the spawn: a starter killed in the middle of a
  *     start must not take down a server that has not yet taken ownership
@@ -46,8 +44,6 @@ static void gs_free(void *object) {
   }
   free(s);
 }
-
-static void release_owner(void *r) { cotp_resource_release(r); }
 
 /* A copy of the name the server can keep: via names carry a term. */
 static int keep_name(struct cotp__gs *s, const cotp_name *name) {
@@ -175,28 +171,31 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
   s->flags = (mode == MODE_LINK ? GS_LINKED : 0) |
              (mode == MODE_MONITOR ? GS_MONITOR : 0) |
              (opts->trace ? GS_TRACE : 0);
-  cotp_resource *owner = keep_name(s, &name) == 0 ? cotp_resource_new(s, gs_free)
-                                                  : NULL;
-  if (!owner) {
+  if (keep_name(s, &name) != 0) {
     gs_free(s);
     return COTP_ENOMEM;
   }
+  cotp_spawn_opts spawn = opts->spawn;
+  spawn.arg_size = 0;      /* s is handed over, not copied */
+  spawn.arg_free = gs_free; /* invariant 1 */
+  spawn.link = false; /* invariant 2: the server links */
+  /* monitored from the spawn on, the reference doubling as the alias the
+   * answer comes through */
+  cotp_term ref;
+  spawn.monitor = true;
+  spawn.monitor_alias = mode == MODE_MONITOR ? COTP_ALIAS_EXPLICIT_UNALIAS
+                                             : COTP_ALIAS_REPLY_DEMONITOR;
+  spawn.monitor_ref = &ref;
+  cotp_receive_mark();
   cotp_pid pid;
-  rc = cotp_spawn_handler(cotp__gs_handle, s, &opts->spawn, &pid);
+  rc = cotp_spawn_handler(cotp__gs_handle, s, &spawn, &pid);
   if (rc) {
-    cotp_resource_release(owner); /* no process: the state stays the caller's */
+    gs_free(s); /* no process: the state stays the caller's */
     return rc;
   }
-  cotp_receive_mark();
-  cotp_term ref;
-  rc = cotp_monitor_alias(pid,
-                          mode == MODE_MONITOR ? COTP_ALIAS_EXPLICIT_UNALIAS
-                                               : COTP_ALIAS_REPLY_DEMONITOR,
-                          &ref);
   cotp_heap_mark mark = cotp_heap_mark_now(h);
   cotp_term msg = rc ? COTP_NONE
-                     : COTP_TUPLE(h, cotp__gs_atom(GA_GEN_INIT),
-                                  cotp_resource_term(h, owner), arg);
+                     : COTP_TUPLE(h, cotp__gs_atom(GA_GEN_INIT), arg);
   if (!cotp_is_none(msg)) {
     /* the server reads these after the message; from here on it owns the
      * state, and free_state gets it back */
@@ -209,7 +208,6 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
     rc = COTP_ENOMEM;
   }
   cotp_heap_release(h, mark);
-  cotp_resource_release(owner); /* the message holds it now */
   if (rc) {
     /* a process without its init message only has to go; the caller
      * keeps the state */
@@ -307,17 +305,10 @@ __attribute__((noreturn)) static void fail(struct cotp__gs *s,
 
 bool cotp__gs_init(struct cotp__gs *s, cotp_term msg) {
   cotp_heap *h = cotp_self_heap();
-  cotp_resource *owner = cotp_get_resource(cotp_tuple_get(msg, 1));
-  if (cotp_tuple_size(msg) != 3 || !owner)
+  if (cotp_tuple_size(msg) != 2 ||
+      cotp_tuple_get(msg, 0).w != cotp__gs_atom(GA_GEN_INIT).w)
     cotp_exit(COTP_ATOM_BADARG); /* not from cotp_genserver_start */
-  /* invariant 1: the server's own reference, given back at its exit */
-  cotp_resource_retain(owner);
-  if (cotp_on_exit(release_owner, owner) != 0) {
-    cotp_resource_release(owner);
-    answer(s, COTP_TUPLE(h, COTP_ATOM_ERROR, cotp_atom("enomem")));
-    cotp_exit(cotp_atom("enomem"));
-  }
-  cotp_term arg = cotp_tuple_get(msg, 2);
+  cotp_term arg = cotp_tuple_get(msg, 1);
   cotp_pid self = cotp_self();
   if (s->flags & GS_LINKED) {
     if (cotp_link(s->parent) != 0)
@@ -357,6 +348,9 @@ bool cotp__gs_init(struct cotp__gs *s, cotp_term msg) {
     fail(s, COTP_ATOM_IGNORE, COTP_ATOM_NORMAL);
   if (ret.kind == COTP_GS_STOP)
     fail(s, COTP_TUPLE(h, COTP_ATOM_ERROR, ret.reason), ret.reason);
+  /* from here on the server reports its own crashes (genserver_report.c);
+   * a failed init is reported by the runtime, as proc_lib reports it */
+  cotp_set_crash_report(false, NULL);
   answer(s, COTP_ATOM_OK);
   cotp__gs_after(s, GK_INIT, COTP_NONE, NULL, ret);
   return true;

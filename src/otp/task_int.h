@@ -77,9 +77,11 @@ int cotp__task_attach(cotp_pid pid, bool link, const cotp_term *job, size_t n,
                       cotp_term module, cotp_term function, unsigned arity,
                       cotp_task *task);
 
-/* Starts a task that is neither linked nor monitored, with its go-ahead
- * (in the caller's heap) as the spawn's arguments (task_run.c). */
-int cotp__task_spawn_unlinked(cotp_term go, cotp_pid *pid);
+/* Starts a task with its go-ahead (in the caller's heap) as the spawn's
+ * arguments, copied into the task before it runs, with opts (NULL: neither
+ * linked nor monitored) (task_run.c). */
+int cotp__task_spawn_go(cotp_term go, const cotp_spawn_opts *opts,
+                        cotp_pid *pid);
 
 /* --- terms and reasons (task_term.c) --- */
 

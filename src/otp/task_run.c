@@ -232,7 +232,7 @@ void *cotp_task_entry_owner(cotp_pid owner) {
   return (void *)(uintptr_t)owner.bits;
 }
 
-/* Task.start (unlinked): the go-ahead travels as the spawn's arguments,
+/* Task.start and async: the go-ahead travels as the spawn's arguments,
  * copied into the new process before it runs, so no message is needed and
  * the task never waits for an owner that died before sending one. */
 static void noreply_main(cotp_term args) { run(cotp_head(args)); }
@@ -243,12 +243,13 @@ static void register_noreply(void) {
   cotp_register_function(a->cotp_task, a->noreply, noreply_main);
 }
 
-int cotp__task_spawn_unlinked(cotp_term go, cotp_pid *pid) {
+int cotp__task_spawn_go(cotp_term go, const cotp_spawn_opts *opts,
+                        cotp_pid *pid) {
   pthread_once(&noreply_once, register_noreply);
   const struct cotp__task_atoms *a = cotp__task_atoms();
   cotp_heap *h = cotp_self_heap();
   cotp_heap_mark mark = cotp_heap_mark_now(h);
-  int rc = cotp_spawn_mfa(a->cotp_task, a->noreply, COTP_LIST(h, go), NULL, pid);
+  int rc = cotp_spawn_mfa(a->cotp_task, a->noreply, COTP_LIST(h, go), opts, pid);
   cotp_heap_release(h, mark);
   return rc;
 }

@@ -3,16 +3,18 @@
  * task_start.c: starting tasks, the owner's side: async, start,
  * start_link, completed, and attaching a process someone else started.
  *
- * async is spawn_link, then a monitor whose reference is also an alias
- * (mode :demonitor: the alias goes when the monitor does), then the
- * go-ahead (task_int.h).  The task cannot run ahead of its go-ahead, so
- * nothing it does can reach the owner before the monitor exists, and its
- * reply can only come through the alias.
+ * async is one spawn that links the task, monitors it with a reference
+ * that is also an alias (mode :demonitor: the alias goes when the monitor
+ * does), and gives it its go-ahead (task_int.h) as its arguments: linked
+ * and monitored before it runs, the task can reach the owner only after
+ * both exist, and its reply only through the alias.  The reference is
+ * made first, since the go-ahead carries it.
  *
- * start passes the go-ahead as the spawn's arguments instead (the task is
+ * start passes the go-ahead as the spawn's arguments too (the task is
  * unlinked: a go-ahead that never came would leave it waiting forever);
  * start_link sends it, since an owner that dies before sending takes the
- * linked task with it.
+ * linked task with it.  attach, to a process someone else started, sends
+ * it after the monitor and the link.
  */
 #include "task_int.h"
 
@@ -97,20 +99,34 @@ static int check_mfa(cotp_term module, cotp_term function, cotp_term args,
 
 /* --- async --- */
 
+static int async(const cotp_term *job, size_t n, cotp_term module,
+                 cotp_term function, unsigned arity, cotp_task *task) {
+  cotp_heap *h = cotp_self_heap();
+  cotp_heap_mark mark = cotp_heap_mark_now(h);
+  cotp_term ref = cotp_make_ref();
+  cotp_term go = go_term(h, ref, job, n);
+  cotp_spawn_opts opts = COTP_SPAWN_OPTS_INIT;
+  opts.link = opts.monitor = opts.monitor_ref_given = true;
+  opts.monitor_alias = COTP_ALIAS_DEMONITOR;
+  opts.monitor_ref = &ref;
+  cotp_pid pid;
+  int rc = cotp_is_none(go) ? COTP_ENOMEM : cotp__task_spawn_go(go, &opts, &pid);
+  cotp_heap_release(h, mark);
+  if (rc == 0)
+    *task = (cotp_task){cotp_self(), pid, ref, module, function, arity};
+  return rc;
+}
+
 int cotp_task_async(cotp_task_fn *fn, void *arg, cotp_task *task) {
   cotp_heap *h = cotp_self_heap();
   if (!h)
     return COTP_ENOTPROC;
   if (!fn || !task)
     return COTP_EINVAL;
-  cotp_pid pid;
-  int rc = cotp_spawn_link(cotp_task_entry, NULL, &pid);
-  if (rc != 0)
-    return rc;
   cotp_term job[2];
   c_job(h, fn, arg, job);
   const struct cotp__task_atoms *a = cotp__task_atoms();
-  return cotp__task_attach(pid, false, job, 2, a->erlang, a->apply, 2, task);
+  return async(job, 2, a->erlang, a->apply, 2, task);
 }
 
 int cotp_task_async_mfa(cotp_term module, cotp_term function, cotp_term args,
@@ -120,12 +136,8 @@ int cotp_task_async_mfa(cotp_term module, cotp_term function, cotp_term args,
   unsigned arity;
   if (!task || check_mfa(module, function, args, &arity) != 0)
     return COTP_EINVAL;
-  cotp_pid pid;
-  int rc = cotp_spawn_link(cotp_task_entry, NULL, &pid);
-  if (rc != 0)
-    return rc;
   cotp_term job[3] = {module, function, args};
-  return cotp__task_attach(pid, false, job, 3, module, function, arity, task);
+  return async(job, 3, module, function, arity, task);
 }
 
 int cotp_task_attach(cotp_pid pid, bool link, cotp_task_fn *fn, void *arg,
@@ -163,7 +175,7 @@ static int start(const cotp_term *job, size_t n, bool link, cotp_pid *pid) {
   if (cotp_is_none(go)) {
     rc = COTP_ENOMEM;
   } else if (!link) {
-    rc = cotp__task_spawn_unlinked(go, &got);
+    rc = cotp__task_spawn_go(go, NULL, &got);
   } else if ((rc = cotp_spawn_link(cotp_task_entry, NULL, &got)) == 0 &&
              (rc = cotp_send(got, go)) != 0) {
     abandon(got);

@@ -184,6 +184,104 @@ static cotp_term small_copy(cotp_term t, uint64_t **hp, int depth) {
   return COTP_NONE;
 }
 
+/*
+ * The one-pass form of the small copy, for senders: copy into a scratch
+ * buffer of COTP__SCRATCH_WORDS words while noting, in a bit mask, which
+ * words of the copy point into the copy.  The caller then allocates the
+ * exact size, moves the words there and adds the distance to the marked
+ * words.  Sizing and copying become one walk, and the walk itself is a
+ * tight loop over the words of each object.
+ */
+struct scratch {
+  uint64_t *base;
+  size_t used;
+  uint64_t mask; /* bit i: word i is a pointer into the copy */
+};
+
+static cotp_term scratch_copy(struct scratch *s, cotp_term t, int depth);
+
+/* Copies element e of an object to the scratch and stores the result at
+ * word i of the copy; false when the term is not small. */
+static inline bool scratch_elem(struct scratch *s, size_t i, cotp_term e,
+                                int depth) {
+  if (points(e)) {
+    e = scratch_copy(s, e, depth);
+    if (cotp_is_none(e))
+      return false;
+    s->mask |= UINT64_C(1) << i;
+  }
+  s->base[i] = e.w;
+  return true;
+}
+
+static cotp_term scratch_copy(struct scratch *s, cotp_term t, int depth) {
+  if (depth == 0)
+    return COTP_NONE;
+  if (cotp_is_cons(t)) {
+    cotp_term root = COTP_NONE;
+    size_t link = SIZE_MAX; /* the tail word of the previous cell */
+    while (cotp_is_cons(t)) {
+      const uint64_t *c = cons_ptr(t);
+      size_t at = s->used;
+      if (at + 2 > COTP__SCRATCH_WORDS)
+        return COTP_NONE;
+      s->used = at + 2;
+      if (!scratch_elem(s, at, (cotp_term){c[0]}, depth - 1))
+        return COTP_NONE;
+      if (link == SIZE_MAX) {
+        root = cons_term(&s->base[at]);
+      } else {
+        s->base[link] = cons_term(&s->base[at]).w;
+        s->mask |= UINT64_C(1) << link;
+      }
+      link = at + 1;
+      t = (cotp_term){c[1]};
+    }
+    return scratch_elem(s, link, t, depth - 1) ? root : COTP_NONE;
+  }
+  const uint64_t *p = box_ptr(t);
+  unsigned kind = HDR_KIND(p[0]);
+  size_t at = s->used, n;
+  if (kind == BOX_TUPLE || kind == BOX_MAP) {
+    n = (kind == BOX_MAP ? 2 : 1) * HDR_COUNT(p[0]);
+    if (n >= COTP__SCRATCH_WORDS - at)
+      return COTP_NONE;
+    s->used = at + 1 + n;
+    s->base[at] = p[0];
+    for (size_t i = 1; i <= n; i++)
+      if (!scratch_elem(s, at + i, (cotp_term){p[i]}, depth - 1))
+        return COTP_NONE;
+    return box_term(&s->base[at]);
+  }
+  if (kind != BOX_INT64 && kind != BOX_FLOAT && kind != BOX_HEAPBIN)
+    return COTP_NONE; /* shared objects need the offheap bookkeeping */
+  n = object_words(t);
+  if (n > COTP__SCRATCH_WORDS - at)
+    return COTP_NONE;
+  memcpy(&s->base[at], p, n * 8);
+  s->used = at + n;
+  return box_term(&s->base[at]);
+}
+
+cotp_term cotp__term_copy_scratch(uint64_t *buf, cotp_term t, size_t *words,
+                                  uint64_t *mask) {
+  struct scratch s = {buf, 0, 0};
+  cotp_term root = scratch_copy(&s, t, SMALL_DEPTH);
+  *words = s.used;
+  *mask = s.mask;
+  return root;
+}
+
+void cotp__term_move_scratch(uint64_t *dst, const uint64_t *buf, size_t words,
+                             uint64_t mask) {
+  uint64_t delta = (uint64_t)(uintptr_t)dst - (uint64_t)(uintptr_t)buf;
+  memcpy(dst, buf, words * 8);
+  while (mask) {
+    dst[__builtin_ctzll(mask)] += delta;
+    mask &= mask - 1;
+  }
+}
+
 size_t cotp__term_words(cotp_term t) {
   if (!points(t))
     return 0;

@@ -163,6 +163,17 @@ size_t cotp__term_words(cotp_term t);
  * objects are retained and put on blk's offheap list.  Cannot fail. */
 cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
                                struct cotp__block *blk);
+/* One-pass copy of a small term (no refc binaries or resources, at most
+ * COTP__SCRATCH_WORDS words) into buf: returns the root, with *words used
+ * and *mask marking the words that point into buf; COTP_NONE when t is not
+ * small (or is an immediate: check points() first).  Then
+ * cotp__term_move_scratch moves the words to dst and fixes the pointers,
+ * and the root moves by dst - buf. */
+#define COTP__SCRATCH_WORDS 64
+cotp_term cotp__term_copy_scratch(uint64_t *buf, cotp_term t, size_t *words,
+                                  uint64_t *mask);
+void cotp__term_move_scratch(uint64_t *dst, const uint64_t *buf, size_t words,
+                             uint64_t mask);
 
 /* --- small chunks (chunk.c) --- */
 

@@ -232,3 +232,65 @@ COTP_TEST(handlers, killed_handlers_leak_nothing) {
     while (cotp_is_alive(pids[i]))
       cotp_sleep(1);
 }
+
+static bool ignore_all(void *state, cotp_term msg) {
+  (void)state, (void)msg;
+  return true;
+}
+
+static int64_t memory_of(cotp_pid pid) {
+  cotp_term m;
+  cotp_assert_rc(cotp_process_info(pid, COTP_ATOM(memory), &m), 0);
+  return cotp_int_value(m);
+}
+
+/* An idle handler keeps only its control block: the extension a monitor
+ * made (for its watcher) goes once the monitor has and the handler idles. */
+COTP_TEST(handlers, an_idle_handler_gives_back_its_extension) {
+  cotp_pid pid;
+  cotp_assert_rc(cotp_spawn_handler(ignore_all, NULL, NULL, &pid), 0);
+  cotp_send(pid, COTP_ATOM(hello));
+  int64_t bare = memory_of(pid);
+  cotp_term ref;
+  cotp_assert_rc(cotp_monitor(pid, &ref), 0);
+  int64_t watched = memory_of(pid);
+  cr_assert_gt(watched, bare, "a watcher needs the extension");
+  cotp_assert_rc(cotp_demonitor(ref, 0), 0);
+  cotp_send(pid, COTP_ATOM(hello)); /* handled, then idle */
+  cotp_sleep(5);
+  cr_assert_eq(memory_of(pid), bare);
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+}
+
+static bool stop_on_first(void *state, cotp_term msg) {
+  (void)msg;
+  return *(int64_t *)state != 42; /* stops when its copy says 42 */
+}
+
+/* A handler's spawn options work as a plain spawn's: linked and monitored
+ * (with an alias) before it runs, its state copied when arg_size says. */
+COTP_TEST(handlers, spawn_options_link_monitor_and_copy) {
+  cotp_trap_exit(true, NULL);
+  int64_t state = 42;
+  cotp_term ref;
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  o.link = true;
+  o.monitor = true;
+  o.monitor_alias = COTP_ALIAS_DEMONITOR;
+  o.monitor_ref = &ref;
+  o.arg_size = sizeof state;
+  cotp_pid pid;
+  cotp_assert_rc(cotp_spawn_handler(stop_on_first, &state, &o, &pid), 0);
+  state = 0; /* the handler has its own copy */
+  cotp_term links;
+  cotp_assert_rc(cotp_process_info(cotp_self(), COTP_ATOM(links), &links), 0);
+  size_t nlinks = 0;
+  cotp_assert_rc(cotp_list_length(links, &nlinks), 0);
+  cr_assert_eq(nlinks, 1);
+  cotp_send(pid, COTP_ATOM(stop));
+  cotp_term msg;
+  cotp_clause down = {cotp_test_pattern("{:DOWN, ^ref, :process, _, :normal}"), &ref, NULL};
+  cotp_assert_rc(cotp_receive_match(&down, 1, 5000, 0, &msg), 0);
+  cotp_clause ex = {cotp_test_pattern("{:EXIT, _, :normal}"), NULL, NULL};
+  cotp_assert_rc(cotp_receive_match(&ex, 1, 5000, 0, &msg), 0);
+}

@@ -212,3 +212,41 @@ COTP_TEST(mailbox, send_to_no_pid_is_dropped) {
   struct cotp__proc *zero = &atomic_load(&cotp__ptable.chunks[0])[0];
   cr_assert_eq(atomic_load(&zero->inbox) & INBOX_PTR_MASK, 0);
 }
+
+/* A sent term arrives equal whatever its shape: the small terms copied in
+ * one pass (up to 64 words, 6 levels) and the ones just past each limit,
+ * which take the two-pass copy. */
+COTP_TEST(mailbox, messages_of_every_shape_arrive_intact) {
+  cotp_heap *h = cotp_self_heap();
+  const char *shapes[] = {
+      "{:\"$gen_call\", {:a, [:alias | :b]}, :inc}",
+      "[1, 2, 3 | :tail]",
+      "[[1], [2, [3, [4, [5, [6]]]]]]",          /* exactly 6 deep */
+      "[[1], [2, [3, [4, [5, [6, [7]]]]]]]",     /* 7 deep: two-pass */
+      "{1.5, 123456789012345678, \"short binary\", %{a: [1, 2], b: {}}}",
+      "%{{1, 2} => [3.25], \"k\" => %{x: -9000000000000000000}}",
+  };
+  for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+    cotp_term t = cotp_test_parse(shapes[i]);
+    cotp_assert_rc(cotp_send(cotp_self(), t), 0);
+    cotp_term got;
+    cotp_assert_rc(cotp_receive(0, &got), 0);
+    cotp_assert_term_eq(got, t);
+  }
+  /* lists of n integers take 2n words: 32 fit the scratch, 33 do not; a
+   * 62-element tuple of pairs is well past it */
+  static const char big[100] = "a refc binary: shared, so never small";
+  for (int n = 30; n <= 34; n++) {
+    cotp_term l = COTP_NIL;
+    for (int k = 0; k < n; k++)
+      l = cotp_cons(h, cotp_int(h, k), l);
+    cotp_term t = COTP_TUPLE(h, l, cotp_binary(h, big, sizeof big));
+    cotp_assert_rc(cotp_send(cotp_self(), l), 0);
+    cotp_assert_rc(cotp_send(cotp_self(), t), 0);
+    cotp_term got;
+    cotp_assert_rc(cotp_receive(0, &got), 0);
+    cotp_assert_term_eq(got, l);
+    cotp_assert_rc(cotp_receive(0, &got), 0);
+    cotp_assert_term_eq(got, t);
+  }
+}

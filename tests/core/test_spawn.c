@@ -241,3 +241,78 @@ COTP_TEST(spawn, spawn_opt_links_and_monitors_with_an_alias) {
   o.monitor_alias = 17;
   cotp_assert_rc(cotp_spawn_opt(dies_at_once, NULL, &o, &p), COTP_EINVAL);
 }
+
+/* arg_free hands the argument to the process: it is called once, with the
+ * spawn argument, however the process ends, after the process's own
+ * cleanups and before its monitors fire. */
+#include <stdatomic.h>
+
+struct owned {
+  _Atomic int freed;
+  _Atomic int cleanup_first; /* the process's cleanup ran before */
+  _Atomic int cleaned;
+};
+
+static void owned_free(void *arg) {
+  struct owned *o = arg;
+  atomic_store(&o->cleanup_first, atomic_load(&o->cleaned));
+  atomic_fetch_add(&o->freed, 1);
+}
+
+static void mark_cleaned(void *arg) { atomic_store(&((struct owned *)arg)->cleaned, 1); }
+
+static void other_life(void *arg) { (void)arg; cotp_receive(COTP_INFINITY, NULL); }
+
+static void owning(void *arg) {
+  cotp_on_exit(mark_cleaned, arg);
+  cotp_term msg;
+  cotp_receive(COTP_INFINITY, &msg);
+  if (msg.w == COTP_ATOM(hibernate).w) /* arg changes; arg_free's does not */
+    cotp_hibernate(other_life, NULL);
+}
+
+static void spawn_owning(struct owned *o, cotp_pid *pid, cotp_term *ref) {
+  cotp_spawn_opts opts = COTP_SPAWN_OPTS_INIT;
+  opts.arg_free = owned_free;
+  opts.monitor = true;
+  opts.monitor_ref = ref;
+  cotp_assert_rc(cotp_spawn_opt(owning, o, &opts, pid), 0);
+}
+
+static void await_down(cotp_term ref, struct owned *o) {
+  cotp_term down;
+  cotp_clause c = {cotp_test_pattern("{:DOWN, ^ref, _, _, _}"), &ref, NULL};
+  cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, &down), 0);
+  cr_assert_eq(atomic_load(&o->freed), 1, "freed once before the DOWN");
+}
+
+COTP_TEST(spawn, arg_free_runs_once_however_the_process_ends) {
+  cotp_pid pid;
+  cotp_term ref;
+  /* a normal exit, with the process's own cleanup first */
+  struct owned a = {0};
+  spawn_owning(&a, &pid, &ref);
+  cotp_yield();
+  cotp_send(pid, COTP_ATOM(go));
+  await_down(ref, &a);
+  cr_assert_eq(atomic_load(&a.cleanup_first), 1);
+  /* killed before it ever ran */
+  struct owned b = {0};
+  spawn_owning(&b, &pid, &ref);
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+  await_down(ref, &b);
+  /* hibernated with another argument, then killed */
+  struct owned c = {0};
+  spawn_owning(&c, &pid, &ref);
+  cotp_send(pid, COTP_ATOM(hibernate));
+  cotp_sleep(10);
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+  await_down(ref, &c);
+  /* a spawn that fails does not take the argument */
+  struct owned d = {0};
+  cotp_spawn_opts opts = COTP_SPAWN_OPTS_INIT;
+  opts.arg_free = owned_free;
+  opts.monitor = true; /* without monitor_ref: EINVAL */
+  cotp_assert_rc(cotp_spawn_opt(owning, &d, &opts, NULL), COTP_EINVAL);
+  cr_assert_eq(atomic_load(&d.freed), 0);
+}

@@ -64,7 +64,7 @@ static void worker(void *arg) {
   }
 }
 
-cotp_pid worker_start(cotp_registry *reg) {
+cotp_pid reg_worker_start(cotp_registry *reg) {
   struct worker_arg a = {reg, cotp_self()};
   cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
   o.arg_size = sizeof a;
@@ -82,15 +82,15 @@ static cotp_term ask(cotp_pid w, cotp_term cmd) {
   return result;
 }
 
-cotp_term worker_do(cotp_pid w, const char *cmd, cotp_term t) {
+cotp_term reg_worker_do(cotp_pid w, const char *cmd, cotp_term t) {
   return ask(w, cotp_format(cotp_self_heap(), cmd, t));
 }
 
-cotp_term worker_do2(cotp_pid w, const char *cmd, cotp_term a, cotp_term b) {
+cotp_term reg_worker_do2(cotp_pid w, const char *cmd, cotp_term a, cotp_term b) {
   return ask(w, cotp_format(cotp_self_heap(), cmd, a, b));
 }
 
-void worker_kill(cotp_pid w) {
+void reg_worker_kill(cotp_pid w) {
   cotp_term ref;
   cotp_monitor(w, &ref);
   cotp_exit_signal(w, COTP_ATOM_KILL);

@@ -22,13 +22,13 @@
 cotp_registry *reg_start(const char *name, cotp_registry_key_kind keys,
                          unsigned partitions);
 
-cotp_pid worker_start(cotp_registry *reg);
+cotp_pid reg_worker_start(cotp_registry *reg);
 /* Sends cmd (text in Elixir syntax, with ~t for t) and waits for the
  * answer. */
-cotp_term worker_do(cotp_pid w, const char *cmd, cotp_term t);
-cotp_term worker_do2(cotp_pid w, const char *cmd, cotp_term a, cotp_term b);
+cotp_term reg_worker_do(cotp_pid w, const char *cmd, cotp_term t);
+cotp_term reg_worker_do2(cotp_pid w, const char *cmd, cotp_term a, cotp_term b);
 /* Kills the worker and waits until it is dead. */
-void worker_kill(cotp_pid w);
+void reg_worker_kill(cotp_pid w);
 
 /* Waits (up to 5 s) until the registry counts n entries. */
 void reg_wait_count(cotp_registry *reg, size_t n);

@@ -19,10 +19,10 @@ COTP_TEST(registry, l1_unique_register_returns_owner_and_rejects_taken_keys) {
   cotp_assert_rc(cotp_registry_register(reg, t("\"hello\""), t(":again"), &owner),
                  COTP_EEXIST);
   cr_assert(cotp_pid_eq(owner, cotp_self()));
-  cotp_pid w = worker_start(reg);
-  cotp_assert_term_eq(worker_do(w, "{:register, \"hello\", 1}", COTP_NONE),
+  cotp_pid w = reg_worker_start(reg);
+  cotp_assert_term_eq(reg_worker_do(w, "{:register, \"hello\", 1}", COTP_NONE),
                       cotp_format(h(), "{:error, {:already_registered, ~p}}", cotp_self()));
-  cotp_assert_term_eq(worker_do(w, "{:register, \"other\", 2}", COTP_NONE),
+  cotp_assert_term_eq(reg_worker_do(w, "{:register, \"other\", 2}", COTP_NONE),
                       cotp_format(h(), "{:ok, ~p}", part));
   /* keys/2 and values/3 per pid */
   cotp_term out;
@@ -36,7 +36,7 @@ COTP_TEST(registry, l1_unique_register_returns_owner_and_rejects_taken_keys) {
   cotp_assert_term_eq(out, COTP_NIL);
   cotp_assert_term_eq(cotp_registry_lookup(reg, t("\"hello\"")),
                       cotp_format(h(), "[{~p, :world}]", cotp_self()));
-  worker_kill(w);
+  reg_worker_kill(w);
   cotp_registry_release(reg);
 }
 
@@ -44,11 +44,11 @@ COTP_TEST(registry, l2_unique_register_succeeds_once_the_holder_is_dead) {
   cotp_registry *reg = reg_start("L2", COTP_REGISTRY_UNIQUE, 1);
   cotp_pid part;
   cotp_registry_partition_pid(reg, 0, &part);
-  cotp_pid w = worker_start(reg);
-  worker_do(w, "{:register, :key, :old}", COTP_NONE);
+  cotp_pid w = reg_worker_start(reg);
+  reg_worker_do(w, "{:register, :key, :old}", COTP_NONE);
   /* the partition never hears of the death (as if it were suspended) */
-  worker_do(w, "{:unlink, ~t}", cotp_pid_term(part));
-  worker_kill(w);
+  reg_worker_do(w, "{:unlink, ~t}", cotp_pid_term(part));
+  reg_worker_kill(w);
   /* L5: the dead pid is still there until cleanup */
   cotp_assert_term_eq(cotp_registry_lookup(reg, COTP_ATOM(key)),
                       cotp_format(h(), "[{~p, :old}]", w));
@@ -102,16 +102,16 @@ COTP_TEST(registry, l5_entries_vanish_when_their_process_exits) {
     cotp_registry *reg = reg_start(names[k], kinds[k], 4);
     cotp_pid ws[8];
     for (int i = 0; i < 8; i++) {
-      ws[i] = worker_start(reg);
+      ws[i] = reg_worker_start(reg);
       for (int j = 0; j < 5; j++) {
         cotp_term key = cotp_format(h(), "{~i, ~i}", i, j);
-        worker_do(ws[i], "{:register, ~t, \"a boxed value that must be copied\"}", key);
+        reg_worker_do(ws[i], "{:register, ~t, \"a boxed value that must be copied\"}", key);
       }
     }
     reg_wait_count(reg, 40);
     for (int i = 0; i < 8; i++) {
       if (i % 2)
-        worker_kill(ws[i]);
+        reg_worker_kill(ws[i]);
       else
         cotp_send(ws[i], t("{:exit, :crash}"));
     }
@@ -134,34 +134,34 @@ COTP_TEST(registry, l6_register_links_and_the_last_unregister_unlinks) {
   cotp_registry *reg = reg_start("L6", COTP_REGISTRY_UNIQUE, 1);
   cotp_pid part;
   cotp_registry_partition_pid(reg, 0, &part);
-  cotp_pid w = worker_start(reg);
-  cr_assert(!links_has(worker_do(w, ":links", COTP_NONE), part));
-  worker_do(w, "{:register, :a, 1}", COTP_NONE);
-  worker_do(w, "{:register, :b, 1}", COTP_NONE);
-  cr_assert(links_has(worker_do(w, ":links", COTP_NONE), part));
-  worker_do(w, "{:unregister, :a}", COTP_NONE);
-  cr_assert(links_has(worker_do(w, ":links", COTP_NONE), part), "a key is left");
-  worker_do(w, "{:unregister, :b}", COTP_NONE);
-  cr_assert(!links_has(worker_do(w, ":links", COTP_NONE), part));
+  cotp_pid w = reg_worker_start(reg);
+  cr_assert(!links_has(reg_worker_do(w, ":links", COTP_NONE), part));
+  reg_worker_do(w, "{:register, :a, 1}", COTP_NONE);
+  reg_worker_do(w, "{:register, :b, 1}", COTP_NONE);
+  cr_assert(links_has(reg_worker_do(w, ":links", COTP_NONE), part));
+  reg_worker_do(w, "{:unregister, :a}", COTP_NONE);
+  cr_assert(links_has(reg_worker_do(w, ":links", COTP_NONE), part), "a key is left");
+  reg_worker_do(w, "{:unregister, :b}", COTP_NONE);
+  cr_assert(!links_has(reg_worker_do(w, ":links", COTP_NONE), part));
   /* the partition's side of the link went too */
   cotp_term plinks;
   cotp_assert_rc(cotp_process_info(part, COTP_ATOM(links), &plinks), 0);
   cr_assert(!links_has(plinks, w));
-  worker_kill(w);
+  reg_worker_kill(w);
   cotp_registry_release(reg);
 }
 
 COTP_TEST(registry, l7_unregister_unknown_is_ok_and_removes_all_own_duplicates) {
   cotp_registry *reg = reg_start("L7", COTP_REGISTRY_DUPLICATE, 1);
   cotp_assert_rc(cotp_registry_unregister(reg, COTP_ATOM(never)), 0);
-  cotp_pid w = worker_start(reg);
+  cotp_pid w = reg_worker_start(reg);
   cotp_registry_register(reg, COTP_ATOM(k), cotp_int(h(), 1), NULL);
   cotp_registry_register(reg, COTP_ATOM(k), cotp_int(h(), 2), NULL);
-  worker_do(w, "{:register, :k, 3}", COTP_NONE);
+  reg_worker_do(w, "{:register, :k, 3}", COTP_NONE);
   cotp_assert_rc(cotp_registry_unregister(reg, COTP_ATOM(k)), 0);
   cotp_assert_term_eq(cotp_registry_lookup(reg, COTP_ATOM(k)),
                       cotp_format(h(), "[{~p, 3}]", w));
-  worker_kill(w);
+  reg_worker_kill(w);
   cotp_registry_release(reg);
 }
 
@@ -200,10 +200,10 @@ COTP_TEST(registry, l8_listeners_hear_register_and_unregister_but_not_crashes) {
   cotp_assert_term_eq(heard(), cotp_format(h(), "{:register, :L8, :a, ~p, {:v, \"x\"}}", me));
   cotp_registry_unregister(reg, COTP_ATOM(a));
   cotp_assert_term_eq(heard(), cotp_format(h(), "{:unregister, :L8, :a, ~p}", me));
-  cotp_pid w = worker_start(reg);
-  worker_do(w, "{:register, :b, 1}", COTP_NONE);
+  cotp_pid w = reg_worker_start(reg);
+  reg_worker_do(w, "{:register, :b, 1}", COTP_NONE);
   cotp_assert_term_eq(heard(), cotp_format(h(), "{:register, :L8, :b, ~p, 1}", w));
-  worker_kill(w);
+  reg_worker_kill(w);
   reg_wait_count(reg, 0);
   cotp_test_refute_received("{:heard, _}", 100);
   cotp_exit_signal(lis, COTP_ATOM_KILL);
@@ -288,15 +288,15 @@ COTP_TEST(registry, l16_already_registered_leaves_no_rows_nor_links) {
   cotp_pid part;
   cotp_registry_partition_pid(reg, 0, &part);
   cotp_registry_register(reg, COTP_ATOM(k), t("\"a value on the heap\""), NULL);
-  cotp_pid w = worker_start(reg);
+  cotp_pid w = reg_worker_start(reg);
   for (int i = 0; i < 100; i++)
-    worker_do(w, "{:register, :k, \"another value on the heap\"}", COTP_NONE);
+    reg_worker_do(w, "{:register, :k, \"another value on the heap\"}", COTP_NONE);
   cr_assert_eq(cotp_registry_count(reg), 1);
   cotp_term keys;
   cotp_assert_rc(cotp_registry_keys(reg, w, &keys), 0);
   cotp_assert_term_eq(keys, COTP_NIL);
-  cr_assert(!links_has(worker_do(w, ":links", COTP_NONE), part));
-  worker_kill(w);
+  cr_assert(!links_has(reg_worker_do(w, ":links", COTP_NONE), part));
+  reg_worker_kill(w);
   cotp_registry_release(reg);
 }
 
@@ -367,14 +367,14 @@ COTP_TEST(registry, l19_duplicate_by_key_keeps_a_key_in_one_partition) {
   cotp_registry *byp = reg_start("L19p", COTP_REGISTRY_DUPLICATE, 4);
   cotp_pid ws[16];
   for (int i = 0; i < 16; i++) {
-    ws[i] = worker_start(byk);
-    worker_do(ws[i], "{:register, \"topic\", ~t}", cotp_int(h(), i));
+    ws[i] = reg_worker_start(byk);
+    reg_worker_do(ws[i], "{:register, \"topic\", ~t}", cotp_int(h(), i));
   }
   /* the pid-partitioned one, registered through a helper process each */
   cotp_pid wp[16];
   for (int i = 0; i < 16; i++) {
-    wp[i] = worker_start(byp);
-    worker_do(wp[i], "{:register, \"topic\", ~t}", cotp_int(h(), i));
+    wp[i] = reg_worker_start(byp);
+    reg_worker_do(wp[i], "{:register, \"topic\", ~t}", cotp_int(h(), i));
   }
   size_t calls[2] = {0, 0};
   cotp_assert_rc(cotp_registry_dispatch(byk, t("\"topic\""), count_calls, calls, 0), 0);
@@ -385,8 +385,8 @@ COTP_TEST(registry, l19_duplicate_by_key_keeps_a_key_in_one_partition) {
   cr_assert_gt(calls[0], 1, "entries spread over the pid partitions");
   cr_assert_eq(calls[1], 16);
   for (int i = 0; i < 16; i++) {
-    worker_kill(ws[i]);
-    worker_kill(wp[i]);
+    reg_worker_kill(ws[i]);
+    reg_worker_kill(wp[i]);
   }
   cotp_registry_release(byk);
   cotp_registry_release(byp);
@@ -463,8 +463,8 @@ COTP_TEST(registry, concurrent_churn_leaves_nothing_behind, .timeout = 60) {
 
 COTP_TEST(registry, a_stopped_registry_takes_its_linked_registrants_down) {
   cotp_registry *reg = reg_start("StopLinks", COTP_REGISTRY_UNIQUE, 2);
-  cotp_pid w = worker_start(reg);
-  worker_do(w, "{:register, :k, 1}", COTP_NONE);
+  cotp_pid w = reg_worker_start(reg);
+  reg_worker_do(w, "{:register, :k, 1}", COTP_NONE);
   cotp_term ref;
   cotp_monitor(w, &ref);
   cotp_pid part;

@@ -141,13 +141,13 @@ COTP_TEST(registry, l12_malformed_match_specs_are_rejected) {
 
 COTP_TEST(registry, unregister_match_removes_only_matching_own_entries) {
   cotp_registry *reg = book_registry();
-  cotp_pid w = worker_start(reg);
-  worker_do(w, "{:register, \"my_key\", {2, 9}}", COTP_NONE);
+  cotp_pid w = reg_worker_start(reg);
+  reg_worker_do(w, "{:register, \"my_key\", {2, 9}}", COTP_NONE);
   cotp_assert_rc(cotp_registry_unregister_match(reg, t("\"my_key\""), t("{2, :_}"), COTP_NONE), 0);
   cotp_term l = cotp_registry_lookup(reg, t("\"my_key\""));
   cotp_assert_term_eq(l, cotp_format(h(), "[{~p, 1}, {~p, \"one\"}, {~p, {1, 2}}, {~p, {2, 9}}]",
                                      cotp_self(), cotp_self(), cotp_self(), w));
-  worker_kill(w);
+  reg_worker_kill(w);
   cotp_registry_release(reg);
 }
 
@@ -167,15 +167,15 @@ COTP_TEST(registry, l13_update_value_changes_only_the_callers_unique_entry) {
   cotp_assert_rc(cotp_registry_update_value(reg, COTP_ATOM(none), add_one, NULL, &nv, &old),
                  COTP_ENOTFOUND);
   /* another process's entry is not the caller's */
-  cotp_pid w = worker_start(reg);
-  cotp_assert_term_eq(worker_do(w, "{:update, :mine, \"boxed new value\"}", COTP_NONE),
+  cotp_pid w = reg_worker_start(reg);
+  cotp_assert_term_eq(reg_worker_do(w, "{:update, :mine, \"boxed new value\"}", COTP_NONE),
                       COTP_ATOM_ERROR);
-  worker_do(w, "{:register, :theirs, 1}", COTP_NONE);
-  cotp_assert_term_eq(worker_do(w, "{:update, :theirs, \"boxed new value\"}", COTP_NONE),
+  reg_worker_do(w, "{:register, :theirs, 1}", COTP_NONE);
+  cotp_assert_term_eq(reg_worker_do(w, "{:update, :theirs, \"boxed new value\"}", COTP_NONE),
                       t("{\"boxed new value\", 1}"));
   cotp_assert_term_eq(cotp_registry_lookup(reg, COTP_ATOM(theirs)),
                       cotp_format(h(), "[{~p, \"boxed new value\"}]", w));
-  worker_kill(w);
+  reg_worker_kill(w);
   cotp_registry *dup = reg_start("UpdateDup", COTP_REGISTRY_DUPLICATE, 1);
   cotp_registry_register(dup, COTP_ATOM(k), cotp_int(h(), 1), NULL);
   cotp_assert_rc(cotp_registry_update_value(dup, COTP_ATOM(k), add_one, NULL, &nv, &old),
@@ -230,8 +230,8 @@ COTP_TEST(registry, l14_parallel_dispatch_runs_in_tasks_and_leaks_no_exits) {
   cotp_registry *reg = reg_start("Parallel", COTP_REGISTRY_DUPLICATE, 4);
   cotp_pid ws[16];
   for (int i = 0; i < 16; i++) {
-    ws[i] = worker_start(reg);
-    worker_do(ws[i], "{:register, :topic, ~t}", cotp_int(h(), i));
+    ws[i] = reg_worker_start(reg);
+    reg_worker_do(ws[i], "{:register, :topic, ~t}", cotp_int(h(), i));
   }
   /* ctx is read by other processes: not on the caller's stack */
   static cotp_pid me;
@@ -253,7 +253,7 @@ COTP_TEST(registry, l14_parallel_dispatch_runs_in_tasks_and_leaks_no_exits) {
   cotp_test_refute_received("_", 50);
   cr_assert_eq(cotp_mailbox_length(), 0);
   for (int i = 0; i < 16; i++)
-    worker_kill(ws[i]);
+    reg_worker_kill(ws[i]);
   cotp_registry_release(reg);
 }
 

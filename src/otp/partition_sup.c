@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * partition_sup.c: PartitionSupervisor, a Supervisor of one child per
+ * partition, and the via module that routes {name, key} to a partition.
+ *
+ * Routing must not cost a call to the supervisor, so the current pid of
+ * every partition is kept in a table by name (Elixir keeps it in an ETS
+ * table): each partition is started through a wrapper start function that
+ * runs the real start and records the pid it returns, on the first start
+ * and on every restart.  The table is program-wide, behind one mutex; an
+ * entry stays after its supervisor stops and is recognised as stale
+ * because the name no longer names that supervisor (K6, K7).
+ *
+ * Limits: O(number of partition supervisors) per lookup, fine for the
+ * handful a program has; no resize! (K8).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sup_impl.h"
+
+struct entry {
+  cotp_term name;
+  cotp_pid sup;
+  unsigned n;
+  cotp_pid *pids;
+  struct entry *next;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct entry *entries;
+
+static struct entry *find(cotp_term name) {
+  for (struct entry *e = entries; e; e = e->next)
+    if (e->name.w == name.w)
+      return e;
+  return NULL;
+}
+
+unsigned cotp_partition_for_key(cotp_term key, unsigned n) {
+  if (n == 0)
+    return 0;
+  int64_t v;
+  if (cotp_get_int(key, &v) == 0) {
+    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    return (unsigned)(a % n);
+  }
+  return cotp_term_phash2_range(key, n);
+}
+
+/* Whether e is the entry of a running supervisor (called locked). */
+static bool live(struct entry *e) {
+  cotp_pid now;
+  return cotp_whereis(e->name, &now) == 0 && now.bits == e->sup.bits;
+}
+
+int cotp_partition_supervisor_partitions(cotp_term name, unsigned *n) {
+  pthread_mutex_lock(&lock);
+  struct entry *e = find(name);
+  int rc = e && live(e) ? 0 : COTP_ENOPROC;
+  if (rc == 0 && n)
+    *n = e->n;
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+/* --- the via module --- */
+
+static int via_whereis(void *ctx, cotp_term t, cotp_pid *pid) {
+  (void)ctx;
+  if (cotp_tuple_size(t) != 2)
+    return COTP_ENOTFOUND;
+  pthread_mutex_lock(&lock);
+  struct entry *e = find(cotp_tuple_get(t, 0));
+  int rc = COTP_ENOTFOUND;
+  if (e && live(e) && e->n) {
+    *pid = e->pids[cotp_partition_for_key(cotp_tuple_get(t, 1), e->n)];
+    rc = pid->bits ? 0 : COTP_ENOTFOUND;
+  }
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+static int via_register(void *ctx, cotp_term name, cotp_pid pid) {
+  (void)ctx;
+  (void)name;
+  (void)pid;
+  return COTP_EINVAL;
+}
+
+static int via_unregister(void *ctx, cotp_term name) {
+  (void)ctx;
+  (void)name;
+  return COTP_EINVAL;
+}
+
+const cotp_via cotp_partition_supervisor_via = {
+    "PartitionSupervisor", NULL, via_register, via_unregister, via_whereis,
+    NULL};
+
+/* --- the wrapper start: [name, index, start] --- */
+
+static cotp_term start_partition(cotp_term args, void *ctx) {
+  (void)ctx;
+  cotp_heap *h = cotp_self_heap();
+  cotp_term name = cotp_head(args);
+  int64_t index = cotp_int_value(cotp_head(cotp_tail(args)));
+  cotp_term start = cotp_head(cotp_tail(cotp_tail(args)));
+  struct child c;
+  memset(&c, 0, sizeof c);
+  cotp__sup_spec_fields(
+      cotp_map(h, 2, (cotp_term[]){COTP_ATOM(id), COTP_ATOM(start)},
+               (cotp_term[]){COTP_ATOM(x), start}),
+      &c);
+  cotp_term r = cotp__sup_call_start(&c);
+  if (cotp_tuple_size(r) >= 2 && cotp_tuple_get(r, 0).w == COTP_ATOM_OK.w &&
+      cotp_is_pid(cotp_tuple_get(r, 1))) {
+    pthread_mutex_lock(&lock);
+    struct entry *e = find(name);
+    if (e && index >= 0 && (uint64_t)index < e->n)
+      e->pids[index] = cotp_get_pid(cotp_tuple_get(r, 1));
+    pthread_mutex_unlock(&lock);
+  }
+  return r;
+}
+
+static int bad(cotp_error *err, const char *msg) {
+  if (err) {
+    err->code = COTP_EINVAL;
+    err->offset = -1;
+    strncpy(err->message, msg, sizeof err->message - 1);
+    err->message[sizeof err->message - 1] = '\0';
+  }
+  return COTP_EINVAL;
+}
+
+int cotp_partition_supervisor_start_link(
+    const cotp_partition_supervisor_opts *opts, cotp_pid *pid,
+    cotp_term *reason, cotp_error *err) {
+  cotp_heap *h = cotp_self_heap();
+  if (!h)
+    return COTP_ENOTPROC;
+  if (!opts || !cotp_is_atom(opts->name) || opts->name.w == COTP_ATOM_NIL.w)
+    return bad(err, "PartitionSupervisor: the :name option is required (an atom)");
+  if (!opts->child.start && cotp_is_none(opts->child.module))
+    return bad(err, "PartitionSupervisor: the :child_spec option is required");
+  unsigned n = opts->partitions ? opts->partitions : cotp_schedulers_online();
+  if (n == 0 || n > 65536)
+    return bad(err, "PartitionSupervisor: :partitions must be a positive integer");
+  cotp_pid *pids = calloc(n, sizeof *pids);
+  struct entry *fresh = calloc(1, sizeof *fresh);
+  cotp_child_spec *specs = calloc(n, sizeof *specs);
+  if (!pids || !fresh || !specs) {
+    free(pids);
+    free(fresh);
+    free(specs);
+    return COTP_ENOMEM;
+  }
+  /* the table entry first: partitions record their pids as they start */
+  pthread_mutex_lock(&lock);
+  struct entry *e = find(opts->name);
+  if (e && live(e)) {
+    pthread_mutex_unlock(&lock);
+    free(pids);
+    free(fresh);
+    free(specs);
+    cotp_pid other = e->sup;
+    if (reason)
+      *reason = COTP_TUPLE(h, COTP_ATOM_ALREADY_STARTED, cotp_pid_term(other));
+    return COTP_SUPERVISOR_ERROR;
+  }
+  if (!e) {
+    e = fresh;
+    fresh = NULL;
+    e->name = opts->name;
+    e->next = entries;
+    entries = e;
+  }
+  free(e->pids);
+  e->pids = pids;
+  e->n = n;
+  e->sup = (cotp_pid){0};
+  pthread_mutex_unlock(&lock);
+  free(fresh);
+
+  cotp_child_spec base = opts->child;
+  cotp_term args = cotp_is_none(base.args) ? COTP_NIL : base.args;
+  for (unsigned i = 0; i < n; i++) {
+    cotp_term a = opts->with_arguments
+                      ? opts->with_arguments(args, i, opts->with_arguments_ctx)
+                      : args;
+    cotp_term start = base.start ? cotp__sup_start_term(h, base.start, base.ctx, a)
+                                 : COTP_TUPLE(h, base.module, base.function, a);
+    specs[i] = base;
+    specs[i].id = cotp_int(h, i);
+    specs[i].start = start_partition;
+    specs[i].ctx = NULL;
+    specs[i].args = COTP_LIST(h, opts->name, cotp_int(h, i), start);
+    if (cotp_is_none(base.modules))
+      specs[i].modules = base.start ? COTP_NIL : COTP_LIST(h, base.module);
+  }
+  cotp_supervisor_flags f = COTP_SUPERVISOR_FLAGS_INIT;
+  f.max_restarts = opts->max_restarts;
+  f.max_seconds = opts->max_seconds;
+  cotp_supervisor_opts so = COTP_SUPERVISOR_OPTS_INIT;
+  so.name = cotp_name_local(opts->name);
+  so.spawn = opts->spawn;
+  cotp_pid sup = {0};
+  int rc = cotp_supervisor_start_link_children(specs, n, &f, &so, &sup, reason);
+  free(specs);
+  if (rc == 0) {
+    pthread_mutex_lock(&lock);
+    e->sup = sup;
+    pthread_mutex_unlock(&lock);
+    if (pid)
+      *pid = sup;
+  }
+  return rc;
+}

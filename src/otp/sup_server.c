@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sup_server.c: the supervisor process, a GenServer that traps exits.
+ *
+ * Its requests are OTP's supervisor calls ({:start_child, spec},
+ * {:terminate_child, id}, {:restart_child, id}, {:delete_child, id},
+ * :which_children, :count_children, {:get_childspec, id}); its info
+ * messages are children's EXITs and its own retries; its terminate shuts
+ * the children down.  The parent's exit signal is the GenServer's
+ * business: it runs terminate and exits with the parent's reason.
+ *
+ * Why a GenServer and not a bare handler: start, names, calls, stop and
+ * the parent protocol are exactly a GenServer's, and the cost of the
+ * extra layer is one indirect call per message.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#include "sup_impl.h"
+
+static cotp_term module_name(const struct sup *s) {
+  const char *n = s->mod && s->mod->name ? s->mod->name : "Supervisor";
+  char buf[300];
+  if (n[0] >= 'A' && n[0] <= 'Z' && strncmp(n, "Elixir.", 7) != 0) {
+    snprintf(buf, sizeof buf, "Elixir.%s", n);
+    return cotp_atom(buf);
+  }
+  return cotp_atom(n);
+}
+
+/* --- init --- */
+
+static bool check_specs(struct sup *s, cotp_term specs, cotp_term *reason) {
+  cotp_heap *h = cotp_self_heap();
+  size_t n;
+  if (cotp_list_length(specs, &n) != 0) {
+    *reason = COTP_TUPLE(h, COTP_ATOM(start_spec),
+                         COTP_TUPLE(h, COTP_ATOM(invalid_child_spec), specs));
+    return false;
+  }
+  for (cotp_term l = specs; cotp_is_cons(l); l = cotp_tail(l)) {
+    cotp_term e;
+    if (cotp_child_spec_check(h, cotp_head(l), &e) != 0) {
+      *reason = COTP_TUPLE(h, COTP_ATOM(start_spec), e);
+      return false;
+    }
+    struct child probe;
+    cotp__sup_spec_fields(cotp_head(l), &probe);
+    if (probe.significant &&
+        (s->auto_shutdown == COTP_AUTO_SHUTDOWN_NEVER ||
+         probe.restart == COTP_PERMANENT)) {
+      *reason = COTP_TUPLE(
+          h, COTP_ATOM(start_spec),
+          COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE));
+      return false;
+    }
+    for (cotp_term m = specs; m.w != l.w; m = cotp_tail(m)) {
+      struct child other;
+      cotp__sup_spec_fields(cotp_head(m), &other);
+      if (cotp_term_eq(other.id, probe.id)) {
+        *reason = COTP_TUPLE(
+            h, COTP_ATOM(start_spec),
+            COTP_TUPLE(h, COTP_ATOM(duplicate_child_name), probe.id));
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+static cotp_gs_ret sup_init(cotp_term arg, void **state) {
+  struct sup *s = *state;
+  cotp_heap *h = cotp_self_heap();
+  cotp_trap_exit(true, NULL);
+  s->heap = cotp_heap_new();
+  if (!s->heap)
+    return cotp_gs_stop(COTP_ATOM(enomem));
+  cotp_term ret = s->mod->init(arg);
+  if (ret.w == COTP_ATOM_IGNORE.w)
+    return cotp_gs_ignore();
+  cotp_term flags = COTP_NONE, specs = COTP_NIL;
+  bool ok = cotp_tuple_size(ret) == 2 &&
+            cotp_tuple_get(ret, 0).w == COTP_ATOM_OK.w;
+  if (ok && s->dynamic) {
+    flags = cotp_tuple_get(ret, 1);
+    ok = cotp_is_map(flags);
+  } else if (ok) {
+    cotp_term fs = cotp_tuple_get(ret, 1);
+    ok = cotp_tuple_size(fs) == 2;
+    flags = cotp_tuple_get(fs, 0);
+    specs = cotp_tuple_get(fs, 1);
+  }
+  if (!ok)
+    return cotp_gs_stop(cotp_format(h, "{:bad_return, {~t, :init, ~t}}",
+                                    module_name(s), ret));
+  cotp_term reason;
+  if (cotp__sup_parse_flags(s, flags, &reason) != 0)
+    return cotp_gs_stop(reason);
+  if (!check_specs(s, specs, &reason))
+    return cotp_gs_stop(reason);
+  for (cotp_term l = specs; cotp_is_cons(l); l = cotp_tail(l)) {
+    struct child *c = cotp__sup_child_new(s, cotp_head(l));
+    if (!c)
+      return cotp_gs_stop(COTP_ATOM(enomem));
+    cotp__sup_append(s, c);
+  }
+  if (!cotp__sup_start_initial(s, &reason))
+    return cotp_gs_stop(reason);
+  return cotp_gs_ok();
+}
+
+/* --- requests --- */
+
+static cotp_term error(cotp_term r) {
+  return COTP_TUPLE(cotp_self_heap(), COTP_ATOM_ERROR, r);
+}
+
+static cotp_term start_child(struct sup *s, cotp_term spec) {
+  cotp_heap *h = cotp_self_heap();
+  cotp_term why;
+  if (cotp_child_spec_check(h, spec, &why) != 0)
+    return error(why);
+  if (!s->dynamic) {
+    struct child probe;
+    cotp__sup_spec_fields(spec, &probe);
+    if (probe.significant && (s->auto_shutdown == COTP_AUTO_SHUTDOWN_NEVER ||
+                              probe.restart == COTP_PERMANENT))
+      return error(COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE));
+    struct child *old = cotp__sup_by_id(s, probe.id);
+    if (old && old->status == CHILD_RUNNING)
+      return error(COTP_TUPLE(h, COTP_ATOM_ALREADY_STARTED,
+                              cotp_pid_term(old->pid)));
+    if (old)
+      return error(COTP_ATOM(already_present));
+  } else {
+    if (cotp_map_get(spec, COTP_ATOM(significant)).w == COTP_ATOM_TRUE.w)
+      return error(COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE));
+    if (s->max_children != COTP_INFINITY &&
+        (int64_t)s->nchildren >= s->max_children)
+      return error(COTP_ATOM(max_children));
+  }
+  struct child *c = cotp__sup_child_new(s, spec);
+  if (!c)
+    return error(COTP_ATOM(enomem));
+  cotp_pid pid;
+  cotp_term reply;
+  int rc = cotp__sup_do_start(s, c, &pid, &reply);
+  if (rc == 0 && pid.bits) {
+    cotp__sup_append(s, c);
+    cotp__sup_set_running(s, c, pid);
+    c->started_ms = cotp_monotonic_ms();
+    return reply;
+  }
+  if (rc == 0) { /* ignore */
+    if (s->dynamic) {
+      cotp__sup_child_free(c);
+      return COTP_ATOM_IGNORE;
+    }
+    if (c->restart == COTP_TEMPORARY) /* I4 */
+      cotp__sup_child_free(c);
+    else
+      cotp__sup_append(s, c);
+    return COTP_TUPLE(h, COTP_ATOM_OK, COTP_ATOM_UNDEFINED);
+  }
+  if (s->dynamic) {
+    cotp__sup_child_free(c);
+    return error(reply); /* J4, J5: the reason as is */
+  }
+  if (rc == 2)
+    reply = COTP_TUPLE(h, COTP_ATOM_EXIT, reply);
+  cotp_term info = cotp__sup_child_info(h, c);
+  cotp__sup_child_free(c);
+  return error(COTP_TUPLE(h, reply, info)); /* I5 */
+}
+
+static cotp_term terminate_child(struct sup *s, cotp_term id) {
+  struct child *c = NULL;
+  if (s->dynamic) {
+    if (cotp_is_pid(id))
+      c = cotp__sup_by_pid(s, cotp_get_pid(id));
+  } else {
+    c = cotp__sup_by_id(s, id);
+  }
+  if (!c)
+    return error(COTP_ATOM(not_found));
+  if (c->status == CHILD_RUNNING)
+    cotp__sup_terminate(s, c);
+  if (s->dynamic || c->restart == COTP_TEMPORARY)
+    cotp__sup_remove(s, c);
+  else
+    cotp__sup_set_stopped(s, c, CHILD_UNDEFINED); /* ends a retry loop */
+  return COTP_ATOM_OK;
+}
+
+static cotp_term restart_child(struct sup *s, cotp_term id) {
+  if (s->dynamic)
+    return error(COTP_ATOM(simple_one_for_one));
+  struct child *c = cotp__sup_by_id(s, id);
+  if (!c)
+    return error(COTP_ATOM(not_found));
+  if (c->status == CHILD_RUNNING)
+    return error(COTP_ATOM(running));
+  if (c->status == CHILD_RESTARTING)
+    return error(COTP_ATOM(restarting));
+  cotp_pid pid;
+  cotp_term reply;
+  int rc = cotp__sup_do_start(s, c, &pid, &reply);
+  if (rc == 0 && pid.bits) {
+    cotp__sup_set_running(s, c, pid);
+    c->started_ms = cotp_monotonic_ms();
+    return reply;
+  }
+  if (rc == 0)
+    return COTP_TUPLE(cotp_self_heap(), COTP_ATOM_OK, COTP_ATOM_UNDEFINED);
+  if (rc == 2)
+    reply = COTP_TUPLE(cotp_self_heap(), COTP_ATOM_EXIT, reply);
+  return error(reply); /* I6 */
+}
+
+static cotp_term delete_child(struct sup *s, cotp_term id) {
+  if (s->dynamic)
+    return error(COTP_ATOM(simple_one_for_one));
+  struct child *c = cotp__sup_by_id(s, id);
+  if (!c)
+    return error(COTP_ATOM(not_found));
+  if (c->status == CHILD_RUNNING)
+    return error(COTP_ATOM(running));
+  if (c->status == CHILD_RESTARTING)
+    return error(COTP_ATOM(restarting));
+  cotp__sup_remove(s, c);
+  return COTP_ATOM_OK;
+}
+
+static cotp_term which_children(struct sup *s) {
+  cotp_heap *h = cotp_self_heap();
+  cotp_term l = COTP_NIL;
+  for (struct child *c = s->last; c; c = c->prev) {
+    cotp_term info = cotp__sup_child_info(h, c);
+    /* {:child, pid, id, start, restart, significant, shutdown, type, mods} */
+    l = cotp_cons(h,
+                  COTP_TUPLE(h, cotp_tuple_get(info, 2), cotp_tuple_get(info, 1),
+                             cotp_tuple_get(info, 7), cotp_tuple_get(info, 8)),
+                  l);
+  }
+  return l;
+}
+
+static cotp_term count_children(struct sup *s) {
+  cotp_child_counts k = {0, 0, 0, 0};
+  for (struct child *c = s->first; c; c = c->next) {
+    k.specs++;
+    k.active += c->status == CHILD_RUNNING;
+    k.supervisors += c->type == COTP_SUPERVISOR;
+    k.workers += c->type == COTP_WORKER;
+  }
+  return cotp_child_counts_term(cotp_self_heap(), &k);
+}
+
+static bool is_cmd(cotp_term t, const char *name, size_t n) {
+  return cotp_tuple_size(t) == n && cotp_tuple_get(t, 0).w == cotp_atom(name).w;
+}
+
+static cotp_gs_ret sup_call(cotp_term req, cotp_genserver_from from,
+                            void **state) {
+  (void)from;
+  struct sup *s = *state;
+  if (is_cmd(req, "start_child", 2))
+    return cotp_gs_reply(start_child(s, cotp_tuple_get(req, 1)));
+  if (is_cmd(req, "terminate_child", 2))
+    return cotp_gs_reply(terminate_child(s, cotp_tuple_get(req, 1)));
+  if (is_cmd(req, "restart_child", 2))
+    return cotp_gs_reply(restart_child(s, cotp_tuple_get(req, 1)));
+  if (is_cmd(req, "delete_child", 2))
+    return cotp_gs_reply(delete_child(s, cotp_tuple_get(req, 1)));
+  if (req.w == COTP_ATOM(which_children).w)
+    return cotp_gs_reply(which_children(s));
+  if (req.w == COTP_ATOM(count_children).w)
+    return cotp_gs_reply(count_children(s));
+  if (is_cmd(req, "get_childspec", 2)) {
+    struct child *c = s->dynamic ? NULL : cotp__sup_by_id(s, cotp_tuple_get(req, 1));
+    if (s->dynamic && cotp_is_pid(cotp_tuple_get(req, 1)))
+      c = cotp__sup_by_pid(s, cotp_get_pid(cotp_tuple_get(req, 1)));
+    return cotp_gs_reply(c ? COTP_TUPLE(cotp_self_heap(), COTP_ATOM_OK,
+                                        cotp__sup_child_spec_map(cotp_self_heap(), c))
+                           : error(COTP_ATOM(not_found)));
+  }
+  return cotp_gs_reply(error(COTP_TUPLE(cotp_self_heap(),
+                                        COTP_ATOM(unknown_call), req)));
+}
+
+static cotp_gs_ret sup_info(cotp_term msg, void **state) {
+  struct sup *s = *state;
+  cotp_term stop;
+  if (is_cmd(msg, "EXIT", 3)) {
+    struct child *c = cotp__sup_by_pid(s, cotp_get_pid(cotp_tuple_get(msg, 1)));
+    if (c && c->status == CHILD_RUNNING &&
+        !cotp__sup_child_exited(s, c, cotp_tuple_get(msg, 2), &stop))
+      return cotp_gs_stop(stop);
+    return cotp_gs_noreply();
+  }
+  if (cotp_tuple_size(msg) == 3 &&
+      cotp_tuple_get(msg, 0).w == cotp__sup_atom_retry().w) {
+    int64_t key;
+    cotp_get_int(cotp_tuple_get(msg, 1), &key);
+    if (!cotp__sup_retry(s, (uint64_t)key,
+                         cotp_tuple_get(msg, 2).w == COTP_ATOM_TRUE.w, &stop))
+      return cotp_gs_stop(stop);
+  }
+  return cotp_gs_noreply();
+}
+
+static void sup_terminate(cotp_term reason, void *state) {
+  (void)reason;
+  cotp__sup_terminate_all(state);
+}
+
+static void sup_free(void *state) {
+  struct sup *s = state;
+  for (struct child *c = s->first, *next; c; c = next) {
+    next = c->next;
+    cotp__sup_child_free(c);
+  }
+  free(s->table);
+  free(s->restarts);
+  free(s->stopping);
+  cotp_heap_free(s->heap);
+  free(s);
+}
+
+static const cotp_genserver_callbacks sup_cb = {
+    .name = "Supervisor",
+    .init = sup_init,
+    .handle_call = sup_call,
+    .handle_info = sup_info,
+    .terminate = sup_terminate,
+    .free_state = sup_free,
+};
+
+/* --- starting --- */
+
+int cotp__sup_start(const cotp_supervisor_module *mod, bool dynamic,
+                    cotp_term arg, const cotp_supervisor_opts *opts,
+                    cotp_pid *pid, cotp_term *reason);
+
+int cotp__sup_start(const cotp_supervisor_module *mod, bool dynamic,
+                    cotp_term arg, const cotp_supervisor_opts *opts,
+                    cotp_pid *pid, cotp_term *reason) {
+  if (!mod || !mod->init)
+    return COTP_EINVAL;
+  struct sup *s = calloc(1, sizeof *s);
+  if (!s)
+    return COTP_ENOMEM;
+  s->mod = mod;
+  s->dynamic = dynamic;
+  s->extra = COTP_NIL;
+  cotp_genserver_opts o = COTP_GENSERVER_OPTS_INIT;
+  if (opts) {
+    o.name = opts->name;
+    o.spawn = opts->spawn;
+  }
+  o.state = s;
+  int rc = cotp_genserver_start_link(&sup_cb, arg, &o, pid, reason);
+  if (rc < 0)
+    free(s);
+  return rc;
+}

@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sup_spec.c: child specs and supervisor flags, in C and as terms.
+ *
+ * The term is the spec's one true form: a C cotp_child_spec is turned into
+ * Elixir's map (cotp_child_spec_term), and every spec a supervisor gets,
+ * from init or from start_child, is checked here as a term with OTP's
+ * error reasons.  A C start function travels as {:"$cotp_c", fn, ctx,
+ * args}, the two addresses as integers: such a spec means something only
+ * inside the program that made it, which is all a C function pointer can
+ * mean.
+ *
+ * Also here: the table of start functions named by module and function
+ * (a mutex-protected open-addressing table, as the Task one), and the
+ * start functions for GenServer and Supervisor children.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sup_impl.h"
+
+/* --- names --- */
+
+/* A module name as the atom Elixir uses: "Stack" is :"Elixir.Stack",
+ * "gen_server" stays. */
+static cotp_term module_atom(const char *name) {
+  char buf[300];
+  if (name[0] >= 'A' && name[0] <= 'Z' && strncmp(name, "Elixir.", 7) != 0) {
+    snprintf(buf, sizeof buf, "Elixir.%s", name);
+    return cotp_atom(buf);
+  }
+  return cotp_atom(name);
+}
+
+static cotp_term c_tag(void) { return cotp_atom("$cotp_c"); }
+
+cotp_term cotp__sup_start_term(cotp_heap *h, cotp_child_start_fn *fn,
+                               void *ctx, cotp_term args) {
+  return COTP_TUPLE(h, c_tag(), cotp_uint(h, (uint64_t)(uintptr_t)fn),
+                    cotp_uint(h, (uint64_t)(uintptr_t)ctx), args);
+}
+
+static cotp_term restart_atom(cotp_heap *h, cotp_restart r) {
+  switch (r) {
+  case COTP_PERMANENT:
+    return COTP_ATOM(permanent);
+  case COTP_TRANSIENT:
+    return COTP_ATOM(transient);
+  case COTP_TEMPORARY:
+    return COTP_ATOM(temporary);
+  }
+  return cotp_int(h, (int64_t)r); /* unknown: shows the value */
+}
+
+static cotp_term shutdown_term(cotp_heap *h, int64_t ms, cotp_child_type t) {
+  if (ms == COTP_SHUTDOWN_DEFAULT)
+    ms = t == COTP_SUPERVISOR ? COTP_INFINITY : 5000;
+  if (ms == COTP_INFINITY)
+    return COTP_ATOM_INFINITY;
+  if (ms == COTP_SHUTDOWN_BRUTAL_KILL)
+    return COTP_ATOM(brutal_kill);
+  return cotp_int(h, ms);
+}
+
+cotp_term cotp_child_spec_term(cotp_heap *h, const cotp_child_spec *spec) {
+  if (!spec)
+    return COTP_NONE;
+  cotp_term keys[8], vals[8];
+  size_t n = 0;
+  cotp_term args = cotp_is_none(spec->args) ? COTP_NIL : spec->args;
+  if (!cotp_is_none(spec->id)) {
+    keys[n] = COTP_ATOM(id);
+    vals[n++] = spec->id;
+  }
+  if (spec->start) {
+    keys[n] = COTP_ATOM(start);
+    vals[n++] = cotp__sup_start_term(h, spec->start, spec->ctx, args);
+  } else if (!cotp_is_none(spec->module) || !cotp_is_none(spec->function)) {
+    keys[n] = COTP_ATOM(start);
+    vals[n++] = COTP_TUPLE(h, spec->module, spec->function, args);
+  }
+  keys[n] = COTP_ATOM(restart);
+  vals[n++] = restart_atom(h, spec->restart);
+  keys[n] = COTP_ATOM(shutdown);
+  vals[n++] = shutdown_term(h, spec->shutdown, spec->type);
+  keys[n] = COTP_ATOM(type);
+  vals[n++] = spec->type == COTP_WORKER       ? COTP_ATOM(worker)
+              : spec->type == COTP_SUPERVISOR ? COTP_ATOM(supervisor)
+                                              : cotp_int(h, spec->type);
+  keys[n] = COTP_ATOM(modules);
+  if (!cotp_is_none(spec->modules))
+    vals[n++] = spec->modules;
+  else if (cotp_is_atom(spec->module))
+    vals[n++] = COTP_LIST(h, spec->module);
+  else
+    vals[n++] = COTP_NIL;
+  keys[n] = COTP_ATOM(significant);
+  vals[n++] = cotp_bool(spec->significant);
+  return cotp_map(h, n, keys, vals);
+}
+
+/* --- checking a spec term --- */
+
+static bool is_list(cotp_term t) {
+  size_t n;
+  return cotp_list_length(t, &n) == 0;
+}
+
+/* Reads the map or OTP's 6-tuple {id, start, restart, shutdown, type,
+ * modules} into field values (NONE for absent keys).  Returns false for
+ * neither. */
+struct fields {
+  cotp_term id, start, restart, shutdown, type, modules, significant;
+};
+
+static bool read_fields(cotp_term spec, struct fields *f) {
+  memset(f, 0, sizeof *f);
+  if (cotp_is_map(spec)) {
+    f->id = cotp_map_get(spec, COTP_ATOM(id));
+    f->start = cotp_map_get(spec, COTP_ATOM(start));
+    f->restart = cotp_map_get(spec, COTP_ATOM(restart));
+    f->shutdown = cotp_map_get(spec, COTP_ATOM(shutdown));
+    f->type = cotp_map_get(spec, COTP_ATOM(type));
+    f->modules = cotp_map_get(spec, COTP_ATOM(modules));
+    f->significant = cotp_map_get(spec, COTP_ATOM(significant));
+    return true;
+  }
+  if (cotp_tuple_size(spec) == 6) {
+    f->id = cotp_tuple_get(spec, 0);
+    f->start = cotp_tuple_get(spec, 1);
+    f->restart = cotp_tuple_get(spec, 2);
+    f->shutdown = cotp_tuple_get(spec, 3);
+    f->type = cotp_tuple_get(spec, 4);
+    f->modules = cotp_tuple_get(spec, 5);
+    return true;
+  }
+  return false;
+}
+
+static bool is_c_start(cotp_term s) {
+  return cotp_tuple_size(s) == 4 && cotp_tuple_get(s, 0).w == c_tag().w &&
+         cotp_is_integer(cotp_tuple_get(s, 1)) &&
+         cotp_is_integer(cotp_tuple_get(s, 2)) && is_list(cotp_tuple_get(s, 3));
+}
+
+static bool is_mfa(cotp_term s) {
+  return cotp_tuple_size(s) == 3 && cotp_is_atom(cotp_tuple_get(s, 0)) &&
+         cotp_is_atom(cotp_tuple_get(s, 1)) && is_list(cotp_tuple_get(s, 2));
+}
+
+static int fail(cotp_heap *h, cotp_term *reason, const char *what, cotp_term v) {
+  if (reason)
+    *reason = cotp_is_none(v) ? cotp_atom(what)
+                              : COTP_TUPLE(h, cotp_atom(what), v);
+  return COTP_EINVAL;
+}
+
+int cotp_child_spec_check(cotp_heap *h, cotp_term spec, cotp_term *reason) {
+  struct fields f;
+  if (!read_fields(spec, &f))
+    return fail(h, reason, "invalid_child_spec", spec);
+  if (cotp_is_none(f.id))
+    return fail(h, reason, "missing_id", COTP_NONE);
+  if (cotp_is_none(f.start))
+    return fail(h, reason, "missing_start", COTP_NONE);
+  if (!is_mfa(f.start) && !(is_c_start(f.start) &&
+                            cotp_int_value(cotp_tuple_get(f.start, 1)) != 0))
+    return fail(h, reason, "invalid_mfa", f.start);
+  cotp_term r = f.restart;
+  if (!cotp_is_none(r) && r.w != COTP_ATOM(permanent).w &&
+      r.w != COTP_ATOM(transient).w && r.w != COTP_ATOM(temporary).w)
+    return fail(h, reason, "invalid_restart_type", r);
+  cotp_term t = f.type;
+  if (!cotp_is_none(t) && t.w != COTP_ATOM(worker).w &&
+      t.w != COTP_ATOM(supervisor).w)
+    return fail(h, reason, "invalid_child_type", t);
+  cotp_term sd = f.shutdown;
+  int64_t ms;
+  if (!cotp_is_none(sd) && sd.w != COTP_ATOM_INFINITY.w &&
+      sd.w != COTP_ATOM(brutal_kill).w &&
+      (cotp_get_int(sd, &ms) != 0 || ms < 0))
+    return fail(h, reason, "invalid_shutdown", sd);
+  cotp_term m = f.modules;
+  if (!cotp_is_none(m) && m.w != COTP_ATOM(dynamic).w) {
+    if (!is_list(m))
+      return fail(h, reason, "invalid_modules", m);
+    for (cotp_term l = m; cotp_is_cons(l); l = cotp_tail(l))
+      if (!cotp_is_atom(cotp_head(l)))
+        return fail(h, reason, "invalid_module", cotp_head(l));
+  }
+  cotp_term sg = f.significant;
+  if (!cotp_is_none(sg) && !cotp_is_boolean(sg))
+    return fail(h, reason, "invalid_significant", sg);
+  return 0;
+}
+
+void cotp__sup_spec_fields(cotp_term spec, struct child *c) {
+  struct fields f;
+  read_fields(spec, &f);
+  c->id = f.id;
+  if (is_c_start(f.start)) {
+    c->cfn = (cotp_child_start_fn *)(uintptr_t)cotp_int_value(
+        cotp_tuple_get(f.start, 1));
+    c->ctx = (void *)(uintptr_t)cotp_int_value(cotp_tuple_get(f.start, 2));
+    c->module = c->function = COTP_NONE;
+    c->args = cotp_tuple_get(f.start, 3);
+  } else {
+    c->cfn = NULL;
+    c->ctx = NULL;
+    c->module = cotp_tuple_get(f.start, 0);
+    c->function = cotp_tuple_get(f.start, 1);
+    c->args = cotp_tuple_get(f.start, 2);
+  }
+  c->restart = f.restart.w == COTP_ATOM(transient).w   ? COTP_TRANSIENT
+               : f.restart.w == COTP_ATOM(temporary).w ? COTP_TEMPORARY
+                                                       : COTP_PERMANENT;
+  c->type = f.type.w == COTP_ATOM(supervisor).w ? COTP_SUPERVISOR : COTP_WORKER;
+  if (cotp_is_none(f.shutdown))
+    c->shutdown = c->type == COTP_SUPERVISOR ? COTP_INFINITY : 5000;
+  else if (f.shutdown.w == COTP_ATOM_INFINITY.w)
+    c->shutdown = COTP_INFINITY;
+  else if (f.shutdown.w == COTP_ATOM(brutal_kill).w)
+    c->shutdown = COTP_SHUTDOWN_BRUTAL_KILL;
+  else
+    c->shutdown = cotp_int_value(f.shutdown);
+  if (!cotp_is_none(f.modules))
+    c->modules = f.modules;
+  else if (cotp_is_atom(c->module))
+    c->modules = COTP_NONE; /* [module], built when shown */
+  else
+    c->modules = COTP_NIL;
+  c->significant = f.significant.w == COTP_ATOM_TRUE.w;
+}
+
+static const char *const spec_keys[] = {"id",   "start",   "restart",
+                                        "shutdown", "type", "modules",
+                                        "significant"};
+
+cotp_term cotp_child_spec_override(cotp_heap *h, cotp_term spec,
+                                   cotp_term overrides) {
+  if (!cotp_is_map(spec))
+    return COTP_NONE;
+  cotp_term out = spec;
+  if (cotp_is_map(overrides)) {
+    for (size_t i = 0; i < cotp_map_size(overrides); i++) {
+      cotp_term k = cotp_map_key(overrides, i);
+      bool known = false;
+      for (size_t j = 0; j < sizeof spec_keys / sizeof *spec_keys; j++)
+        known |= k.w == cotp_atom(spec_keys[j]).w;
+      if (!known)
+        return COTP_NONE;
+      out = cotp_map_put(h, out, k, cotp_map_value(overrides, i));
+    }
+    return out;
+  }
+  for (cotp_term l = overrides; cotp_is_cons(l); l = cotp_tail(l)) {
+    cotp_term kv = cotp_head(l);
+    cotp_term k = cotp_tuple_get(kv, 0);
+    bool known = cotp_tuple_size(kv) == 2;
+    if (known) {
+      known = false;
+      for (size_t j = 0; j < sizeof spec_keys / sizeof *spec_keys; j++)
+        known |= k.w == cotp_atom(spec_keys[j]).w;
+    }
+    if (!known)
+      return COTP_NONE;
+    out = cotp_map_put(h, out, k, cotp_tuple_get(kv, 1));
+  }
+  return cotp_is_nil(overrides) || cotp_is_cons(overrides) ? out : COTP_NONE;
+}
+
+/* --- flags --- */
+
+cotp_term cotp_supervisor_flags_term(cotp_heap *h,
+                                     const cotp_supervisor_flags *f) {
+  cotp_supervisor_flags d = COTP_SUPERVISOR_FLAGS_INIT;
+  if (!f)
+    f = &d;
+  static const char *const strat[] = {"one_for_one", "one_for_all",
+                                      "rest_for_one"};
+  static const char *const autos[] = {"never", "any_significant",
+                                      "all_significant"};
+  cotp_term m = cotp_format(
+      h, "%{strategy: ~t, intensity: ~L, period: ~L, auto_shutdown: ~t}",
+      (unsigned)f->strategy < 3 ? cotp_atom(strat[f->strategy])
+                                : cotp_int(h, f->strategy),
+      (long long)f->max_restarts, (long long)f->max_seconds,
+      (unsigned)f->auto_shutdown < 3 ? cotp_atom(autos[f->auto_shutdown])
+                                     : cotp_int(h, f->auto_shutdown));
+  if (f->backoff_ms)
+    m = cotp_map_put(h, m, COTP_ATOM(backoff),
+                     COTP_TUPLE(h, cotp_int(h, f->backoff_ms),
+                                cotp_int(h, f->backoff_max_ms)));
+  return m;
+}
+
+static bool flag_fail(cotp_term *reason, const char *what, cotp_term v) {
+  cotp_heap *h = cotp_self_heap();
+  *reason = COTP_TUPLE(h, COTP_ATOM(supervisor_data),
+                       COTP_TUPLE(h, cotp_atom(what), v));
+  return false;
+}
+
+static bool parse_flags(struct sup *s, cotp_term f, cotp_term *reason) {
+  cotp_term strategy, intensity, period, autos = COTP_NONE, maxc = COTP_NONE,
+                                         extra = COTP_NONE,
+                                         backoff = COTP_NONE;
+  if (cotp_is_map(f)) {
+    strategy = cotp_map_get(f, COTP_ATOM(strategy));
+    intensity = cotp_map_get(f, COTP_ATOM(intensity));
+    period = cotp_map_get(f, COTP_ATOM(period));
+    autos = cotp_map_get(f, COTP_ATOM(auto_shutdown));
+    maxc = cotp_map_get(f, COTP_ATOM(max_children));
+    extra = cotp_map_get(f, COTP_ATOM(extra_arguments));
+    backoff = cotp_map_get(f, COTP_ATOM(backoff));
+  } else if (cotp_tuple_size(f) == 3) {
+    strategy = cotp_tuple_get(f, 0);
+    intensity = cotp_tuple_get(f, 1);
+    period = cotp_tuple_get(f, 2);
+  } else {
+    return flag_fail(reason, "invalid_type", f);
+  }
+  s->strategy = COTP_ONE_FOR_ONE;
+  if (!cotp_is_none(strategy)) {
+    if (strategy.w == COTP_ATOM(one_for_all).w && !s->dynamic)
+      s->strategy = COTP_ONE_FOR_ALL;
+    else if (strategy.w == COTP_ATOM(rest_for_one).w && !s->dynamic)
+      s->strategy = COTP_REST_FOR_ONE;
+    else if (strategy.w != COTP_ATOM(one_for_one).w)
+      return flag_fail(reason, "invalid_strategy", strategy);
+  }
+  int64_t v;
+  s->intensity = 3;
+  if (!cotp_is_none(intensity)) {
+    if (cotp_get_int(intensity, &v) != 0 || v < 0 || v > 1000000)
+      return flag_fail(reason, "invalid_intensity", intensity);
+    s->intensity = (int)v;
+  }
+  s->period = 5;
+  if (!cotp_is_none(period)) {
+    if (cotp_get_int(period, &v) != 0 || v <= 0 || v > 100000000)
+      return flag_fail(reason, "invalid_period", period);
+    s->period = (int)v;
+  }
+  s->auto_shutdown = COTP_AUTO_SHUTDOWN_NEVER;
+  if (!cotp_is_none(autos)) {
+    if (autos.w == COTP_ATOM(any_significant).w && !s->dynamic)
+      s->auto_shutdown = COTP_AUTO_SHUTDOWN_ANY_SIGNIFICANT;
+    else if (autos.w == COTP_ATOM(all_significant).w && !s->dynamic)
+      s->auto_shutdown = COTP_AUTO_SHUTDOWN_ALL_SIGNIFICANT;
+    else if (autos.w != COTP_ATOM(never).w)
+      return flag_fail(reason, "invalid_auto_shutdown", autos);
+  }
+  s->max_children = COTP_INFINITY;
+  if (!cotp_is_none(maxc) && maxc.w != COTP_ATOM_INFINITY.w) {
+    if (cotp_get_int(maxc, &v) != 0 || v < 0)
+      return flag_fail(reason, "invalid_max_children", maxc);
+    s->max_children = v;
+  }
+  s->extra = COTP_NIL;
+  if (!cotp_is_none(extra)) {
+    if (!is_list(extra))
+      return flag_fail(reason, "invalid_extra_arguments", extra);
+    s->extra = cotp_term_copy(s->heap, extra);
+  }
+  if (!cotp_is_none(backoff)) {
+    int64_t a, b;
+    if (cotp_tuple_size(backoff) != 2 ||
+        cotp_get_int(cotp_tuple_get(backoff, 0), &a) != 0 ||
+        cotp_get_int(cotp_tuple_get(backoff, 1), &b) != 0 || a < 0 || b < a)
+      return flag_fail(reason, "invalid_backoff", backoff);
+    s->backoff_ms = a;
+    s->backoff_max_ms = b;
+  }
+  return true;
+}
+
+int cotp__sup_parse_flags(struct sup *s, cotp_term flags, cotp_term *reason) {
+  return parse_flags(s, flags, reason) ? 0 : COTP_EINVAL;
+}
+
+cotp_term cotp_supervisor_init(cotp_heap *h, const cotp_supervisor_flags *flags,
+                               const cotp_child_spec *specs, size_t n) {
+  cotp_term l = COTP_NIL;
+  for (size_t i = n; i-- > 0;)
+    l = cotp_cons(h, cotp_child_spec_term(h, &specs[i]), l);
+  return COTP_TUPLE(h, COTP_ATOM_OK,
+                    COTP_TUPLE(h, cotp_supervisor_flags_term(h, flags), l));
+}
+
+/* --- start functions by name --- */
+
+struct entry {
+  uint64_t m, f;
+  cotp_child_start_fn *fn;
+};
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct entry *slots;
+static size_t nslots, used;
+
+static struct entry *find(uint64_t m, uint64_t f) {
+  if (!nslots)
+    return NULL;
+  size_t i = (size_t)((m * 0x9E3779B97F4A7C15u) ^ f) & (nslots - 1);
+  while (slots[i].fn && (slots[i].m != m || slots[i].f != f))
+    i = (i + 1) & (nslots - 1);
+  return &slots[i];
+}
+
+static bool grow(void) {
+  size_t n = nslots ? nslots * 2 : 16;
+  struct entry *old = slots, *s = calloc(n, sizeof *s);
+  if (!s)
+    return false;
+  size_t oldn = nslots;
+  slots = s;
+  nslots = n;
+  for (size_t i = 0; i < oldn; i++)
+    if (old[i].fn)
+      *find(old[i].m, old[i].f) = old[i];
+  free(old);
+  return true;
+}
+
+int cotp_supervisor_register_start(cotp_term module, cotp_term function,
+                                   cotp_child_start_fn *fn) {
+  if (!cotp_is_atom(module) || !cotp_is_atom(function) || !fn)
+    return COTP_EINVAL;
+  pthread_mutex_lock(&table_lock);
+  int rc = 0;
+  if ((used + 1) * 2 > nslots && !grow()) {
+    rc = COTP_ENOMEM;
+  } else {
+    struct entry *e = find(module.w, function.w);
+    used += !e->fn;
+    *e = (struct entry){module.w, function.w, fn};
+  }
+  pthread_mutex_unlock(&table_lock);
+  return rc;
+}
+
+cotp_child_start_fn *cotp__sup_lookup_start(cotp_term module,
+                                            cotp_term function) {
+  pthread_mutex_lock(&table_lock);
+  struct entry *e = find(module.w, function.w);
+  cotp_child_start_fn *fn = e ? e->fn : NULL;
+  pthread_mutex_unlock(&table_lock);
+  return fn;
+}
+
+/* --- GenServer and Supervisor children --- */
+
+/* Splits [a1, ..., an, name]: the init argument and the name. */
+static void split_args(cotp_term args, cotp_term *arg, cotp_term *name) {
+  size_t n = 0;
+  cotp_list_length(args, &n);
+  cotp_heap *h = cotp_self_heap();
+  *name = COTP_ATOM_NIL;
+  if (n <= 1) {
+    *arg = n ? cotp_head(args) : COTP_NIL;
+    return;
+  }
+  cotp_term front[n - 1];
+  cotp_term l = args;
+  for (size_t i = 0; i < n - 1; i++, l = cotp_tail(l))
+    front[i] = cotp_head(l);
+  *name = cotp_head(l);
+  *arg = n == 2 ? front[0] : cotp_list(h, n - 1, front);
+}
+
+static cotp_term start_result(int rc, cotp_pid pid, cotp_term reason) {
+  cotp_heap *h = cotp_self_heap();
+  if (rc == 0)
+    return COTP_TUPLE(h, COTP_ATOM_OK, cotp_pid_term(pid));
+  if (rc == COTP_GENSERVER_IGNORE)
+    return COTP_ATOM_IGNORE;
+  if (rc == COTP_GENSERVER_ERROR)
+    return COTP_TUPLE(h, COTP_ATOM_ERROR, reason);
+  return COTP_TUPLE(h, COTP_ATOM_ERROR, cotp_atom(cotp_err_name(rc)));
+}
+
+cotp_term cotp_genserver_start_child(cotp_term args, void *ctx) {
+  cotp_term arg, name, reason = COTP_NONE;
+  split_args(args, &arg, &name);
+  cotp_genserver_opts o = COTP_GENSERVER_OPTS_INIT;
+  if (cotp_is_atom(name) && name.w != COTP_ATOM_NIL.w)
+    o.name = cotp_name_local(name);
+  cotp_pid pid = {0};
+  int rc = cotp_genserver_start_link(ctx, arg, &o, &pid, &reason);
+  return start_result(rc, pid, reason);
+}
+
+cotp_child_spec cotp_genserver_child_spec(cotp_term id,
+                                          const cotp_genserver_callbacks *cb,
+                                          cotp_term arg, cotp_term name) {
+  cotp_child_spec s = COTP_CHILD_SPEC_INIT;
+  cotp_heap *h = cotp_self_heap();
+  s.id = id;
+  s.start = cotp_genserver_start_child;
+  s.ctx = (void *)(uintptr_t)cb;
+  s.args = COTP_LIST(h, arg, cotp_is_none(name) ? COTP_ATOM_NIL : name);
+  if (cb && cb->name)
+    s.modules = COTP_LIST(h, module_atom(cb->name));
+  return s;
+}
+
+cotp_term cotp_supervisor_start_child_fn(cotp_term args, void *ctx) {
+  cotp_term arg, name, reason = COTP_NONE;
+  split_args(args, &arg, &name);
+  cotp_supervisor_opts o = COTP_SUPERVISOR_OPTS_INIT;
+  if (cotp_is_atom(name) && name.w != COTP_ATOM_NIL.w)
+    o.name = cotp_name_local(name);
+  cotp_pid pid = {0};
+  int rc = cotp_supervisor_start_link(ctx, arg, &o, &pid, &reason);
+  return start_result(rc, pid, reason);
+}
+
+cotp_child_spec cotp_supervisor_child_spec(cotp_term id,
+                                           const cotp_supervisor_module *mod,
+                                           cotp_term arg) {
+  cotp_child_spec s = COTP_CHILD_SPEC_INIT;
+  cotp_heap *h = cotp_self_heap();
+  s.id = id;
+  s.start = cotp_supervisor_start_child_fn;
+  s.ctx = (void *)(uintptr_t)mod;
+  s.args = COTP_LIST(h, arg);
+  s.type = COTP_SUPERVISOR;
+  if (mod && mod->name)
+    s.modules = COTP_LIST(h, module_atom(mod->name));
+  return s;
+}

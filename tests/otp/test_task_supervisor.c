@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Task.Supervisor (G1, G3-G13, G15, G17). */
+#include "sup_util.h"
+
+static cotp_heap *h(void) { return cotp_self_heap(); }
+static cotp_server S(cotp_pid p) { return cotp_server_pid(p); }
+
+static cotp_pid tsup(int64_t max_children) {
+  cotp_task_supervisor_opts o = COTP_TASK_SUPERVISOR_OPTS_INIT;
+  o.max_children = max_children;
+  cotp_pid sup;
+  cotp_assert_rc(cotp_task_supervisor_start_link(&o, &sup, NULL), 0);
+  return sup;
+}
+
+static cotp_term forty_two(void *arg) {
+  (void)arg;
+  return cotp_int(cotp_self_heap(), 42);
+}
+static cotp_term sleeper(void *arg) {
+  cotp_sleep((int64_t)(intptr_t)arg);
+  return COTP_ATOM_OK;
+}
+static cotp_term crasher(void *arg) {
+  (void)arg;
+  cotp_exit(COTP_ATOM(boom));
+}
+static cotp_term reporter(void *arg) {
+  (void)arg;
+  cotp_send(test_root, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(started),
+                                  cotp_int(cotp_self_heap(), 9),
+                                  cotp_pid_term(cotp_self())));
+  cotp_test_idle(NULL);
+  return COTP_ATOM_OK;
+}
+
+static bool linked_to(cotp_pid a, cotp_pid b) {
+  cotp_term links;
+  cotp_assert_rc(cotp_process_info(a, COTP_ATOM(links), &links), 0);
+  for (; cotp_is_cons(links); links = cotp_tail(links))
+    if (cotp_get_pid(cotp_head(links)).bits == b.bits)
+      return true;
+  return false;
+}
+
+COTP_TEST(task_supervisor, g1_under_a_supervisor_with_names) {
+  cotp_child_spec s[2] = {cotp_task_supervisor_child_spec(COTP_ATOM(a), COTP_ATOM(ts_a)),
+                          cotp_task_supervisor_child_spec(COTP_ATOM(b), COTP_ATOM(ts_b))};
+  cotp_pid top;
+  cotp_assert_rc(cotp_supervisor_start_link_children(s, 2, NULL, NULL, &top, NULL), 0);
+  cotp_task t;
+  cotp_assert_rc(cotp_task_supervisor_async(cotp_server_name(COTP_ATOM(ts_b)), forty_two,
+                                            NULL, NULL, &t),
+                 0);
+  cotp_assert_term_eq(cotp_task_await(&t, 5000), cotp_int(h(), 42));
+  cotp_child_counts c = counts(top);
+  cr_assert(c.supervisors == 2 && c.active == 2);
+}
+
+COTP_TEST(task_supervisor, g3_children_and_counts) {
+  cotp_pid sup = tsup(COTP_INFINITY);
+  cotp_child_counts c = counts(sup);
+  cr_assert(c.specs == 0 && c.active == 0 && c.workers == 0 && c.supervisors == 0);
+  cotp_pid p;
+  cotp_assert_rc(cotp_task_supervisor_start_child(S(sup), sleeper, (void *)(intptr_t)5000,
+                                                  NULL, &p),
+                 0);
+  cotp_assert_term_eq(cotp_task_supervisor_children(S(sup)),
+                      COTP_LIST(h(), cotp_pid_term(p)));
+  cr_assert_eq(counts(sup).active, 1);
+}
+
+COTP_TEST(task_supervisor, g4_async_is_a_child_linked_and_monitored) {
+  cotp_pid sup = tsup(COTP_INFINITY);
+  cotp_task t;
+  cotp_assert_rc(cotp_task_supervisor_async(S(sup), sleeper, (void *)(intptr_t)50, NULL, &t), 0);
+  cr_assert(linked_to(t.pid, cotp_self()));
+  cr_assert(linked_to(t.pid, sup));
+  cotp_assert_term_eq(cotp_task_supervisor_children(S(sup)),
+                      COTP_LIST(h(), cotp_pid_term(t.pid)));
+  cotp_term m;
+  cotp_assert_rc(cotp_receive(5000, &m), 0);
+  cotp_assert_term_eq(m, COTP_TUPLE(h(), t.ref, COTP_ATOM_OK));
+  cotp_assert_rc(cotp_receive(5000, &m), 0);
+  cotp_assert_term_eq(m, cotp_format(h(), "{:DOWN, ~t, :process, ~p, :normal}", t.ref,
+                                     t.pid));
+}
+
+COTP_TEST(task_supervisor, g5_g10_brutal_kill_shutdown) {
+  cotp_trap_exit(true, NULL);
+  cotp_pid sup = tsup(COTP_INFINITY);
+  cotp_task_child_opts o = COTP_TASK_CHILD_OPTS_INIT;
+  o.shutdown = COTP_SHUTDOWN_BRUTAL_KILL;
+  cotp_task t;
+  cotp_assert_rc(cotp_task_supervisor_async(S(sup), sleeper, (void *)(intptr_t)5000, &o, &t),
+                 0);
+  cotp_pid p;
+  cotp_assert_rc(cotp_task_supervisor_start_child(S(sup), sleeper, (void *)(intptr_t)5000,
+                                                  &o, &p),
+                 0);
+  cotp_term ref;
+  cotp_monitor(p, &ref);
+  cotp_assert_rc(cotp_supervisor_stop(S(sup), COTP_ATOM_SHUTDOWN, 5000), 0);
+  cotp_assert_term_eq(cotp_test_down_of(t.ref, t.pid), COTP_ATOM_KILLED);
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM_KILLED);
+}
+
+COTP_TEST(task_supervisor, g6_max_children) {
+  cotp_pid sup = tsup(1);
+  cotp_task t, u;
+  cotp_assert_rc(cotp_task_supervisor_async(S(sup), sleeper, (void *)(intptr_t)200, NULL, &t),
+                 0);
+  cotp_assert_rc(cotp_task_supervisor_async(S(sup), forty_two, NULL, NULL, &u),
+                 COTP_ESYSLIMIT);
+  cotp_task_await(&t, 5000);
+}
+
+COTP_TEST(task_supervisor, g7_async_nolink_survives_a_crash) {
+  cotp_pid sup = tsup(COTP_INFINITY);
+  cotp_task t;
+  cotp_assert_rc(cotp_task_supervisor_async_nolink(S(sup), crasher, NULL, NULL, &t), 0);
+  cotp_term out;
+  cotp_assert_rc(cotp_task_await_result(&t, 5000, &out), 1);
+  cotp_assert_term_eq(out, COTP_ATOM(boom));
+}
+
+COTP_TEST(task_supervisor, g8_g9_start_child_is_unlinked_and_restartable) {
+  test_root = cotp_self();
+  cotp_pid sup = tsup(COTP_INFINITY);
+  cotp_task_child_opts o = COTP_TASK_CHILD_OPTS_INIT;
+  o.restart = COTP_PERMANENT;
+  cotp_pid p;
+  cotp_assert_rc(cotp_task_supervisor_start_child(S(sup), reporter, NULL, &o, &p), 0);
+  started(9);
+  cr_assert(!linked_to(p, cotp_self()));
+  kill_and_wait(p, COTP_ATOM_SHUTDOWN);
+  cotp_pid q = started(9);
+  cr_assert_neq(q.bits, p.bits);
+}
+
+COTP_TEST(task_supervisor, g11_terminate_child) {
+  cotp_pid sup = tsup(COTP_INFINITY);
+  cotp_pid p;
+  cotp_assert_rc(cotp_task_supervisor_start_child(S(sup), sleeper, (void *)(intptr_t)5000,
+                                                  NULL, &p),
+                 0);
+  cotp_assert_rc(cotp_task_supervisor_terminate_child(S(sup), p), 0);
+  cotp_assert_rc(cotp_task_supervisor_terminate_child(S(sup), p), COTP_ENOTFOUND);
+  cotp_assert_term_eq(cotp_task_supervisor_children(S(sup)), COTP_NIL);
+}
+
+COTP_TEST(task_supervisor, g12_await_timeout_demonitors) {
+  cotp_pid sup = tsup(COTP_INFINITY);
+  cotp_task t;
+  cotp_assert_rc(cotp_task_supervisor_async_nolink(S(sup), sleeper, (void *)(intptr_t)100,
+                                                   NULL, &t),
+                 0);
+  cotp_term out;
+  cotp_assert_rc(cotp_task_await_result(&t, 10, &out), COTP_ETIMEDOUT);
+  cotp_test_refute_received("_", 200);
+}
+
+static cotp_term square(cotp_term x, void *ctx) {
+  (void)ctx;
+  int64_t v = cotp_int_value(x);
+  if (v == 3)
+    cotp_exit(COTP_ATOM(three));
+  return cotp_int(cotp_self_heap(), v * v);
+}
+
+COTP_TEST(task_supervisor, g13_stream_take_one_leaves_only_the_supervisor_linked) {
+  cotp_pid sup = tsup(COTP_INFINITY);
+  cotp_server s = S(sup);
+  cotp_iter_range r;
+  cotp_iter *out;
+  cotp_assert_rc(cotp_task_supervisor_async_stream(&s, cotp_iter_range_init(&r, 1, 2, 1),
+                                                   square, NULL, NULL, &out, NULL),
+                 0);
+  cotp_term x;
+  cr_assert_eq(cotp_iter_next(out, h(), &x), 1);
+  cotp_assert_term_eq(x, cotp_test_parse("{:ok, 1}"));
+  cotp_iter_close(out);
+  cotp_term links;
+  cotp_process_info(cotp_self(), COTP_ATOM(links), &links);
+  cotp_assert_term_eq(links, COTP_LIST(h(), cotp_pid_term(sup)));
+  cotp_test_refute_received("_", 50);
+}
+
+COTP_TEST(task_supervisor, g15_nolink_stream_emits_exits) {
+  cotp_pid sup = tsup(COTP_INFINITY);
+  cotp_server s = S(sup);
+  cotp_iter_range r;
+  cotp_iter *out;
+  cotp_assert_rc(cotp_task_supervisor_async_stream_nolink(
+                     &s, cotp_iter_range_init(&r, 1, 4, 1), square, NULL, NULL, &out, NULL),
+                 0);
+  const char *want[] = {"{:ok, 1}", "{:ok, 4}", "{:exit, :three}", "{:ok, 16}"};
+  for (int i = 0; i < 4; i++) {
+    cotp_term x;
+    cr_assert_eq(cotp_iter_next(out, h(), &x), 1);
+    cotp_assert_term_eq(x, cotp_test_parse(want[i]));
+  }
+  cotp_iter_close(out);
+}
+
+static void early_owner(void *arg) {
+  cotp_pid sup = *(cotp_pid *)arg;
+  /* start a task for itself through the supervisor, and die before the
+   * go-ahead: the child spec's start is what async's first half does */
+  cotp_child_spec s = COTP_CHILD_SPEC_INIT;
+  (void)s;
+  cotp_task t;
+  cotp_task_supervisor_async_nolink(cotp_server_pid(sup), forty_two, NULL, NULL, &t);
+  cotp_exit(COTP_ATOM(gone));
+}
+
+COTP_TEST(task_supervisor, g17_task_waits_for_its_owner) {
+  /* the go-ahead comes at once in async; what G17 guards is the window
+   * between the supervisor's start and the attach: an owner that dies in
+   * it.  Covered in the Task layer (cotp_task_entry_owner); here the
+   * supervised path must leave no task behind when the owner dies. */
+  cotp_pid sup = tsup(COTP_INFINITY);
+  cotp_pid o;
+  cotp_spawn_opts so = COTP_SPAWN_OPTS_INIT;
+  so.arg_size = sizeof sup;
+  cotp_spawn_opt(early_owner, &sup, &so, &o);
+  down_reason(o);
+  for (int i = 0; i < 200 && counts(sup).active; i++)
+    cotp_sleep(5);
+  cr_assert_eq(counts(sup).active, 0);
+}
