@@ -21,6 +21,8 @@
  *   cotp/task.h      Elixir's Task: async/await, yield, shutdown, async_stream
  *   cotp/genserver.h GenServer: the generic server behaviour
  *   cotp/agent.h     Agent: a process that keeps a state, on GenServer
+ *   cotp/match_spec.h Erlang match specifications over terms
+ *   cotp/registry.h  Registry: a local key-value process store, via names
  *   cotp/supervisor.h Supervisor and DynamicSupervisor
  *   cotp/partition_supervisor.h PartitionSupervisor
  *   cotp/task_supervisor.h Task.Supervisor
@@ -35,9 +37,11 @@
 #include "cotp/io.h"
 #include "cotp/iter.h"
 #include "cotp/log.h"
+#include "cotp/match_spec.h"
 #include "cotp/name.h"
 #include "cotp/pattern.h"
 #include "cotp/process.h"
+#include "cotp/registry.h"
 #include "cotp/partition_supervisor.h"
 #include "cotp/signal.h"
 #include "cotp/supervisor.h"
