@@ -300,7 +300,9 @@ void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) 
  * (SF_MONITOR, cotp_send).  Anything else the process does that could
  * make the difference visible sends it alone first: any other signal or
  * message (cotp__signal, cotp_send to another process, cotp__deliver),
- * and any switch (sched.c), which covers every wait.  A demonitor of the
+ * a spawn (the child could reach the target first: found by a test that
+ * monitored a server and then had a new process call it), and any switch
+ * (sched.c), which covers every wait.  A demonitor of the
  * pending monitor just forgets it.  Signals between two processes keep
  * their order either way, and a target that dies in the meantime answers
  * noproc, as it would have to a monitor signal that arrived too late.

@@ -232,6 +232,9 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
   struct cotp__proc *parent = self_or_null();
   if (!parent)
     return COTP_ENOTPROC;
+  /* the child may reach the process we monitor before we do: the monitor
+   * must be there by then, as it would be had it been sent at once */
+  cotp__monitor_flush(parent);
   cotp_spawn_opts defaults = COTP_SPAWN_OPTS_INIT;
   if (!opts)
     opts = &defaults;

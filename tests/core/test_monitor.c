@@ -630,3 +630,30 @@ COTP_TEST(monitor, downs_come_in_the_order_the_monitors_were_made) {
     cotp_assert_term_eq(cotp_tuple_get(msg, 1), refs[i]);
   }
 }
+
+static void wait_forever(void *arg) {
+  (void)arg;
+  cotp_receive(COTP_INFINITY, NULL);
+}
+
+static void kill_boom(void *arg) {
+  cotp_exit_signal((cotp_pid){(uint64_t)(uintptr_t)arg}, COTP_ATOM(boom));
+}
+
+/* A monitor is in place before anything the monitoring process does next
+ * can reach the target, a process it spawns included: the DOWN says why
+ * the target died, never noproc.  (The monitor request may travel with
+ * the next message; a spawn sends it first.) */
+COTP_TEST(monitor, a_monitor_is_in_place_before_a_spawned_process_acts) {
+  for (int i = 0; i < 300; i++) {
+    cotp_pid target;
+    cotp_assert_rc(cotp_spawn(wait_forever, NULL, &target), 0);
+    cotp_term ref;
+    cotp_assert_rc(cotp_monitor(target, &ref), 0);
+    cotp_assert_rc(cotp_spawn(kill_boom, (void *)(uintptr_t)target.bits, NULL), 0);
+    cotp_clause c = {cotp_test_pattern("{:DOWN, ^ref, _, _, reason}"), &ref, NULL};
+    cotp_term msg;
+    cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, &msg), 0);
+    cotp_assert_prints(cotp_tuple_get(msg, 4), ":boom");
+  }
+}
