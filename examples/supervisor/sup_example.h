@@ -60,8 +60,17 @@ static inline void say(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
+  /* the quotes inside come out escaped, as inspect shows them */
+  char esc[1024];
+  size_t j = 0;
+  for (size_t i = 0; buf[i] && j + 2 < sizeof esc; i++) {
+    if (buf[i] == '"')
+      esc[j++] = '\\';
+    esc[j++] = buf[i];
+  }
+  esc[j] = '\0';
   putchar('"');
-  put_masked(buf);
+  put_masked(esc);
   puts("\"");
   fflush(stdout);
 }
