@@ -128,7 +128,8 @@ COTP_API int cotp_child_spec_check(cotp_heap *h, cotp_term spec,
                                    cotp_term *reason);
 
 /*
- * Supervisor.child_spec/2's overrides: a copy of spec, built in h, with
+ * Supervisor.child_spec/2's overrides: a copy of spec (a map, or a module
+ * shorthand, expanded first by cotp_child_spec_expand()), built in h, with
  * the keys of overrides (a map or keyword list of id, start, restart,
  * shutdown, type, modules, significant) replacing its own.
  * Returns the new map; COTP_NONE (recorded in h) when spec is not a map or
@@ -159,6 +160,49 @@ COTP_API cotp_term cotp_genserver_start_child(cotp_term args, void *ctx);
 COTP_API cotp_child_spec cotp_genserver_child_spec(
     cotp_term id, const cotp_genserver_callbacks *cb, cotp_term arg,
     cotp_term name);
+
+/*
+ * Module shorthands.  Elixir accepts `{Module, arg}` and `Module` (meaning
+ * `{Module, []}`) wherever a child spec goes, and asks the module:
+ * Module.child_spec(arg).  A C program registers that function under the
+ * module's atom; then Supervisor.init's list (a supervisor module's init
+ * result), cotp_supervisor_start_child_term() and
+ * cotp_child_spec_override() accept the shorthands.
+ *
+ * A child_spec function returns the spec map (or 6-tuple) built in h
+ * (cotp_child_spec_term() of a C spec does), or COTP_NONE.  It runs in the
+ * process expanding the shorthand: the supervisor for an init list, the
+ * caller for start_child.  Context: inside a process.
+ */
+typedef cotp_term cotp_child_spec_fn(cotp_heap *h, cotp_term arg, void *ctx);
+
+/*
+ * Registers Module.child_spec/1; registering a module again replaces it.
+ * Context: any thread.  Returns 0, COTP_EINVAL (module not an atom, fn
+ * NULL), COTP_ENOMEM.
+ */
+COTP_API int cotp_supervisor_register_module(cotp_term module,
+                                             cotp_child_spec_fn *fn,
+                                             void *ctx);
+
+/*
+ * Supervisor.child_spec(child, []): a map or 6-tuple is itself; `{Module,
+ * arg}` and `Module` are Module.child_spec(arg) and Module.child_spec([]).
+ * Returns 0 with *spec; COTP_EINVAL with *spec = {:invalid_child_spec,
+ * child} when the module is not registered or its function returned no
+ * spec (Elixir raises ArgumentError there).  The spec is not checked.
+ */
+COTP_API int cotp_child_spec_expand(cotp_heap *h, cotp_term child,
+                                    cotp_term *spec);
+
+/*
+ * `use GenServer`'s child_spec/1, to register with ctx the callbacks:
+ * %{id: Module, start: (starts the server with init(arg), unnamed)},
+ * Module being the callbacks' name.  Terms are built in h, which must be
+ * the caller's heap (cotp_self_heap()).
+ */
+COTP_API cotp_term cotp_genserver_default_child_spec(cotp_heap *h,
+                                                     cotp_term arg, void *ctx);
 
 /* ------------------------------------------------------------------------ */
 /* Supervisor flags                                                          */
@@ -331,7 +375,8 @@ COTP_API int cotp_supervisor_delete_child(cotp_server sup, cotp_term id,
                                           cotp_term *reason);
 
 /*
- * The children, in start order: a list of {id, pid | :undefined |
+ * The children, the last started first as OTP lists them (a
+ * DynamicSupervisor's in start order): a list of {id, pid | :undefined |
  * :restarting, :worker | :supervisor, modules} in the caller's heap (ids
  * :undefined for a DynamicSupervisor) (I38).  Exits as start_child.
  */

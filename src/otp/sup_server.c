@@ -97,6 +97,19 @@ static cotp_gs_ret sup_init(cotp_term arg, void **state) {
   cotp_term reason;
   if (cotp__sup_parse_flags(s, flags, &reason) != 0)
     return cotp_gs_stop(reason);
+  /* Supervisor.init/2 expands module shorthands in the supervisor */
+  cotp_term reversed = COTP_NIL;
+  for (cotp_term l = specs; cotp_is_cons(l); l = cotp_tail(l)) {
+    cotp_term one;
+    if (cotp_child_spec_expand(h, cotp_head(l), &one) != 0)
+      return cotp_gs_stop(COTP_TUPLE(h, COTP_ATOM(start_spec), one));
+    reversed = cotp_cons(h, one, reversed);
+  }
+  if (cotp_is_cons(specs)) {
+    specs = COTP_NIL;
+    for (; cotp_is_cons(reversed); reversed = cotp_tail(reversed))
+      specs = cotp_cons(h, cotp_head(reversed), specs);
+  }
   if (!check_specs(s, specs, &reason))
     return cotp_gs_stop(reason);
   for (cotp_term l = specs; cotp_is_cons(l); l = cotp_tail(l)) {
@@ -232,10 +245,15 @@ static cotp_term delete_child(struct sup *s, cotp_term id) {
   return COTP_ATOM_OK;
 }
 
+/* OTP lists a supervisor's children last started first (its id list
+ * grows at the head); a DynamicSupervisor's come in start order (Elixir
+ * walks a map of pids, which for new pids is start order).  Consing while
+ * walking gives the reverse of the walk. */
 static cotp_term which_children(struct sup *s) {
   cotp_heap *h = cotp_self_heap();
   cotp_term l = COTP_NIL;
-  for (struct child *c = s->last; c; c = c->prev) {
+  for (struct child *c = s->dynamic ? s->last : s->first; c;
+       c = s->dynamic ? c->prev : c->next) {
     cotp_term info = cotp__sup_child_info(h, c);
     /* {:child, pid, id, start, restart, significant, shutdown, type, mods} */
     l = cotp_cons(h,

@@ -240,7 +240,7 @@ static const char *const spec_keys[] = {"id",   "start",   "restart",
 
 cotp_term cotp_child_spec_override(cotp_heap *h, cotp_term spec,
                                    cotp_term overrides) {
-  if (!cotp_is_map(spec))
+  if (cotp_child_spec_expand(h, spec, &spec) != 0 || !cotp_is_map(spec))
     return COTP_NONE;
   cotp_term out = spec;
   if (cotp_is_map(overrides)) {

@@ -305,8 +305,8 @@ COTP_TEST(supervisor, i38_which_and_count_children) {
   cotp_pid sup = sup_of(COTP_ONE_FOR_ONE, 3, 5, tags, 2);
   cotp_pid w0 = started(0), w1 = started(1);
   cotp_assert_term_eq(cotp_supervisor_which_children(S(sup)),
-                      cotp_format(h(), "[{:w0, ~p, :worker, []}, {:w1, ~p, :worker, []}]",
-                                  w0, w1));
+                      cotp_format(h(), "[{:w1, ~p, :worker, []}, {:w0, ~p, :worker, []}]",
+                                  w1, w0)); /* last started first, as OTP */
   cotp_assert_term_eq(cotp_child_counts_term(h(), &(cotp_child_counts){0}),
                       cotp_test_parse("%{specs: 0, active: 0, supervisors: 0, workers: 0}"));
   cotp_child_counts c = counts(sup);
