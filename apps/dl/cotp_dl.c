@@ -223,7 +223,12 @@ static void print_tree(struct view *v) {
   cotp_term_print(pid, sizeof pid, cotp_pid_term(top));
   event(v, "Supervision tree (which_children of each supervisor):");
   event(v, "  %s %s  (rest_for_one)", short_name(DL_SUPERVISOR), pid);
-  cotp_term kids = cotp_supervisor_which_children(cotp_server_pid(top));
+  /* which_children lists the newest child first, as OTP's does; the tree
+   * reads in start order */
+  cotp_term kids = COTP_NIL;
+  for (cotp_term t = cotp_supervisor_which_children(cotp_server_pid(top));
+       cotp_is_cons(t); t = cotp_tail(t))
+    kids = cotp_cons(cotp_self_heap(), cotp_head(t), kids);
   for (cotp_term t = kids; cotp_is_cons(t); t = cotp_tail(t)) {
     cotp_term c = cotp_head(t), child = cotp_tuple_get(c, 1);
     bool sup = cotp_term_eq(cotp_tuple_get(c, 2), COTP_ATOM(supervisor));

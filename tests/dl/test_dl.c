@@ -309,9 +309,9 @@ static dl_download wait_bytes(const char *id) {
 
 COTP_TEST(dl, workers_are_temporary_children_of_downloads_supervisor) {
   setup(0);
-  /* the top supervisor's children, in start order */
+  /* the top supervisor's children, the newest first (OTP's order) */
   cotp_term top = cotp_supervisor_which_children(cotp_server_name(DL_SUPERVISOR));
-  const cotp_term ids[] = {DL_HTTP_CLIENT, DL_MANAGER, DL_DOWNLOADS_SUP};
+  const cotp_term ids[] = {DL_DOWNLOADS_SUP, DL_MANAGER, DL_HTTP_CLIENT};
   cotp_term t = top;
   for (int i = 0; i < 3; i++, t = cotp_tail(t)) {
     cr_assert(cotp_is_cons(t));
