@@ -18,11 +18,22 @@
  * as seen from that child: one_for_all terminates and restarts everything
  * again (I25), rest_for_one only from the failed child on (I27).
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "sup_impl.h"
 
-cotp_term cotp__sup_atom_retry(void) { return cotp_atom("$sup_retry"); }
+/* Looked up once: cotp_atom() hashes the name on every call.  Racing
+ * first callers store the same word. */
+cotp_term cotp__sup_atom_retry(void) {
+  static _Atomic uint64_t retry;
+  uint64_t w = atomic_load_explicit(&retry, memory_order_relaxed);
+  if (!w) {
+    w = cotp_atom("$sup_retry").w;
+    atomic_store_explicit(&retry, w, memory_order_relaxed);
+  }
+  return (cotp_term){w};
+}
 
 /* Records a restart now; true when that is one too many. */
 static bool add_restart(struct sup *s) {

@@ -310,7 +310,9 @@ static cotp_gs_ret sup_call(cotp_term req, cotp_genserver_from from,
 static cotp_gs_ret sup_info(cotp_term msg, void **state) {
   struct sup *s = *state;
   cotp_term stop;
-  if (is_cmd(msg, "EXIT", 3)) {
+  /* the EXIT of a crashed child comes first: a restart should not pay
+   * for an atom lookup by name (cotp_atom() hashes the string) */
+  if (cotp_tuple_size(msg) == 3 && cotp_tuple_get(msg, 0).w == COTP_ATOM_EXIT.w) {
     struct child *c = cotp__sup_by_pid(s, cotp_get_pid(cotp_tuple_get(msg, 1)));
     if (c && c->status == CHILD_RUNNING &&
         !cotp__sup_child_exited(s, c, cotp_tuple_get(msg, 2), &stop))
