@@ -148,4 +148,18 @@ bool cotp__sup_start_initial(struct sup *s, cotp_term *reason);
 
 cotp_term cotp__sup_atom_retry(void);
 
+/* --- reports, in Elixir's words (sup_report.c) --- */
+
+/* The supervisor's module as an atom: Supervisor.Default for the
+ * list-based start (sup_server.c). */
+cotp_term cotp__sup_module_name(const struct sup *s);
+void cotp__sup_report_started(const struct sup *s, const struct child *c);
+void cotp__sup_report_terminated(const struct sup *s, const struct child *c,
+                                 cotp_term reason);
+void cotp__sup_report_start_error(const struct sup *s, const struct child *c,
+                                  cotp_term reason);
+void cotp__sup_report_shutdown(const struct sup *s, const struct child *c);
+void cotp__sup_report_shutdown_error(const struct sup *s, const struct child *c,
+                                     cotp_term reason);
+
 #endif

@@ -19,7 +19,7 @@
 
 #include "sup_impl.h"
 
-static cotp_term module_name(const struct sup *s) {
+cotp_term cotp__sup_module_name(const struct sup *s) {
   const char *n = s->mod && s->mod->name ? s->mod->name : "Supervisor";
   char buf[300];
   if (n[0] >= 'A' && n[0] <= 'Z' && strncmp(n, "Elixir.", 7) != 0) {
@@ -93,7 +93,7 @@ static cotp_gs_ret sup_init(cotp_term arg, void **state) {
   }
   if (!ok)
     return cotp_gs_stop(cotp_format(h, "{:bad_return, {~t, :init, ~t}}",
-                                    module_name(s), ret));
+                                    cotp__sup_module_name(s), ret));
   cotp_term reason;
   if (cotp__sup_parse_flags(s, flags, &reason) != 0)
     return cotp_gs_stop(reason);
@@ -163,6 +163,7 @@ static cotp_term start_child(struct sup *s, cotp_term spec) {
     cotp__sup_append(s, c);
     cotp__sup_set_running(s, c, pid);
     c->started_ms = cotp_monotonic_ms();
+    cotp__sup_report_started(s, c);
     return reply;
   }
   if (rc == 0) { /* ignore */
@@ -222,6 +223,7 @@ static cotp_term restart_child(struct sup *s, cotp_term id) {
   if (rc == 0 && pid.bits) {
     cotp__sup_set_running(s, c, pid);
     c->started_ms = cotp_monotonic_ms();
+    cotp__sup_report_started(s, c);
     return reply;
   }
   if (rc == 0)

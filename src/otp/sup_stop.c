@@ -107,6 +107,19 @@ static bool is_pending_down(cotp_term msg, void *ctx) {
 
 #define NO_DEADLINE INT64_MAX
 
+/* Whether a child the supervisor stopped died of what it was sent: OTP
+ * reports anything else as "shut down abnormally", a kill after the
+ * shutdown timeout included.  noproc is a child that was already gone
+ * (its EXIT was flushed): OTP reports that EXIT's reason, which this does
+ * not keep. */
+static bool stopped_as_told(const struct child *c, cotp_term reason) {
+  if (reason.w == COTP_ATOM_NOPROC.w)
+    return true;
+  if (c->shutdown == COTP_SHUTDOWN_BRUTAL_KILL)
+    return reason.w == COTP_ATOM_KILLED.w;
+  return reason.w == COTP_ATOM_SHUTDOWN.w;
+}
+
 void cotp__sup_shutdown(struct sup *s, struct child **list, size_t n,
                         bool remove_temporary) {
   int64_t now = cotp_monotonic_ms(), next = NO_DEADLINE;
@@ -155,6 +168,8 @@ void cotp__sup_shutdown(struct sup *s, struct child **list, size_t n,
           cotp__sup_by_pid(s, cotp_get_pid(cotp_tuple_get(msg, 3)));
       c->pending = false;
       pending--;
+      if (!stopped_as_told(c, cotp_tuple_get(msg, 4)))
+        cotp__sup_report_shutdown_error(s, c, cotp_tuple_get(msg, 4));
       continue;
     }
     /* the nearest deadline passed: kill whoever is due, find the next */
