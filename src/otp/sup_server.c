@@ -147,7 +147,7 @@ static cotp_term start_child(struct sup *s, cotp_term spec) {
     if (old)
       return error(COTP_ATOM(already_present));
   } else {
-    if (cotp_map_get(spec, COTP_ATOM(significant)).w == COTP_ATOM_TRUE.w)
+    if (cotp_map_get(spec, SUP_ATOM(significant)).w == COTP_ATOM_TRUE.w)
       return error(COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE));
     if (s->max_children != COTP_INFINITY &&
         (int64_t)s->nchildren >= s->max_children)
@@ -285,7 +285,7 @@ static cotp_gs_ret sup_call(cotp_term req, cotp_genserver_from from,
                             void **state) {
   (void)from;
   struct sup *s = *state;
-  if (is_cmd(req, "start_child", 2))
+  if (cotp_tuple_size(req) == 2 && cotp_tuple_get(req, 0).w == SUP_ATOM(start_child).w)
     return cotp_gs_reply(start_child(s, cotp_tuple_get(req, 1)));
   if (is_cmd(req, "terminate_child", 2))
     return cotp_gs_reply(terminate_child(s, cotp_tuple_get(req, 1)));
