@@ -96,8 +96,9 @@ static void put_supervisor(FILE *f, char *buf, const struct sup *s) {
 }
 
 /* "Crashy.start_link(1)": module.function(args) for an {m, f, args}
- * start.  A C start has no module and function of its own: a GenServer
- * child (cotp_genserver_start_child) shows as its module's start_link, as
+ * start.  A C start has no module and function of its own: a GenServer or
+ * Supervisor child (cotp_genserver_start_child,
+ * cotp_supervisor_start_child_fn) shows as its module's start_link, as
  * `use GenServer`'s spec says; another C function by its symbol when the
  * dynamic symbol table has it. */
 static void put_start_call(FILE *f, char *buf, const struct child *c) {
@@ -106,7 +107,8 @@ static void put_start_call(FILE *f, char *buf, const struct child *c) {
   if (c->cfn) {
     module = cotp_is_cons(c->modules) ? cotp_head(c->modules) : COTP_NONE;
     function = COTP_NONE;
-    if (c->cfn == cotp_genserver_start_child && !cotp_is_none(module)) {
+    if ((c->cfn == cotp_genserver_start_child || c->cfn == cotp_supervisor_start_child_fn) &&
+        !cotp_is_none(module)) {
       function = COTP_ATOM(start_link);
     } else {
       void *addr;
@@ -126,6 +128,8 @@ static void put_start_call(FILE *f, char *buf, const struct child *c) {
   size_t n = 0, shown;
   cotp_list_length(c->args, &n);
   shown = c->cfn == cotp_genserver_start_child && fname == NULL && n ? n - 1 : n;
+  if (c->cfn == cotp_supervisor_start_child_fn && fname == NULL && n == 2)
+    shown = 1; /* [arg, name] */
   fputc('(', f);
   size_t i = 0;
   for (cotp_term a = c->args; cotp_is_cons(a) && i < shown; a = cotp_tail(a), i++) {
