@@ -188,25 +188,25 @@ static cotp_term start_of(cotp_heap *h, const struct child *c) {
 }
 
 static cotp_term restart_of(const struct child *c) {
-  return c->restart == COTP_TRANSIENT   ? COTP_ATOM(transient)
-         : c->restart == COTP_TEMPORARY ? COTP_ATOM(temporary)
-                                        : COTP_ATOM(permanent);
+  return c->restart == COTP_TRANSIENT   ? SUP_ATOM(transient)
+         : c->restart == COTP_TEMPORARY ? SUP_ATOM(temporary)
+                                        : SUP_ATOM(permanent);
 }
 
 static cotp_term shutdown_of(cotp_heap *h, const struct child *c) {
   return c->shutdown == COTP_INFINITY               ? COTP_ATOM_INFINITY
-         : c->shutdown == COTP_SHUTDOWN_BRUTAL_KILL ? COTP_ATOM(brutal_kill)
+         : c->shutdown == COTP_SHUTDOWN_BRUTAL_KILL ? SUP_ATOM(brutal_kill)
                                                     : cotp_int(h, c->shutdown);
 }
 
 static cotp_term type_of(const struct child *c) {
-  return c->type == COTP_SUPERVISOR ? COTP_ATOM(supervisor) : COTP_ATOM(worker);
+  return c->type == COTP_SUPERVISOR ? SUP_ATOM(supervisor) : SUP_ATOM(worker);
 }
 
 cotp_term cotp__sup_child_spec_map(cotp_heap *h, const struct child *c) {
-  cotp_term keys[] = {COTP_ATOM(id),       COTP_ATOM(start),   COTP_ATOM(restart),
-                      COTP_ATOM(shutdown), COTP_ATOM(type),    COTP_ATOM(modules),
-                      COTP_ATOM(significant)};
+  cotp_term keys[] = {SUP_ATOM(id),       SUP_ATOM(start),   SUP_ATOM(restart),
+                      SUP_ATOM(shutdown), SUP_ATOM(type),    SUP_ATOM(modules),
+                      SUP_ATOM(significant)};
   cotp_term vals[] = {c->id,          start_of(h, c),    restart_of(c),
                       shutdown_of(h, c), type_of(c),     modules_of(h, c),
                       cotp_bool(c->significant)};

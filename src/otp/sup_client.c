@@ -107,7 +107,7 @@ int cotp_supervisor_start_child_term(cotp_server sup, cotp_term spec,
   /* a shorthand is expanded here, in the caller, as Elixir does */
   if (cotp_child_spec_expand(h, spec, &spec) != 0)
     return start_reply(COTP_TUPLE(h, COTP_ATOM_ERROR, spec), pid, reply);
-  return start_reply(call(sup, COTP_TUPLE(h, COTP_ATOM(start_child), spec)), pid,
+  return start_reply(call(sup, COTP_TUPLE(h, SUP_ATOM(start_child), spec)), pid,
                      reply);
 }
 

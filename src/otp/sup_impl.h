@@ -148,4 +148,43 @@ bool cotp__sup_start_initial(struct sup *s, cotp_term *reason);
 
 cotp_term cotp__sup_atom_retry(void);
 
+/* The atoms of child specs, looked up once (sup_spec.c): cotp_atom()
+ * hashes the name on every call, and a start_child reads a spec's keys
+ * and values several times over. */
+enum cotp__sup_atom {
+  SA_id,
+  SA_start,
+  SA_restart,
+  SA_shutdown,
+  SA_type,
+  SA_modules,
+  SA_significant,
+  SA_permanent,
+  SA_transient,
+  SA_temporary,
+  SA_worker,
+  SA_supervisor,
+  SA_brutal_kill,
+  SA_dynamic,
+  SA_start_child,
+  SA_c_tag, /* :"$cotp_c" */
+  SA_COUNT
+};
+cotp_term cotp__sup_atom(enum cotp__sup_atom a);
+#define SUP_ATOM(name) cotp__sup_atom(SA_##name)
+
+/* --- reports, in Elixir's words (sup_report.c) --- */
+
+/* The supervisor's module as an atom: Supervisor.Default for the
+ * list-based start (sup_server.c). */
+cotp_term cotp__sup_module_name(const struct sup *s);
+void cotp__sup_report_started(const struct sup *s, const struct child *c);
+void cotp__sup_report_terminated(const struct sup *s, const struct child *c,
+                                 cotp_term reason);
+void cotp__sup_report_start_error(const struct sup *s, const struct child *c,
+                                  cotp_term reason);
+void cotp__sup_report_shutdown(const struct sup *s, const struct child *c);
+void cotp__sup_report_shutdown_error(const struct sup *s, const struct child *c,
+                                     cotp_term reason);
+
 #endif

@@ -18,11 +18,22 @@
  * as seen from that child: one_for_all terminates and restarts everything
  * again (I25), rest_for_one only from the failed child on (I27).
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "sup_impl.h"
 
-cotp_term cotp__sup_atom_retry(void) { return cotp_atom("$sup_retry"); }
+/* Looked up once: cotp_atom() hashes the name on every call.  Racing
+ * first callers store the same word. */
+cotp_term cotp__sup_atom_retry(void) {
+  static _Atomic uint64_t retry;
+  uint64_t w = atomic_load_explicit(&retry, memory_order_relaxed);
+  if (!w) {
+    w = cotp_atom("$sup_retry").w;
+    atomic_store_explicit(&retry, w, memory_order_relaxed);
+  }
+  return (cotp_term){w};
+}
 
 /* Records a restart now; true when that is one too many. */
 static bool add_restart(struct sup *s) {
@@ -56,18 +67,6 @@ static void send_retry(struct child *c, bool counts, int64_t delay) {
     cotp_send(cotp_self(), msg);
 }
 
-static void log_failure(struct sup *s, struct child *c, const char *what,
-                        cotp_term reason) {
-  (void)s;
-  if (!cotp_log_enabled(COTP_LOG_INFO))
-    return;
-  char *id = cotp_term_to_string(c->id), *r = cotp_term_to_string(reason);
-  cotp_log(COTP_LOG_INFO, "supervisor %s: child %s: %s", what,
-           id ? id : "?", r ? r : "?");
-  free(id);
-  free(r);
-}
-
 /* Starts c where it stands in a restart.  Returns false when it failed
  * (c is then RESTARTING). */
 static bool start_again(struct sup *s, struct child *c, bool *removed) {
@@ -78,6 +77,7 @@ static bool start_again(struct sup *s, struct child *c, bool *removed) {
   if (rc == 0 && pid.bits) {
     cotp__sup_set_running(s, c, pid);
     c->started_ms = cotp_monotonic_ms();
+    cotp__sup_report_started(s, c);
     return true;
   }
   if (rc == 0) { /* ignore */
@@ -89,7 +89,7 @@ static bool start_again(struct sup *s, struct child *c, bool *removed) {
     }
     return true;
   }
-  log_failure(s, c, "start_error", reply);
+  cotp__sup_report_start_error(s, c, reply);
   cotp__sup_set_stopped(s, c, CHILD_RESTARTING);
   return false;
 }
@@ -153,8 +153,9 @@ static bool auto_shutdown(struct sup *s, bool significant) {
 bool cotp__sup_child_exited(struct sup *s, struct child *c, cotp_term reason,
                             cotp_term *stop_reason) {
   bool significant = c->significant;
-  if (!is_shutdown_reason(reason))
-    log_failure(s, c, "child_terminated", reason);
+  /* as OTP: a permanent child is reported whatever its reason */
+  if (c->restart == COTP_PERMANENT || !is_shutdown_reason(reason))
+    cotp__sup_report_terminated(s, c, reason);
   if (c->restart == COTP_TEMPORARY ||
       (c->restart == COTP_TRANSIENT && is_shutdown_reason(reason))) {
     if (c->restart == COTP_TEMPORARY || s->dynamic)
@@ -168,7 +169,7 @@ bool cotp__sup_child_exited(struct sup *s, struct child *c, cotp_term reason,
     return true;
   }
   if (add_restart(s)) {
-    log_failure(s, c, "reached_max_restart_intensity", reason);
+    cotp__sup_report_shutdown(s, c);
     cotp__sup_set_stopped(s, c, CHILD_UNDEFINED);
     *stop_reason = COTP_ATOM_SHUTDOWN;
     return false;
@@ -196,7 +197,7 @@ bool cotp__sup_retry(struct sup *s, uint64_t key, bool counts,
     return true; /* terminated or deleted in the meantime (I40) */
   /* a delayed (backoff) restart was counted when the child exited */
   if (counts && add_restart(s)) {
-    log_failure(s, c, "reached_max_restart_intensity", COTP_ATOM(restarting));
+    cotp__sup_report_shutdown(s, c);
     cotp__sup_set_stopped(s, c, CHILD_UNDEFINED);
     *stop_reason = COTP_ATOM_SHUTDOWN;
     return false;
@@ -218,6 +219,7 @@ bool cotp__sup_start_initial(struct sup *s, cotp_term *reason) {
     if (rc == 0 && pid.bits) {
       cotp__sup_set_running(s, c, pid);
       c->started_ms = cotp_monotonic_ms();
+      cotp__sup_report_started(s, c);
       continue;
     }
     if (rc == 0) {

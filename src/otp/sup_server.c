@@ -19,7 +19,7 @@
 
 #include "sup_impl.h"
 
-static cotp_term module_name(const struct sup *s) {
+cotp_term cotp__sup_module_name(const struct sup *s) {
   const char *n = s->mod && s->mod->name ? s->mod->name : "Supervisor";
   char buf[300];
   if (n[0] >= 'A' && n[0] <= 'Z' && strncmp(n, "Elixir.", 7) != 0) {
@@ -93,7 +93,7 @@ static cotp_gs_ret sup_init(cotp_term arg, void **state) {
   }
   if (!ok)
     return cotp_gs_stop(cotp_format(h, "{:bad_return, {~t, :init, ~t}}",
-                                    module_name(s), ret));
+                                    cotp__sup_module_name(s), ret));
   cotp_term reason;
   if (cotp__sup_parse_flags(s, flags, &reason) != 0)
     return cotp_gs_stop(reason);
@@ -147,7 +147,7 @@ static cotp_term start_child(struct sup *s, cotp_term spec) {
     if (old)
       return error(COTP_ATOM(already_present));
   } else {
-    if (cotp_map_get(spec, COTP_ATOM(significant)).w == COTP_ATOM_TRUE.w)
+    if (cotp_map_get(spec, SUP_ATOM(significant)).w == COTP_ATOM_TRUE.w)
       return error(COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE));
     if (s->max_children != COTP_INFINITY &&
         (int64_t)s->nchildren >= s->max_children)
@@ -163,6 +163,7 @@ static cotp_term start_child(struct sup *s, cotp_term spec) {
     cotp__sup_append(s, c);
     cotp__sup_set_running(s, c, pid);
     c->started_ms = cotp_monotonic_ms();
+    cotp__sup_report_started(s, c);
     return reply;
   }
   if (rc == 0) { /* ignore */
@@ -222,6 +223,7 @@ static cotp_term restart_child(struct sup *s, cotp_term id) {
   if (rc == 0 && pid.bits) {
     cotp__sup_set_running(s, c, pid);
     c->started_ms = cotp_monotonic_ms();
+    cotp__sup_report_started(s, c);
     return reply;
   }
   if (rc == 0)
@@ -283,7 +285,7 @@ static cotp_gs_ret sup_call(cotp_term req, cotp_genserver_from from,
                             void **state) {
   (void)from;
   struct sup *s = *state;
-  if (is_cmd(req, "start_child", 2))
+  if (cotp_tuple_size(req) == 2 && cotp_tuple_get(req, 0).w == SUP_ATOM(start_child).w)
     return cotp_gs_reply(start_child(s, cotp_tuple_get(req, 1)));
   if (is_cmd(req, "terminate_child", 2))
     return cotp_gs_reply(terminate_child(s, cotp_tuple_get(req, 1)));
@@ -310,7 +312,9 @@ static cotp_gs_ret sup_call(cotp_term req, cotp_genserver_from from,
 static cotp_gs_ret sup_info(cotp_term msg, void **state) {
   struct sup *s = *state;
   cotp_term stop;
-  if (is_cmd(msg, "EXIT", 3)) {
+  /* the EXIT of a crashed child comes first: a restart should not pay
+   * for an atom lookup by name (cotp_atom() hashes the string) */
+  if (cotp_tuple_size(msg) == 3 && cotp_tuple_get(msg, 0).w == COTP_ATOM_EXIT.w) {
     struct child *c = cotp__sup_by_pid(s, cotp_get_pid(cotp_tuple_get(msg, 1)));
     if (c && c->status == CHILD_RUNNING &&
         !cotp__sup_child_exited(s, c, cotp_tuple_get(msg, 2), &stop))

@@ -15,6 +15,7 @@
  * start functions for GenServer and Supervisor children.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,38 @@ static cotp_term module_atom(const char *name) {
   return cotp_atom(name);
 }
 
-static cotp_term c_tag(void) { return cotp_atom("$cotp_c"); }
+static const char *const sup_atom_names[SA_COUNT] = {
+    [SA_id] = "id",
+    [SA_start] = "start",
+    [SA_restart] = "restart",
+    [SA_shutdown] = "shutdown",
+    [SA_type] = "type",
+    [SA_modules] = "modules",
+    [SA_significant] = "significant",
+    [SA_permanent] = "permanent",
+    [SA_transient] = "transient",
+    [SA_temporary] = "temporary",
+    [SA_worker] = "worker",
+    [SA_supervisor] = "supervisor",
+    [SA_brutal_kill] = "brutal_kill",
+    [SA_dynamic] = "dynamic",
+    [SA_start_child] = "start_child",
+    [SA_c_tag] = "$cotp_c",
+};
+
+static _Atomic uint64_t sup_atoms[SA_COUNT];
+
+/* Racing first callers store the same word (atoms never change). */
+cotp_term cotp__sup_atom(enum cotp__sup_atom a) {
+  uint64_t w = atomic_load_explicit(&sup_atoms[a], memory_order_relaxed);
+  if (!w) {
+    w = cotp_atom(sup_atom_names[a]).w;
+    atomic_store_explicit(&sup_atoms[a], w, memory_order_relaxed);
+  }
+  return (cotp_term){w};
+}
+
+static cotp_term c_tag(void) { return SUP_ATOM(c_tag); }
 
 cotp_term cotp__sup_start_term(cotp_heap *h, cotp_child_start_fn *fn,
                                void *ctx, cotp_term args) {
@@ -45,11 +77,11 @@ cotp_term cotp__sup_start_term(cotp_heap *h, cotp_child_start_fn *fn,
 static cotp_term restart_atom(cotp_heap *h, cotp_restart r) {
   switch (r) {
   case COTP_PERMANENT:
-    return COTP_ATOM(permanent);
+    return SUP_ATOM(permanent);
   case COTP_TRANSIENT:
-    return COTP_ATOM(transient);
+    return SUP_ATOM(transient);
   case COTP_TEMPORARY:
-    return COTP_ATOM(temporary);
+    return SUP_ATOM(temporary);
   }
   return cotp_int(h, (int64_t)r); /* unknown: shows the value */
 }
@@ -60,44 +92,47 @@ static cotp_term shutdown_term(cotp_heap *h, int64_t ms, cotp_child_type t) {
   if (ms == COTP_INFINITY)
     return COTP_ATOM_INFINITY;
   if (ms == COTP_SHUTDOWN_BRUTAL_KILL)
-    return COTP_ATOM(brutal_kill);
+    return SUP_ATOM(brutal_kill);
   return cotp_int(h, ms);
 }
 
 cotp_term cotp_child_spec_term(cotp_heap *h, const cotp_child_spec *spec) {
   if (!spec)
     return COTP_NONE;
+  /* The keys go in term order (by name: id, modules, restart, shutdown,
+   * significant, start, type), so cotp_map's sort finds them sorted and
+   * compares each pair once. */
   cotp_term keys[8], vals[8];
   size_t n = 0;
   cotp_term args = cotp_is_none(spec->args) ? COTP_NIL : spec->args;
   if (!cotp_is_none(spec->id)) {
-    keys[n] = COTP_ATOM(id);
+    keys[n] = SUP_ATOM(id);
     vals[n++] = spec->id;
   }
-  if (spec->start) {
-    keys[n] = COTP_ATOM(start);
-    vals[n++] = cotp__sup_start_term(h, spec->start, spec->ctx, args);
-  } else if (!cotp_is_none(spec->module) || !cotp_is_none(spec->function)) {
-    keys[n] = COTP_ATOM(start);
-    vals[n++] = COTP_TUPLE(h, spec->module, spec->function, args);
-  }
-  keys[n] = COTP_ATOM(restart);
-  vals[n++] = restart_atom(h, spec->restart);
-  keys[n] = COTP_ATOM(shutdown);
-  vals[n++] = shutdown_term(h, spec->shutdown, spec->type);
-  keys[n] = COTP_ATOM(type);
-  vals[n++] = spec->type == COTP_WORKER       ? COTP_ATOM(worker)
-              : spec->type == COTP_SUPERVISOR ? COTP_ATOM(supervisor)
-                                              : cotp_int(h, spec->type);
-  keys[n] = COTP_ATOM(modules);
+  keys[n] = SUP_ATOM(modules);
   if (!cotp_is_none(spec->modules))
     vals[n++] = spec->modules;
   else if (cotp_is_atom(spec->module))
     vals[n++] = COTP_LIST(h, spec->module);
   else
     vals[n++] = COTP_NIL;
-  keys[n] = COTP_ATOM(significant);
+  keys[n] = SUP_ATOM(restart);
+  vals[n++] = restart_atom(h, spec->restart);
+  keys[n] = SUP_ATOM(shutdown);
+  vals[n++] = shutdown_term(h, spec->shutdown, spec->type);
+  keys[n] = SUP_ATOM(significant);
   vals[n++] = cotp_bool(spec->significant);
+  if (spec->start) {
+    keys[n] = SUP_ATOM(start);
+    vals[n++] = cotp__sup_start_term(h, spec->start, spec->ctx, args);
+  } else if (!cotp_is_none(spec->module) || !cotp_is_none(spec->function)) {
+    keys[n] = SUP_ATOM(start);
+    vals[n++] = COTP_TUPLE(h, spec->module, spec->function, args);
+  }
+  keys[n] = SUP_ATOM(type);
+  vals[n++] = spec->type == COTP_WORKER       ? SUP_ATOM(worker)
+              : spec->type == COTP_SUPERVISOR ? SUP_ATOM(supervisor)
+                                              : cotp_int(h, spec->type);
   return cotp_map(h, n, keys, vals);
 }
 
@@ -118,13 +153,22 @@ struct fields {
 static bool read_fields(cotp_term spec, struct fields *f) {
   memset(f, 0, sizeof *f);
   if (cotp_is_map(spec)) {
-    f->id = cotp_map_get(spec, COTP_ATOM(id));
-    f->start = cotp_map_get(spec, COTP_ATOM(start));
-    f->restart = cotp_map_get(spec, COTP_ATOM(restart));
-    f->shutdown = cotp_map_get(spec, COTP_ATOM(shutdown));
-    f->type = cotp_map_get(spec, COTP_ATOM(type));
-    f->modules = cotp_map_get(spec, COTP_ATOM(modules));
-    f->significant = cotp_map_get(spec, COTP_ATOM(significant));
+    /* One pass comparing words: cotp_map_get would binary-search with
+     * the term order, which compares atoms by name (about 500
+     * instructions a key, and a start_child reads a spec three times). */
+    cotp_term *slot[] = {&f->id,   &f->start,   &f->restart,    &f->shutdown,
+                         &f->type, &f->modules, &f->significant};
+    cotp_term keys[] = {SUP_ATOM(id),   SUP_ATOM(start),   SUP_ATOM(restart),
+                        SUP_ATOM(shutdown), SUP_ATOM(type), SUP_ATOM(modules),
+                        SUP_ATOM(significant)};
+    for (size_t i = 0, n = cotp_map_size(spec); i < n; i++) {
+      cotp_term k = cotp_map_key(spec, i);
+      for (size_t j = 0; j < sizeof keys / sizeof keys[0]; j++)
+        if (k.w == keys[j].w) {
+          *slot[j] = cotp_map_value(spec, i);
+          break;
+        }
+    }
     return true;
   }
   if (cotp_tuple_size(spec) == 6) {
@@ -169,21 +213,21 @@ int cotp_child_spec_check(cotp_heap *h, cotp_term spec, cotp_term *reason) {
                             cotp_int_value(cotp_tuple_get(f.start, 1)) != 0))
     return fail(h, reason, "invalid_mfa", f.start);
   cotp_term r = f.restart;
-  if (!cotp_is_none(r) && r.w != COTP_ATOM(permanent).w &&
-      r.w != COTP_ATOM(transient).w && r.w != COTP_ATOM(temporary).w)
+  if (!cotp_is_none(r) && r.w != SUP_ATOM(permanent).w &&
+      r.w != SUP_ATOM(transient).w && r.w != SUP_ATOM(temporary).w)
     return fail(h, reason, "invalid_restart_type", r);
   cotp_term t = f.type;
-  if (!cotp_is_none(t) && t.w != COTP_ATOM(worker).w &&
-      t.w != COTP_ATOM(supervisor).w)
+  if (!cotp_is_none(t) && t.w != SUP_ATOM(worker).w &&
+      t.w != SUP_ATOM(supervisor).w)
     return fail(h, reason, "invalid_child_type", t);
   cotp_term sd = f.shutdown;
   int64_t ms;
   if (!cotp_is_none(sd) && sd.w != COTP_ATOM_INFINITY.w &&
-      sd.w != COTP_ATOM(brutal_kill).w &&
+      sd.w != SUP_ATOM(brutal_kill).w &&
       (cotp_get_int(sd, &ms) != 0 || ms < 0))
     return fail(h, reason, "invalid_shutdown", sd);
   cotp_term m = f.modules;
-  if (!cotp_is_none(m) && m.w != COTP_ATOM(dynamic).w) {
+  if (!cotp_is_none(m) && m.w != SUP_ATOM(dynamic).w) {
     if (!is_list(m))
       return fail(h, reason, "invalid_modules", m);
     for (cotp_term l = m; cotp_is_cons(l); l = cotp_tail(l))
@@ -213,15 +257,15 @@ void cotp__sup_spec_fields(cotp_term spec, struct child *c) {
     c->function = cotp_tuple_get(f.start, 1);
     c->args = cotp_tuple_get(f.start, 2);
   }
-  c->restart = f.restart.w == COTP_ATOM(transient).w   ? COTP_TRANSIENT
-               : f.restart.w == COTP_ATOM(temporary).w ? COTP_TEMPORARY
+  c->restart = f.restart.w == SUP_ATOM(transient).w   ? COTP_TRANSIENT
+               : f.restart.w == SUP_ATOM(temporary).w ? COTP_TEMPORARY
                                                        : COTP_PERMANENT;
-  c->type = f.type.w == COTP_ATOM(supervisor).w ? COTP_SUPERVISOR : COTP_WORKER;
+  c->type = f.type.w == SUP_ATOM(supervisor).w ? COTP_SUPERVISOR : COTP_WORKER;
   if (cotp_is_none(f.shutdown))
     c->shutdown = c->type == COTP_SUPERVISOR ? COTP_INFINITY : 5000;
   else if (f.shutdown.w == COTP_ATOM_INFINITY.w)
     c->shutdown = COTP_INFINITY;
-  else if (f.shutdown.w == COTP_ATOM(brutal_kill).w)
+  else if (f.shutdown.w == SUP_ATOM(brutal_kill).w)
     c->shutdown = COTP_SHUTDOWN_BRUTAL_KILL;
   else
     c->shutdown = cotp_int_value(f.shutdown);

@@ -184,3 +184,47 @@ COTP_TEST(supervisor, i43_terminate_child_does_not_trigger_auto_shutdown) {
                  COTP_SUPERVISOR_ERROR);
   cotp_assert_term_eq(reply, cotp_test_parse("{:error, {:invalid_significant, true}}"));
 }
+
+/* I43, the bystander half: a significant child that a one_for_all or
+ * rest_for_one restart terminates as a bystander has not exited by itself,
+ * so auto_shutdown does not stop the supervisor.  w0 (permanent, not
+ * significant) crashes; w1 (significant) is the bystander: restarted when
+ * transient, removed when temporary (I18), and the supervisor lives on. */
+static void i43_bystander(cotp_strategy st, cotp_auto_shutdown a, cotp_restart r1) {
+  test_root = cotp_self();
+  cotp_child_spec s[2] = {worker_spec(0), worker_spec(1)};
+  s[1].restart = r1;
+  s[1].significant = true;
+  cotp_supervisor_flags f = COTP_SUPERVISOR_FLAGS_INIT;
+  f.strategy = st;
+  f.auto_shutdown = a;
+  cotp_pid sup;
+  cotp_assert_rc(cotp_supervisor_start_link_children(s, 2, &f, NULL, &sup, NULL), 0);
+  cotp_pid w0 = started(0), w1 = started(1);
+  cotp_term ref;
+  cotp_monitor(w1, &ref);
+  cotp_send(w0, cotp_test_parse("{:die, :crash}"));
+  cotp_assert_term_eq(cotp_test_down_of(ref, w1), COTP_ATOM_SHUTDOWN);
+  cr_assert(cotp_pid_eq(started(0), child_pid(sup, wid(0))));
+  if (r1 == COTP_TRANSIENT) {
+    cotp_pid again = started(1);
+    cr_assert(!cotp_pid_eq(again, w1));
+    cr_assert(cotp_pid_eq(again, child_pid(sup, wid(1))));
+  } else {
+    refute_started(1, 50);
+    cr_assert(cotp_is_none(child_status(sup, wid(1))), "the temporary bystander is still listed");
+  }
+  cotp_sleep(50);
+  cr_assert(cotp_is_alive(sup));
+  cr_assert_eq(counts(sup).active, r1 == COTP_TRANSIENT ? 2u : 1u);
+}
+
+COTP_TEST(supervisor, i43_one_for_all_bystander_does_not_trigger_auto_shutdown) {
+  i43_bystander(COTP_ONE_FOR_ALL, COTP_AUTO_SHUTDOWN_ANY_SIGNIFICANT, COTP_TRANSIENT);
+  i43_bystander(COTP_ONE_FOR_ALL, COTP_AUTO_SHUTDOWN_ANY_SIGNIFICANT, COTP_TEMPORARY);
+}
+
+COTP_TEST(supervisor, i43_rest_for_one_bystander_does_not_trigger_auto_shutdown) {
+  i43_bystander(COTP_REST_FOR_ONE, COTP_AUTO_SHUTDOWN_ANY_SIGNIFICANT, COTP_TRANSIENT);
+  i43_bystander(COTP_REST_FOR_ONE, COTP_AUTO_SHUTDOWN_ALL_SIGNIFICANT, COTP_TEMPORARY);
+}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Task.Supervisor (G1, G3-G13, G15, G17). */
+/* Task.Supervisor (G1, G3-G15, G17). */
 #include "sup_util.h"
 
 static cotp_heap *h(void) { return cotp_self_heap(); }
@@ -201,6 +201,59 @@ COTP_TEST(task_supervisor, g15_nolink_stream_emits_exits) {
     cotp_assert_term_eq(x, cotp_test_parse(want[i]));
   }
   cotp_iter_close(out);
+}
+
+/* A stream task that never finishes in time: it sleeps for 10 s. */
+static cotp_term stream_sleeper(cotp_term x, void *ctx) {
+  (void)ctx;
+  cotp_sleep(10000);
+  return x;
+}
+
+/* G14: a stream that reaches max_children ends with COTP_ESYSLIMIT (Elixir
+ * raises), its tasks are shut down, the consumer is linked only to the
+ * supervisor, and no reply, DOWN or EXIT is left in its mailbox. */
+static void g14_stream_hits_max_children(bool linked) {
+  cotp_pid sup = tsup(1);
+  cotp_server s = S(sup);
+  cotp_iter_range r;
+  cotp_iter *out;
+  cotp_task_stream_opts o = COTP_TASK_STREAM_OPTS_INIT;
+  o.max_concurrency = 2;
+  int rc = linked ? cotp_task_supervisor_async_stream(&s, cotp_iter_range_init(&r, 1, 3, 1),
+                                                      stream_sleeper, NULL, &o, &out, NULL)
+                  : cotp_task_supervisor_async_stream_nolink(
+                        &s, cotp_iter_range_init(&r, 1, 3, 1), stream_sleeper, NULL, &o,
+                        &out, NULL);
+  cotp_assert_rc(rc, 0);
+  cotp_term x;
+  cotp_assert_rc(cotp_iter_next(out, h(), &x), COTP_ESYSLIMIT);
+  cotp_iter_close(out);
+  /* the first task, started before the limit, is gone */
+  cotp_term children = COTP_NIL;
+  for (int i = 0; i < 100; i++) {
+    children = cotp_task_supervisor_children(s);
+    if (cotp_is_nil(children))
+      break;
+    cotp_sleep(10);
+  }
+  cotp_assert_term_eq(children, COTP_NIL);
+  cotp_term links;
+  cotp_process_info(cotp_self(), COTP_ATOM(links), &links);
+  cotp_assert_term_eq(links, COTP_LIST(h(), cotp_pid_term(sup)));
+  cotp_test_refute_received("_", 100);
+  /* the supervisor takes new tasks again */
+  cotp_task t;
+  cotp_assert_rc(cotp_task_supervisor_async(s, forty_two, NULL, NULL, &t), 0);
+  cotp_assert_term_eq(cotp_task_await(&t, 5000), cotp_int(h(), 42));
+}
+
+COTP_TEST(task_supervisor, g14_async_stream_max_children_shuts_the_stream_down) {
+  g14_stream_hits_max_children(true);
+}
+
+COTP_TEST(task_supervisor, g14_async_stream_nolink_max_children_shuts_the_stream_down) {
+  g14_stream_hits_max_children(false);
 }
 
 static void early_owner(void *arg) {

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Supervisor reports in Elixir 1.14's words (docs/crash_reports.md):
+ * "Child <id> of Supervisor <name> terminated / started / caused
+ * shutdown / shut down abnormally", with the exit, the pid and the child's
+ * spec.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sup_util.h"
+
+static cotp_gs_ret crashy_init(cotp_term arg, void **state) {
+  (void)arg, (void)state;
+  return cotp_gs_ok();
+}
+
+static cotp_gs_ret crashy_cast(cotp_term req, void **state) {
+  (void)state;
+  cotp_exit(req);
+}
+
+static const cotp_genserver_callbacks crashy = {
+    .name = "Crashy", .init = crashy_init, .handle_cast = crashy_cast};
+
+static cotp_child_spec crashy_spec(cotp_term id) {
+  return cotp_genserver_child_spec(id, &crashy, cotp_int(cotp_self_heap(), 1), COTP_NIL);
+}
+
+/* Waits until child id runs with a pid other than old. */
+static cotp_pid restarted(cotp_pid sup, cotp_term id, cotp_pid old) {
+  for (int i = 0; i < 500; i++) {
+    cotp_pid p = child_pid(sup, id);
+    if (p.bits && !cotp_pid_eq(p, old))
+      return p;
+    cotp_sleep(10);
+  }
+  cr_assert_fail("child was not restarted");
+  return old;
+}
+
+static char *pid_text(cotp_pid p) {
+  static char buf[2][64];
+  static int k;
+  k ^= 1;
+  cotp_term_print(buf[k], sizeof buf[k], cotp_pid_term(p));
+  return buf[k];
+}
+
+static void assert_logged(const char *want) {
+  const char *log = log_capture_text();
+  cr_assert(strstr(log, want), "missing from the log:\n%s\n--- log:\n%s", want, log);
+}
+
+COTP_TEST(supervisor, report_child_terminated_and_restarted_in_elixirs_words) {
+  log_capture_start(COTP_LOG_DEBUG);
+  cotp_child_spec s = crashy_spec(COTP_ATOM(w0));
+  cotp_supervisor_opts o = COTP_SUPERVISOR_OPTS_INIT;
+  o.name = cotp_name_local(COTP_ATOM(report_sup));
+  cotp_pid sup;
+  cotp_assert_rc(cotp_supervisor_start_link_children(&s, 1, NULL, &o, &sup, NULL), 0);
+  cotp_pid first = child_pid(sup, COTP_ATOM(w0));
+  cotp_genserver_cast(cotp_server_pid(first), cotp_test_parse("{:bad, 1}"));
+  cotp_pid second = restarted(sup, COTP_ATOM(w0), first);
+  char want[1024];
+  snprintf(want, sizeof want,
+           "Child :w0 of Supervisor :report_sup started\nPid: %s\n"
+           "Start Call: Crashy.start_link(1)\nRestart: :permanent\n"
+           "Shutdown: 5000\nType: :worker",
+           pid_text(first));
+  assert_logged(want);
+  snprintf(want, sizeof want,
+           "Child :w0 of Supervisor :report_sup terminated\n** (exit) {:bad, 1}\n"
+           "Pid: %s\nStart Call: Crashy.start_link(1)\nRestart: :permanent\n"
+           "Shutdown: 5000\nType: :worker",
+           pid_text(first));
+  assert_logged(want);
+  snprintf(want, sizeof want, "Child :w0 of Supervisor :report_sup started\nPid: %s\n",
+           pid_text(second));
+  assert_logged(want);
+  log_capture_stop();
+}
+
+COTP_TEST(supervisor, report_intensity_reached_in_elixirs_words) {
+  cotp_trap_exit(true, NULL);
+  log_capture_start(COTP_LOG_INFO);
+  cotp_child_spec s = crashy_spec(COTP_ATOM(w1));
+  s.restart = COTP_TRANSIENT;
+  s.shutdown = COTP_SHUTDOWN_BRUTAL_KILL;
+  cotp_supervisor_flags f = COTP_SUPERVISOR_FLAGS_INIT;
+  f.max_restarts = 0;
+  cotp_pid sup;
+  cotp_assert_rc(cotp_supervisor_start_link_children(&s, 1, &f, NULL, &sup, NULL), 0);
+  cotp_pid w = child_pid(sup, COTP_ATOM(w1));
+  cotp_genserver_cast(cotp_server_pid(w), COTP_ATOM_KILL); /* exits with :kill */
+  cotp_assert_term_eq(cotp_test_exit_from(sup, 5000), COTP_ATOM_SHUTDOWN);
+  char want[1024];
+  snprintf(want, sizeof want,
+           "Child :w1 of Supervisor %s (Supervisor.Default) terminated\n** (exit) :kill\n"
+           "Pid: %s\nStart Call: Crashy.start_link(1)\nRestart: :transient\n"
+           "Shutdown: :brutal_kill\nType: :worker",
+           pid_text(sup), pid_text(w));
+  assert_logged(want);
+  snprintf(want, sizeof want,
+           "Child :w1 of Supervisor %s (Supervisor.Default) caused shutdown\n"
+           "** (exit) :reached_max_restart_intensity\nStart Call: Crashy.start_link(1)\n",
+           pid_text(sup));
+  assert_logged(want);
+  /* progress reports are debug: not at this level */
+  cr_assert(!strstr(log_capture_text(), " started\n"), "%s", log_capture_text());
+  log_capture_stop();
+}
+
+/* A child that traps exits and dies of something else than the shutdown
+ * it was sent is "shut down abnormally"; a normal exit of a transient
+ * child is not reported, and exits with shutdown reasons never are. */
+static cotp_gs_ret trapper_init(cotp_term arg, void **state) {
+  (void)arg, (void)state;
+  cotp_trap_exit(true, NULL);
+  return cotp_gs_ok();
+}
+
+static void trapper_terminate(cotp_term reason, void *state) {
+  (void)reason, (void)state;
+  cotp_exit(COTP_ATOM(oops));
+}
+
+static const cotp_genserver_callbacks trapper = {
+    .name = "Trapper", .init = trapper_init, .terminate = trapper_terminate};
+
+COTP_TEST(supervisor, report_shut_down_abnormally_in_elixirs_words) {
+  log_capture_start(COTP_LOG_INFO);
+  cotp_child_spec s =
+      cotp_genserver_child_spec(COTP_ATOM(t0), &trapper, COTP_NIL, COTP_NIL);
+  cotp_pid sup;
+  cotp_assert_rc(cotp_supervisor_start_link_children(&s, 1, NULL, NULL, &sup, NULL), 0);
+  cotp_pid t = child_pid(sup, COTP_ATOM(t0));
+  cotp_assert_rc(cotp_supervisor_terminate_child(cotp_server_pid(sup), COTP_ATOM(t0), NULL), 0);
+  char want[1024];
+  snprintf(want, sizeof want,
+           "Child :t0 of Supervisor %s (Supervisor.Default) shut down abnormally\n"
+           "** (exit) :oops\nPid: %s\nStart Call: Trapper.start_link([])\n",
+           pid_text(sup), pid_text(t));
+  assert_logged(want);
+  log_capture_stop();
+}
