@@ -465,12 +465,18 @@ COTP_TEST(link, a28_terminated_process_leaves_no_links_or_monitors) {
  * with it. */
 COTP_TEST(link, unlink_of_a_dying_peer_leaves_no_entry) {
   struct cotp__proc *self = cotp__proc_lookup(cotp_self());
+  /* The peer may die on the other scheduler and its exit signal reach us
+   * before the unlink (which honours it first, A21): trapped, that is a
+   * message, flushed below; what matters is the entry. */
+  cotp_trap_exit(true, NULL);
   for (int round = 0; round < 20; round++) {
     cotp_pid p;
     cotp_assert_rc(cotp_spawn_link(cotp_test_idle, NULL, &p), 0);
     cotp_exit_signal(p, COTP_ATOM_KILL); /* queued before the unlink */
     cotp_assert_rc(cotp_unlink(p), 0);
-    cotp_test_refute_received("_", 5); /* nothing came through the link */
+    cotp_term msg;
+    while (cotp_receive(5, &msg) == 0)
+      cotp_assert_prints(cotp_tuple_get(msg, 0), ":EXIT");
     for (int i = 0; i < 1000 && self->ext->links.n; i++)
       cotp_sleep(1);
     cr_assert_eq(self->ext->links.n, 0, "round %d: a link entry left", round);
