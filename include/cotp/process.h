@@ -181,6 +181,24 @@ COTP_API int cotp_register_function(cotp_term module, cotp_term function,
 COTP_API cotp_mfa_fn *cotp_lookup_function(cotp_term module,
                                            cotp_term function);
 
+/*
+ * Code of any signature by name, for libraries that name their own kinds
+ * of function (Task's functions return a result; a supervisor's start
+ * functions start a child): the table is keyed by a kind atom as well as
+ * module and function, so one name can mean one thing per kind.  fn is
+ * stored as given; whoever looks it up with the same kind casts it back to
+ * the type it was registered with.  cotp_register_function() is the kind
+ * :process.  Registering a triple again replaces the function.
+ * Context: any thread.
+ * Returns: 0, COTP_EINVAL (not atoms, fn NULL), COTP_ENOMEM; the lookup
+ * returns NULL when nothing is registered.
+ */
+typedef void cotp_code_fn(void);
+COTP_API int cotp_register_code(cotp_term kind, cotp_term module,
+                                cotp_term function, cotp_code_fn *fn);
+COTP_API cotp_code_fn *cotp_lookup_code(cotp_term kind, cotp_term module,
+                                        cotp_term function);
+
 /* Spawns module:function with args (a list, copied into the new process's
  * heap).  Returns as cotp_spawn_opt, and COTP_ENOTFOUND when nothing is
  * registered under that name.  opts may be NULL; arg_size does not apply

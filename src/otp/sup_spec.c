@@ -14,7 +14,6 @@
  * (a mutex-protected open-addressing table, as the Task one), and the
  * start functions for GenServer and Supervisor children.
  */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,64 +433,18 @@ cotp_term cotp_supervisor_init(cotp_heap *h, const cotp_supervisor_flags *flags,
                     COTP_TUPLE(h, cotp_supervisor_flags_term(h, flags), l));
 }
 
-/* --- start functions by name --- */
-
-struct entry {
-  uint64_t m, f;
-  cotp_child_start_fn *fn;
-};
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct entry *slots;
-static size_t nslots, used;
-
-static struct entry *find(uint64_t m, uint64_t f) {
-  if (!nslots)
-    return NULL;
-  size_t i = (size_t)((m * 0x9E3779B97F4A7C15u) ^ f) & (nslots - 1);
-  while (slots[i].fn && (slots[i].m != m || slots[i].f != f))
-    i = (i + 1) & (nslots - 1);
-  return &slots[i];
-}
-
-static bool grow(void) {
-  size_t n = nslots ? nslots * 2 : 16;
-  struct entry *old = slots, *s = calloc(n, sizeof *s);
-  if (!s)
-    return false;
-  size_t oldn = nslots;
-  slots = s;
-  nslots = n;
-  for (size_t i = 0; i < oldn; i++)
-    if (old[i].fn)
-      *find(old[i].m, old[i].f) = old[i];
-  free(old);
-  return true;
-}
+/* --- start functions by name: the kind Supervisor of cotp_register_code --- */
 
 int cotp_supervisor_register_start(cotp_term module, cotp_term function,
                                    cotp_child_start_fn *fn) {
-  if (!cotp_is_atom(module) || !cotp_is_atom(function) || !fn)
-    return COTP_EINVAL;
-  pthread_mutex_lock(&table_lock);
-  int rc = 0;
-  if ((used + 1) * 2 > nslots && !grow()) {
-    rc = COTP_ENOMEM;
-  } else {
-    struct entry *e = find(module.w, function.w);
-    used += !e->fn;
-    *e = (struct entry){module.w, function.w, fn};
-  }
-  pthread_mutex_unlock(&table_lock);
-  return rc;
+  return cotp_register_code(COTP_ATOM(Elixir.Supervisor), module, function,
+                            (cotp_code_fn *)fn);
 }
 
 cotp_child_start_fn *cotp__sup_lookup_start(cotp_term module,
                                             cotp_term function) {
-  pthread_mutex_lock(&table_lock);
-  struct entry *e = find(module.w, function.w);
-  cotp_child_start_fn *fn = e ? e->fn : NULL;
-  pthread_mutex_unlock(&table_lock);
-  return fn;
+  return (cotp_child_start_fn *)cotp_lookup_code(COTP_ATOM(Elixir.Supervisor),
+                                                 module, function);
 }
 
 /* --- GenServer and Supervisor children --- */

@@ -2,17 +2,13 @@
 /*
  * task_run.c: the task process.  It waits for its go-ahead (task_int.h),
  * records where it comes from in its dictionary, runs the function and
- * replies through the alias.  Also the table of task functions named by
- * module and function atoms.
+ * replies through the alias.  Task functions named by module and function
+ * atoms are the kind Task of the runtime's table (cotp_register_code).
  *
  * The reply is the task's last act: it returns right after, so its DOWN
  * (:normal) follows the reply at once.  A function that exits instead of
  * returning ends the process with that reason, and the link and monitor
  * carry it to the owner, as an exception in an Elixir task does.
- *
- * The function table: written rarely (at start-up), read once per task
- * named by module and function, so a mutex around an open-addressing
- * table is plenty.  It outlives runtimes, as the core's does.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -21,68 +17,17 @@
 
 #include "task_int.h"
 
-/* --- the table of task functions --- */
-
-struct entry {
-  uint64_t module, function;
-  cotp_task_mfa_fn *fn;
-};
-
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct entry *slots;
-static size_t nslots, used;
-
-static size_t slot_of(uint64_t m, uint64_t f, size_t mask) {
-  uint64_t h = (m * 0x9E3779B97F4A7C15ull) ^ (f * 0xC2B2AE3D27D4EB4Full);
-  return (size_t)(h ^ (h >> 29)) & mask;
-}
-
-static struct entry *find(uint64_t m, uint64_t f) {
-  if (!nslots)
-    return NULL;
-  for (size_t i = slot_of(m, f, nslots - 1);; i = (i + 1) & (nslots - 1))
-    if (!slots[i].fn || (slots[i].module == m && slots[i].function == f))
-      return &slots[i];
-}
-
-static bool grow(void) {
-  size_t n = nslots ? nslots * 2 : 32;
-  struct entry *bigger = calloc(n, sizeof *bigger), *old = slots;
-  if (!bigger)
-    return false;
-  size_t oldn = nslots;
-  slots = bigger;
-  nslots = n;
-  for (size_t i = 0; i < oldn; i++)
-    if (old[i].fn)
-      *find(old[i].module, old[i].function) = old[i];
-  free(old);
-  return true;
-}
+/* --- task functions by name: the kind Task of cotp_register_code --- */
 
 int cotp_task_register(cotp_term module, cotp_term function,
                        cotp_task_mfa_fn *fn) {
-  if (!cotp_is_atom(module) || !cotp_is_atom(function) || !fn)
-    return COTP_EINVAL;
-  pthread_mutex_lock(&table_lock);
-  int rc = 0;
-  if ((used + 1) * 2 > nslots && !grow()) {
-    rc = COTP_ENOMEM;
-  } else {
-    struct entry *e = find(module.w, function.w);
-    used += !e->fn;
-    *e = (struct entry){module.w, function.w, fn};
-  }
-  pthread_mutex_unlock(&table_lock);
-  return rc;
+  return cotp_register_code(cotp__task_atoms()->task, module, function,
+                            (cotp_code_fn *)fn);
 }
 
 static cotp_task_mfa_fn *lookup(cotp_term module, cotp_term function) {
-  pthread_mutex_lock(&table_lock);
-  struct entry *e = find(module.w, function.w);
-  cotp_task_mfa_fn *fn = e ? e->fn : NULL;
-  pthread_mutex_unlock(&table_lock);
-  return fn;
+  return (cotp_task_mfa_fn *)cotp_lookup_code(cotp__task_atoms()->task,
+                                              module, function);
 }
 
 /* --- $initial_call --- */

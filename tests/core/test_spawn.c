@@ -316,3 +316,22 @@ COTP_TEST(spawn, arg_free_runs_once_however_the_process_ends) {
   cotp_assert_rc(cotp_spawn_opt(owning, &d, &opts, NULL), COTP_EINVAL);
   cr_assert_eq(atomic_load(&d.freed), 0);
 }
+
+static void code_a(void) {}
+static void code_b(void) {}
+
+/* One name means one thing per kind: a process function, a Task's and a
+ * supervisor's start function may share module:function. */
+COTP_TEST(spawn, code_by_name_is_kept_per_kind) {
+  cotp_term m = COTP_ATOM(MyMod), f = COTP_ATOM(run);
+  cotp_assert_rc(cotp_register_code(COTP_ATOM(kind_a), m, f, code_a), 0);
+  cotp_assert_rc(cotp_register_code(COTP_ATOM(kind_b), m, f, code_b), 0);
+  cr_assert_eq(cotp_lookup_code(COTP_ATOM(kind_a), m, f), code_a);
+  cr_assert_eq(cotp_lookup_code(COTP_ATOM(kind_b), m, f), code_b);
+  cr_assert_null(cotp_lookup_code(COTP_ATOM(kind_c), m, f));
+  cr_assert_null(cotp_lookup_function(m, f)); /* :process is a kind too */
+  cotp_assert_rc(cotp_register_code(COTP_ATOM(kind_a), m, f, code_b), 0);
+  cr_assert_eq(cotp_lookup_code(COTP_ATOM(kind_a), m, f), code_b, "replaced");
+  cotp_assert_rc(cotp_register_code(cotp_int(NULL, 1), m, f, code_a), COTP_EINVAL);
+  cotp_assert_rc(cotp_register_code(COTP_ATOM(kind_a), m, f, NULL), COTP_EINVAL);
+}
