@@ -250,24 +250,28 @@ COTP_API cotp_term cotp_bool(bool b);
  */
 COTP_API cotp_term cotp_atom(const char *name);
 
-/* The atom spelled like the identifier: COTP_ATOM(pong) is :pong.  With
+/* The atom named by a string literal: COTP_ATOM_STR("$gen_call").  With
  * GCC or Clang each use looks the name up once and keeps the atom (atoms
- * live as long as the program), so a COTP_ATOM in a hot loop costs a
- * load; elsewhere it is cotp_atom(#name). */
+ * live as long as the program), so one in a hot loop costs a load;
+ * elsewhere it is cotp_atom(str). */
 #if defined(__GNUC__) && !defined(__cplusplus)
-#define COTP_ATOM(name)                                                     \
+#define COTP_ATOM_STR(str)                                                  \
   (__extension__({                                                          \
     static uint64_t cotp__atom_w_;                                          \
     uint64_t cotp__w_ = __atomic_load_n(&cotp__atom_w_, __ATOMIC_RELAXED);  \
     if (!cotp__w_) {                                                        \
-      cotp__w_ = cotp_atom(#name).w;                                        \
+      cotp__w_ = cotp_atom(str).w;                                          \
       __atomic_store_n(&cotp__atom_w_, cotp__w_, __ATOMIC_RELAXED);         \
     }                                                                       \
     (cotp_term){cotp__w_};                                                  \
   }))
 #else
-#define COTP_ATOM(name) cotp_atom(#name)
+#define COTP_ATOM_STR(str) cotp_atom(str)
 #endif
+
+/* The atom spelled like the identifier: COTP_ATOM(pong) is :pong (looked
+ * up once per use, as COTP_ATOM_STR). */
+#define COTP_ATOM(name) COTP_ATOM_STR(#name)
 
 /* As cotp_atom(), for a name of len bytes, reporting errors: 0, COTP_EINVAL,
  * COTP_EUTF8, COTP_EATOMLEN or COTP_ESYSLIMIT (the table is full). */

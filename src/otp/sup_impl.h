@@ -148,30 +148,9 @@ bool cotp__sup_start_initial(struct sup *s, cotp_term *reason);
 
 cotp_term cotp__sup_atom_retry(void);
 
-/* The atoms of child specs, looked up once (sup_spec.c): cotp_atom()
- * hashes the name on every call, and a start_child reads a spec's keys
- * and values several times over. */
-enum cotp__sup_atom {
-  SA_id,
-  SA_start,
-  SA_restart,
-  SA_shutdown,
-  SA_type,
-  SA_modules,
-  SA_significant,
-  SA_permanent,
-  SA_transient,
-  SA_temporary,
-  SA_worker,
-  SA_supervisor,
-  SA_brutal_kill,
-  SA_dynamic,
-  SA_start_child,
-  SA_c_tag, /* :"$cotp_c" */
-  SA_COUNT
-};
-cotp_term cotp__sup_atom(enum cotp__sup_atom a);
-#define SUP_ATOM(name) cotp__sup_atom(SA_##name)
+/* The atoms of child specs: COTP_ATOM looks each up once per use site,
+ * which matters as a start_child reads a spec's keys several times. */
+#define SUP_ATOM(name) COTP_ATOM(name)
 
 /* --- reports, in Elixir's words (sup_report.c) --- */
 

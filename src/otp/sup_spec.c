@@ -34,38 +34,7 @@ static cotp_term module_atom(const char *name) {
   return cotp_atom(name);
 }
 
-static const char *const sup_atom_names[SA_COUNT] = {
-    [SA_id] = "id",
-    [SA_start] = "start",
-    [SA_restart] = "restart",
-    [SA_shutdown] = "shutdown",
-    [SA_type] = "type",
-    [SA_modules] = "modules",
-    [SA_significant] = "significant",
-    [SA_permanent] = "permanent",
-    [SA_transient] = "transient",
-    [SA_temporary] = "temporary",
-    [SA_worker] = "worker",
-    [SA_supervisor] = "supervisor",
-    [SA_brutal_kill] = "brutal_kill",
-    [SA_dynamic] = "dynamic",
-    [SA_start_child] = "start_child",
-    [SA_c_tag] = "$cotp_c",
-};
-
-static _Atomic uint64_t sup_atoms[SA_COUNT];
-
-/* Racing first callers store the same word (atoms never change). */
-cotp_term cotp__sup_atom(enum cotp__sup_atom a) {
-  uint64_t w = atomic_load_explicit(&sup_atoms[a], memory_order_relaxed);
-  if (!w) {
-    w = cotp_atom(sup_atom_names[a]).w;
-    atomic_store_explicit(&sup_atoms[a], w, memory_order_relaxed);
-  }
-  return (cotp_term){w};
-}
-
-static cotp_term c_tag(void) { return SUP_ATOM(c_tag); }
+static cotp_term c_tag(void) { return COTP_ATOM_STR("$cotp_c"); }
 
 cotp_term cotp__sup_start_term(cotp_heap *h, cotp_child_start_fn *fn,
                                void *ctx, cotp_term args) {

@@ -643,7 +643,9 @@ COTP_TEST(dl_cli, reachability_counts_answers_and_names_failures, .timeout = 30)
   int quiet = cotp_tcp_listen("127.0.0.1", 0, 8, &silent); /* accepts, never answers */
   char csv[] = "/tmp/cotp-reach-XXXXXX";
   int fd = mkstemp(csv);
+  cr_assert_geq(fd, 0, "mkstemp %s", csv);
   FILE *f = fdopen(fd, "w");
+  cr_assert_not_null(f);
   fprintf(f, "1,\"127.0.0.1:%u\",10\n", port);
   fprintf(f, "2,\"127.0.0.1:%u/status/500\",10\n", port); /* an answer: reachable */
   fprintf(f, "3,\"127.0.0.1:%u\",9.5\n", dead);
