@@ -17,30 +17,9 @@
 #include "ext.h"
 #include "sched.h"
 
-struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
+/* A message of words words of heap, the term still to be written. */
+static struct cotp__msg *msg_alloc(size_t words) {
   size_t head = sizeof(struct cotp__msg) + sizeof(struct cotp__block);
-  /* the usual message is small: copied once, to scratch, then moved */
-  uint64_t scratch[COTP__SCRATCH_WORDS];
-  size_t words;
-  uint64_t mask;
-  cotp_term root = cotp__term_copy_scratch(scratch, t, &words, &mask);
-  if (!cotp_is_none(root)) {
-    struct cotp__msg *m = cotp__chunk_alloc(head + words * 8);
-    if (!m)
-      return NULL;
-    m->sig.next = NULL;
-    m->sig.kind = SIG_MSG;
-    m->sig.flags = 0;
-    struct cotp__block *b = msg_block(m);
-    *b = (struct cotp__block){.prev = NULL, .cap = words, .used = words,
-                              .offheap = NULL, .mem = m,
-                              .mem_size = head + words * 8};
-    cotp__term_move_scratch(b->words, scratch, words, mask);
-    m->term.w = root.w + ((uint64_t)(uintptr_t)b->words -
-                          (uint64_t)(uintptr_t)scratch);
-    return m;
-  }
-  words = cotp__term_words(t);
   if (words > (SIZE_MAX - head) / 8)
     return NULL;
   struct cotp__msg *m = cotp__chunk_alloc(head + words * 8);
@@ -49,11 +28,30 @@ struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
   m->sig.next = NULL;
   m->sig.kind = SIG_MSG;
   m->sig.flags = 0;
-  struct cotp__block *b = msg_block(m);
-  *b = (struct cotp__block){.prev = NULL, .cap = words, .used = words,
-                            .offheap = NULL, .mem = m,
-                            .mem_size = head + words * 8};
-  m->term = cotp__term_copy_into(b->words, t, b);
+  *msg_block(m) = (struct cotp__block){.prev = NULL, .cap = words,
+                                       .used = words, .offheap = NULL,
+                                       .mem = m, .mem_size = head + words * 8};
+  return m;
+}
+
+struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
+  /* the usual message is small: copied once, to scratch, then moved */
+  uint64_t scratch[COTP__SCRATCH_WORDS];
+  size_t words;
+  uint64_t mask;
+  cotp_term root = cotp__term_copy_scratch(scratch, t, &words, &mask);
+  if (!cotp_is_none(root)) {
+    struct cotp__msg *m = msg_alloc(words);
+    if (m) {
+      uint64_t *dst = msg_block(m)->words;
+      cotp__term_move_scratch(dst, scratch, words, mask);
+      m->term.w = root.w + ((uint64_t)(uintptr_t)dst - (uint64_t)(uintptr_t)scratch);
+    }
+    return m;
+  }
+  struct cotp__msg *m = msg_alloc(cotp__term_words(t));
+  if (m)
+    m->term = cotp__term_copy_into(msg_block(m)->words, t, msg_block(m));
   return m;
 }
 

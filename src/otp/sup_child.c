@@ -123,6 +123,8 @@ void cotp__sup_set_running(struct sup *s, struct child *c, cotp_pid pid) {
   s->table[b] = c;
   s->nrunning++;
   c->in_table = true;
+  c->started_ms = cotp_monotonic_ms();
+  cotp__sup_report_started(s, c);
 }
 
 void cotp__sup_set_stopped(struct sup *s, struct child *c,

@@ -91,6 +91,8 @@ struct child *cotp__sup_child_new(struct sup *s, cotp_term spec);
 void cotp__sup_child_free(struct child *c);
 void cotp__sup_append(struct sup *s, struct child *c);
 void cotp__sup_remove(struct sup *s, struct child *c); /* and frees it */
+/* c has started as pid: in the pid table, its start time noted, and the
+ * start reported. */
 void cotp__sup_set_running(struct sup *s, struct child *c, cotp_pid pid);
 void cotp__sup_set_stopped(struct sup *s, struct child *c,
                            enum child_status st);

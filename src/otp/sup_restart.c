@@ -76,8 +76,6 @@ static bool start_again(struct sup *s, struct child *c, bool *removed) {
   int rc = cotp__sup_do_start(s, c, &pid, &reply);
   if (rc == 0 && pid.bits) {
     cotp__sup_set_running(s, c, pid);
-    c->started_ms = cotp_monotonic_ms();
-    cotp__sup_report_started(s, c);
     return true;
   }
   if (rc == 0) { /* ignore */
@@ -218,8 +216,6 @@ bool cotp__sup_start_initial(struct sup *s, cotp_term *reason) {
     int rc = cotp__sup_do_start(s, c, &pid, &reply);
     if (rc == 0 && pid.bits) {
       cotp__sup_set_running(s, c, pid);
-      c->started_ms = cotp_monotonic_ms();
-      cotp__sup_report_started(s, c);
       continue;
     }
     if (rc == 0) {

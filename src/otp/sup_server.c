@@ -162,8 +162,6 @@ static cotp_term start_child(struct sup *s, cotp_term spec) {
   if (rc == 0 && pid.bits) {
     cotp__sup_append(s, c);
     cotp__sup_set_running(s, c, pid);
-    c->started_ms = cotp_monotonic_ms();
-    cotp__sup_report_started(s, c);
     return reply;
   }
   if (rc == 0) { /* ignore */
@@ -222,8 +220,6 @@ static cotp_term restart_child(struct sup *s, cotp_term id) {
   int rc = cotp__sup_do_start(s, c, &pid, &reply);
   if (rc == 0 && pid.bits) {
     cotp__sup_set_running(s, c, pid);
-    c->started_ms = cotp_monotonic_ms();
-    cotp__sup_report_started(s, c);
     return reply;
   }
   if (rc == 0)
