@@ -158,8 +158,19 @@ COTP_API cotp_pid cotp_self(void);
  * inside a process (NULL elsewhere). */
 COTP_API cotp_heap *cotp_self_heap(void);
 
-/* Whether a process is alive.  Context: any thread. */
+/*
+ * Whether a process is alive (Erlang's is_process_alive).  Inside a
+ * process the question travels to pid behind every signal the caller sent
+ * it before, so an exit signal already sent counts (A20): the caller waits
+ * for the answer, parking, so never call it holding a lock another process
+ * may need.  Elsewhere it answers at once.  Context: any thread.
+ */
 COTP_API bool cotp_is_alive(cotp_pid pid);
+
+/* Whether pid has not begun to exit, as this thread sees it now: never
+ * waits (safe under a lock), but an exit signal sent to pid and not yet
+ * handled does not count.  Context: any thread. */
+COTP_API bool cotp_is_alive_now(cotp_pid pid);
 
 /* ------------------------------------------------------------------------ */
 /* Functions by name                                                         */

@@ -491,13 +491,18 @@ cotp_heap *cotp_self_heap(void) {
   return p ? &p->heap : NULL;
 }
 
-bool cotp_is_alive(cotp_pid pid) {
+bool cotp_is_alive_now(cotp_pid pid) {
   struct cotp__proc *p = cotp__proc_lookup(pid);
   if (!p)
     return false;
   uint32_t st = atomic_load_explicit(&p->state, memory_order_acquire);
-  if (st == PS_FREE || st == PS_EXITING)
+  return st != PS_FREE && st != PS_EXITING;
+}
+
+bool cotp_is_alive(cotp_pid pid) {
+  if (!cotp_is_alive_now(pid))
     return false;
+  struct cotp__proc *p = cotp__proc_lookup(pid);
   /* From a process, ask: the question travels behind the signals we sent
    * before, so an exit we sent that will kill it counts (A20). */
   struct cotp__proc *self = self_or_null();

@@ -97,7 +97,8 @@ static cotp_registry **names;
 static size_t nnames, names_cap;
 
 static bool running(const cotp_registry *r) {
-  return cotp__reg_alive(r) && cotp_is_alive(r->parts[0].pid);
+  /* called under names_lock: a check that never waits */
+  return cotp__reg_alive(r) && cotp_is_alive_now(r->parts[0].pid);
 }
 
 cotp_registry *cotp__reg_find_name(cotp_term name) {

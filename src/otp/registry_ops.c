@@ -71,7 +71,7 @@ static int add_locked(cotp_registry *r, struct reg_partition *p, uint32_t hash,
   struct reg_knode *k = cotp__reg_find(s, hash, key);
   if (k && r->keys == COTP_REGISTRY_UNIQUE) {
     struct reg_entry *e0 = k->first;
-    if (cotp_is_alive(e0->pid)) {
+    if (cotp_is_alive_now(e0->pid)) { /* under wlock: never wait here */
       *holder = e0->pid;
       return COTP_EEXIST; /* L16: nothing was added */
     }

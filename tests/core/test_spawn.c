@@ -335,3 +335,19 @@ COTP_TEST(spawn, code_by_name_is_kept_per_kind) {
   cotp_assert_rc(cotp_register_code(cotp_int(NULL, 1), m, f, code_a), COTP_EINVAL);
   cotp_assert_rc(cotp_register_code(COTP_ATOM(kind_a), m, f, NULL), COTP_EINVAL);
 }
+
+/* cotp_is_alive_now never waits: true until the process begins to exit;
+ * an exit signal on its way does not count yet, as it does for
+ * cotp_is_alive (A20). */
+COTP_TEST(spawn, is_alive_now_reads_the_state_without_waiting) {
+  cotp_pid pid;
+  cotp_term ref;
+  cotp_assert_rc(cotp_spawn_monitor(cotp_test_idle, NULL, &pid, &ref), 0);
+  cr_assert(cotp_is_alive_now(pid));
+  cr_assert(cotp_is_alive_now(cotp_self()));
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+  cr_assert(!cotp_is_alive(pid), "the kill sent first counts");
+  cotp_test_down_of(ref, pid);
+  cr_assert(!cotp_is_alive_now(pid));
+  cr_assert(!cotp_is_alive_now((cotp_pid){0}));
+}
