@@ -133,6 +133,19 @@ static void give_up(cotp_pid pid, cotp_term ref, enum start_mode mode) {
     cotp_receive_if(is_exit_of, &pid, 0, 0, NULL);
 }
 
+/* H4: a failed start_link returns only once the server's exit signal has
+ * reached the caller, so a caller that does not trap exits dies of it
+ * every time rather than when it loses a race (OTP 26's init_fail).  The
+ * server fires its links before its monitors and signals between two
+ * processes keep their order, so a DOWN from a fresh monitor comes after
+ * the exit signal; a server already gone answers noproc, also after it. */
+static void await_linked_exit(cotp_pid pid) {
+  cotp_term ref;
+  if (cotp_monitor(pid, &ref) == 0)
+    cotp_receive_if(is_down_of, &ref, COTP_INFINITY, COTP_RECV_AFTER_MARK,
+                    NULL);
+}
+
 static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
                  const cotp_genserver_opts *opts, enum start_mode mode,
                  cotp_pid *pid_out, cotp_term *mon_out, cotp_term *reason_out) {
@@ -253,6 +266,8 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
     return COTP_GENSERVER_IGNORE;
   }
   *reason = cotp_tuple_get(result, 1); /* {:error, reason} */
+  if (mode == MODE_LINK)
+    await_linked_exit(pid);
   return COTP_GENSERVER_ERROR;
 }
 
