@@ -34,14 +34,38 @@ static struct cotp__msg *msg_alloc(size_t words) {
   return m;
 }
 
+/* Bytes a message gets when its term is copied straight into it: one
+ * chunk class, room for 21 words after the headers (a call's
+ * {:"$gen_call", {pid, [:alias | ref]}, {:get, 42}} takes 12). */
+#define DIRECT_BYTES 256
+
 struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
-  /* the usual message is small: copied once, to scratch, then moved */
+  /* the usual message is small: copied once, into the message itself */
+  size_t head = sizeof(struct cotp__msg) + sizeof(struct cotp__block);
+  struct cotp__msg *m = cotp__chunk_alloc(DIRECT_BYTES);
+  if (m) {
+    size_t words;
+    cotp_term root = cotp__term_copy_bounded(
+        msg_block(m)->words, (DIRECT_BYTES - head) / 8, t, &words);
+    if (!cotp_is_none(root)) {
+      m->sig.next = NULL;
+      m->sig.kind = SIG_MSG;
+      m->sig.flags = 0;
+      *msg_block(m) = (struct cotp__block){.prev = NULL, .cap = words,
+                                           .used = words, .offheap = NULL,
+                                           .mem = m, .mem_size = DIRECT_BYTES};
+      m->term = root;
+      return m;
+    }
+    cotp__chunk_free(m, DIRECT_BYTES);
+  }
+  /* bigger, or sharing: copied once, to scratch, then moved */
   uint64_t scratch[COTP__SCRATCH_WORDS];
   size_t words;
   uint64_t mask;
   cotp_term root = cotp__term_copy_scratch(scratch, t, &words, &mask);
   if (!cotp_is_none(root)) {
-    struct cotp__msg *m = msg_alloc(words);
+    m = msg_alloc(words);
     if (m) {
       uint64_t *dst = msg_block(m)->words;
       cotp__term_move_scratch(dst, scratch, words, mask);
@@ -49,7 +73,7 @@ struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
     }
     return m;
   }
-  struct cotp__msg *m = msg_alloc(cotp__term_words(t));
+  m = msg_alloc(cotp__term_words(t));
   if (m)
     m->term = cotp__term_copy_into(msg_block(m)->words, t, msg_block(m));
   return m;

@@ -385,6 +385,70 @@ cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
   return root;
 }
 
+/*
+ * The bounded one-pass copy, for messages: Cheney's scan straight into
+ * the message's own memory, which has room for cap words.  Each object is
+ * copied once, when the scan reaches the word pointing at it, so sizing,
+ * copying and fixing pointers are one loop over the copy's words, with no
+ * recursion and nothing to move afterwards.  It gives up (COTP_NONE) when
+ * the copy would not fit or t holds a shared object, whose handle needs
+ * the offheap bookkeeping of copy_object; what it wrote is then garbage.
+ */
+static cotp_term bounded_object(cotp_term t, uint64_t **hp,
+                                const uint64_t *end) {
+  uint64_t *dst = *hp;
+  if (cotp_is_cons(t)) {
+    if (end - dst < 2)
+      return COTP_NONE;
+    const uint64_t *c = cons_ptr(t);
+    dst[0] = c[0];
+    dst[1] = c[1];
+    *hp = dst + 2;
+    return cons_term(dst);
+  }
+  const uint64_t *p = box_ptr(t);
+  unsigned kind = HDR_KIND(p[0]);
+  if (kind == BOX_REFCBIN || kind == BOX_RESOURCE)
+    return COTP_NONE;
+  size_t n = object_words(t);
+  if (n > (size_t)(end - dst))
+    return COTP_NONE;
+  for (size_t i = 0; i < n; i++)
+    dst[i] = p[i];
+  *hp = dst + n;
+  return box_term(dst);
+}
+
+cotp_term cotp__term_copy_bounded(uint64_t *dst, size_t cap, cotp_term t,
+                                  size_t *words) {
+  uint64_t *hp = dst, *scan = dst;
+  const uint64_t *end = dst + cap;
+  cotp_term root = bounded_object(t, &hp, end);
+  if (cotp_is_none(root))
+    return root;
+  while (scan < hp) {
+    uint64_t w = *scan;
+    if (IS_HDR(w)) {
+      unsigned kind = HDR_KIND(w);
+      if (kind == BOX_TUPLE || kind == BOX_MAP)
+        scan++; /* the elements that follow are terms: scan them */
+      else
+        scan += object_words(box_term(scan));
+      continue;
+    }
+    cotp_term c = {w};
+    if (points(c)) {
+      c = bounded_object(c, &hp, end);
+      if (cotp_is_none(c))
+        return c;
+      *scan = c.w;
+    }
+    scan++;
+  }
+  *words = (size_t)(hp - dst);
+  return root;
+}
+
 size_t cotp_term_size(cotp_term t) { return cotp__term_words(t) * 8; }
 
 cotp_term cotp_term_copy(cotp_heap *dst, cotp_term t) {

@@ -174,6 +174,11 @@ cotp_term cotp__term_copy_scratch(uint64_t *buf, cotp_term t, size_t *words,
                                   uint64_t *mask);
 void cotp__term_move_scratch(uint64_t *dst, const uint64_t *buf, size_t words,
                              uint64_t mask);
+/* Copies boxed or list t into dst, which has room for cap words, in one
+ * pass: returns the root, with *words used, or COTP_NONE when the copy
+ * does not fit or t holds a refc binary or a resource. */
+cotp_term cotp__term_copy_bounded(uint64_t *dst, size_t cap, cotp_term t,
+                                  size_t *words);
 
 /* --- small chunks (chunk.c) --- */
 

@@ -233,10 +233,13 @@ COTP_TEST(mailbox, messages_of_every_shape_arrive_intact) {
     cotp_assert_rc(cotp_receive(0, &got), 0);
     cotp_assert_term_eq(got, t);
   }
-  /* lists of n integers take 2n words: 32 fit the scratch, 33 do not; a
-   * 62-element tuple of pairs is well past it */
+  /* lists of n integers take 2n words: 10 fit in a message's direct
+   * room (21 words), 11 do not; 32 fit the scratch, 33 do not; the refc
+   * binary makes every tuple take the two-pass copy */
   static const char big[100] = "a refc binary: shared, so never small";
-  for (int n = 30; n <= 34; n++) {
+  static const int sizes[] = {9, 10, 11, 12, 30, 31, 32, 33, 34};
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+    int n = sizes[i];
     cotp_term l = COTP_NIL;
     for (int k = 0; k < n; k++)
       l = cotp_cons(h, cotp_int(h, k), l);
