@@ -35,6 +35,9 @@ struct cotp__mon {
   cotp_pid pid;
   cotp_term name;     /* monitored by this name, or NONE */
   uint8_t alias_mode; /* cotp_alias_mode: the ref is also an alias */
+  bool alias_on;      /* the alias of a demonitor or reply_demonitor mode,
+                         which ends with the monitor, is active (such an
+                         alias has no entry in aliases: monitor.c) */
 };
 
 /* A process monitoring this one (it gets a DOWN when this one exits). */
@@ -143,9 +146,9 @@ void cotp__watcher_add(struct cotp__proc *p, cotp_pid from, cotp_term ref,
 void cotp__watcher_remove(struct cotp__proc *p, cotp_pid from, cotp_term ref);
 /* A DOWN for ref arrived: true (monitor removed) if p still holds it. */
 bool cotp__down_received(struct cotp__proc *p, cotp_term ref);
-/* Makes ref an alias of p (for a monitor set up directly): false when out
- * of memory. */
-bool cotp__alias_add(struct cotp__proc *p, cotp_term ref);
+/* Makes the ref of m, a monitor p has just added with its alias_mode set,
+ * an alias as that mode says: false when out of memory. */
+bool cotp__mon_alias(struct cotp__proc *p, struct cotp__mon *m);
 /* A message came through alias (signal flags sflags): true if it may be
  * delivered. */
 bool cotp__alias_received(struct cotp__proc *p, cotp_term alias,

@@ -177,42 +177,67 @@ static bool add_alias(struct cotp__proc *p, cotp_term ref, bool reply) {
   return true;
 }
 
-bool cotp__alias_add(struct cotp__proc *p, cotp_term ref) {
-  return add_alias(p, ref, false);
+/*
+ * An alias that ends with its monitor (modes demonitor and
+ * reply_demonitor: the call idiom's) lives in the monitor's own entry
+ * (alias_on), so a call adds, finds and removes one entry where it took
+ * two.  An explicit_unalias alias outlives its monitor (B19): it has an
+ * entry of its own in aliases, as an alias made by cotp_alias has.
+ */
+bool cotp__mon_alias(struct cotp__proc *p, struct cotp__mon *m) {
+  switch (m->alias_mode) {
+  case COTP_ALIAS_NONE:
+    return true;
+  case COTP_ALIAS_EXPLICIT_UNALIAS:
+    return add_alias(p, m->ref, false);
+  default: {
+    cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+    m->alias_on = table_put(m->ref, self);
+    return m->alias_on;
+  }
+  }
 }
 
-/* Removes monitor m; the alias too if its mode ties them. */
+/* Removes monitor m, and the alias its mode ties to it. */
 static void drop_mon(struct cotp__ext *e, struct cotp__mon *m) {
-  cotp_term ref = m->ref;
-  uint8_t mode = m->alias_mode;
+  if (m->alias_on)
+    table_drop(m->ref);
   SET_REMOVE(e->mons, struct cotp__mon, m);
-  if (mode == COTP_ALIAS_DEMONITOR || mode == COTP_ALIAS_REPLY_DEMONITOR) {
-    struct cotp__alias *a = find_alias(e, ref);
-    if (a)
-      unalias(e, a);
-  }
 }
 
 bool cotp__alias_received(struct cotp__proc *p, cotp_term alias,
                           uint32_t sflags) {
   struct cotp__ext *e = p->ext;
-  struct cotp__alias *a = find_alias(e, alias);
-  if (!a)
-    return false;
   struct cotp__mon *m = find_mon(e, alias);
-  if (m && m->alias_mode == COTP_ALIAS_REPLY_DEMONITOR) {
-    /* B17: the first reply ends both, and no DOWN follows.  A reply from
-     * the monitored process itself has ended its side already (see
-     * cotp_send_alias): the demonitor signal would find nothing. */
-    if (!(sflags & SF_ENDS_MONITOR)) {
-      cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
-      cotp__signal(m->pid, SIG_DEMONITOR, 0, self, alias, COTP_NONE);
-      m = find_mon(e, alias); /* the set may have moved: find it again */
+  if (m && m->alias_on) {
+    if (m->alias_mode == COTP_ALIAS_REPLY_DEMONITOR) {
+      /* B17: the first reply ends both, and no DOWN follows.  A reply
+       * from the monitored process itself has ended its side already (see
+       * cotp_send_alias): the demonitor signal would find nothing. */
+      if (!(sflags & SF_ENDS_MONITOR)) {
+        cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+        cotp__signal(m->pid, SIG_DEMONITOR, 0, self, alias, COTP_NONE);
+        m = find_mon(e, alias); /* the set may have moved: find it again */
+      }
+      drop_mon(e, m); /* the alias goes with it */
     }
-    drop_mon(e, m); /* removes the alias too */
-  } else if (a->reply) {
-    unalias(e, a); /* B18 */
+    return true;
   }
+  struct cotp__alias *a = find_alias(e, alias);
+  if (!a) {
+    if (m && (sflags & SF_ENDS_MONITOR)) {
+      /* The monitored process replied through an alias we had unaliased
+       * (the monitor stays): it ended its side of the monitor, believing
+       * the reply would end ours.  Ask for the monitor again, as a plain
+       * one this time; if it has exited since, the DOWN says noproc. */
+      cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+      m->alias_mode = COTP_ALIAS_NONE;
+      cotp__signal(m->pid, SIG_MONITOR, 0, self, alias, COTP_NONE);
+    }
+    return false;
+  }
+  if (a->reply)
+    unalias(e, a); /* B18 */
   return true;
 }
 
@@ -282,8 +307,11 @@ void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) 
   }
   SET_FREE(e->watchers, struct cotp__watcher);
   /* the processes we watch forget us (A28) */
-  KEYSET_EACH(e->mons, struct cotp__mon, m)
+  KEYSET_EACH(e->mons, struct cotp__mon, m) {
     cotp__signal(m->pid, SIG_DEMONITOR, 0, self, m->ref, COTP_NONE);
+    if (m->alias_on)
+      table_drop(m->ref);
+  }
   SET_FREE(e->mons, struct cotp__mon);
   KEYSET_EACH(e->aliases, struct cotp__alias, a)
     table_drop(a->ref);
@@ -345,13 +373,13 @@ static int monitor(struct cotp__proc *p, cotp_pid pid, cotp_term name,
   struct cotp__mon *m = e ? SET_ADD(e->mons, struct cotp__mon, ref.w) : NULL;
   if (!m)
     return COTP_ENOMEM;
-  if (mode != COTP_ALIAS_NONE && !add_alias(p, ref, false)) {
-    SET_REMOVE(e->mons, struct cotp__mon, m);
-    return COTP_ENOMEM;
-  }
   m->pid = pid;
   m->name = name;
   m->alias_mode = (uint8_t)mode;
+  if (!cotp__mon_alias(p, m)) {
+    SET_REMOVE(e->mons, struct cotp__mon, m);
+    return COTP_ENOMEM;
+  }
   struct cotp__proc *t = cotp_is_atom(name) ? NULL : cotp__proc_lookup(pid);
   uint32_t st = t ? atomic_load_explicit(&t->state, memory_order_acquire)
                   : PS_FREE;
@@ -475,6 +503,12 @@ int cotp_unalias(cotp_term alias) {
   struct cotp__proc *p = cotp__proc_self();
   if (!p)
     return COTP_ENOTPROC;
+  struct cotp__mon *m = find_mon(p->ext, alias);
+  if (m && m->alias_on) { /* the monitor stays */
+    table_drop(alias);
+    m->alias_on = false;
+    return 0;
+  }
   struct cotp__alias *a = find_alias(p->ext, alias);
   if (!a)
     return COTP_ENOTFOUND;

@@ -333,17 +333,18 @@ static int setup_linked(struct cotp__proc *p, void *ctx) {
   }
   if (!cotp_is_none(l->mon_ref)) {
     struct cotp__mon *m = SET_ADD(pe->mons, struct cotp__mon, l->mon_ref.w);
-    if (!m || (l->alias_mode != COTP_ALIAS_NONE &&
-               !cotp__alias_add(l->parent, l->mon_ref))) {
+    if (m) {
+      m->pid = child;
+      m->name = COTP_NONE;
+      m->alias_mode = (uint8_t)l->alias_mode;
+    }
+    if (!m || !cotp__mon_alias(l->parent, m)) {
       if (m)
         SET_REMOVE(pe->mons, struct cotp__mon, m);
       if (l->link)
         cotp__link_active(l->parent, child, true); /* undone */
       return COTP_ENOMEM;
     }
-    m->pid = child;
-    m->name = COTP_NONE;
-    m->alias_mode = (uint8_t)l->alias_mode;
     cotp__watcher_add(p, parent, l->mon_ref, COTP_NONE, (unsigned)l->alias_mode);
   }
   return 0;

@@ -425,3 +425,23 @@ COTP_TEST(alias, b17_reply_from_the_monitored_process) {
   await_down(guard, caps);
   cotp_test_refute_received("_", 20); /* neither :again nor a DOWN */
 }
+
+/* Unaliasing the alias of a demonitor or reply_demonitor monitor ends the
+ * alias only: messages through it are dropped, the monitor stays and its
+ * DOWN comes (erlang:unalias/1 leaves monitors alone). */
+COTP_TEST(alias, unalias_of_a_monitor_alias_keeps_the_monitor) {
+  cotp_alias_mode modes[] = {COTP_ALIAS_DEMONITOR, COTP_ALIAS_REPLY_DEMONITOR};
+  for (size_t i = 0; i < 2; i++) {
+    cotp_pid r = spawn_relay();
+    cotp_term ref, caps[2];
+    cotp_assert_rc(cotp_monitor_alias(r, modes[i], &ref), 0);
+    cotp_assert_rc(cotp_unalias(ref), 0);
+    cotp_assert_rc(cotp_unalias(ref), COTP_ENOTFOUND);
+    via_alias(r, ref, COTP_ATOM(dropped));
+    cotp_assert_prints(until_marker(r), "[]");
+    tell_exit(r, COTP_ATOM(bye));
+    await_down(ref, caps);
+    cotp_assert_term_eq(caps[1], COTP_ATOM(bye));
+    cotp_assert_rc(cotp_unalias(ref), COTP_ENOTFOUND);
+  }
+}
