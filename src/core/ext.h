@@ -54,6 +54,13 @@ struct cotp__alias {
   bool reply; /* deactivated by the first message through it */
 };
 
+/* keyset.h: entries are whole 64-bit words */
+_Static_assert(sizeof(struct cotp__link) % 8 == 0 &&
+                   sizeof(struct cotp__mon) % 8 == 0 &&
+                   sizeof(struct cotp__watcher) % 8 == 0 &&
+                   sizeof(struct cotp__alias) % 8 == 0,
+               "keyset entries are whole words");
+
 struct cotp__cleanup {
   void (*fn)(void *arg);
   void *arg;

@@ -9,7 +9,9 @@
  * addressing with linear probing, at most half full, and removal by
  * backward shift (no tombstones), so a set that sees endless adds and
  * removes never degrades.  The key is the entry's first word and is never
- * 0 (no pid and no reference is all zeros), which marks an empty slot.
+ * 0 (no pid and no reference is all zeros), which marks an empty slot; an
+ * empty slot is all zeros, so a new entry starts zeroed.  Entries are a
+ * whole number of 64-bit words (their first word is the key).
  *
  * Order: none.  Iterate with KEYSET_EACH; do not add or remove while
  * iterating (removal moves entries).
