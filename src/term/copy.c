@@ -397,8 +397,9 @@ cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
 static cotp_term bounded_object(cotp_term t, uint64_t **hp,
                                 const uint64_t *end) {
   uint64_t *dst = *hp;
+  size_t room = (size_t)(end - dst);
   if (cotp_is_cons(t)) {
-    if (end - dst < 2)
+    if (room < 2)
       return COTP_NONE;
     const uint64_t *c = cons_ptr(t);
     dst[0] = c[0];
@@ -407,11 +408,16 @@ static cotp_term bounded_object(cotp_term t, uint64_t **hp,
     return cons_term(dst);
   }
   const uint64_t *p = box_ptr(t);
-  unsigned kind = HDR_KIND(p[0]);
-  if (kind == BOX_REFCBIN || kind == BOX_RESOURCE)
-    return COTP_NONE;
-  size_t n = object_words(t);
-  if (n > (size_t)(end - dst))
+  size_t n;
+  if ((p[0] & 127u) == HDR_MAKE(BOX_TUPLE, 0)) { /* the usual object */
+    n = 1 + HDR_COUNT(p[0]);
+  } else {
+    unsigned kind = HDR_KIND(p[0]);
+    if (kind == BOX_REFCBIN || kind == BOX_RESOURCE)
+      return COTP_NONE;
+    n = object_words(t);
+  }
+  if (n > room)
     return COTP_NONE;
   for (size_t i = 0; i < n; i++)
     dst[i] = p[i];
@@ -428,17 +434,20 @@ cotp_term cotp__term_copy_bounded(uint64_t *dst, size_t cap, cotp_term t,
     return root;
   while (scan < hp) {
     uint64_t w = *scan;
-    if (IS_HDR(w)) {
-      unsigned kind = HDR_KIND(w);
-      if (kind == BOX_TUPLE || kind == BOX_MAP)
-        scan++; /* the elements that follow are terms: scan them */
-      else
-        scan += object_words(box_term(scan));
+    unsigned tag = (unsigned)(w & TAG_MASK);
+    if (tag > COTP__TAG_LIST) { /* an immediate, or a header */
+      if (tag == HDR_TAG) {
+        unsigned kind = HDR_KIND(w);
+        if (kind != BOX_TUPLE && kind != BOX_MAP) { /* raw words follow */
+          scan += object_words(box_term(scan));
+          continue;
+        }
+      }
+      scan++; /* a tuple's or map's elements follow: scan them */
       continue;
     }
-    cotp_term c = {w};
-    if (points(c)) {
-      c = bounded_object(c, &hp, end);
+    if (w != 0) { /* boxed or list: still points into the source */
+      cotp_term c = bounded_object((cotp_term){w}, &hp, end);
       if (cotp_is_none(c))
         return c;
       *scan = c.w;
