@@ -151,10 +151,23 @@ int cotp_partition_supervisor_start_link(
   cotp_pid *pids = calloc(n, sizeof *pids);
   struct entry *fresh = calloc(1, sizeof *fresh);
   cotp_child_spec *specs = calloc(n, sizeof *specs);
-  if (!pids || !fresh || !specs) {
+  /* The specs are needed until the supervisor has started, and the caller
+   * may be killed while it waits for that: a resource in the caller's
+   * heap owns them, so they go with the heap however the caller ends (a
+   * killed process leaks nothing). */
+  cotp_resource *owner = specs ? cotp_resource_new(specs, free) : NULL;
+  if (owner && cotp_is_none(cotp_resource_term(h, owner))) {
+    cotp_resource_release(owner); /* frees specs */
+    specs = NULL;
+    owner = NULL;
+  }
+  if (owner)
+    cotp_resource_release(owner); /* the heap's reference remains */
+  else
+    free(specs);
+  if (!pids || !fresh || !owner) {
     free(pids);
     free(fresh);
-    free(specs);
     return COTP_ENOMEM;
   }
   /* the table entry first: partitions record their pids as they start */
@@ -164,7 +177,6 @@ int cotp_partition_supervisor_start_link(
     pthread_mutex_unlock(&lock);
     free(pids);
     free(fresh);
-    free(specs);
     cotp_pid other = e->sup;
     if (reason)
       *reason = COTP_TUPLE(h, COTP_ATOM_ALREADY_STARTED, cotp_pid_term(other));
@@ -208,7 +220,6 @@ int cotp_partition_supervisor_start_link(
   so.spawn = opts->spawn;
   cotp_pid sup = {0};
   int rc = cotp_supervisor_start_link_children(specs, n, &f, &so, &sup, reason);
-  free(specs);
   if (rc == 0) {
     pthread_mutex_lock(&lock);
     e->sup = sup;

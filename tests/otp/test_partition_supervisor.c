@@ -112,3 +112,41 @@ COTP_TEST(partition_supervisor, k1_k9_children_are_numbered_by_partition) {
   }
   cr_assert_eq(call_key(COTP_ATOM(ps9), cotp_int(h(), 0)), 0);
 }
+
+/* A starter killed while its partitions start leaks nothing (the sanitizer
+ * runs check): the specs it built belong to its heap. */
+static cotp_gs_ret slow_init(cotp_term arg, void **state) {
+  (void)arg;
+  cotp_sleep(20);
+  *state = NULL;
+  return cotp_gs_ok();
+}
+static const cotp_genserver_callbacks slow_cb = {.name = "Slow", .init = slow_init};
+
+static void slow_starter(void *arg) {
+  (void)arg;
+  cotp_partition_supervisor_opts o = COTP_PARTITION_SUPERVISOR_OPTS_INIT;
+  o.name = COTP_ATOM(ps_killed);
+  o.partitions = 8;
+  o.child = cotp_genserver_child_spec(COTP_ATOM(slow), &slow_cb, COTP_NIL, COTP_NONE);
+  cotp_partition_supervisor_start_link(&o, NULL, NULL, NULL);
+  cotp_receive(COTP_INFINITY, NULL);
+}
+
+COTP_TEST(partition_supervisor, a_starter_killed_mid_start_leaks_nothing) {
+  cotp_pid starter;
+  cotp_term mon, caps[2];
+  cotp_assert_rc(cotp_spawn_monitor(slow_starter, NULL, &starter, &mon), 0);
+  cotp_sleep(50); /* two or three of the eight partitions are up */
+  cotp_exit_signal(starter, COTP_ATOM_KILL);
+  cotp_clause c = {cotp_test_pattern("{:DOWN, ^ref, :process, _, reason}"), &mon, caps};
+  cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
+  cotp_assert_term_eq(caps[0], COTP_ATOM_KILLED);
+  /* the supervisor, linked to the starter, goes too; the name can be
+   * taken again */
+  cotp_pid pid = {0};
+  for (int i = 0; i < 500 && cotp_whereis(COTP_ATOM(ps_killed), &pid) == 0; i++)
+    cotp_sleep(2);
+  cotp_pid sup = start(2, COTP_ATOM(ps_killed));
+  cr_assert(cotp_is_alive_now(sup));
+}
