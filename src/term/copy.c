@@ -463,6 +463,22 @@ size_t cotp_term_size(cotp_term t) { return cotp__term_words(t) * 8; }
 cotp_term cotp_term_copy(cotp_heap *dst, cotp_term t) {
   if (cotp_is_none(t))
     return COTP_NONE;
+  if (!points(t))
+    return t;
+  /* most copies are small and the newest block has room: copy straight
+   * into it, one pass, no sizing walk first (a try bounded by SMALL_WORDS
+   * x 4, so a big term that does not fit wastes little) */
+  struct cotp__block *top = dst ? dst->top : NULL;
+  if (top && top->cap > top->used) {
+    size_t used, room = top->cap - top->used;
+    cotp_term r = cotp__term_copy_bounded(top->words + top->used,
+                                          room < 4 * SMALL_WORDS ? room : 4 * SMALL_WORDS,
+                                          t, &used);
+    if (!cotp_is_none(r)) {
+      top->used += used;
+      return r;
+    }
+  }
   size_t words = cotp__term_words(t);
   if (words == 0)
     return t;
