@@ -89,7 +89,7 @@ void cotp_test_busy(void *arg);
  * long-schedule watchdog hands the killer over within about 500 ms).
  */
 void cotp_test_hold_for_kill(void);
-/* Waits (1 ms sleeps, up to 10 s) for a process in
+/* Waits (yielding, up to 10 s) for a process in
  * cotp_test_hold_for_kill(), sends it the kill and lets it go on; returns
  * its pid. */
 cotp_pid cotp_test_kill_holder(void);
