@@ -174,8 +174,13 @@ void cotp__gs_report(struct cotp__gs *s, cotp_term reason, cotp_term last,
     free(buf);
   }
   fclose(f);
-  cotp_heap_release(h, mark);
-  if (text)
-    cotp_log(COTP_LOG_ERROR, "%s", text);
+  /* the logger is the user's and may wait too (a call to a logger
+   * process): the report goes to it from the heap */
+  uint8_t *line = NULL;
+  if (text && !cotp_is_none(cotp_binary_alloc(h, size + 1, &line)))
+    memcpy(line, text, size + 1);
   free(text);
+  if (line)
+    cotp_log(COTP_LOG_ERROR, "%s", (const char *)line);
+  cotp_heap_release(h, mark);
 }

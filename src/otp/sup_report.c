@@ -149,6 +149,8 @@ static void report(const struct sup *s, const struct child *c, cotp_log_level le
   cotp_term name;
   if (cotp_process_info(cotp_self(), COTP_ATOM(registered_name), &name) != 0)
     name = COTP_NONE;
+  cotp_heap *h = cotp_self_heap();
+  cotp_heap_mark mark = cotp_heap_mark_now(h);
   char *text = NULL, *buf = malloc(TERM_MAX);
   size_t size = 0;
   FILE *f = buf ? open_memstream(&text, &size) : NULL;
@@ -184,9 +186,15 @@ static void report(const struct sup *s, const struct child *c, cotp_log_level le
   fprintf(f, "\nType: :%s", c->type == COTP_SUPERVISOR ? "supervisor" : "worker");
   fclose(f);
   free(buf);
-  if (text)
-    cotp_log(level, "%s", text);
+  /* the logger is the user's and may wait (a call to a logger process):
+   * the report goes to it from the heap */
+  uint8_t *line = NULL;
+  if (text && !cotp_is_none(cotp_binary_alloc(h, size + 1, &line)))
+    memcpy(line, text, size + 1);
   free(text);
+  if (line)
+    cotp_log(level, "%s", (const char *)line);
+  cotp_heap_release(h, mark);
 }
 
 void cotp__sup_report_started(const struct sup *s, const struct child *c) {

@@ -451,3 +451,31 @@ COTP_TEST(genserver, a_server_killed_while_it_reports_its_crash_leaks_nothing) {
   cr_assert_eq(strstr(log_capture_text(), "terminating"), NULL);
   log_capture_stop();
 }
+
+/* ...nor while its logger takes the report: a logger may wait (a call to
+ * a logger process, as Elixir's Logger in sync mode), so the report goes
+ * to it from the process heap.  This logger tells the root, then waits. */
+static void waiting_logger(cotp_log_level level, const char *message, void *ctx) {
+  (void)level, (void)ctx;
+  if (!cotp_self().bits || !strstr(message, "terminating"))
+    return; /* not the server's report */
+  cotp_send(reporting_root, COTP_ATOM(logging));
+  cotp_receive_if(nothing, NULL, COTP_INFINITY, 0, NULL);
+}
+
+COTP_TEST(genserver, a_server_killed_while_its_logger_runs_leaks_nothing) {
+  reporting_root = cotp_self();
+  cotp_set_logger(waiting_logger, NULL);
+  cotp_set_log_level(COTP_LOG_ERROR);
+  cotp_pid pid;
+  cotp_assert_rc(cotp_genserver_start(&probe_cb, probe_arg(":ok"), NULL, &pid, NULL), 0);
+  cotp_term mon;
+  cotp_assert_rc(cotp_monitor(pid, &mon), 0);
+  cast(pid, "{:stop, :x}");
+  cotp_clause c = {cotp_test_pattern(":logging"), NULL, NULL};
+  cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+  cotp_assert_term_eq(cotp_test_down_of(mon, pid), COTP_ATOM_KILLED);
+  cotp_set_log_level(COTP_LOG_ERROR + 1);
+  cotp_set_logger(NULL, NULL);
+}
