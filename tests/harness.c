@@ -9,6 +9,7 @@
  */
 #include <criterion/hooks.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -174,6 +175,39 @@ void cotp_test_idle(void *arg) {
   (void)arg;
   cotp_clause c = {cotp_pattern_cached(":never", NULL), NULL, NULL};
   cotp_receive_match(&c, 1, COTP_INFINITY, 0, NULL);
+}
+
+static _Atomic uint64_t kill_holder; /* the holder's pid bits, 0: none */
+static _Atomic bool kill_sent;
+
+void cotp_test_hold_for_kill(void) {
+  atomic_store(&kill_sent, false);
+  atomic_store(&kill_holder, cotp_self().bits);
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  while (!atomic_load(&kill_sent)) {
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (t.tv_sec - t0.tv_sec > 10)
+      cr_assert_fail("cotp_test_hold_for_kill: no kill within 10 s");
+  }
+}
+
+cotp_pid cotp_test_kill_holder(void) {
+  /* yields rather than sleeps: a runnable killer is taken by the other
+   * scheduler, where a sleeping one's timer could wait on the holder's */
+  uint64_t bits = 0;
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  while (!(bits = atomic_load(&kill_holder))) {
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    cr_assert(t.tv_sec - t0.tv_sec <= 10, "cotp_test_kill_holder: no holder within 10 s");
+    cotp_yield();
+  }
+  atomic_store(&kill_holder, 0);
+  cotp_pid pid = {bits};
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+  atomic_store(&kill_sent, true);
+  return pid;
 }
 
 void cotp_test_busy(void *arg) {

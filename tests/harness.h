@@ -78,6 +78,22 @@ void cotp_test_refute_received(const char *pattern, int64_t ms);
 void cotp_test_idle(void *arg);
 void cotp_test_busy(void *arg);
 
+/*
+ * A kill that acts at the process's next drain, for tests that a killed
+ * process leaks nothing at points where it acts on signals without waiting
+ * (cotp_receive_mark, process_info of itself, a yield when its reductions
+ * run out): the process calls cotp_test_hold_for_kill(), which spins,
+ * never calling into the runtime, until another process has sent it a
+ * kill with cotp_test_kill_holder().  Needs two schedulers (spawn the
+ * holder at high priority and a sleeping one wakes for it; otherwise the
+ * long-schedule watchdog hands the killer over within about 500 ms).
+ */
+void cotp_test_hold_for_kill(void);
+/* Waits (yielding, up to 10 s) for a process in
+ * cotp_test_hold_for_kill(), sends it the kill and lets it go on; returns
+ * its pid. */
+cotp_pid cotp_test_kill_holder(void);
+
 /* Whether msg is a tuple of arity elements whose first is the atom name. */
 bool cotp_test_is_cmd(cotp_term msg, const char *name, size_t arity);
 

@@ -81,15 +81,23 @@ static cotp_term start_manager(cotp_term args, void *ctx) {
     v[i] = cotp_head(args);
   size_t len;
   const uint8_t *dir = cotp_binary_data(v[0], &len);
-  char *d = dir ? strndup((const char *)dir, len) : NULL;
+  /* the folder's name as a C string in the supervisor's heap, not
+   * malloc'ed: the supervisor may be killed while it waits for the
+   * manager's init (a killed process leaks nothing) */
+  uint8_t *d = NULL;
+  if (dir && cotp_is_none(cotp_binary_alloc(cotp_self_heap(), len + 1, &d)))
+    return started(COTP_ENOMEM, (cotp_pid){0}, COTP_NONE);
+  if (d) {
+    memcpy(d, dir, len);
+    d[len] = '\0';
+  }
   dl_manager_opts o = DL_MANAGER_OPTS_INIT;
-  o.dir = d;
+  o.dir = (const char *)d;
   o.refresh_ms = cotp_int_value(v[1]);
   o.worker.idle_timeout_ms = cotp_int_value(v[2]);
   o.worker.connect_timeout_ms = cotp_int_value(v[3]);
   cotp_pid pid;
   int rc = dl_manager_start_link(&o, &pid);
-  free(d);
   return started(rc, pid, rc > 0 ? A(manager_failed) : COTP_NONE);
 }
 

@@ -323,7 +323,8 @@ typedef struct cotp_genserver_opts {
   /* The value *state has when init is called: a way to hand the server C
    * data.  A start that returns a negative code leaves it to the caller;
    * any other result gives it to the server, and free_state gets it back
-   * (at once for a start that made no process, such as already_started). */
+   * (at once for a start that made no process, such as already_started),
+   * as it does when the caller is killed during the start. */
   void *state;
   /* Trace the server from the start (as :sys.trace, debug: [:trace]). */
   bool trace;

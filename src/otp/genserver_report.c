@@ -134,11 +134,26 @@ void cotp__gs_report(struct cotp__gs *s, cotp_term reason, cotp_term last,
                      const cotp_genserver_from *from) {
   if (!cotp_log_enabled(COTP_LOG_ERROR))
     return;
+  /* What may wait comes before anything is malloc'ed, since a server can
+   * be killed while it waits, and a killed process leaks nothing: whether
+   * the client is alive is a round trip, format_status is the user's.  The
+   * state's text waits in the process heap. */
+  cotp_heap *h = cotp_self_heap();
+  cotp_heap_mark mark = cotp_heap_mark_now(h);
+  bool client_alive = from && cotp_is_alive(from->pid);
+  uint8_t *state;
+  if (cotp_is_none(cotp_binary_alloc(h, 4096, &state))) {
+    cotp_heap_release(h, mark);
+    return;
+  }
+  cotp__gs_state_text(s, (char *)state, 4096);
   char *text = NULL;
   size_t size = 0;
   FILE *f = open_memstream(&text, &size);
-  if (!f)
+  if (!f) {
+    cotp_heap_release(h, mark);
     return;
+  }
   char *buf = malloc(4096);
   if (buf) {
     fprintf(f, "GenServer %s terminating\n", who(s, buf, 4096));
@@ -151,16 +166,21 @@ void cotp__gs_report(struct cotp__gs *s, cotp_term reason, cotp_term last,
       fputs("\nLast message: ", f);
     }
     fputs(cotp_is_none(last) ? "nil" : cotp__gs_print(buf, 4096, last), f);
-    cotp__gs_state_text(s, buf, 4096);
-    fprintf(f, "\nState: %s", buf);
+    fprintf(f, "\nState: %s", (const char *)state);
     if (from)
       fprintf(f, "\nClient %s is %s",
               cotp__gs_print(buf, 4096, cotp_pid_term(from->pid)),
-              cotp_is_alive(from->pid) ? "alive" : "dead");
+              client_alive ? "alive" : "dead");
     free(buf);
   }
   fclose(f);
-  if (text)
-    cotp_log(COTP_LOG_ERROR, "%s", text);
+  /* the logger is the user's and may wait too (a call to a logger
+   * process): the report goes to it from the heap */
+  uint8_t *line = NULL;
+  if (text && !cotp_is_none(cotp_binary_alloc(h, size + 1, &line)))
+    memcpy(line, text, size + 1);
   free(text);
+  if (line)
+    cotp_log(COTP_LOG_ERROR, "%s", (const char *)line);
+  cotp_heap_release(h, mark);
 }

@@ -27,6 +27,11 @@
  *     makes it exit with noproc without running init.
  *  3. A name is released before the answer to a failed or ignored start
  *     is sent (D6): the starter never sees it still registered.
+ *  4. Before the spawn, the server struct and the state are the starter's,
+ *     and a starter can be killed before it gets there (a pending exit
+ *     signal acts at the drain of cotp_receive_mark, a via module's
+ *     whereis may wait): a resource in the starter's heap holds them until
+ *     the spawn hands them over, so a killed starter leaks nothing.
  */
 #include <stdlib.h>
 
@@ -43,6 +48,36 @@ static void gs_free(void *object) {
     free(s->name);
   }
   free(s);
+}
+
+/* Invariant 4: the struct, held by a resource in the starter's heap
+ * until the spawn (s NULL once handed over). */
+struct held {
+  struct cotp__gs *s;
+};
+
+static void held_free(void *object) {
+  struct held *k = object;
+  if (k->s)
+    gs_free(k->s);
+  free(k);
+}
+
+/* Holds s in heap h: NULL when out of memory (s is still the caller's). */
+static struct held *hold(cotp_heap *h, struct cotp__gs *s) {
+  struct held *k = malloc(sizeof *k);
+  cotp_resource *r = k ? cotp_resource_new(k, held_free) : NULL;
+  if (!r) {
+    free(k);
+    return NULL;
+  }
+  k->s = NULL;
+  bool in_heap = !cotp_is_none(cotp_resource_term(h, r));
+  cotp_resource_release(r); /* the heap's reference remains, if any */
+  if (!in_heap)
+    return NULL; /* k went with our reference */
+  k->s = s;
+  return k;
 }
 
 /* A copy of the name the server can keep: via names carry a term. */
@@ -164,18 +199,8 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
     return rc;
   cotp_term scratch;
   cotp_term *reason = reason_out ? reason_out : &scratch;
-  cotp_pid other;
-  /* D5 without a process, as gen:start does; the server checks again,
-   * atomically, when it registers */
-  if (name.kind != COTP_NAME_NONE && cotp_name_whereis(&name, &other) == 0) {
-    /* a positive result gives the state to the server: free it as the
-     * server would have */
-    if (cb->free_state && opts->state)
-      cb->free_state(opts->state);
-    *reason = COTP_TUPLE(h, COTP_ATOM_ALREADY_STARTED, cotp_pid_term(other));
-    return COTP_GENSERVER_ERROR;
-  }
 
+  /* nothing may wait or act on a signal from here to the hold */
   struct cotp__gs *s = calloc(1, sizeof *s);
   if (!s)
     return COTP_ENOMEM;
@@ -184,7 +209,28 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
   s->flags = (mode == MODE_LINK ? GS_LINKED : 0) |
              (mode == MODE_MONITOR ? GS_MONITOR : 0) |
              (opts->trace ? GS_TRACE : 0);
+  s->state = opts->state; /* the server reads it after its init message */
+  cotp_heap_mark held_mark = cotp_heap_mark_now(h);
+  struct held *held = hold(h, s);
+  if (!held) {
+    s->state = NULL; /* negative: the caller keeps the state */
+    gs_free(s);
+    return COTP_ENOMEM;
+  }
+  cotp_pid other;
+  /* D5 without a process, as gen:start does; the server checks again,
+   * atomically, when it registers */
+  if (name.kind != COTP_NAME_NONE && cotp_name_whereis(&name, &other) == 0) {
+    /* a positive result gives the state to the server: freed as the
+     * server would have, with the struct */
+    cotp_heap_release(h, held_mark);
+    *reason = COTP_TUPLE(h, COTP_ATOM_ALREADY_STARTED, cotp_pid_term(other));
+    return COTP_GENSERVER_ERROR;
+  }
   if (keep_name(s, &name) != 0) {
+    held->s = NULL;
+    cotp_heap_release(h, held_mark);
+    s->state = NULL;
     gs_free(s);
     return COTP_ENOMEM;
   }
@@ -201,29 +247,30 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
   spawn.monitor_ref = &ref;
   cotp_receive_mark();
   cotp_pid pid;
+  /* the spawn hands s over as it makes the process, before anything can
+   * act on a signal (its yield comes after) */
+  held->s = NULL;
   rc = cotp_spawn_handler(cotp__gs_handle, s, &spawn, &pid);
+  cotp_heap_release(h, held_mark);
   if (rc) {
-    gs_free(s); /* no process: the state stays the caller's */
+    s->state = NULL; /* no process: the state stays the caller's */
+    gs_free(s);
     return rc;
   }
   cotp_heap_mark mark = cotp_heap_mark_now(h);
-  cotp_term msg = rc ? COTP_NONE
-                     : COTP_TUPLE(h, cotp__gs_atom(GA_GEN_INIT), arg);
+  cotp_term msg = COTP_TUPLE(h, cotp__gs_atom(GA_GEN_INIT), arg);
   if (!cotp_is_none(msg)) {
-    /* the server reads these after the message; from here on it owns the
-     * state, and free_state gets it back */
+    /* the server reads it after the message */
     s->ref = ref;
-    s->state = opts->state;
     rc = cotp_send(pid, msg);
-    if (rc)
-      s->state = NULL;
-  } else if (!rc) {
+  } else {
     rc = COTP_ENOMEM;
   }
   cotp_heap_release(h, mark);
   if (rc) {
     /* a process without its init message only has to go; the caller
      * keeps the state */
+    s->state = NULL;
     cotp_exit_signal(pid, COTP_ATOM_KILL);
     return rc;
   }

@@ -47,9 +47,15 @@ static cotp_resource *res_of(cotp_registry *r) {
   return ((struct owned *)((char *)r - offsetof(struct owned, reg)))->res;
 }
 
+static void names_drop(cotp_registry *r);
+
 static void owned_free(void *object) {
   struct owned *o = object;
   cotp_registry *r = &o->reg;
+  /* partition 0's cleanup drops the name; a partition 0 that never ran
+   * its init (killed, or the runtime stopped, after its starter died)
+   * left it to the last reference */
+  names_drop(r);
   cotp__reg_tables_close(r);
   cotp_heap_free(r->heap);
   cotp_heap_free(r->meta_heap);
@@ -365,12 +371,21 @@ int cotp_registry_start_link(const cotp_registry_opts *opts,
   cotp_registry *r = reg_new(opts);
   if (!r)
     return COTP_ENOMEM;
+  /* Until partition 0 answers, the caller's reference lives in its heap:
+   * a caller killed while it waits lets go of it with the heap (a killed
+   * process leaks nothing).  It is taken back after the wait. */
+  cotp_heap *h = cotp_self_heap();
+  cotp_heap_mark mark = cotp_heap_mark_now(h);
+  bool held = !cotp_is_none(cotp_resource_term(h, res_of(r)));
+  cotp_registry_release(r); /* the heap's reference remains, if held */
+  if (!held)
+    return COTP_ENOMEM;
   cotp_pid other;
   rc = names_claim(r, &other);
   if (rc) {
     if (rc == COTP_EEXIST && pid)
       *pid = other;
-    cotp_registry_release(r);
+    cotp_heap_release(h, mark); /* frees r */
     return rc;
   }
   cotp_term ref = cotp_make_ref();
@@ -389,6 +404,8 @@ int cotp_registry_start_link(const cotp_registry_opts *opts,
                ? COTP_EEXIST
                : COTP_ENOMEM;
   }
+  retain(r); /* the caller's again */
+  cotp_heap_release(h, mark);
   if (rc) {
     names_drop(r);
     if (rc == COTP_EEXIST && pid)

@@ -143,9 +143,9 @@ int cotp_registry_register(cotp_registry *reg, cotp_term key, cotp_term value,
 }
 
 /* Removes the caller's entries under key that ms accepts (all of them
- * when ms is NULL).  Returns 0 or a check's code. */
+ * when ms is NULL), and frees ms.  Returns 0 or a check's code. */
 static int unregister_where(cotp_registry *reg, cotp_term key,
-                            const cotp_match_spec *ms) {
+                            cotp_match_spec *ms) {
   cotp_pid self = cotp_self();
   struct reg_partition *p = &reg->parts[partition_for(reg, key, self)];
   uint32_t hash = cotp__reg_hash(key);
@@ -163,6 +163,9 @@ static int unregister_where(cotp_registry *reg, cotp_term key,
   bool left = cotp__reg_prec(p, self, false) != NULL;
   pthread_mutex_unlock(&p->wlock);
   graveyard_free(&g);
+  /* before the unlink, which acts on a pending kill: a caller killed
+   * there leaks nothing */
+  cotp_match_spec_free(ms);
   if (removed && !left && !cotp_pid_eq(self, p->parent))
     cotp_unlink(p->pid); /* L6: nothing left in that partition */
   return 0;
@@ -191,8 +194,7 @@ int cotp_registry_unregister_match(cotp_registry *reg, cotp_term key,
                                       COTP_NONE, &ms, NULL);
   if (rc)
     return rc;
-  unregister_where(reg, key, ms);
-  cotp_match_spec_free(ms);
+  unregister_where(reg, key, ms); /* frees ms */
   if (cotp_is_cons(reg->listeners)) { /* as Elixir: even when none matched */
     cotp_heap *h = cotp_self_heap();
     cotp__reg_notify(reg, COTP_TUPLE(h, cotp_atom("unregister"), reg->name, key,

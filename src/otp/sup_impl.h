@@ -82,6 +82,9 @@ struct sup {
    * local, since an exit signal may end the supervisor while it waits for
    * them, and then only free_state runs */
   struct child **stopping;
+  /* the child start_child is starting, not yet on the list: kept here for
+   * the same reason, a start may wait (the child's init) */
+  struct child *starting;
 };
 
 /* --- children (sup_child.c) --- */

@@ -81,11 +81,11 @@ static void put_exit(FILE *f, char *buf, cotp_term r) {
   }
 }
 
-/* "MySup", or "#PID<0.103.0> (Supervisor.Default)". */
-static void put_supervisor(FILE *f, char *buf, const struct sup *s) {
-  cotp_term name;
-  if (cotp_process_info(cotp_self(), COTP_ATOM(registered_name), &name) == 0 &&
-      cotp_is_atom(name)) {
+/* "MySup", or "#PID<0.103.0> (Supervisor.Default)"; name is the
+ * supervisor's registered name or not an atom. */
+static void put_supervisor(FILE *f, char *buf, const struct sup *s,
+                           cotp_term name) {
+  if (cotp_is_atom(name)) {
     put_term(f, buf, name);
     return;
   }
@@ -144,6 +144,13 @@ static void report(const struct sup *s, const struct child *c, cotp_log_level le
                    const char *context, cotp_term reason, cotp_pid pid) {
   if (!cotp_log_enabled(level))
     return;
+  /* process_info of itself acts on pending signals, a kill among them:
+   * asked before anything is malloc'ed (a killed process leaks nothing) */
+  cotp_term name;
+  if (cotp_process_info(cotp_self(), COTP_ATOM(registered_name), &name) != 0)
+    name = COTP_NONE;
+  cotp_heap *h = cotp_self_heap();
+  cotp_heap_mark mark = cotp_heap_mark_now(h);
   char *text = NULL, *buf = malloc(TERM_MAX);
   size_t size = 0;
   FILE *f = buf ? open_memstream(&text, &size) : NULL;
@@ -154,7 +161,7 @@ static void report(const struct sup *s, const struct child *c, cotp_log_level le
   fputs("Child ", f);
   put_term(f, buf, c->id);
   fputs(" of Supervisor ", f);
-  put_supervisor(f, buf, s);
+  put_supervisor(f, buf, s, name);
   fprintf(f, " %s", context);
   if (!cotp_is_none(reason)) {
     fputs("\n** (exit) ", f);
@@ -179,9 +186,15 @@ static void report(const struct sup *s, const struct child *c, cotp_log_level le
   fprintf(f, "\nType: :%s", c->type == COTP_SUPERVISOR ? "supervisor" : "worker");
   fclose(f);
   free(buf);
-  if (text)
-    cotp_log(level, "%s", text);
+  /* the logger is the user's and may wait (a call to a logger process):
+   * the report goes to it from the heap */
+  uint8_t *line = NULL;
+  if (text && !cotp_is_none(cotp_binary_alloc(h, size + 1, &line)))
+    memcpy(line, text, size + 1);
   free(text);
+  if (line)
+    cotp_log(level, "%s", (const char *)line);
+  cotp_heap_release(h, mark);
 }
 
 void cotp__sup_report_started(const struct sup *s, const struct child *c) {

@@ -158,7 +158,9 @@ static cotp_term start_child(struct sup *s, cotp_term spec) {
     return error(COTP_ATOM(enomem));
   cotp_pid pid;
   cotp_term reply;
+  s->starting = c; /* sup_free's while the start waits (sup_impl.h) */
   int rc = cotp__sup_do_start(s, c, &pid, &reply);
+  s->starting = NULL;
   if (rc == 0 && pid.bits) {
     cotp__sup_append(s, c);
     cotp__sup_set_running(s, c, pid);
@@ -339,6 +341,7 @@ static void sup_free(void *state) {
     next = c->next;
     cotp__sup_child_free(c);
   }
+  cotp__sup_child_free(s->starting);
   free(s->table);
   free(s->restarts);
   free(s->stopping);

@@ -174,6 +174,11 @@ static int start(struct stream *s) {
   cotp_heap *h = cotp_self_heap();
   s->started = true;
   s->consumer = cotp_self();
+  /* the consumer's first, before anything here acts on a pending kill
+   * (process_info of itself does): reap frees what start made so far */
+  int rc = cotp__owned_add(&s->owned);
+  if (rc != 0)
+    return rc;
   s->max = s->opts.max_concurrency ? s->opts.max_concurrency : cotp_schedulers_online();
   if (s->max == 0)
     s->max = 1;
@@ -212,9 +217,7 @@ static int start(struct stream *s) {
   for (int i = 0; i < 6; i++)
     s->head[i] = cotp_term_copy(s->heap, head[i]);
   cotp_heap_release(h, mark);
-  if (cotp_heap_error(s->heap))
-    return COTP_ENOMEM;
-  return cotp__owned_add(&s->owned);
+  return cotp_heap_error(s->heap) ? COTP_ENOMEM : 0;
 }
 
 /* --- spawning --- */

@@ -414,3 +414,68 @@ COTP_TEST(genserver, h34_format_status_crash_is_caught_and_reported) {
                 "State: (C state 0x");
   log_capture_stop();
 }
+
+/* A server killed while it reports its crash leaks nothing (the sanitizer
+ * runs check): what the report waits for (whether the client is alive, a
+ * round trip; the state's format_status) comes before it allocates.  This
+ * format_status tells the root it runs, then waits. */
+static cotp_pid reporting_root;
+
+static bool nothing(cotp_term msg, void *ctx) {
+  (void)msg, (void)ctx;
+  return false;
+}
+
+static cotp_term waiting_status(cotp_heap *hp, void *state) {
+  (void)hp, (void)state;
+  cotp_send(reporting_root, COTP_ATOM(reporting));
+  cotp_receive_if(nothing, NULL, COTP_INFINITY, 0, NULL);
+  return COTP_ATOM_NIL;
+}
+
+COTP_TEST(genserver, a_server_killed_while_it_reports_its_crash_leaks_nothing) {
+  log_capture_start(COTP_LOG_ERROR);
+  reporting_root = cotp_self();
+  static cotp_genserver_callbacks cb;
+  cb = probe_cb;
+  cb.format_status = waiting_status;
+  cotp_pid pid;
+  cotp_assert_rc(cotp_genserver_start(&cb, probe_arg(":ok"), NULL, &pid, NULL), 0);
+  cotp_term mon;
+  cotp_assert_rc(cotp_monitor(pid, &mon), 0);
+  cast(pid, "{:stop, :x}");
+  cotp_clause c = {cotp_test_pattern(":reporting"), NULL, NULL};
+  cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+  cotp_assert_term_eq(cotp_test_down_of(mon, pid), COTP_ATOM_KILLED);
+  cr_assert_eq(strstr(log_capture_text(), "terminating"), NULL);
+  log_capture_stop();
+}
+
+/* ...nor while its logger takes the report: a logger may wait (a call to
+ * a logger process, as Elixir's Logger in sync mode), so the report goes
+ * to it from the process heap.  This logger tells the root, then waits. */
+static void waiting_logger(cotp_log_level level, const char *message, void *ctx) {
+  (void)level, (void)ctx;
+  if (!cotp_self().bits || !strstr(message, "terminating"))
+    return; /* not the server's report */
+  cotp_send(reporting_root, COTP_ATOM(logging));
+  cotp_receive_if(nothing, NULL, COTP_INFINITY, 0, NULL);
+}
+
+COTP_TEST(genserver, a_server_killed_while_its_logger_runs_leaks_nothing) {
+  reporting_root = cotp_self();
+  cotp_set_logger(waiting_logger, NULL);
+  cotp_set_log_level(COTP_LOG_ERROR);
+  cotp_pid pid;
+  cotp_assert_rc(cotp_genserver_start(&probe_cb, probe_arg(":ok"), NULL, &pid, NULL), 0);
+  cotp_term mon;
+  cotp_assert_rc(cotp_monitor(pid, &mon), 0);
+  cast(pid, "{:stop, :x}");
+  cotp_clause c = {cotp_test_pattern(":logging"), NULL, NULL};
+  cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+  cotp_assert_term_eq(cotp_test_down_of(mon, pid), COTP_ATOM_KILLED);
+  cotp_set_log_level(COTP_LOG_ERROR + 1);
+  cotp_set_logger(NULL, NULL);
+}

@@ -304,3 +304,55 @@ COTP_TEST(genserver, init_options_state_trace_and_spawn_are_forwarded) {
   cotp_genserver_stop(srv(pid), COTP_ATOM_NORMAL, 1000);
   (void)token;
 }
+
+/* A starter killed before its server is spawned leaks nothing: until the
+ * spawn, the server struct and the state are held in the starter's heap.
+ * The kill waits in the starter's inbox as it calls start, and acts at
+ * the first drain there (cotp_receive_mark, before the spawn). */
+static _Atomic int states_freed;
+
+static void count_free(void *state) {
+  free(state);
+  atomic_fetch_add(&states_freed, 1);
+}
+
+static cotp_gs_ret counted_init(cotp_term arg, void **state) {
+  (void)arg;
+  (void)state;
+  return cotp_gs_ok();
+}
+
+static const cotp_genserver_callbacks counted_cb = {
+    .name = "Counted", .init = counted_init, .free_state = count_free};
+
+static void start_with_a_kill_pending(void *arg) {
+  (void)arg;
+  cotp_genserver_opts o = COTP_GENSERVER_OPTS_INIT;
+  o.name = cotp_name_local(COTP_ATOM(never_spawned));
+  cotp_test_hold_for_kill();
+  o.state = malloc(64);
+  cotp_genserver_start_link(&counted_cb, COTP_NIL, &o, NULL, NULL);
+  cotp_exit(COTP_ATOM(started)); /* not reached: the kill acts first */
+}
+
+static void starter_killed_before_the_spawn(void *arg) {
+  (void)arg;
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  cotp_term mon;
+  o.priority = COTP_PRIORITY_HIGH; /* wakes the other scheduler */
+  o.monitor = true;
+  o.monitor_ref = &mon;
+  cotp_pid starter;
+  cotp_assert_rc(cotp_spawn_opt(start_with_a_kill_pending, NULL, &o, &starter), 0);
+  cotp_test_kill_holder();
+  cotp_assert_term_eq(cotp_test_down_of(mon, starter), COTP_ATOM_KILLED);
+  for (int i = 0; i < 1000 && atomic_load(&states_freed) == 0; i++)
+    cotp_sleep(1);
+  cr_assert_eq(atomic_load(&states_freed), 1);
+  cotp_pid p;
+  cotp_assert_rc(cotp_whereis(COTP_ATOM(never_spawned), &p), COTP_ENOTFOUND);
+}
+
+Test(genserver, a_starter_killed_before_the_spawn_leaks_nothing) {
+  cotp_test_run(starter_killed_before_the_spawn, NULL, 2);
+}

@@ -547,3 +547,50 @@ COTP_TEST(registry, readers_see_whole_entries_while_a_writer_churns, .timeout = 
   reg_wait_count(reg, 0);
   cotp_registry_release(reg);
 }
+
+/* A starter killed while its registry starts leaks nothing (the sanitizer
+ * runs check).  On one scheduler, with the root and the starter at high
+ * priority and the partitions at normal, the root sees the starter wait
+ * for partition 0's answer and kills it before any partition has run. */
+static void killed_starter(void *arg) {
+  (void)arg;
+  cotp_registry_opts o = COTP_REGISTRY_OPTS_INIT;
+  o.name = COTP_ATOM(KilledStarter);
+  o.partitions = 4;
+  cotp_registry_start_link(&o, NULL, NULL);
+  /* started after all: the starter exits normally and the test fails */
+}
+
+static void starter_killed_mid_start(void *arg) {
+  (void)arg;
+  cotp_assert_rc(cotp_set_priority(COTP_PRIORITY_HIGH, NULL), 0);
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  cotp_term mon;
+  o.priority = COTP_PRIORITY_HIGH;
+  o.monitor = true;
+  o.monitor_ref = &mon;
+  cotp_pid starter;
+  cotp_assert_rc(cotp_spawn_opt(killed_starter, NULL, &o, &starter), 0);
+  cotp_term status = COTP_NONE;
+  while (cotp_process_info(starter, COTP_ATOM(status), &status) == 0 &&
+         status.w != COTP_ATOM(waiting).w)
+    cotp_yield();
+  cotp_exit_signal(starter, COTP_ATOM_KILL);
+  cotp_assert_term_eq(cotp_test_down_of(mon, starter), COTP_ATOM_KILLED);
+  /* partition 0 runs now, finds its parent gone, and exits */
+  cotp_assert_rc(cotp_set_priority(COTP_PRIORITY_NORMAL, NULL), 0);
+  cotp_registry *old;
+  for (int i = 0; i < 5000 && (old = cotp_registry_get(COTP_ATOM(KilledStarter))); i++) {
+    cotp_registry_release(old);
+    cotp_sleep(1);
+  }
+  cr_assert_null(cotp_registry_get(COTP_ATOM(KilledStarter)));
+  /* the name can be taken again */
+  cotp_registry *reg = reg_start("KilledStarter", COTP_REGISTRY_UNIQUE, 1);
+  cotp_assert_rc(cotp_registry_stop(reg, COTP_ATOM_NORMAL), 0);
+  cotp_registry_release(reg);
+}
+
+Test(registry, a_starter_killed_mid_start_leaks_nothing) {
+  cotp_test_run(starter_killed_mid_start, NULL, 1);
+}

@@ -276,3 +276,35 @@ COTP_TEST(registry, meta_put_and_get) {
   cotp_assert_term_eq(v, COTP_ATOM(ok));
   cotp_registry_release(reg);
 }
+
+/* A process killed as unregister_match unlinks it from the partition
+ * leaks nothing (the sanitizer runs check): the compiled spec is freed
+ * before the unlink, which acts on the pending kill. */
+static void unregister_with_a_kill_pending(void *arg) {
+  cotp_registry *reg = *(cotp_registry **)arg;
+  cotp_assert_rc(cotp_registry_register(reg, COTP_ATOM(k), COTP_ATOM(v), NULL), 0);
+  cotp_test_hold_for_kill();
+  cotp_registry_unregister_match(reg, COTP_ATOM(k), t(":v"), COTP_NONE);
+  cotp_exit(COTP_ATOM(unregistered)); /* not reached: the kill acts first */
+}
+
+static void killed_in_unregister_match(void *arg) {
+  (void)arg;
+  cotp_registry *reg = reg_start("KilledUnregister", COTP_REGISTRY_DUPLICATE, 1);
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  cotp_term mon;
+  o.priority = COTP_PRIORITY_HIGH; /* wakes the other scheduler */
+  o.arg_size = sizeof reg;
+  o.monitor = true;
+  o.monitor_ref = &mon;
+  cotp_pid w;
+  cotp_assert_rc(cotp_spawn_opt(unregister_with_a_kill_pending, &reg, &o, &w), 0);
+  cr_assert(cotp_pid_eq(cotp_test_kill_holder(), w));
+  cotp_assert_term_eq(cotp_test_down_of(mon, w), COTP_ATOM_KILLED);
+  reg_wait_count(reg, 0);
+  cotp_registry_release(reg);
+}
+
+Test(registry, a_process_killed_in_unregister_match_leaks_nothing) {
+  cotp_test_run(killed_in_unregister_match, NULL, 2);
+}

@@ -615,3 +615,38 @@ COTP_TEST(task, stream_ends_with_the_spawners_error) {
   cotp_iter_close(out);
   cr_assert_eq(closed, 1);
 }
+
+/* A consumer killed in its first pull leaks nothing (the sanitizer runs
+ * check): the stream is the consumer's from the start of that pull, before
+ * anything in it acts on a pending kill (process_info of itself). */
+static cotp_term identity(cotp_term x, void *ctx) {
+  (void)ctx;
+  return x;
+}
+
+static void first_pull_with_a_kill_pending(void *arg) {
+  (void)arg;
+  cotp_iter_range r;
+  cotp_iter *out = stream(cotp_iter_range_init(&r, 1, 10, 1), identity, NULL);
+  cotp_test_hold_for_kill();
+  cotp_term x;
+  cotp_iter_next(out, cotp_self_heap(), &x);
+  cotp_exit(COTP_ATOM(pulled)); /* not reached: the kill acts first */
+}
+
+static void consumer_killed_in_its_first_pull(void *arg) {
+  (void)arg;
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  cotp_term mon;
+  o.priority = COTP_PRIORITY_HIGH; /* wakes the other scheduler */
+  o.monitor = true;
+  o.monitor_ref = &mon;
+  cotp_pid consumer;
+  cotp_assert_rc(cotp_spawn_opt(first_pull_with_a_kill_pending, NULL, &o, &consumer), 0);
+  cr_assert(cotp_pid_eq(cotp_test_kill_holder(), consumer));
+  cotp_assert_term_eq(cotp_test_down_of(mon, consumer), COTP_ATOM_KILLED);
+}
+
+Test(task, a_consumer_killed_in_its_first_pull_leaks_nothing) {
+  cotp_test_run(consumer_killed_in_its_first_pull, NULL, 2);
+}
