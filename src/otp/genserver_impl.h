@@ -23,7 +23,9 @@ enum {
   GS_LINKED = 1u << 1,  /* started with start_link: parent is real */
   GS_MONITOR = 1u << 2, /* start_monitor: ack to the pid, not an alias */
   GS_TIMER = 1u << 3,   /* a timeout is armed (timer, seq) */
-  GS_TRACE = 1u << 4    /* log every message in and out */
+  GS_TRACE = 1u << 4,   /* log every message in and out */
+  GS_HELD = 1u << 5     /* still the starter's, held by its heap
+                           (genserver_start.c, invariant 4) */
 };
 
 /* A name the server keeps for reports (via names only need a copy of their
