@@ -248,15 +248,33 @@ size_t cotp_registry_count(cotp_registry *reg) {
 struct dispatch_job {
   cotp_registry *reg; /* the caller holds a handle until the job is done */
   unsigned partition;
-  cotp_term key;      /* in the caller's heap, which outlives the job */
+  cotp_pid caller;
   cotp_registry_dispatch_fn *fn;
   void *ctx;
 };
 
+/* The key comes as a message, {:"$registry_dispatch", key}, copied into
+ * the job's heap: read in place from the caller's heap it would be freed
+ * under the job if the caller were killed while it waits for the jobs.
+ * A caller gone before it sent the key ends the job (the DOWN). */
+static bool is_key_or_down(cotp_term msg, void *ctx) {
+  cotp_term mon = *(const cotp_term *)ctx;
+  size_t n = cotp_tuple_size(msg);
+  return (n == 2 && cotp_tuple_get(msg, 0).w == COTP_ATOM_STR("$registry_dispatch").w) ||
+         (n == 5 && cotp_tuple_get(msg, 0).w == COTP_ATOM_DOWN.w &&
+          cotp_tuple_get(msg, 1).w == mon.w);
+}
+
 static void dispatch_task(void *arg) {
   struct dispatch_job *j = arg;
   cotp_heap *h = cotp_self_heap();
-  cotp_term key = cotp_term_copy(h, j->key);
+  cotp_term mon, got;
+  if (cotp_monitor(j->caller, &mon) != 0 ||
+      cotp_receive_if(is_key_or_down, &mon, COTP_INFINITY, 0, &got) != 0 ||
+      cotp_tuple_size(got) != 2)
+    return;
+  cotp_demonitor(mon, COTP_DEMONITOR_FLUSH);
+  cotp_term key = cotp_tuple_get(got, 1);
   cotp_term entries = cotp__reg_part_entries(&j->reg->parts[j->partition],
                                              cotp__reg_hash(key), key, h, COTP_NIL);
   if (cotp_is_cons(entries))
@@ -274,18 +292,27 @@ static bool is_down_of(cotp_term msg, void *ctx) {
  * crashed task does.  Monitors, not links: no EXIT is left behind. */
 static int dispatch_parallel(cotp_registry *reg, cotp_term key,
                              cotp_registry_dispatch_fn *fn, void *ctx) {
+  cotp_heap *h = cotp_self_heap();
   cotp_term refs[reg->n];
   unsigned started = 0;
   int rc = 0;
+  cotp_term msg = COTP_TUPLE(h, COTP_ATOM_STR("$registry_dispatch"), key);
+  if (cotp_is_none(msg))
+    return COTP_ENOMEM;
   for (unsigned i = 0; i < reg->n && rc == 0; i++) {
-    struct dispatch_job j = {reg, i, key, fn, ctx};
+    struct dispatch_job j = {reg, i, cotp_self(), fn, ctx};
     cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
     o.arg_size = sizeof j;
     o.monitor = true;
     o.monitor_ref = &refs[started];
-    rc = cotp_spawn_opt(dispatch_task, &j, &o, NULL);
-    if (rc == 0)
+    cotp_pid pid;
+    rc = cotp_spawn_opt(dispatch_task, &j, &o, &pid);
+    if (rc == 0) {
       started++;
+      rc = cotp_send(pid, msg);
+      if (rc) /* a job without its key would wait for good */
+        cotp_exit_signal(pid, COTP_ATOM_KILL);
+    }
   }
   cotp_term failed = COTP_NONE;
   for (unsigned i = 0; i < started; i++) {
