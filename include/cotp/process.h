@@ -144,7 +144,10 @@ typedef struct cotp_spawn_opts {
  * Returns: 0, COTP_EINVAL (fn NULL; arg NULL or arg_size over 4 GiB with
  * arg_size set; monitor without monitor_ref, or an unknown alias mode),
  * COTP_ESYSLIMIT (max_processes alive), COTP_ENOMEM, COTP_ENOTPROC.  On
- * failure fn is never called.
+ * failure fn is never called.  Every spawn may give way to other
+ * processes (its reductions), and then a pending exit signal may end the
+ * caller, but only before the new process exists: once it returns 0, the
+ * caller gets to send the child its first message.
  */
 COTP_API int cotp_spawn(cotp_entry *fn, void *arg, cotp_pid *pid);
 COTP_API int cotp_spawn_opt(cotp_entry *fn, void *arg,

@@ -235,6 +235,11 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
   /* the child may reach the process we monitor before we do: the monitor
    * must be there by then, as it would be had it been sent at once */
   cotp__monitor_flush(parent);
+  /* The spawn's reductions are charged before the child exists: a yield
+   * here may act on a pending exit signal, and after the spawn it would
+   * leave a child that its parent never got to hand its first message or
+   * its ownership to (a GenServer waiting forever for its init). */
+  cotp__reduce(parent, 10);
   cotp_spawn_opts defaults = COTP_SPAWN_OPTS_INIT;
   if (!opts)
     opts = &defaults;
@@ -283,7 +288,6 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
    * waits, so trees of processes unfold depth-first and fewer are alive
    * (and need fresh memory) at once */
   cotp__make_ready(p, true);
-  cotp__reduce(parent, 10);
   return 0;
 }
 
