@@ -210,6 +210,19 @@ cotp_pid cotp_test_kill_holder(void) {
   return pid;
 }
 
+void cotp_test_kill_at_hold(cotp_entry *fn, void *arg, size_t arg_size) {
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  cotp_term mon;
+  o.priority = COTP_PRIORITY_HIGH; /* wakes the other scheduler */
+  o.arg_size = arg_size;
+  o.monitor = true;
+  o.monitor_ref = &mon;
+  cotp_pid pid;
+  cotp_assert_rc(cotp_spawn_opt(fn, arg, &o, &pid), 0);
+  cr_assert(cotp_pid_eq(cotp_test_kill_holder(), pid));
+  cotp_assert_term_eq(cotp_test_down_of(mon, pid), COTP_ATOM_KILLED);
+}
+
 void cotp_test_busy(void *arg) {
   (void)arg;
   volatile uint64_t x = 0;

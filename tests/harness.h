@@ -93,6 +93,10 @@ void cotp_test_hold_for_kill(void);
  * cotp_test_hold_for_kill(), sends it the kill and lets it go on; returns
  * its pid. */
 cotp_pid cotp_test_kill_holder(void);
+/* Spawns fn(arg) (arg_size bytes of arg copied, 0: arg as is) at high
+ * priority, kills it once it holds in cotp_test_hold_for_kill(), and
+ * asserts that it was that process and that it died killed. */
+void cotp_test_kill_at_hold(cotp_entry *fn, void *arg, size_t arg_size);
 
 /* Whether msg is a tuple of arity elements whose first is the atom name. */
 bool cotp_test_is_cmd(cotp_term msg, const char *name, size_t arity);

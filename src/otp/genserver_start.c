@@ -230,10 +230,8 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
   if (name.kind != COTP_NAME_NONE && cotp_name_whereis(&name, &other) == 0) {
     /* a positive result gives the state to the server: freed as the
      * server would have, with the struct */
-    if (held)
-      cotp_heap_release(h, held_mark);
-    else
-      gs_free(s);
+    let_go(h, held_mark, s);
+    gs_free(s);
     *reason = COTP_TUPLE(h, COTP_ATOM_ALREADY_STARTED, cotp_pid_term(other));
     return COTP_GENSERVER_ERROR;
   }

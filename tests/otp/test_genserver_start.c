@@ -337,15 +337,7 @@ static void start_with_a_kill_pending(void *arg) {
 
 static void starter_killed_before_the_spawn(void *arg) {
   (void)arg;
-  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
-  cotp_term mon;
-  o.priority = COTP_PRIORITY_HIGH; /* wakes the other scheduler */
-  o.monitor = true;
-  o.monitor_ref = &mon;
-  cotp_pid starter;
-  cotp_assert_rc(cotp_spawn_opt(start_with_a_kill_pending, NULL, &o, &starter), 0);
-  cotp_test_kill_holder();
-  cotp_assert_term_eq(cotp_test_down_of(mon, starter), COTP_ATOM_KILLED);
+  cotp_test_kill_at_hold(start_with_a_kill_pending, NULL, 0);
   for (int i = 0; i < 1000 && atomic_load(&states_freed) == 0; i++)
     cotp_sleep(1);
   cr_assert_eq(atomic_load(&states_freed), 1);

@@ -291,16 +291,7 @@ static void unregister_with_a_kill_pending(void *arg) {
 static void killed_in_unregister_match(void *arg) {
   (void)arg;
   cotp_registry *reg = reg_start("KilledUnregister", COTP_REGISTRY_DUPLICATE, 1);
-  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
-  cotp_term mon;
-  o.priority = COTP_PRIORITY_HIGH; /* wakes the other scheduler */
-  o.arg_size = sizeof reg;
-  o.monitor = true;
-  o.monitor_ref = &mon;
-  cotp_pid w;
-  cotp_assert_rc(cotp_spawn_opt(unregister_with_a_kill_pending, &reg, &o, &w), 0);
-  cr_assert(cotp_pid_eq(cotp_test_kill_holder(), w));
-  cotp_assert_term_eq(cotp_test_down_of(mon, w), COTP_ATOM_KILLED);
+  cotp_test_kill_at_hold(unregister_with_a_kill_pending, &reg, sizeof reg);
   reg_wait_count(reg, 0);
   cotp_registry_release(reg);
 }

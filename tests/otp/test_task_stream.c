@@ -636,15 +636,7 @@ static void first_pull_with_a_kill_pending(void *arg) {
 
 static void consumer_killed_in_its_first_pull(void *arg) {
   (void)arg;
-  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
-  cotp_term mon;
-  o.priority = COTP_PRIORITY_HIGH; /* wakes the other scheduler */
-  o.monitor = true;
-  o.monitor_ref = &mon;
-  cotp_pid consumer;
-  cotp_assert_rc(cotp_spawn_opt(first_pull_with_a_kill_pending, NULL, &o, &consumer), 0);
-  cr_assert(cotp_pid_eq(cotp_test_kill_holder(), consumer));
-  cotp_assert_term_eq(cotp_test_down_of(mon, consumer), COTP_ATOM_KILLED);
+  cotp_test_kill_at_hold(first_pull_with_a_kill_pending, NULL, 0);
 }
 
 Test(task, a_consumer_killed_in_its_first_pull_leaks_nothing) {
