@@ -419,7 +419,11 @@ static inline void switch_out(struct cotp__sched *s, struct cotp__proc *p,
   p->request = (uint8_t)rq;
   s->prev = p;
   bool dies = rq == RQ_EXIT || rq == RQ_DROP;
-  struct cotp__proc *q = pick_direct(s);
+  /* A high or max process that yields is runnable still, but not yet in
+   * its queue: a direct pick would not see it and could choose normal
+   * work over it.  The scheduler requeues it first, then picks. */
+  struct cotp__proc *q =
+      rq == RQ_YIELD && p->priority >= COTP_PRIORITY_HIGH ? NULL : pick_direct(s);
   if (q) {
     begin(s, q, 2);
     jump(s, p, q, dies);
