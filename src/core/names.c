@@ -130,6 +130,12 @@ int cotp_whereis(cotp_term name, cotp_pid *pid) {
 
 /* The name of a process, or NONE (introspection, crash reports). */
 cotp_term cotp__name_of(cotp_pid pid) {
+  /* Most processes have no name: their `named` flag says so without the
+   * lock (a Task.async asks for its owner's name every time).  A
+   * registration racing with this read is ordered after it. */
+  struct cotp__proc *p = cotp__proc_lookup(pid);
+  if (!p || !atomic_load_explicit(&p->named, memory_order_acquire))
+    return COTP_NONE;
   pthread_mutex_lock(&lock);
   long i = find_pid(pid);
   cotp_term name = i >= 0 ? table[i].name : COTP_NONE;
