@@ -246,6 +246,18 @@ static void start_get(struct client *c, cotp_term msg) {
   const uint8_t *u = cotp_binary_data(cotp_tuple_get(msg, 3), &len);
   int64_t connect_ms = cotp_int_value(cotp_tuple_get(msg, 4));
   bool follow = cotp_term_eq(cotp_tuple_get(msg, 5), COTP_ATOM_TRUE);
+  /* One monitor per receiver, shared by its requests.  Made before
+   * anything is allocated: cotp_monitor may give way, and a kill then
+   * would strand what this holds. */
+  cotp_term mon = COTP_NONE;
+  for (size_t i = 0; i < c->n; i++)
+    if (cotp_pid_eq(c->reqs[i]->to, to)) {
+      mon = c->reqs[i]->mon;
+      break;
+    }
+  bool known = !cotp_is_none(mon);
+  if (!known)
+    cotp_monitor(to, &mon);
   struct req *r = calloc(1, sizeof *r);
   char *url = strndup((const char *)u, len);
   if (!r || !url || (c->n == c->cap &&
@@ -253,22 +265,14 @@ static void start_get(struct client *c, cotp_term msg) {
                                                       sizeof *c->reqs)))) {
     free(r);
     free(url);
+    if (!known)
+      cotp_demonitor(mon, COTP_DEMONITOR_FLUSH);
     cotp_heap *h = cotp_self_heap();
     cotp_send(to, COTP_TUPLE(h, A(http_error), ref, cotp_string(h, "out of memory")));
     return;
   }
   *r = (struct req){.c = c, .ref = ref, .to = to, .heap = cotp_heap_new(),
-                    .headers = COTP_NIL};
-  /* one monitor per receiver, shared by its requests */
-  bool known = false;
-  for (size_t i = 0; i < c->n; i++)
-    if (cotp_pid_eq(c->reqs[i]->to, to)) {
-      r->mon = c->reqs[i]->mon;
-      known = true;
-      break;
-    }
-  if (!known)
-    cotp_monitor(to, &r->mon);
+                    .headers = COTP_NIL, .mon = mon};
   r->easy = curl_easy_init();
   CURL *e = r->easy;
   curl_easy_setopt(e, CURLOPT_URL, url);

@@ -270,10 +270,13 @@ static void connection(void *arg) {
 struct listener {
   int fd;
   cotp_resource *table;
+  struct conn *handing; /* a connection not yet its process's, or NULL */
 };
 
 static void listener_cleanup(void *arg) {
   struct listener *l = arg;
+  if (l->handing)
+    conn_cleanup(l->handing); /* killed while spawning its process */
   close(l->fd);
   cotp_resource_release(l->table);
   free(l);
@@ -300,8 +303,11 @@ static void listen_loop(void *arg) {
     cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
     o.arg_size = sizeof c;
     o.link = true;
+    /* the spawn may give way, and a kill then would strand c */
+    l->handing = c;
     if (cotp_spawn_opt(connection, &c, &o, NULL) != 0)
       conn_cleanup(c);
+    l->handing = NULL;
   }
 }
 
@@ -326,6 +332,7 @@ int dl_server_start(const char *host, unsigned port, const dl_server_file *files
     t->files[i].name = strcpy(names, files[i].name);
     names += strlen(names) + 1;
   }
+  l->handing = NULL;
   l->table = cotp_resource_new(t, table_free);
   if (!l->table) {
     free(t);
