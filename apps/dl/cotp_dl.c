@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -121,7 +122,10 @@ static void show(struct view *v, const dl_download *d, size_t n) {
   if (v->tty) {
     if (v->lines)
       printf("\033[%dF\033[J", v->lines);
-    v->lines = dl_table_print(stdout, d, n, now);
+    struct winsize ws = {0}; /* asked each time: the terminal may be resized */
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0)
+      ws.ws_col = ws.ws_row = 0;
+    v->lines = dl_table_print(stdout, d, n, now, ws.ws_col, ws.ws_row);
   } else {
     for (size_t i = 0; i < n; i++) {
       bool known;
