@@ -27,13 +27,21 @@ all: build
 deps:
 	@scripts/deps
 
+CONFIGURE = cmake -S . -B build -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+
 build/CMakeCache.txt:
-	cmake -S . -B build -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+	$(CONFIGURE)
 
 build: build/CMakeCache.txt
 	cmake --build build -j$(JOBS)
 
-test: deps build
+# test and demo configure again after deps (cheap when nothing changed): a
+# build/ first configured before deps installed libcurl would otherwise
+# keep "not found" and leave cotp-dl out.  deps is their only prerequisite,
+# so make -j cannot configure before it is done.
+test: deps
+	$(CONFIGURE)
+	cmake --build build -j$(JOBS)
 	tests/run build $(TEST_FLAGS)
 
 build-asan/CMakeCache.txt:
@@ -57,7 +65,8 @@ tsan: deps build-tsan/CMakeCache.txt
 	  tests/run build-tsan $(TEST_FLAGS)
 
 # Only what the demo runs: the library and cotp-dl, not the suite.
-demo: deps build/CMakeCache.txt
+demo: deps
+	$(CONFIGURE)
 	cmake --build build -j$(JOBS) --target cotp-dl
 	build/apps/dl/cotp-dl
 
