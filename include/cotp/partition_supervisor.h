@@ -15,7 +15,21 @@
  * so GenServer calls, DynamicSupervisor and Task.Supervisor functions all
  * reach a partition by key.  The supervisor itself is registered under the
  * name (an atom), and which_children and count_children work on it as on
- * any supervisor, with the partition index as the child id (K9).
+ * any supervisor, with the partition index as the child id (K9); on a name
+ * that no supervisor has they exit the caller with {:noproc, _}, as any
+ * supervisor call does (K7).
+ *
+ * Differences from Elixir (docs/design.md lists them with the catalogue's
+ * other deviations):
+ *  - The PartitionSupervisor's own name must be an atom: Elixir also takes
+ *    {:via, module, name} for it, cotp does not (K1, K6).  Its partitions
+ *    are still reached by the via name {name, key} above.
+ *  - partitions 0 means the default, one per scheduler (a C struct cannot
+ *    leave the option out); Elixir raises for 0.  A negative count is
+ *    COTP_EINVAL, as Elixir raises ArgumentError (K5).
+ *  - cotp_partition_supervisor_partitions() on an unknown name returns
+ *    COTP_ENOPROC where Elixir exits noproc (K7).
+ *  - No resize! (K8, not in the reference Elixir 1.14).
  */
 #ifndef COTP_PARTITION_SUPERVISOR_H
 #define COTP_PARTITION_SUPERVISOR_H
@@ -33,7 +47,8 @@ typedef cotp_term cotp_partition_args_fn(cotp_term args, int64_t partition,
 
 typedef struct cotp_partition_supervisor_opts {
   cotp_term name;               /* an atom; required */
-  unsigned partitions;          /* 0: cotp_schedulers_online() */
+  int partitions;               /* 0: cotp_schedulers_online(); < 0 is
+                                   COTP_EINVAL */
   cotp_child_spec child;        /* started once per partition */
   cotp_partition_args_fn *with_arguments; /* NULL: the spec's args */
   void *with_arguments_ctx;
@@ -49,12 +64,31 @@ typedef struct cotp_partition_supervisor_opts {
  * opts->name, and waits until every partition has started.
  * Context: inside a process.
  * Returns: as cotp_supervisor_start_link(); COTP_EINVAL with a sentence
- * in *err (may be NULL) for a name that is not an atom, a missing child
- * spec, more than 65,536 partitions (Elixir raises ArgumentError, K5).
+ * in *err (may be NULL) for a name that is not an atom or is nil, a
+ * missing child spec, a negative partition count or more than 65,536
+ * partitions (Elixir raises ArgumentError, K5).
  */
 COTP_API int cotp_partition_supervisor_start_link(
     const cotp_partition_supervisor_opts *opts, cotp_pid *pid,
     cotp_term *reason, cotp_error *err);
+
+/*
+ * PartitionSupervisor.child_spec/1: a spec, in the caller's heap, that
+ * starts the PartitionSupervisor *opts describes as a child of another
+ * supervisor.  Its id is opts->name (Elixir's id is the name, or the key
+ * of a via name, which cotp does not take, K1), its type COTP_SUPERVISOR
+ * (so shutdown infinity), modules [PartitionSupervisor].  opts is read
+ * here and not kept: the child spec and the spawn options' priority and
+ * stack size travel in the spec as terms, with_arguments and its context
+ * as addresses (they must outlive the supervisor; spawn's link, monitor
+ * and arg fields are ignored).
+ * Context: inside a process.
+ * Returns the spec; its start fails with {:error, {:badarg, message}}
+ * (message a binary, the sentence start_link puts in *err) for options
+ * start_link rejects with COTP_EINVAL.
+ */
+COTP_API cotp_child_spec cotp_partition_supervisor_child_spec(
+    const cotp_partition_supervisor_opts *opts);
 
 /* The number of partitions of the supervisor named name: 0 with *n, or
  * COTP_ENOPROC when no such supervisor is running (K7). */

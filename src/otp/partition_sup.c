@@ -11,10 +11,15 @@
  * entry stays after its supervisor stops and is recognised as stale
  * because the name no longer names that supervisor (K6, K7).
  *
+ * As a child of another supervisor (cotp_partition_supervisor_child_spec)
+ * the options travel in the spec's arguments as terms, the child spec as
+ * its map, and are read back into options by the start function.
+ *
  * Limits: O(number of partition supervisors) per lookup, fine for the
  * handful a program has; no resize! (K8).
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,7 +150,17 @@ int cotp_partition_supervisor_start_link(
     return bad(err, "PartitionSupervisor: the :name option is required (an atom)");
   if (!opts->child.start && cotp_is_none(opts->child.module))
     return bad(err, "PartitionSupervisor: the :child_spec option is required");
-  unsigned n = opts->partitions ? opts->partitions : cotp_schedulers_online();
+  /* 0 is the default, not an error as in Elixir: a C struct cannot leave
+   * the option out */
+  if (opts->partitions < 0 || opts->partitions > 65536) {
+    char msg[120];
+    snprintf(msg, sizeof msg,
+             "PartitionSupervisor: :partitions must be a positive integer "
+             "(at most 65536; 0: one per scheduler), got: %d",
+             opts->partitions);
+    return bad(err, msg);
+  }
+  unsigned n = opts->partitions ? (unsigned)opts->partitions : cotp_schedulers_online();
   if (n == 0 || n > 65536)
     return bad(err, "PartitionSupervisor: :partitions must be a positive integer");
   cotp_pid *pids = calloc(n, sizeof *pids);
@@ -228,4 +243,79 @@ int cotp_partition_supervisor_start_link(
       *pid = sup;
   }
   return rc;
+}
+
+/* --- as a child of another supervisor (K1) --- */
+
+/* args: [name, partitions, child spec map | nil, with_arguments,
+ * with_arguments_ctx, max_restarts, max_seconds, priority, stack_size],
+ * the addresses as integers.  Runs in the parent supervisor. */
+static cotp_term start_as_child(cotp_term args, void *ctx) {
+  (void)ctx;
+  cotp_heap *h = cotp_self_heap();
+  cotp_term a[9];
+  for (size_t i = 0; i < 9; i++, args = cotp_tail(args))
+    a[i] = cotp_head(args);
+  cotp_partition_supervisor_opts o = COTP_PARTITION_SUPERVISOR_OPTS_INIT;
+  o.name = a[0];
+  o.partitions = (int)cotp_int_value(a[1]);
+  if (cotp_is_map(a[2]) && !cotp_is_none(cotp_map_get(a[2], COTP_ATOM(start)))) {
+    struct child c;
+    memset(&c, 0, sizeof c);
+    cotp__sup_spec_fields(a[2], &c);
+    o.child.id = c.id;
+    o.child.start = c.cfn;
+    o.child.ctx = c.ctx;
+    o.child.module = c.module;
+    o.child.function = c.function;
+    o.child.args = c.args;
+    o.child.restart = c.restart;
+    o.child.shutdown = c.shutdown;
+    o.child.type = c.type;
+    o.child.modules = c.modules;
+    o.child.significant = c.significant;
+  }
+  o.with_arguments = (cotp_partition_args_fn *)(uintptr_t)cotp_int_value(a[3]);
+  o.with_arguments_ctx = (void *)(uintptr_t)cotp_int_value(a[4]);
+  o.max_restarts = (int)cotp_int_value(a[5]);
+  o.max_seconds = (int)cotp_int_value(a[6]);
+  o.spawn.priority = (cotp_priority)cotp_int_value(a[7]);
+  o.spawn.stack_size = (size_t)cotp_int_value(a[8]);
+  cotp_pid pid = {0};
+  cotp_term reason = COTP_NONE;
+  cotp_error err;
+  memset(&err, 0, sizeof err);
+  int rc = cotp_partition_supervisor_start_link(&o, &pid, &reason, &err);
+  if (rc == 0)
+    return COTP_TUPLE(h, COTP_ATOM_OK, cotp_pid_term(pid));
+  if (rc == COTP_SUPERVISOR_IGNORE)
+    return COTP_ATOM_IGNORE;
+  if (rc == COTP_EINVAL)
+    reason = COTP_TUPLE(h, COTP_ATOM(badarg), cotp_string(h, err.message));
+  else if (rc < 0 || cotp_is_none(reason))
+    reason = cotp_atom(cotp_err_name(rc));
+  return COTP_TUPLE(h, COTP_ATOM_ERROR, reason);
+}
+
+cotp_child_spec cotp_partition_supervisor_child_spec(
+    const cotp_partition_supervisor_opts *opts) {
+  cotp_child_spec s = COTP_CHILD_SPEC_INIT;
+  cotp_heap *h = cotp_self_heap();
+  if (!h || !opts)
+    return s; /* no id, no start: rejected where it is used */
+  cotp_term child = opts->child.start || !cotp_is_none(opts->child.module)
+                        ? cotp_child_spec_term(h, &opts->child)
+                        : COTP_ATOM_NIL;
+  s.id = opts->name;
+  s.start = start_as_child;
+  s.args = COTP_LIST(
+      h, opts->name, cotp_int(h, opts->partitions), child,
+      cotp_uint(h, (uint64_t)(uintptr_t)opts->with_arguments),
+      cotp_uint(h, (uint64_t)(uintptr_t)opts->with_arguments_ctx),
+      cotp_int(h, opts->max_restarts), cotp_int(h, opts->max_seconds),
+      cotp_int(h, (int64_t)opts->spawn.priority),
+      cotp_uint(h, (uint64_t)opts->spawn.stack_size));
+  s.type = COTP_SUPERVISOR;
+  s.modules = COTP_LIST(h, cotp_atom("Elixir.PartitionSupervisor"));
+  return s;
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* PartitionSupervisor (K1-K7, K9). */
+/* PartitionSupervisor (K1-K7, K9), and DynamicSupervisor through one. */
 #include <stdint.h>
 #include <string.h>
 
 #include "sup_util.h"
+#include "task_util.h"
 
 static cotp_heap *h(void) { return cotp_self_heap(); }
 
@@ -77,6 +78,36 @@ COTP_TEST(partition_supervisor, k5_bad_options) {
   cotp_assert_rc(cotp_partition_supervisor_start_link(&o, NULL, NULL, &err), COTP_EINVAL);
 }
 
+/* K5: Elixir raises for partitions that are not a positive integer.  In
+ * cotp 0 is the default (one per scheduler; a C struct cannot leave the
+ * option out), a negative count is COTP_EINVAL with a sentence naming it. */
+COTP_TEST(partition_supervisor, k5_negative_partitions_are_an_error_zero_the_default) {
+  cotp_partition_supervisor_opts o = COTP_PARTITION_SUPERVISOR_OPTS_INIT;
+  o.name = COTP_ATOM(ps5);
+  o.child = cotp_genserver_child_spec(COTP_ATOM(echo), &echo_cb, cotp_int(h(), 0), COTP_NONE);
+  cotp_error err;
+  int bad_counts[] = {-1, -7, INT32_MIN, 65537};
+  for (size_t i = 0; i < sizeof bad_counts / sizeof *bad_counts; i++) {
+    o.partitions = bad_counts[i];
+    memset(&err, 0, sizeof err);
+    cotp_assert_rc(cotp_partition_supervisor_start_link(&o, NULL, NULL, &err), COTP_EINVAL);
+    cr_assert(strstr(err.message, ":partitions must be a positive integer"), "%s",
+              err.message);
+    char got[40];
+    snprintf(got, sizeof got, "got: %d", bad_counts[i]);
+    cr_assert(strstr(err.message, got), "%s", err.message);
+    cotp_pid w;
+    cotp_assert_rc(cotp_whereis(COTP_ATOM(ps5), &w), COTP_ENOTFOUND); /* nothing started */
+  }
+  o.partitions = 0;
+  cotp_pid sup;
+  cotp_assert_rc(cotp_partition_supervisor_start_link(&o, &sup, NULL, &err), 0);
+  unsigned n;
+  cotp_assert_rc(cotp_partition_supervisor_partitions(COTP_ATOM(ps5), &n), 0);
+  cr_assert_eq(n, cotp_schedulers_online());
+  cr_assert_eq(counts(sup).specs, n);
+}
+
 COTP_TEST(partition_supervisor, k6_k7_stop_unregisters) {
   cotp_pid sup = start(2, COTP_ATOM(ps6));
   cotp_assert_rc(cotp_supervisor_stop(cotp_server_pid(sup), COTP_ATOM_NORMAL, 5000), 0);
@@ -91,6 +122,33 @@ COTP_TEST(partition_supervisor, k6_k7_stop_unregisters) {
                                      COTP_TUPLE(h(), COTP_ATOM(ps6), cotp_int(h(), 1))),
                      &p),
                  COTP_ENOTFOUND);
+}
+
+static void count_children_of(void *name) {
+  cotp_child_counts c;
+  cotp_supervisor_count_children(cotp_server_name(tu_term(name)), &c);
+}
+static void which_children_of(void *name) {
+  cotp_supervisor_which_children(cotp_server_name(tu_term(name)));
+}
+
+/* K7: on a name no PartitionSupervisor has (never had, or had and
+ * stopped), count_children and which_children exit the caller with
+ * {:noproc, _} as any supervisor call does; partitions returns
+ * COTP_ENOPROC (Elixir exits noproc there too). */
+COTP_TEST(partition_supervisor, k7_count_and_which_children_of_an_unknown_name_exit_noproc) {
+  cotp_pid sup = start(2, COTP_ATOM(ps7));
+  cotp_assert_rc(cotp_supervisor_stop(cotp_server_pid(sup), COTP_ATOM_NORMAL, 5000), 0);
+  cotp_term names[] = {COTP_ATOM(ps7_never), COTP_ATOM(ps7)};
+  for (int i = 0; i < 2; i++) {
+    cotp_term why;
+    cotp_assert_rc(cotp_catch_exit(count_children_of, TU_ARG(names[i]), &why), 1);
+    cotp_assert_term_eq(cotp_tuple_get(why, 0), COTP_ATOM_NOPROC);
+    cotp_assert_rc(cotp_catch_exit(which_children_of, TU_ARG(names[i]), &why), 1);
+    cotp_assert_term_eq(cotp_tuple_get(why, 0), COTP_ATOM_NOPROC);
+    cotp_assert_rc(cotp_partition_supervisor_partitions(names[i], NULL), COTP_ENOPROC);
+  }
+  cr_assert(cotp_is_alive_now(cotp_self()));
 }
 
 COTP_TEST(partition_supervisor, k1_k9_children_are_numbered_by_partition) {
@@ -149,4 +207,153 @@ COTP_TEST(partition_supervisor, a_starter_killed_mid_start_leaks_nothing) {
     cotp_sleep(2);
   cotp_pid sup = start(2, COTP_ATOM(ps_killed));
   cr_assert(cotp_is_alive_now(sup));
+}
+
+/* K1: a PartitionSupervisor under a Supervisor, from its child spec: the
+ * child's id is the name, its type supervisor, and the options (the child
+ * spec, with_arguments) reach the partitions. */
+COTP_TEST(partition_supervisor, k1_child_spec_id_is_the_name) {
+  cotp_partition_supervisor_opts o = COTP_PARTITION_SUPERVISOR_OPTS_INIT;
+  o.name = COTP_ATOM(ps1);
+  o.partitions = 3;
+  o.child = cotp_genserver_child_spec(COTP_ATOM(echo), &echo_cb, cotp_int(h(), 0),
+                                      COTP_NONE);
+  o.with_arguments = with_partition;
+  cotp_child_spec spec = cotp_partition_supervisor_child_spec(&o);
+  cotp_assert_term_eq(spec.id, COTP_ATOM(ps1));
+  cr_assert_eq(spec.type, COTP_SUPERVISOR);
+  cotp_pid top;
+  cotp_assert_rc(cotp_supervisor_start_link_children(&spec, 1, NULL, NULL, &top, NULL), 0);
+  cotp_pid ps;
+  cotp_assert_rc(cotp_whereis(COTP_ATOM(ps1), &ps), 0);
+  cotp_assert_term_eq(cotp_supervisor_which_children(cotp_server_pid(top)),
+                      cotp_format(h(), "[{:ps1, ~p, :supervisor, [PartitionSupervisor]}]", ps));
+  cotp_child_counts c = counts(top);
+  cr_assert(c.specs == 1 && c.active == 1 && c.supervisors == 1 && c.workers == 0);
+  cotp_term map = cotp_child_spec_term(h(), &spec);
+  cotp_assert_term_eq(cotp_map_get(map, COTP_ATOM(shutdown)), COTP_ATOM_INFINITY);
+  unsigned n;
+  cotp_assert_rc(cotp_partition_supervisor_partitions(COTP_ATOM(ps1), &n), 0);
+  cr_assert_eq(n, 3);
+  for (int k = 0; k < 3; k++)
+    cr_assert_eq(call_key(COTP_ATOM(ps1), cotp_int(h(), k)), k);
+  cotp_assert_term_eq(cotp_tuple_get(cotp_head(cotp_supervisor_which_children(
+                                         cotp_server_pid(ps))),
+                                     3),
+                      cotp_test_parse("[Echo]"));
+  /* restarted by its parent, it is found again by name and key */
+  kill_and_wait(ps, COTP_ATOM_KILL);
+  cotp_pid again = {0};
+  for (int i = 0; i < 1000; i++) {
+    again = child_pid(top, COTP_ATOM(ps1));
+    if (again.bits && again.bits != ps.bits)
+      break;
+    cotp_sleep(1);
+  }
+  cr_assert(again.bits && again.bits != ps.bits);
+  cr_assert_eq(call_key(COTP_ATOM(ps1), cotp_int(h(), 2)), 2);
+}
+
+/* K1, K5: options start_link rejects fail the child's start with
+ * {:badarg, message}. */
+COTP_TEST(partition_supervisor, k1_k5_child_spec_with_bad_options_fails_to_start) {
+  cotp_trap_exit(true, NULL);
+  cotp_partition_supervisor_opts o = COTP_PARTITION_SUPERVISOR_OPTS_INIT;
+  o.name = COTP_ATOM(ps1bad);
+  o.partitions = -2;
+  o.child = cotp_genserver_child_spec(COTP_ATOM(echo), &echo_cb, cotp_int(h(), 0),
+                                      COTP_NONE);
+  cotp_child_spec spec = cotp_partition_supervisor_child_spec(&o);
+  cotp_term reason;
+  cotp_assert_rc(cotp_supervisor_start_link_children(&spec, 1, NULL, NULL, NULL, &reason),
+                 COTP_SUPERVISOR_ERROR);
+  cotp_term msg = cotp_string(h(), "PartitionSupervisor: :partitions must be a positive "
+                                   "integer (at most 65536; 0: one per scheduler), got: -2");
+  cotp_assert_term_eq(reason, cotp_format(h(), "{:shutdown, {:failed_to_start_child, "
+                                               ":ps1bad, {:badarg, ~t}}}",
+                                          msg));
+  /* the failed supervisor's EXIT */
+  cotp_term m;
+  cotp_assert_rc(cotp_receive(5000, &m), 0);
+  cotp_assert_term_eq(cotp_tuple_get(m, 0), COTP_ATOM_EXIT);
+}
+
+/* DynamicSupervisor.child_spec([]) for a partition. */
+static cotp_term dynsup_start(cotp_term args, void *ctx) {
+  (void)args, (void)ctx;
+  cotp_dynamic_supervisor_opts o = COTP_DYNAMIC_SUPERVISOR_OPTS_INIT;
+  cotp_pid pid;
+  cotp_term reason = COTP_NONE;
+  int rc = cotp_dynamic_supervisor_start_link(&o, &pid, &reason);
+  return rc == 0 ? COTP_TUPLE(h(), COTP_ATOM_OK, cotp_pid_term(pid))
+                 : COTP_TUPLE(h(), COTP_ATOM_ERROR, reason);
+}
+
+static cotp_pid dynsup_partitions(cotp_term name, int n) {
+  cotp_partition_supervisor_opts o = COTP_PARTITION_SUPERVISOR_OPTS_INIT;
+  o.name = name;
+  o.partitions = n;
+  o.child.id = COTP_ATOM(dyn);
+  o.child.start = dynsup_start;
+  o.child.type = COTP_SUPERVISOR;
+  o.child.modules = COTP_LIST(h(), COTP_ATOM_STR("Elixir.DynamicSupervisor"));
+  cotp_pid sup;
+  cotp_assert_rc(cotp_partition_supervisor_start_link(&o, &sup, NULL, NULL), 0);
+  return sup;
+}
+
+static cotp_server via(cotp_term name, cotp_term key) {
+  return cotp_server_via(&cotp_partition_supervisor_via, COTP_TUPLE(h(), name, key));
+}
+
+/* K9: DynamicSupervisor partitions count as supervisors. */
+COTP_TEST(partition_supervisor, k9_count_children_counts_dynamic_supervisors) {
+  cotp_pid sup = dynsup_partitions(COTP_ATOM(ps9d), 3);
+  cotp_child_counts c = counts(sup);
+  cr_assert(c.specs == 3 && c.active == 3 && c.supervisors == 3 && c.workers == 0,
+            "specs %zu active %zu supervisors %zu workers %zu", c.specs, c.active,
+            c.supervisors, c.workers);
+  cotp_assert_term_eq(cotp_child_counts_term(h(), &c),
+                      cotp_test_parse("%{specs: 3, active: 3, supervisors: 3, workers: 0}"));
+  int seen = 0;
+  for (cotp_term l = cotp_supervisor_which_children(cotp_server_pid(sup)); cotp_is_cons(l);
+       l = cotp_tail(l)) {
+    cotp_term e = cotp_head(l);
+    cotp_assert_term_eq(cotp_tuple_get(e, 2), COTP_ATOM(supervisor));
+    cotp_assert_term_eq(cotp_tuple_get(e, 3), cotp_test_parse("[DynamicSupervisor]"));
+    seen |= 1 << cotp_int_value(cotp_tuple_get(e, 0));
+  }
+  cr_assert_eq(seen, 7);
+}
+
+/* K2, J4: DynamicSupervisor.start_child, count_children, which_children
+ * and terminate_child through {:via, PartitionSupervisor, {name, key}}
+ * reach the key's partition and only it. */
+COTP_TEST(partition_supervisor, k2_dynamic_supervisor_start_child_through_via) {
+  cotp_pid sup = dynsup_partitions(COTP_ATOM(psdyn), 2);
+  cotp_server p1 = via(COTP_ATOM(psdyn), cotp_int(h(), 3)); /* partition 1 */
+  cotp_server p0 = via(COTP_ATOM(psdyn), cotp_int(h(), -2)); /* partition 0 */
+  cotp_child_spec s = cotp_genserver_child_spec(COTP_ATOM(echo), &echo_cb,
+                                                cotp_int(h(), 77), COTP_ATOM_NIL);
+  cotp_pid w;
+  cotp_assert_rc(cotp_dynamic_supervisor_start_child(p1, &s, &w, NULL), 0);
+  cotp_assert_term_eq(cotp_genserver_call(cotp_server_pid(w), COTP_ATOM(which), 5000),
+                      cotp_int(h(), 77));
+  cotp_assert_term_eq(cotp_supervisor_which_children(p1),
+                      cotp_format(h(), "[{:undefined, ~p, :worker, [Echo]}]", w));
+  cr_assert_eq(counts(child_pid(sup, cotp_int(h(), 1))).active, 1);
+  cotp_child_counts c;
+  cotp_assert_rc(cotp_supervisor_count_children(p0, &c), 0);
+  cr_assert_eq(c.active, 0);
+  cotp_assert_rc(cotp_dynamic_supervisor_terminate_child(p0, w), COTP_ENOTFOUND);
+  cotp_assert_rc(cotp_dynamic_supervisor_terminate_child(p1, w), 0);
+  cotp_assert_rc(cotp_supervisor_count_children(p1, &c), 0);
+  cr_assert_eq(c.active, 0);
+  /* a key that is not an integer goes by its hash */
+  cotp_term key = cotp_string(h(), "some key");
+  cotp_assert_rc(cotp_dynamic_supervisor_start_child(via(COTP_ATOM(psdyn), key), &s, &w, NULL),
+                 0);
+  cotp_pid part = child_pid(sup, cotp_int(h(), cotp_term_phash2_range(key, 2)));
+  cotp_assert_term_eq(cotp_supervisor_which_children(cotp_server_pid(part)),
+                      cotp_format(h(), "[{:undefined, ~p, :worker, [Echo]}]", w));
 }

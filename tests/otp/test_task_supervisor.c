@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Task.Supervisor (G1, G3-G15, G17). */
+/* Task.Supervisor (G1, G3-G15, G17), also through a PartitionSupervisor. */
 #include "sup_util.h"
 
 static cotp_heap *h(void) { return cotp_self_heap(); }
@@ -281,4 +281,138 @@ COTP_TEST(task_supervisor, g17_task_waits_for_its_owner) {
   for (int i = 0; i < 200 && counts(sup).active; i++)
     cotp_sleep(5);
   cr_assert_eq(counts(sup).active, 0);
+}
+
+/* --- through a PartitionSupervisor of Task.Supervisors (book ch 7.4) ---
+ *
+ * Every function above addressed as {:via, PartitionSupervisor, {name,
+ * key}}: the key's partition runs the task, and the others do not see it. */
+
+static cotp_pid task_partitions(cotp_term name) {
+  cotp_partition_supervisor_opts o = COTP_PARTITION_SUPERVISOR_OPTS_INIT;
+  o.name = name;
+  o.partitions = 2;
+  o.child = cotp_task_supervisor_child_spec(COTP_ATOM(ts), COTP_NONE);
+  cotp_pid sup;
+  cotp_assert_rc(cotp_partition_supervisor_start_link(&o, &sup, NULL, NULL), 0);
+  return sup;
+}
+
+static cotp_server via(cotp_term name, int64_t key) {
+  return cotp_server_via(&cotp_partition_supervisor_via,
+                         COTP_TUPLE(h(), name, cotp_int(h(), key)));
+}
+
+static cotp_pid partition(cotp_server s) {
+  cotp_pid p;
+  cotp_assert_rc(cotp_genserver_whereis(s, &p), 0);
+  return p;
+}
+
+COTP_TEST(task_supervisor, g4_async_through_a_partition_supervisor) {
+  task_partitions(COTP_ATOM(tps4));
+  cotp_server s1 = via(COTP_ATOM(tps4), 3), s0 = via(COTP_ATOM(tps4), 4);
+  cotp_task t;
+  cotp_assert_rc(cotp_task_supervisor_async(s1, sleeper, (void *)(intptr_t)50, NULL, &t), 0);
+  cr_assert(linked_to(t.pid, cotp_self()));
+  cr_assert(linked_to(t.pid, partition(s1)));
+  cotp_assert_term_eq(cotp_task_supervisor_children(s1), COTP_LIST(h(), cotp_pid_term(t.pid)));
+  cotp_assert_term_eq(cotp_task_supervisor_children(s0), COTP_NIL);
+  cotp_assert_term_eq(cotp_task_await(&t, 5000), COTP_ATOM_OK);
+  cotp_assert_rc(cotp_task_supervisor_async(s0, forty_two, NULL, NULL, &t), 0);
+  cotp_assert_term_eq(cotp_task_await(&t, 5000), cotp_int(h(), 42));
+}
+
+COTP_TEST(task_supervisor, g7_async_nolink_through_a_partition_supervisor) {
+  task_partitions(COTP_ATOM(tps7));
+  cotp_server s = via(COTP_ATOM(tps7), 1);
+  cotp_task t;
+  cotp_assert_rc(cotp_task_supervisor_async_nolink(s, sleeper, (void *)(intptr_t)50, NULL, &t),
+                 0);
+  cr_assert(!linked_to(t.pid, cotp_self()));
+  cr_assert(linked_to(t.pid, partition(s)));
+  cotp_assert_term_eq(cotp_task_await(&t, 5000), COTP_ATOM_OK);
+  cotp_assert_rc(cotp_task_supervisor_async_nolink(s, crasher, NULL, NULL, &t), 0);
+  cotp_term out;
+  cotp_assert_rc(cotp_task_await_result(&t, 5000, &out), 1);
+  cotp_assert_term_eq(out, COTP_ATOM(boom));
+}
+
+COTP_TEST(task_supervisor, g3_g8_g11_start_child_children_terminate_child_through_a_partition_supervisor) {
+  cotp_pid ps = task_partitions(COTP_ATOM(tps8));
+  cotp_server s1 = via(COTP_ATOM(tps8), -1), s0 = via(COTP_ATOM(tps8), 0);
+  cotp_pid p;
+  cotp_assert_rc(cotp_task_supervisor_start_child(s1, sleeper, (void *)(intptr_t)5000, NULL, &p),
+                 0);
+  cr_assert(!linked_to(p, cotp_self()));
+  cr_assert(linked_to(p, partition(s1)));
+  cotp_assert_term_eq(cotp_task_supervisor_children(s1), COTP_LIST(h(), cotp_pid_term(p)));
+  cotp_assert_term_eq(cotp_task_supervisor_children(s0), COTP_NIL);
+  cotp_child_counts c;
+  cotp_assert_rc(cotp_supervisor_count_children(s1, &c), 0);
+  cr_assert(c.active == 1 && c.workers == 1);
+  cr_assert_eq(counts(ps).supervisors, 2); /* the partitions are supervisors */
+  cotp_assert_rc(cotp_task_supervisor_terminate_child(s0, p), COTP_ENOTFOUND);
+  cotp_assert_rc(cotp_task_supervisor_terminate_child(s1, p), 0);
+  cotp_assert_rc(cotp_task_supervisor_terminate_child(s1, p), COTP_ENOTFOUND);
+  cotp_assert_term_eq(cotp_task_supervisor_children(s1), COTP_NIL);
+}
+
+/* A stream task's answer: whether it is linked to the pid whose bits are
+ * ctx (a value: a process must not read another's stack). */
+static cotp_term linked_to_ctx(cotp_term x, void *ctx) {
+  (void)x;
+  return cotp_bool(linked_to(cotp_self(), (cotp_pid){(uint64_t)(uintptr_t)ctx}));
+}
+
+COTP_TEST(task_supervisor, g13_async_stream_through_a_partition_supervisor) {
+  cotp_pid ps = task_partitions(COTP_ATOM(tps13));
+  cotp_server s = via(COTP_ATOM(tps13), 1);
+  cotp_pid part = partition(s);
+  cotp_iter_range r;
+  cotp_iter *out;
+  cotp_assert_rc(cotp_task_supervisor_async_stream(&s, cotp_iter_range_init(&r, 1, 3, 1),
+                                                   linked_to_ctx, (void *)(uintptr_t)part.bits, NULL,
+                                                   &out, NULL),
+                 0);
+  cotp_term x;
+  for (int i = 0; i < 3; i++) {
+    cr_assert_eq(cotp_iter_next(out, h(), &x), 1);
+    cotp_assert_term_eq(x, cotp_test_parse("{:ok, true}"));
+  }
+  cr_assert_eq(cotp_iter_next(out, h(), &x), 0);
+  cotp_iter_close(out);
+  /* every task linked to the consumer is gone: its one link is the
+   * PartitionSupervisor it started */
+  cotp_term links;
+  cotp_process_info(cotp_self(), COTP_ATOM(links), &links);
+  cotp_assert_term_eq(links, COTP_LIST(h(), cotp_pid_term(ps)));
+  cotp_test_refute_received("_", 50);
+}
+
+COTP_TEST(task_supervisor, g15_async_stream_nolink_through_a_partition_supervisor) {
+  task_partitions(COTP_ATOM(tps15));
+  cotp_server s = via(COTP_ATOM(tps15), 0);
+  cotp_iter_range r;
+  cotp_iter *out;
+  cotp_assert_rc(cotp_task_supervisor_async_stream_nolink(
+                     &s, cotp_iter_range_init(&r, 1, 4, 1), square, NULL, NULL, &out, NULL),
+                 0);
+  const char *want[] = {"{:ok, 1}", "{:ok, 4}", "{:exit, :three}", "{:ok, 16}"};
+  for (int i = 0; i < 4; i++) {
+    cotp_term x;
+    cr_assert_eq(cotp_iter_next(out, h(), &x), 1);
+    cotp_assert_term_eq(x, cotp_test_parse(want[i]));
+  }
+  cotp_iter_close(out);
+  /* the partition sees its tasks' exits after the stream has their
+   * results: wait for it */
+  cotp_term children = COTP_NIL;
+  for (int i = 0; i < 200; i++) {
+    children = cotp_task_supervisor_children(s);
+    if (cotp_is_nil(children))
+      break;
+    cotp_sleep(5);
+  }
+  cotp_assert_term_eq(children, COTP_NIL);
 }
