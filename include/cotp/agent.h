@@ -21,7 +21,7 @@
 #ifndef COTP_AGENT_H
 #define COTP_AGENT_H
 
-#include "genserver.h"
+#include "supervisor.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -70,6 +70,28 @@ COTP_API int cotp_agent_start(cotp_agent_init_fn *init, cotp_term arg,
 COTP_API int cotp_agent_start_link(cotp_agent_init_fn *init, cotp_term arg,
                                    const cotp_agent_opts *opts, cotp_pid *pid,
                                    cotp_term *reason);
+
+/*
+ * An agent under a supervisor (M5).  cotp_agent_child_spec() fills, in
+ * the caller's heap, the spec of `use Agent`'s child_spec: a worker whose
+ * start runs cotp_agent_start_link(init, arg) registered as name (an atom;
+ * nil or COTP_NONE: no name), restart COTP_PERMANENT (the default: an
+ * agent that exits is started again, init re-run on a copy of arg),
+ * modules [Agent], id the given one or, for COTP_NONE, Agent.  init NULL
+ * gives a spec without a start (refused with :missing_start).
+ * cotp_agent_start_child() is its start function: ctx is init, args
+ * [arg, name]; with a DynamicSupervisor's extra_arguments in front, init
+ * gets the list of all the arguments before the name.  Only the name and
+ * the defaults of cotp_agent_opts are available this way: an agent whose
+ * state needs free_state, or with a via name, a spawn option or an init
+ * timeout, wants a start function of its own calling
+ * cotp_agent_start_link() (see cotp_child_start_fn).
+ * Context: inside a process (the start: inside the supervisor).
+ */
+COTP_API cotp_term cotp_agent_start_child(cotp_term args, void *ctx);
+COTP_API cotp_child_spec cotp_agent_child_spec(cotp_term id,
+                                               cotp_agent_init_fn *init,
+                                               cotp_term arg, cotp_term name);
 
 /*
  * fn(state, arg), computed in the agent (Agent.get/3).

@@ -62,6 +62,7 @@
 
 #include "iter.h"
 #include "signal.h"
+#include "supervisor.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -169,6 +170,22 @@ COTP_API int cotp_task_start_mfa(cotp_term module, cotp_term function,
                                  cotp_term args, cotp_pid *pid);
 COTP_API int cotp_task_start_link_mfa(cotp_term module, cotp_term function,
                                       cotp_term args, cotp_pid *pid);
+
+/*
+ * Task's child spec (Task.child_spec/1, `use Task`), filled in the
+ * caller's heap: a worker that starts cotp_task_start_link(fn, arg) under
+ * the supervisor, restart COTP_TEMPORARY (a task that ends, or crashes, is
+ * not restarted and its spec is forgotten), shutdown the worker default
+ * (5000), modules [Task], id the given one or, for COTP_NONE, Task (F40,
+ * F41).  Change the fields, restart included, as `use Task, restart: ...`
+ * would.  fn and arg travel in the spec as integers, as every C start
+ * does (supervisor.h): arg must outlive every start of the task.  A
+ * DynamicSupervisor's extra_arguments are not passed to fn.  fn NULL
+ * gives a spec without a start (refused with :missing_start).
+ * Context: inside a process.
+ */
+COTP_API cotp_child_spec cotp_task_child_spec(cotp_term id, cotp_task_fn *fn,
+                                              void *arg);
 
 /*
  * A task that is already done, with value as its result (Task.completed):
@@ -309,13 +326,18 @@ COTP_API cotp_term cotp_task_shutdown(const cotp_task *task,
  * emitted as {:ok, result}.  item is in the task's heap. */
 typedef cotp_term cotp_task_stream_fn(cotp_term item, void *ctx);
 
+struct cotp_task_stream_opts;
+
 /*
- * How a stream starts each task process, for Task.Supervisor (a later
- * issue): start a process running cotp_task_entry (with the given arg)
- * and give its pid; set *linked when it is linked to the caller.
+ * How a stream starts each task process, for Task.Supervisor: start a
+ * process running entry (with the given arg) and give its pid; set
+ * *linked when it is linked to the caller.  ctx is the options'
+ * spawn_ctx, opts the stream's own copy of its options (Task.Supervisor
+ * reads shutdown there).  Context: the consumer, inside a pull.
  * Returns 0 or a negative code, which ends the stream with that code.
  */
 typedef int cotp_task_spawner(void *ctx, cotp_entry *entry, void *arg,
+                              const struct cotp_task_stream_opts *opts,
                               cotp_pid *pid, bool *linked);
 
 typedef struct cotp_task_stream_opts {
@@ -335,11 +357,20 @@ typedef struct cotp_task_stream_opts {
   /* NULL: each task is spawned linked to the consumer. */
   cotp_task_spawner *spawn;
   void *spawn_ctx;
+  /* Task.Supervisor streams: the shutdown of each task's child spec, that
+   * is how long its supervisor waits for it to stop after the exit signal
+   * :shutdown when the supervisor terminates it (terminate_child, the
+   * supervisor's own shutdown), before it kills it; or
+   * COTP_TASK_BRUTAL_KILL, killed at once.  Milliseconds >= 0, default
+   * 5000; only a task that traps exits can use the time.  This is not how
+   * the stream itself stops its tasks: halting (close) and a timeout kill
+   * them at once, as Elixir's do.  Checked for every stream (G16). */
+  int64_t shutdown;
 } cotp_task_stream_opts;
 
 #define COTP_TASK_STREAM_OPTS_INIT                                          \
   { 0, true, COTP_TASK_DEFAULT_TIMEOUT, COTP_TASK_ON_TIMEOUT_EXIT, false,    \
-    NULL, NULL }
+    NULL, NULL, 5000 }
 
 /*
  * Task.async_stream: a lazy iterator that runs fn(x, ctx) in a task for
@@ -366,9 +397,10 @@ typedef struct cotp_task_stream_opts {
  * still running (halting early, F51) and frees the iterator.
  *
  * Options are checked here, eagerly (F46): a timeout below 0 other than
- * COTP_INFINITY, an on_timeout other than EXIT or KILL_TASK give
- * COTP_EINVAL with a sentence in *err (which may be NULL), and input is
- * closed.  max_concurrency 0 means the default, as counts do in every
+ * COTP_INFINITY, an on_timeout other than EXIT or KILL_TASK, a shutdown
+ * below 0 other than COTP_TASK_BRUTAL_KILL (COTP_INFINITY included, as
+ * Elixir refuses :infinity there, G16) give COTP_EINVAL with a sentence
+ * in *err (which may be NULL), and input is closed.  max_concurrency 0 means the default, as counts do in every
  * cotp options struct.  The trap_exit flag is read when the stream starts,
  * as Elixir does: changing it while the stream runs is not supported.
  * Returns: 0 with *out set; COTP_EINVAL (input, fn or out NULL, bad

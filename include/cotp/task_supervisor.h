@@ -26,10 +26,14 @@ extern "C" {
 #endif
 
 typedef struct cotp_task_supervisor_opts {
-  cotp_name name;
-  cotp_spawn_opts spawn;       /* for the supervisor process (G2) */
+  cotp_name name;              /* any kind; taken: {:already_started, pid} */
+  cotp_spawn_opts spawn;       /* for the supervisor process, not its
+                                  tasks (G2) */
   int64_t max_children;        /* COTP_INFINITY */
-  int max_restarts, max_seconds; /* 3 and 5 */
+  /* More than max_restarts restarts of tasks (restart permanent or
+   * transient) within max_seconds: the supervisor shuts its tasks down
+   * and exits with :shutdown.  3 and 5. */
+  int max_restarts, max_seconds;
 } cotp_task_supervisor_opts;
 
 #define COTP_TASK_SUPERVISOR_OPTS_INIT                                      \
@@ -44,7 +48,12 @@ COTP_API int cotp_task_supervisor_start_link(
 
 /* A child spec (in the caller's heap) that starts a Task.Supervisor with
  * the default options, registered as the atom name (NONE or nil: no
- * name), type supervisor (G1). */
+ * name), type supervisor (G1).  id COTP_NONE is Elixir's default: the
+ * name, or Task.Supervisor when unnamed, so a second unnamed one under
+ * the same supervisor gets {:error, {:already_started, pid}}.  Only a
+ * local (atom) name can be given here: for a via name, or other options,
+ * write a start function that calls cotp_task_supervisor_start_link()
+ * with them. */
 COTP_API cotp_child_spec cotp_task_supervisor_child_spec(cotp_term id,
                                                          cotp_term name);
 
@@ -97,6 +106,12 @@ COTP_API int cotp_task_supervisor_terminate_child(cotp_server sup,
  * every task started under sup; linked to the consumer, or not (then a
  * task's crash is emitted as {:exit, reason} whether or not the consumer
  * traps exits, G15).  opts->spawn and spawn_ctx are set here.
+ * opts->shutdown is each task's shutdown as the supervisor's child
+ * (Elixir's :shutdown option): what terminate_child or the supervisor's
+ * own shutdown do to it, the exit signal :shutdown and up to that many
+ * ms, or COTP_TASK_BRUTAL_KILL, a kill.  A bad one gives COTP_EINVAL
+ * (Elixir's ArgumentError, G16).  Halting the stream kills its tasks
+ * whatever it says.
  * Returns as cotp_task_async_stream().  A stream that hits max_children
  * ends with COTP_ESYSLIMIT from cotp_iter_next(), after shutting its
  * tasks down (G14).  *sup must stay valid as long as the stream.

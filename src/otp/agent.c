@@ -128,6 +128,52 @@ int cotp_agent_start_link(cotp_agent_init_fn *init_fn, cotp_term arg,
   return start(true, init_fn, arg, opts, pid, reason);
 }
 
+/* --- under a supervisor --- */
+
+/* args [arg, name] (a DynamicSupervisor's extra_arguments in front: then
+ * init gets the list of all but the name, as a GenServer child's does). */
+cotp_term cotp_agent_start_child(cotp_term args, void *ctx) {
+  cotp_heap *h = cotp_self_heap();
+  size_t n = 0;
+  if (cotp_list_length(args, &n) != 0 || n == 0)
+    return COTP_TUPLE(h, COTP_ATOM_ERROR, cotp_atom("badarg"));
+  cotp_term arg = COTP_NIL, name = COTP_ATOM_NIL;
+  if (n == 1) {
+    arg = cotp_head(args);
+  } else {
+    cotp_term front[n - 1];
+    cotp_term l = args;
+    for (size_t i = 0; i < n - 1; i++, l = cotp_tail(l))
+      front[i] = cotp_head(l);
+    name = cotp_head(l);
+    arg = n == 2 ? front[0] : cotp_list(h, n - 1, front);
+  }
+  cotp_agent_opts o = COTP_AGENT_OPTS_INIT;
+  if (cotp_is_atom(name) && name.w != COTP_ATOM_NIL.w)
+    o.name = cotp_name_local(name);
+  cotp_pid pid = {0};
+  cotp_term reason = COTP_NONE;
+  int rc = start(true, (cotp_agent_init_fn *)(uintptr_t)ctx, arg, &o, &pid, &reason);
+  if (rc == 0)
+    return COTP_TUPLE(h, COTP_ATOM_OK, cotp_pid_term(pid));
+  if (rc == COTP_GENSERVER_ERROR)
+    return COTP_TUPLE(h, COTP_ATOM_ERROR, reason);
+  return COTP_TUPLE(h, COTP_ATOM_ERROR, cotp_atom(cotp_err_name(rc)));
+}
+
+cotp_child_spec cotp_agent_child_spec(cotp_term id, cotp_agent_init_fn *init_fn,
+                                      cotp_term arg, cotp_term name) {
+  cotp_child_spec s = COTP_CHILD_SPEC_INIT;
+  cotp_heap *h = cotp_self_heap();
+  s.id = cotp_is_none(id) ? cotp_atom("Elixir.Agent") : id;
+  /* no init: no start, so the supervisor refuses the spec (missing_start) */
+  s.start = init_fn ? cotp_agent_start_child : NULL;
+  s.ctx = (void *)(uintptr_t)init_fn;
+  s.args = COTP_LIST(h, arg, cotp_is_none(name) ? COTP_ATOM_NIL : name);
+  s.modules = COTP_LIST(h, cotp_atom("Elixir.Agent"));
+  return s;
+}
+
 /* --- requests --- */
 
 /* {tag, function, arg}, or NONE for a bad argument (the call then exits

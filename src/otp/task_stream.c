@@ -222,9 +222,11 @@ static int start(struct stream *s) {
 
 /* --- spawning --- */
 
-static int default_spawn(void *ctx, cotp_entry *entry, void *arg, cotp_pid *pid,
+static int default_spawn(void *ctx, cotp_entry *entry, void *arg,
+                         const cotp_task_stream_opts *opts, cotp_pid *pid,
                          bool *linked) {
   (void)ctx;
+  (void)opts;
   *linked = true;
   return cotp_spawn_link(entry, arg, pid);
 }
@@ -255,7 +257,7 @@ static int spawn_next(struct stream *s) {
   cotp_pid pid;
   bool linked = false;
   cotp_task_spawner *spawner = s->opts.spawn ? s->opts.spawn : default_spawn;
-  rc = spawner(s->opts.spawn_ctx, cotp_task_entry, NULL, &pid, &linked);
+  rc = spawner(s->opts.spawn_ctx, cotp_task_entry, NULL, &s->opts, &pid, &linked);
   if (rc != 0)
     return rc;
   cotp_term ref;
@@ -622,6 +624,9 @@ static int create(cotp_iter *input, cotp_task_stream_fn *fn, void *ctx,
       opts->on_timeout != COTP_TASK_ON_TIMEOUT_KILL_TASK)
     return bad(err, input, ":on_timeout must be either "
                            "COTP_TASK_ON_TIMEOUT_EXIT or _KILL_TASK");
+  if (opts->shutdown < 0 && opts->shutdown != COTP_TASK_BRUTAL_KILL)
+    return bad(err, input, ":shutdown must be either a positive integer or "
+                           "COTP_TASK_BRUTAL_KILL");
   struct stream *s = calloc(1, sizeof *s);
   cotp_heap *heap = s ? cotp_heap_new() : NULL;
   /* the args now: the creator's heap may be gone by the first pull */

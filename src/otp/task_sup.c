@@ -48,6 +48,10 @@ static cotp_term start_task_sup(cotp_term args, void *ctx) {
 cotp_child_spec cotp_task_supervisor_child_spec(cotp_term id, cotp_term name) {
   cotp_child_spec s = COTP_CHILD_SPEC_INIT;
   cotp_heap *h = cotp_self_heap();
+  bool named = cotp_is_atom(name) && name.w != COTP_ATOM_NIL.w;
+  /* Elixir's default id: the name, or Task.Supervisor (G1) */
+  if (cotp_is_none(id))
+    id = named ? name : cotp_atom("Elixir.Task.Supervisor");
   s.id = id;
   s.start = start_task_sup;
   s.args = COTP_LIST(h, cotp_is_none(name) ? COTP_ATOM_NIL : name);
@@ -72,9 +76,15 @@ static cotp_term start_for_owner(cotp_term args, void *ctx) {
   return COTP_TUPLE(h, COTP_ATOM_OK, cotp_pid_term(pid));
 }
 
-/* args [fn, arg] as integers: Task.start_link(fn, arg) */
+/* args [fn, arg] as integers, the last two of the list (a
+ * DynamicSupervisor's extra_arguments come in front, and a C task has no
+ * use for them): Task.start_link(fn, arg) */
 static cotp_term start_fire(cotp_term args, void *ctx) {
   (void)ctx;
+  size_t n = 0;
+  cotp_list_length(args, &n);
+  for (; n > 2; n--)
+    args = cotp_tail(args);
   cotp_task_fn *fn =
       (cotp_task_fn *)(uintptr_t)cotp_int_value(cotp_head(args));
   void *arg = (void *)(uintptr_t)cotp_int_value(cotp_head(cotp_tail(args)));
@@ -99,6 +109,20 @@ static cotp_term start_entry(cotp_term args, void *ctx) {
   if (rc != 0)
     return COTP_TUPLE(h, COTP_ATOM_ERROR, cotp_atom(cotp_err_name(rc)));
   return COTP_TUPLE(h, COTP_ATOM_OK, cotp_pid_term(pid));
+}
+
+cotp_child_spec cotp_task_child_spec(cotp_term id, cotp_task_fn *fn, void *arg) {
+  cotp_child_spec s = COTP_CHILD_SPEC_INIT;
+  cotp_heap *h = cotp_self_heap();
+  s.id = cotp_is_none(id) ? cotp_atom("Elixir.Task") : id;
+  /* no function: no start, so the supervisor refuses the spec
+   * (missing_start) */
+  s.start = fn ? start_fire : NULL;
+  s.args = COTP_LIST(h, cotp_uint(h, (uint64_t)(uintptr_t)fn),
+                     cotp_uint(h, (uint64_t)(uintptr_t)arg));
+  s.restart = COTP_TEMPORARY;
+  s.modules = COTP_LIST(h, cotp_atom("Elixir.Task"));
+  return s;
 }
 
 static int start_in(cotp_server sup, cotp_child_start_fn *fn, cotp_term args,
@@ -188,7 +212,8 @@ int cotp_task_supervisor_terminate_child(cotp_server sup, cotp_pid pid) {
 /* The spawner's context is the server pointer with its low bit set for
  * nolink (a cotp_server is 8-byte aligned), which saves an allocation
  * that the stream would have no way to free. */
-static int spawn_under(void *ctx, cotp_entry *entry, void *arg, cotp_pid *pid,
+static int spawn_under(void *ctx, cotp_entry *entry, void *arg,
+                       const cotp_task_stream_opts *opts, cotp_pid *pid,
                        bool *linked) {
   cotp_server *sup = ctx;
   bool link = ((uintptr_t)sup & 1u) == 0;
@@ -196,10 +221,12 @@ static int spawn_under(void *ctx, cotp_entry *entry, void *arg, cotp_pid *pid,
   cotp_heap *h = cotp_self_heap();
   if (entry == cotp_task_entry && !arg)
     arg = cotp_task_entry_owner(cotp_self());
+  cotp_task_child_opts co = COTP_TASK_CHILD_OPTS_INIT;
+  co.shutdown = opts->shutdown;
   int rc = start_in(*sup, start_entry,
                     COTP_LIST(h, cotp_uint(h, (uint64_t)(uintptr_t)entry),
                               cotp_uint(h, (uint64_t)(uintptr_t)arg)),
-                    NULL, pid);
+                    &co, pid);
   if (rc != 0)
     return rc;
   if (link && (rc = cotp_link(*pid)) != 0)

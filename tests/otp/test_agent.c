@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Agent (M1-M3, M6) and its bad arguments. */
+/* Agent (M1-M3, M5, M6) and its bad arguments. */
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -185,4 +185,87 @@ COTP_TEST(agent, bad_arguments) {
   cotp_assert_term_eq(cotp_agent_get(srv(pid), get_count, COTP_NIL, 1000),
                       cotp_int(h(), 0));
   cotp_agent_stop(srv(pid), COTP_ATOM_NORMAL, 1000);
+}
+
+/* --- under a supervisor (M5) --- */
+
+/* The state is the integer itself (nothing to free: a supervised agent
+ * has no free_state); every init tells the root. */
+static cotp_pid m5_root;
+static void *init_value(cotp_term arg) {
+  cotp_send(m5_root, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(agent_init),
+                                cotp_pid_term(cotp_self()), arg));
+  return (void *)(intptr_t)cotp_int_value(arg);
+}
+static cotp_term get_value(void *state, cotp_term arg) {
+  (void)arg;
+  return cotp_int(cotp_self_heap(), (int64_t)(intptr_t)state);
+}
+static void *set_value(void *state, cotp_term arg) {
+  (void)state;
+  return (void *)(intptr_t)cotp_int_value(arg);
+}
+
+static cotp_pid agent_init(int64_t want) {
+  cotp_clause c = {cotp_test_pattern("{:agent_init, _, _}"), NULL, NULL};
+  cotp_term m;
+  cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, &m), 0);
+  cotp_assert_term_eq(cotp_tuple_get(m, 2), cotp_int(h(), want));
+  return cotp_get_pid(cotp_tuple_get(m, 1));
+}
+
+COTP_TEST(agent, m5_a_supervised_agent_is_restarted_with_its_init_rerun) {
+  m5_root = cotp_self();
+  cotp_child_spec spec = cotp_agent_child_spec(COTP_NONE, init_value, cotp_int(h(), 10),
+                                               COTP_ATOM(m5_agent));
+  cotp_pid sup;
+  cotp_assert_rc(cotp_supervisor_start_link_children(&spec, 1, NULL, NULL, &sup, NULL), 0);
+  /* `use Agent`'s child spec: id Agent, restart left out: permanent */
+  cotp_term map;
+  cotp_assert_rc(cotp_supervisor_get_childspec(cotp_server_pid(sup), cotp_atom("Elixir.Agent"),
+                                               &map),
+                 0);
+  cotp_assert_term_eq(cotp_map_get(map, COTP_ATOM(restart)), COTP_ATOM(permanent));
+  cotp_pid first = agent_init(10);
+  cotp_server a = cotp_server_name(COTP_ATOM(m5_agent));
+  cotp_assert_rc(cotp_agent_update(a, set_value, cotp_int(h(), 99), 1000), 0);
+  cotp_assert_term_eq(cotp_agent_get(a, get_value, COTP_NIL, 1000), cotp_int(h(), 99));
+  /* a crash: the supervisor starts it again, init(10) once more, under
+   * the same name, and the state is init's again */
+  cotp_term ref;
+  cotp_monitor(first, &ref);
+  cotp_assert_rc(cotp_agent_cast(a, exit_update, COTP_ATOM(boom)), 0);
+  cotp_assert_term_eq(cotp_test_down_of(ref, first), COTP_ATOM(boom));
+  cotp_pid second = agent_init(10);
+  cr_assert_neq(second.bits, first.bits);
+  cotp_assert_term_eq(cotp_agent_get(a, get_value, COTP_NIL, 1000), cotp_int(h(), 10));
+  cotp_pid named;
+  cotp_assert_rc(cotp_whereis(COTP_ATOM(m5_agent), &named), 0);
+  cr_assert_eq(named.bits, second.bits);
+  cotp_test_refute_received("{:agent_init, _, _}", 0);
+}
+
+COTP_TEST(agent, m5_agent_child_spec_under_a_dynamic_supervisor) {
+  /* unnamed: the pid is the only way to it */
+  m5_root = cotp_self();
+  cotp_dynamic_supervisor_opts o = COTP_DYNAMIC_SUPERVISOR_OPTS_INIT;
+  cotp_pid sup;
+  cotp_assert_rc(cotp_dynamic_supervisor_start_link(&o, &sup, NULL), 0);
+  cotp_child_spec spec = cotp_agent_child_spec(COTP_NONE, init_value, cotp_int(h(), 3),
+                                               COTP_NONE);
+  cotp_pid pid;
+  cotp_assert_rc(cotp_dynamic_supervisor_start_child(cotp_server_pid(sup), &spec, &pid, NULL),
+                 0);
+  cr_assert_eq(agent_init(3).bits, pid.bits);
+  cotp_assert_term_eq(cotp_agent_get(cotp_server_pid(pid), get_value, COTP_NIL, 1000),
+                      cotp_int(h(), 3));
+}
+
+COTP_TEST(agent, m5_agent_child_spec_without_init_is_refused) {
+  cotp_child_spec spec = cotp_agent_child_spec(COTP_NONE, NULL, COTP_NIL, COTP_NONE);
+  cotp_term reason = COTP_NONE;
+  cotp_trap_exit(true, NULL);
+  cotp_assert_rc(cotp_supervisor_start_link_children(&spec, 1, NULL, NULL, NULL, &reason),
+                 COTP_SUPERVISOR_ERROR);
+  cotp_assert_term_eq(reason, cotp_test_parse("{:start_spec, :missing_start}"));
 }

@@ -570,8 +570,10 @@ COTP_TEST(task, stream_of_many_inputs_runs_them_all_in_bounded_memory) {
 
 /* A spawner like Task.Supervisor.async_stream_nolink's: tasks started
  * unlinked (here by the consumer itself). */
-static int unlinked_spawner(void *ctx, cotp_entry *entry, void *arg, cotp_pid *pid,
+static int unlinked_spawner(void *ctx, cotp_entry *entry, void *arg,
+                            const cotp_task_stream_opts *opts, cotp_pid *pid,
                             bool *linked) {
+  (void)opts;
   (*(int *)ctx)++;
   *linked = false;
   return cotp_spawn(entry, arg, pid);
@@ -591,11 +593,13 @@ COTP_TEST(task, stream_spawner_hook_starts_the_tasks) {
   tu_refute_any(20);
 }
 
-static int failing_spawner(void *ctx, cotp_entry *entry, void *arg, cotp_pid *pid,
+static int failing_spawner(void *ctx, cotp_entry *entry, void *arg,
+                           const cotp_task_stream_opts *opts, cotp_pid *pid,
                            bool *linked) {
   (void)ctx;
   (void)entry;
   (void)arg;
+  (void)opts;
   (void)pid;
   (void)linked;
   return COTP_ESYSLIMIT; /* as a supervisor at max_children */
