@@ -225,6 +225,7 @@ bool cotp__sup_start_initial(struct sup *s, cotp_term *reason) {
     }
     if (rc == 2)
       reply = COTP_TUPLE(h, COTP_ATOM_EXIT, reply);
+    cotp__sup_report_start_error(s, c, reply); /* as OTP's start_error */
     *reason = COTP_TUPLE(
         h, COTP_ATOM_SHUTDOWN,
         COTP_TUPLE(h, COTP_ATOM(failed_to_start_child), cotp_term_copy(h, c->id),
