@@ -244,10 +244,15 @@ typedef struct cotp_supervisor_flags {
   cotp_auto_shutdown auto_shutdown;
   /* Restart backoff, which the BEAM does not have: when nonzero, a
    * one_for_one child (and a DynamicSupervisor's) that crashes is
-   * restarted after backoff_ms, doubled at each consecutive crash up to
-   * backoff_max_ms, and back to backoff_ms once the child has run for
-   * backoff_max_ms.  The child shows as `restarting` meanwhile.  Restarts
-   * still count toward the intensity. */
+   * restarted after backoff_ms, doubled at each consecutive crash or
+   * failed start up to backoff_max_ms, and back to backoff_ms once the
+   * child has run for backoff_max_ms before crashing.  The child shows as
+   * `restarting` meanwhile.  Restarts still count toward the intensity,
+   * each crash when it happens and each failed start after it, so a child
+   * that keeps failing still makes the supervisor exit :shutdown (I22).
+   * backoff_max_ms must be at least backoff_ms, else the start fails with
+   * {:supervisor_data, {:invalid_backoff, {ms, max_ms}}}.  Ignored by the
+   * other strategies. */
   int64_t backoff_ms, backoff_max_ms;
 } cotp_supervisor_flags;
 
@@ -457,7 +462,8 @@ typedef struct cotp_dynamic_supervisor_opts {
  * Starts a DynamicSupervisor linked to the caller (J1, J3).
  * Returns as cotp_supervisor_start_link(): COTP_SUPERVISOR_ERROR with
  * {:supervisor_data, {:invalid_intensity | :invalid_period |
- * :invalid_max_children | :invalid_extra_arguments, v}} for bad options.
+ * :invalid_max_children | :invalid_extra_arguments | :invalid_backoff, v}}
+ * for bad options.
  */
 COTP_API int cotp_dynamic_supervisor_start_link(
     const cotp_dynamic_supervisor_opts *opts, cotp_pid *pid,
