@@ -15,8 +15,18 @@
  * map %{id: ..., start: {m, f, args}, restart: ..., shutdown: ...,
  * type: ..., modules: ..., significant: ...}.  Both end up as the term:
  * it is what travels in start_child requests and what init returns, so a
- * spec is validated in one place, with OTP's error terms (I9, I10).  A
- * start is either
+ * spec is validated in one place, with OTP's error terms (I9, I10).
+ * Those terms name the field ({:invalid_restart_type, 7}) but, as in OTP,
+ * not the child, except {:duplicate_child_name, id}; programs match on
+ * them, so they stay as OTP has them, and the supervisor says the rest in
+ * the log (cotp/log.h), a sentence naming the child, by its id or, when
+ * it has none, by its position in the list, and the field:
+ *   Supervisor #PID<0.81.0> (Supervisor.Default) failed to start: invalid
+ *   child spec for child :w1 (number 2 in the list): field :restart is 7;
+ *   expected :permanent, :transient or :temporary
+ * at COTP_LOG_ERROR when the spec stops a supervisor's start, and at
+ * COTP_LOG_INFO (hidden by default, as OTP says nothing there) when
+ * start_child rejects it.  A start is either
  *   - a C function, cotp_child_start_fn, with a context pointer and an
  *     argument list (its term form is {:"$cotp_c", fn, ctx, args}: the
  *     addresses as integers, valid only inside this program), or
@@ -122,7 +132,10 @@ COTP_API cotp_term cotp_child_spec_term(cotp_heap *h,
  * h) one of :missing_id, :missing_start, {:invalid_child_spec, spec},
  * {:invalid_mfa, s}, {:invalid_restart_type, v}, {:invalid_shutdown, v},
  * {:invalid_child_type, v}, {:invalid_modules, v}, {:invalid_module, m},
- * {:invalid_significant, v}.
+ * {:invalid_significant, v}: OTP's reasons, for the first wrong field
+ * found (id, start, restart, type, shutdown, modules, significant).
+ * Nothing is logged here; the supervisor logs
+ * what it rejects (see "Child specs" above).
  */
 COTP_API int cotp_child_spec_check(cotp_heap *h, cotp_term spec,
                                    cotp_term *reason);
@@ -132,8 +145,11 @@ COTP_API int cotp_child_spec_check(cotp_heap *h, cotp_term spec,
  * shorthand, expanded first by cotp_child_spec_expand()), built in h, with
  * the keys of overrides (a map or keyword list of id, start, restart,
  * shutdown, type, modules, significant) replacing its own.
- * Returns the new map; COTP_NONE (recorded in h) when spec is not a map or
- * overrides has an unknown key (Elixir raises ArgumentError there).
+ * Returns the new map, not checked (start_child or a supervisor's init
+ * checks it).  COTP_NONE when spec is not a map after expansion, or
+ * overrides is neither a map nor a keyword list, or has a key not in the
+ * list above (Elixir raises ArgumentError there); these are not recorded
+ * in h, whose error is set only when it runs out of memory.
  */
 COTP_API cotp_term cotp_child_spec_override(cotp_heap *h, cotp_term spec,
                                             cotp_term overrides);
@@ -228,10 +244,15 @@ typedef struct cotp_supervisor_flags {
   cotp_auto_shutdown auto_shutdown;
   /* Restart backoff, which the BEAM does not have: when nonzero, a
    * one_for_one child (and a DynamicSupervisor's) that crashes is
-   * restarted after backoff_ms, doubled at each consecutive crash up to
-   * backoff_max_ms, and back to backoff_ms once the child has run for
-   * backoff_max_ms.  The child shows as `restarting` meanwhile.  Restarts
-   * still count toward the intensity. */
+   * restarted after backoff_ms, doubled at each consecutive crash or
+   * failed start up to backoff_max_ms, and back to backoff_ms once the
+   * child has run for backoff_max_ms before crashing.  The child shows as
+   * `restarting` meanwhile.  Restarts still count toward the intensity,
+   * each crash when it happens and each failed start after it, so a child
+   * that keeps failing still makes the supervisor exit :shutdown (I22).
+   * backoff_max_ms must be at least backoff_ms, else the start fails with
+   * {:supervisor_data, {:invalid_backoff, {ms, max_ms}}}.  Ignored by the
+   * other strategies. */
   int64_t backoff_ms, backoff_max_ms;
 } cotp_supervisor_flags;
 
@@ -291,7 +312,11 @@ typedef struct cotp_supervisor_opts {
  *                           id, reason}} (I7; the children already started
  *                           are terminated in reverse order), {:start_spec,
  *                           e} (a bad child spec, e as cotp_child_spec_check
- *                           says, or {:duplicate_child_name, id}),
+ *                           says, or {:duplicate_child_name, id}, or
+ *                           {:invalid_child_spec, v} for a shorthand whose
+ *                           module is not registered; no child is started,
+ *                           and the log names the child and the field, see
+ *                           "Child specs" above),
  *                           {:supervisor_data, e} (bad flags: {:invalid_strategy,
  *                           v}, {:invalid_intensity, v}, {:invalid_period, v},
  *                           ...), {:bad_return, {Module, :init, v}}, init's
@@ -437,7 +462,8 @@ typedef struct cotp_dynamic_supervisor_opts {
  * Starts a DynamicSupervisor linked to the caller (J1, J3).
  * Returns as cotp_supervisor_start_link(): COTP_SUPERVISOR_ERROR with
  * {:supervisor_data, {:invalid_intensity | :invalid_period |
- * :invalid_max_children | :invalid_extra_arguments, v}} for bad options.
+ * :invalid_max_children | :invalid_extra_arguments | :invalid_backoff, v}}
+ * for bad options.
  */
 COTP_API int cotp_dynamic_supervisor_start_link(
     const cotp_dynamic_supervisor_opts *opts, cotp_pid *pid,

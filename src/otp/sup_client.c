@@ -121,9 +121,16 @@ int cotp_supervisor_start_child(cotp_server sup, const cotp_child_spec *spec,
   cotp_term t = cotp_child_spec_term(h, spec), why;
   if (cotp_is_none(t))
     return COTP_ENOMEM;
-  /* checked here, before any message is sent (J8) */
-  if (cotp_child_spec_check(h, t, &why) != 0)
+  /* checked here, before any message is sent (J8); the words for it go
+   * to the log as the supervisor's would (sup_server.c) */
+  if (cotp_child_spec_check(h, t, &why) != 0) {
+    if (cotp_log_enabled(COTP_LOG_INFO)) {
+      char text[1024];
+      cotp__sup_spec_explain(text, sizeof text, t, 0, why);
+      cotp_log(COTP_LOG_INFO, "start_child rejected: %s", text);
+    }
     return start_reply(COTP_TUPLE(h, COTP_ATOM_ERROR, why), pid, reply);
+  }
   return cotp_supervisor_start_child_term(sup, t, pid, reply);
 }
 

@@ -113,6 +113,12 @@ cotp_term cotp__sup_start_term(cotp_heap *h, cotp_child_start_fn *fn,
                                void *ctx, cotp_term args);
 /* Reads a checked spec's fields. */
 void cotp__sup_spec_fields(cotp_term spec, struct child *c);
+/* What a spec check's reason (cotp_child_spec_check's, or
+ * {:duplicate_child_name, id}) means, in a sentence naming the child (by
+ * id, or by its 1-based position in the init list when it has none;
+ * position 0: not in a list) and the field, written into buf. */
+void cotp__sup_spec_explain(char *buf, size_t size, cotp_term spec,
+                            size_t position, cotp_term reason);
 /* The registered start function of module:function, or NULL. */
 cotp_child_start_fn *cotp__sup_lookup_start(cotp_term module,
                                             cotp_term function);
@@ -168,6 +174,10 @@ void cotp__sup_report_terminated(const struct sup *s, const struct child *c,
 void cotp__sup_report_start_error(const struct sup *s, const struct child *c,
                                   cotp_term reason);
 void cotp__sup_report_shutdown(const struct sup *s, const struct child *c);
+/* "Supervisor <name> <context>: <text>", an invalid child spec explained
+ * (cotp__sup_spec_explain), at level. */
+void cotp__sup_report_bad_spec(const struct sup *s, cotp_log_level level,
+                               const char *context, const char *text);
 void cotp__sup_report_shutdown_error(const struct sup *s, const struct child *c,
                                      cotp_term reason);
 

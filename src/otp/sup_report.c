@@ -225,3 +225,23 @@ void cotp__sup_report_shutdown_error(const struct sup *s, const struct child *c,
                                      cotp_term reason) {
   report(s, c, COTP_LOG_INFO, "shut down abnormally", reason, c->pid);
 }
+
+void cotp__sup_report_bad_spec(const struct sup *s, cotp_log_level level,
+                               const char *context, const char *text) {
+  if (!cotp_log_enabled(level))
+    return;
+  cotp_term name;
+  if (cotp_process_info(cotp_self(), COTP_ATOM(registered_name), &name) != 0)
+    name = COTP_NONE;
+  /* the supervisor's name into a buffer on the stack, and nothing
+   * malloc'ed held while the logger runs (see report()) */
+  char who[512] = "?";
+  char *buf = malloc(TERM_MAX);
+  FILE *f = buf ? fmemopen(who, sizeof who - 1, "w") : NULL;
+  if (f) {
+    put_supervisor(f, buf, s, name);
+    fclose(f);
+  }
+  free(buf);
+  cotp_log(level, "Supervisor %s %s: %s", who, context, text);
+}

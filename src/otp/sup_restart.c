@@ -113,13 +113,22 @@ static void restart_group(struct sup *s, struct child *from) {
   }
 }
 
+/* Backoff: the delay before c's next attempt, doubled from the last one
+ * up to the maximum.  A failed start is a crash like any other, so the
+ * delays after a crash and then failed starts go backoff_ms, 2x, 4x, ... */
+static int64_t next_delay(struct sup *s, struct child *c) {
+  c->delay_ms = c->delay_ms * 2 > s->backoff_max_ms ? s->backoff_max_ms
+                                                    : c->delay_ms * 2;
+  return c->delay_ms;
+}
+
 /* One restart of c (already not running), counted by the caller. */
 static void restart(struct sup *s, struct child *c) {
   bool removed;
   switch (s->strategy) {
   case COTP_ONE_FOR_ONE:
     if (!start_again(s, c, &removed))
-      send_retry(c, true, s->backoff_ms ? c->delay_ms : 0);
+      send_retry(c, true, s->backoff_ms ? next_delay(s, c) : 0);
     break;
   case COTP_ONE_FOR_ALL:
     restart_group(s, s->first);
@@ -177,8 +186,7 @@ bool cotp__sup_child_exited(struct sup *s, struct child *c, cotp_term reason,
     if (!c->delay_ms || ran >= s->backoff_max_ms)
       c->delay_ms = s->backoff_ms;
     else
-      c->delay_ms = c->delay_ms * 2 > s->backoff_max_ms ? s->backoff_max_ms
-                                                        : c->delay_ms * 2;
+      next_delay(s, c);
     cotp__sup_set_stopped(s, c, CHILD_RESTARTING);
     send_retry(c, false, c->delay_ms);
     return true;
@@ -200,9 +208,6 @@ bool cotp__sup_retry(struct sup *s, uint64_t key, bool counts,
     *stop_reason = COTP_ATOM_SHUTDOWN;
     return false;
   }
-  if (counts && s->backoff_ms && s->strategy == COTP_ONE_FOR_ONE)
-    c->delay_ms = c->delay_ms * 2 > s->backoff_max_ms ? s->backoff_max_ms
-                                                      : c->delay_ms * 2;
   restart(s, c);
   return true;
 }
@@ -225,6 +230,7 @@ bool cotp__sup_start_initial(struct sup *s, cotp_term *reason) {
     }
     if (rc == 2)
       reply = COTP_TUPLE(h, COTP_ATOM_EXIT, reply);
+    cotp__sup_report_start_error(s, c, reply); /* as OTP's start_error */
     *reason = COTP_TUPLE(
         h, COTP_ATOM_SHUTDOWN,
         COTP_TUPLE(h, COTP_ATOM(failed_to_start_child), cotp_term_copy(h, c->id),

@@ -31,39 +31,52 @@ cotp_term cotp__sup_module_name(const struct sup *s) {
 
 /* --- init --- */
 
+/* A bad spec in the init list stops the start with OTP's term,
+ * {:start_spec, e}, which says the field but not the child (OTP's says no
+ * more); the log says both, at the level of the crash report the failed
+ * start makes. */
+static bool reject(struct sup *s, cotp_term spec, size_t position, cotp_term e,
+                   cotp_term *reason) {
+  *reason = COTP_TUPLE(cotp_self_heap(), COTP_ATOM(start_spec), e);
+  if (cotp_log_enabled(COTP_LOG_ERROR)) {
+    char text[1024];
+    cotp__sup_spec_explain(text, sizeof text, spec, position, e);
+    cotp__sup_report_bad_spec(s, COTP_LOG_ERROR, "failed to start", text);
+  }
+  return false;
+}
+
 static bool check_specs(struct sup *s, cotp_term specs, cotp_term *reason) {
   cotp_heap *h = cotp_self_heap();
   size_t n;
   if (cotp_list_length(specs, &n) != 0) {
     *reason = COTP_TUPLE(h, COTP_ATOM(start_spec),
                          COTP_TUPLE(h, COTP_ATOM(invalid_child_spec), specs));
+    cotp__sup_report_bad_spec(s, COTP_LOG_ERROR, "failed to start",
+                              "the child specs are not a list");
     return false;
   }
-  for (cotp_term l = specs; cotp_is_cons(l); l = cotp_tail(l)) {
+  size_t position = 1;
+  for (cotp_term l = specs; cotp_is_cons(l); l = cotp_tail(l), position++) {
     cotp_term e;
-    if (cotp_child_spec_check(h, cotp_head(l), &e) != 0) {
-      *reason = COTP_TUPLE(h, COTP_ATOM(start_spec), e);
-      return false;
-    }
+    if (cotp_child_spec_check(h, cotp_head(l), &e) != 0)
+      return reject(s, cotp_head(l), position, e, reason);
     struct child probe;
     cotp__sup_spec_fields(cotp_head(l), &probe);
     if (probe.significant &&
         (s->auto_shutdown == COTP_AUTO_SHUTDOWN_NEVER ||
-         probe.restart == COTP_PERMANENT)) {
-      *reason = COTP_TUPLE(
-          h, COTP_ATOM(start_spec),
-          COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE));
-      return false;
-    }
+         probe.restart == COTP_PERMANENT))
+      return reject(
+          s, cotp_head(l), position,
+          COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE),
+          reason);
     for (cotp_term m = specs; m.w != l.w; m = cotp_tail(m)) {
       struct child other;
       cotp__sup_spec_fields(cotp_head(m), &other);
-      if (cotp_term_eq(other.id, probe.id)) {
-        *reason = COTP_TUPLE(
-            h, COTP_ATOM(start_spec),
-            COTP_TUPLE(h, COTP_ATOM(duplicate_child_name), probe.id));
-        return false;
-      }
+      if (cotp_term_eq(other.id, probe.id))
+        return reject(
+            s, cotp_head(l), position,
+            COTP_TUPLE(h, COTP_ATOM(duplicate_child_name), probe.id), reason);
     }
   }
   return true;
@@ -79,7 +92,7 @@ static cotp_gs_ret sup_init(cotp_term arg, void **state) {
   cotp_term ret = s->mod->init(arg);
   if (ret.w == COTP_ATOM_IGNORE.w)
     return cotp_gs_ignore();
-  cotp_term flags = COTP_NONE, specs = COTP_NIL;
+  cotp_term flags = COTP_NONE, specs = COTP_NIL, reason;
   bool ok = cotp_tuple_size(ret) == 2 &&
             cotp_tuple_get(ret, 0).w == COTP_ATOM_OK.w;
   if (ok && s->dynamic) {
@@ -94,15 +107,17 @@ static cotp_gs_ret sup_init(cotp_term arg, void **state) {
   if (!ok)
     return cotp_gs_stop(cotp_format(h, "{:bad_return, {~t, :init, ~t}}",
                                     cotp__sup_module_name(s), ret));
-  cotp_term reason;
   if (cotp__sup_parse_flags(s, flags, &reason) != 0)
     return cotp_gs_stop(reason);
   /* Supervisor.init/2 expands module shorthands in the supervisor */
   cotp_term reversed = COTP_NIL;
-  for (cotp_term l = specs; cotp_is_cons(l); l = cotp_tail(l)) {
+  size_t position = 1;
+  for (cotp_term l = specs; cotp_is_cons(l); l = cotp_tail(l), position++) {
     cotp_term one;
-    if (cotp_child_spec_expand(h, cotp_head(l), &one) != 0)
-      return cotp_gs_stop(COTP_TUPLE(h, COTP_ATOM(start_spec), one));
+    if (cotp_child_spec_expand(h, cotp_head(l), &one) != 0) {
+      reject(s, cotp_head(l), position, one, &reason);
+      return cotp_gs_stop(reason);
+    }
     reversed = cotp_cons(h, one, reversed);
   }
   if (cotp_is_cons(specs)) {
@@ -129,17 +144,30 @@ static cotp_term error(cotp_term r) {
   return COTP_TUPLE(cotp_self_heap(), COTP_ATOM_ERROR, r);
 }
 
+/* A spec start_child rejects: OTP's {:error, e} to the caller, who knows
+ * which child it meant, and the words for it in the log at the level of
+ * the supervisor's other reports (hidden by default: OTP says nothing). */
+static cotp_term spec_error(struct sup *s, cotp_term spec, cotp_term e) {
+  if (cotp_log_enabled(COTP_LOG_INFO)) {
+    char text[1024];
+    cotp__sup_spec_explain(text, sizeof text, spec, 0, e);
+    cotp__sup_report_bad_spec(s, COTP_LOG_INFO, "rejected start_child", text);
+  }
+  return error(e);
+}
+
 static cotp_term start_child(struct sup *s, cotp_term spec) {
   cotp_heap *h = cotp_self_heap();
   cotp_term why;
   if (cotp_child_spec_check(h, spec, &why) != 0)
-    return error(why);
+    return spec_error(s, spec, why);
   if (!s->dynamic) {
     struct child probe;
     cotp__sup_spec_fields(spec, &probe);
     if (probe.significant && (s->auto_shutdown == COTP_AUTO_SHUTDOWN_NEVER ||
                               probe.restart == COTP_PERMANENT))
-      return error(COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE));
+      return spec_error(
+          s, spec, COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE));
     struct child *old = cotp__sup_by_id(s, probe.id);
     if (old && old->status == CHILD_RUNNING)
       return error(COTP_TUPLE(h, COTP_ATOM_ALREADY_STARTED,
@@ -148,7 +176,8 @@ static cotp_term start_child(struct sup *s, cotp_term spec) {
       return error(COTP_ATOM(already_present));
   } else {
     if (cotp_map_get(spec, SUP_ATOM(significant)).w == COTP_ATOM_TRUE.w)
-      return error(COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE));
+      return spec_error(
+          s, spec, COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE));
     if (s->max_children != COTP_INFINITY &&
         (int64_t)s->nchildren >= s->max_children)
       return error(COTP_ATOM(max_children));

@@ -5,15 +5,17 @@
  * The term is the spec's one true form: a C cotp_child_spec is turned into
  * Elixir's map (cotp_child_spec_term), and every spec a supervisor gets,
  * from init or from start_child, is checked here as a term with OTP's
- * error reasons.  A C start function travels as {:"$cotp_c", fn, ctx,
- * args}, the two addresses as integers: such a spec means something only
- * inside the program that made it, which is all a C function pointer can
- * mean.
+ * error reasons (and, for the log, the words for them: which child, which
+ * field, what it should have been).  A C start function travels as
+ * {:"$cotp_c", fn, ctx, args}, the two addresses as integers: such a spec
+ * means something only inside the program that made it, which is all a C
+ * function pointer can mean.
  *
  * Also here: the table of start functions named by module and function
  * (a mutex-protected open-addressing table, as the Task one), and the
  * start functions for GenServer and Supervisor children.
  */
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +208,98 @@ int cotp_child_spec_check(cotp_heap *h, cotp_term spec, cotp_term *reason) {
   if (!cotp_is_none(sg) && !cotp_is_boolean(sg))
     return fail(h, reason, "invalid_significant", sg);
   return 0;
+}
+
+/* --- saying what is wrong, in words --- */
+
+/* What each of the check's reasons means: the field it is about and what
+ * the field should have been. */
+static const struct {
+  const char *reason, *field, *expected;
+} explained[] = {
+    {"missing_id", "id", NULL},
+    {"missing_start", "start", NULL},
+    {"invalid_mfa", "start", "{module, function, args} or a C start function"},
+    {"invalid_restart_type", "restart", ":permanent, :transient or :temporary"},
+    {"invalid_shutdown", "shutdown",
+     "a non-negative integer, :brutal_kill or :infinity"},
+    {"invalid_child_type", "type", ":worker or :supervisor"},
+    {"invalid_modules", "modules", "a list of atoms or :dynamic"},
+    {"invalid_module", "modules", "a list of atoms or :dynamic"},
+    {"invalid_significant", "significant",
+     "a boolean, and true only for a transient or temporary child of a "
+     "supervisor with auto_shutdown"},
+    {"duplicate_child_name", "id", "an id no earlier child has"},
+};
+
+/* Appends printf-style to buf[*at..size), keeping it terminated. */
+__attribute__((format(printf, 4, 5))) static void put(char *buf, size_t size,
+                                                      size_t *at,
+                                                      const char *fmt, ...) {
+  if (*at >= size)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf + *at, size - *at, fmt, ap);
+  va_end(ap);
+  if (n > 0)
+    *at = *at + (size_t)n < size ? *at + (size_t)n : size - 1;
+}
+
+static void put_term(char *buf, size_t size, size_t *at, cotp_term t) {
+  if (*at + 1 >= size)
+    return;
+  size_t n = cotp_term_print(buf + *at, size - *at, t);
+  *at = *at + n < size ? *at + n : size - 1;
+}
+
+void cotp__sup_spec_explain(char *buf, size_t size, cotp_term spec,
+                            size_t position, cotp_term reason) {
+  size_t at = 0;
+  if (!size)
+    return;
+  buf[0] = '\0';
+  struct fields f;
+  bool readable = read_fields(spec, &f);
+  put(buf, size, &at, "invalid child spec");
+  if (readable && !cotp_is_none(f.id)) {
+    put(buf, size, &at, " for child ");
+    put_term(buf, size, &at, f.id);
+    if (position)
+      put(buf, size, &at, " (number %zu in the list)", position);
+  } else if (position) {
+    put(buf, size, &at, " for child number %zu in the list%s", position,
+        readable ? ", which has no id" : "");
+  } else if (readable) {
+    put(buf, size, &at, " for a child without an id");
+  }
+  cotp_term tag = cotp_is_atom(reason) ? reason : cotp_tuple_get(reason, 0);
+  cotp_term value = cotp_tuple_size(reason) == 2 ? cotp_tuple_get(reason, 1)
+                                                 : COTP_NONE;
+  if (tag.w == COTP_ATOM(invalid_child_spec).w) {
+    put(buf, size, &at, ": ");
+    put_term(buf, size, &at, cotp_is_none(value) ? spec : value);
+    put(buf, size, &at,
+        " is not a child spec (a map, a 6-tuple {id, start, restart, "
+        "shutdown, type, modules}, or a registered module shorthand)");
+    return;
+  }
+  for (size_t i = 0; i < sizeof explained / sizeof explained[0]; i++) {
+    if (tag.w != cotp_atom(explained[i].reason).w)
+      continue;
+    put(buf, size, &at, ": field :%s ", explained[i].field);
+    if (!explained[i].expected) {
+      put(buf, size, &at, "is missing");
+      return;
+    }
+    put(buf, size, &at, "%s ",
+        tag.w == COTP_ATOM(invalid_module).w ? "has the element" : "is");
+    put_term(buf, size, &at, value);
+    put(buf, size, &at, "; expected %s", explained[i].expected);
+    return;
+  }
+  put(buf, size, &at, ": ");
+  put_term(buf, size, &at, reason);
 }
 
 void cotp__sup_spec_fields(cotp_term spec, struct child *c) {
