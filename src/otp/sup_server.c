@@ -46,6 +46,17 @@ static bool reject(struct sup *s, cotp_term spec, size_t position, cotp_term e,
   return false;
 }
 
+struct id_at {
+  cotp_term id, spec;
+  size_t position; /* 1-based, in the list */
+};
+
+static int by_id_then_position(const void *a, const void *b) {
+  const struct id_at *x = a, *y = b;
+  int c = cotp_term_compare(x->id, y->id);
+  return c ? c : (x->position > y->position) - (x->position < y->position);
+}
+
 static bool check_specs(struct sup *s, cotp_term specs, cotp_term *reason) {
   cotp_heap *h = cotp_self_heap();
   size_t n;
@@ -56,29 +67,49 @@ static bool check_specs(struct sup *s, cotp_term specs, cotp_term *reason) {
                               "the child specs are not a list");
     return false;
   }
-  size_t position = 1;
-  for (cotp_term l = specs; cotp_is_cons(l); l = cotp_tail(l), position++) {
+  /* In list order, the first bad spec or the first id an earlier child
+   * has stops the start.  The ids are compared sorted, not each against
+   * every earlier one: a supervisor of 30,000 static children took 45 s
+   * to start that way (I41). */
+  struct id_at *ids = malloc((n ? n : 1) * sizeof *ids);
+  if (!ids) {
+    *reason = COTP_TUPLE(h, COTP_ATOM(start_spec), COTP_ATOM(enomem));
+    return false;
+  }
+  size_t valid = 0;
+  cotp_term bad = COTP_NONE, bad_e = COTP_NONE;
+  for (cotp_term l = specs; cotp_is_cons(l); l = cotp_tail(l), valid++) {
     cotp_term e;
-    if (cotp_child_spec_check(h, cotp_head(l), &e) != 0)
-      return reject(s, cotp_head(l), position, e, reason);
+    if (cotp_child_spec_check(h, cotp_head(l), &e) != 0) {
+      bad = cotp_head(l), bad_e = e;
+      break;
+    }
     struct child probe;
     cotp__sup_spec_fields(cotp_head(l), &probe);
     if (probe.significant &&
         (s->auto_shutdown == COTP_AUTO_SHUTDOWN_NEVER ||
-         probe.restart == COTP_PERMANENT))
-      return reject(
-          s, cotp_head(l), position,
-          COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE),
-          reason);
-    for (cotp_term m = specs; m.w != l.w; m = cotp_tail(m)) {
-      struct child other;
-      cotp__sup_spec_fields(cotp_head(m), &other);
-      if (cotp_term_eq(other.id, probe.id))
-        return reject(
-            s, cotp_head(l), position,
-            COTP_TUPLE(h, COTP_ATOM(duplicate_child_name), probe.id), reason);
+         probe.restart == COTP_PERMANENT)) {
+      bad = cotp_head(l);
+      bad_e = COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE);
+      break;
     }
+    ids[valid] = (struct id_at){probe.id, cotp_head(l), valid + 1};
   }
+  /* the earliest position at which an id repeats, among the valid ones */
+  qsort(ids, valid, sizeof *ids, by_id_then_position);
+  size_t dup = 0;
+  for (size_t i = 1; i < valid; i++)
+    if (cotp_term_eq(ids[i - 1].id, ids[i].id) &&
+        (dup == 0 || ids[i].position < ids[dup].position))
+      dup = i;
+  bool ok = true;
+  if (dup)
+    ok = reject(s, ids[dup].spec, ids[dup].position,
+                COTP_TUPLE(h, COTP_ATOM(duplicate_child_name), ids[dup].id), reason);
+  else if (!cotp_is_none(bad))
+    ok = reject(s, bad, valid + 1, bad_e, reason);
+  free(ids);
+  return ok;
   return true;
 }
 
