@@ -166,6 +166,18 @@ static void start_held_child(void *arg) {
   cotp_supervisor_start_child(cotp_server_pid(sup), &s, NULL, NULL);
 }
 
+/* A client process, monitored, that runs fn(&sup): it asks sup to start
+ * a child. */
+static cotp_pid client_of(cotp_pid sup, cotp_entry *fn, cotp_term *mon) {
+  cotp_spawn_opts so = COTP_SPAWN_OPTS_INIT;
+  so.arg_size = sizeof sup;
+  so.monitor = true;
+  so.monitor_ref = mon;
+  cotp_pid client;
+  cotp_assert_rc(cotp_spawn_opt(fn, &sup, &so, &client), 0);
+  return client;
+}
+
 static void killed_while_reporting(void *arg) {
   (void)arg;
   log_capture_start(COTP_LOG_DEBUG);
@@ -177,12 +189,7 @@ static void killed_while_reporting(void *arg) {
   cotp_unlink(sup);
   cotp_term sup_mon, client_mon;
   cotp_assert_rc(cotp_monitor(sup, &sup_mon), 0);
-  cotp_spawn_opts so = COTP_SPAWN_OPTS_INIT;
-  so.arg_size = sizeof sup;
-  so.monitor = true;
-  so.monitor_ref = &client_mon;
-  cotp_pid client;
-  cotp_assert_rc(cotp_spawn_opt(start_held_child, &sup, &so, &client), 0);
+  cotp_pid client = client_of(sup, start_held_child, &client_mon);
   cr_assert(cotp_pid_eq(cotp_test_kill_holder(), sup));
   cotp_assert_term_eq(cotp_test_down_of(sup_mon, sup), COTP_ATOM_KILLED);
   cotp_test_down_of(client_mon, client);
@@ -229,12 +236,7 @@ COTP_TEST(supervisor, a_supervisor_killed_while_its_logger_runs_leaks_nothing) {
   cotp_unlink(sup);
   cotp_term sup_mon, client_mon;
   cotp_assert_rc(cotp_monitor(sup, &sup_mon), 0);
-  cotp_spawn_opts so = COTP_SPAWN_OPTS_INIT;
-  so.arg_size = sizeof sup;
-  so.monitor = true;
-  so.monitor_ref = &client_mon;
-  cotp_pid client;
-  cotp_assert_rc(cotp_spawn_opt(start_logged_child, &sup, &so, &client), 0);
+  cotp_pid client = client_of(sup, start_logged_child, &client_mon);
   cotp_clause c = {cotp_test_pattern(":logging"), NULL, NULL};
   cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
   cotp_exit_signal(sup, COTP_ATOM_KILL);
