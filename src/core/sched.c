@@ -256,6 +256,28 @@ static void requeue(struct cotp__sched *s, struct cotp__proc *p) {
   cotp__runq_push(s, p);
 }
 
+/*
+ * A process that yields (its budget spent, or cotp_yield) goes behind the
+ * work that was ready before it, as on the BEAM.  Work that overflowed
+ * this scheduler's ring waits in the global queue, which is looked at
+ * only when the ring is empty (or every 61st tick): requeued on the ring,
+ * a process that keeps spawning would run again before the children it
+ * spawned first, and they would pile up (64,000 of 100,000 Task.async
+ * children not yet run when their owner finished spawning, on one
+ * scheduler).  So while the global queue holds work, the yielder joins
+ * its tail, as Go requeues a preempted goroutine.
+ */
+static void requeue_yielded(struct cotp__sched *s, struct cotp__proc *p) {
+  struct cotp__rt *rt = cotp__rt;
+  if (p->priority < COTP_PRIORITY_HIGH &&
+      atomic_load_explicit(&rt->global.len, memory_order_relaxed)) {
+    atomic_store_explicit(&p->state, PS_RUNNABLE, memory_order_relaxed);
+    cotp__pqueue_push(&rt->global, p);
+    return;
+  }
+  requeue(s, p);
+}
+
 void cotp__proc_finish(struct cotp__proc *p); /* process.c */
 
 /* Acts on p's request; returns a process to run next (one that waited for
@@ -271,7 +293,7 @@ static inline struct cotp__proc *after_run(struct cotp__sched *s,
   switch (p->request) {
   case RQ_YIELD:
     w = cotp__stack_release_live(p, p->home);
-    requeue(s, p);
+    requeue_yielded(s, p);
     return w;
   case RQ_PARK:
     w = cotp__stack_release_live(p, p->home);

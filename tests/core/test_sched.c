@@ -69,6 +69,33 @@ Test(sched, a_yielding_high_process_stays_ahead_of_normal_work) {
   cotp_test_run(high_yielder, NULL, 1);
 }
 
+#define SPAWNER_CHILDREN 20000
+
+static void quick_child(void *arg) { (void)arg; }
+
+static void spawner(void *arg) {
+  (void)arg;
+  static cotp_pid kids[SPAWNER_CHILDREN];
+  for (int i = 0; i < SPAWNER_CHILDREN; i++)
+    cotp_assert_rc(cotp_spawn(quick_child, NULL, &kids[i]), 0);
+  int alive = 0;
+  for (int i = 0; i < SPAWNER_CHILDREN; i++)
+    alive += cotp_is_alive_now(kids[i]);
+  /* each budget's spawns run before the spawner's next budget: at most
+   * one budget's worth (400 spawns of 10 reductions) are still waiting */
+  cr_assert_leq(alive, 1000, "%d of %d children never ran", alive,
+                SPAWNER_CHILDREN);
+}
+
+/* A process that keeps spawning, on one scheduler, gives way to the
+ * children it spawned first each time its budget runs out: they overflow
+ * the scheduler's ring into the global queue, and the spawner goes behind
+ * them, not back onto the ring ahead of them (BEAM: a yielder goes to the
+ * end of its run queue). */
+Test(sched, a_yielder_goes_behind_work_that_overflowed_the_ring) {
+  cotp_test_run(spawner, NULL, 1);
+}
+
 static void set_priority(void *arg) {
   (void)arg;
   cotp_priority old;
