@@ -50,7 +50,7 @@ static void *table_alloc(size_t bytes) {
 }
 
 static bool grow(struct cotp__keyset *s, size_t esz) {
-  uint32_t cap = s->cap ? s->cap * 2 : 4;
+  uint32_t cap = s->cap ? s->cap * 2 : 2; /* most sets hold one entry */
   char *at = table_alloc((size_t)cap * esz);
   if (!at)
     return false;
