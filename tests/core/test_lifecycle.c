@@ -682,11 +682,26 @@ static bool ignore_all(void *state, cotp_term msg) {
   return true;
 }
 
+/* Until pid reports :waiting: on a loaded machine (sanitizers, tests in
+ * parallel) a process just spawned may not have reached its receive yet,
+ * and it answers :running or :runnable until it has. */
+static void until_waiting(cotp_pid pid) {
+  cotp_term st = COTP_NONE;
+  for (int i = 0; i < 5000; i++) {
+    cotp_assert_rc(cotp_process_info(pid, COTP_ATOM(status), &st), 0);
+    if (cotp_term_eq(st, COTP_ATOM(waiting)))
+      return;
+    cotp_sleep(1);
+  }
+  cotp_assert_term_eq(st, COTP_ATOM(waiting));
+}
+
 COTP_TEST(lifecycle, status_of_a_waiting_process_is_waiting) {
   cotp_pid r, h;
   cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &r), 0);
   cotp_assert_rc(cotp_spawn_handler(ignore_all, NULL, NULL, &h), 0);
-  cotp_sleep(5);
+  until_waiting(r);
+  until_waiting(h);
   cotp_term st;
   for (int i = 0; i < 3; i++) {
     cotp_assert_rc(cotp_process_info(r, COTP_ATOM(status), &st), 0);
