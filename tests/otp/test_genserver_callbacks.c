@@ -433,21 +433,28 @@ static cotp_term waiting_status(cotp_heap *hp, void *state) {
   return COTP_ATOM_NIL;
 }
 
-COTP_TEST(genserver, a_server_killed_while_it_reports_its_crash_leaks_nothing) {
-  log_capture_start(COTP_LOG_ERROR);
+/* Starts a server of cb, stops it with a cast, and kills it once it says
+ * `said` from inside its crash report: it must die of the kill. */
+static void kill_while_reporting(const cotp_genserver_callbacks *cb,
+                                 const char *said) {
   reporting_root = cotp_self();
-  static cotp_genserver_callbacks cb;
-  cb = probe_cb;
-  cb.format_status = waiting_status;
   cotp_pid pid;
-  cotp_assert_rc(cotp_genserver_start(&cb, probe_arg(":ok"), NULL, &pid, NULL), 0);
+  cotp_assert_rc(cotp_genserver_start(cb, probe_arg(":ok"), NULL, &pid, NULL), 0);
   cotp_term mon;
   cotp_assert_rc(cotp_monitor(pid, &mon), 0);
   cast(pid, "{:stop, :x}");
-  cotp_clause c = {cotp_test_pattern(":reporting"), NULL, NULL};
+  cotp_clause c = {cotp_test_pattern(said), NULL, NULL};
   cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
   cotp_exit_signal(pid, COTP_ATOM_KILL);
   cotp_assert_term_eq(cotp_test_down_of(mon, pid), COTP_ATOM_KILLED);
+}
+
+COTP_TEST(genserver, a_server_killed_while_it_reports_its_crash_leaks_nothing) {
+  log_capture_start(COTP_LOG_ERROR);
+  static cotp_genserver_callbacks cb;
+  cb = probe_cb;
+  cb.format_status = waiting_status;
+  kill_while_reporting(&cb, ":reporting");
   cr_assert_eq(strstr(log_capture_text(), "terminating"), NULL);
   log_capture_stop();
 }
@@ -464,18 +471,9 @@ static void waiting_logger(cotp_log_level level, const char *message, void *ctx)
 }
 
 COTP_TEST(genserver, a_server_killed_while_its_logger_runs_leaks_nothing) {
-  reporting_root = cotp_self();
   cotp_set_logger(waiting_logger, NULL);
   cotp_set_log_level(COTP_LOG_ERROR);
-  cotp_pid pid;
-  cotp_assert_rc(cotp_genserver_start(&probe_cb, probe_arg(":ok"), NULL, &pid, NULL), 0);
-  cotp_term mon;
-  cotp_assert_rc(cotp_monitor(pid, &mon), 0);
-  cast(pid, "{:stop, :x}");
-  cotp_clause c = {cotp_test_pattern(":logging"), NULL, NULL};
-  cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
-  cotp_exit_signal(pid, COTP_ATOM_KILL);
-  cotp_assert_term_eq(cotp_test_down_of(mon, pid), COTP_ATOM_KILLED);
+  kill_while_reporting(&probe_cb, ":logging");
   cotp_set_log_level(COTP_LOG_ERROR + 1);
   cotp_set_logger(NULL, NULL);
 }
