@@ -48,7 +48,11 @@ int cotp_catch_exit(cotp_entry *fn, void *arg, cotp_term *reason) {
     return COTP_ENOTPROC;
   if (!fn)
     return COTP_EINVAL;
-  struct cotp__catch c = {.outer = p->catching, .reason = COTP_NONE};
+  /* fields set one by one: an initializer would zero the jmp_buf's 200
+   * bytes too, at every GenServer callback */
+  struct cotp__catch c;
+  c.outer = p->catching;
+  c.reason = COTP_NONE;
   p->catching = &c;
   if (setjmp(c.env) == 0) {
     fn(arg);
