@@ -168,6 +168,28 @@ static struct cache *my_cache(void) {
   return s ? &caches[s->index] : NULL;
 }
 
+/*
+ * Zeroes a block from mq_head to its end (about 300 bytes) with plain
+ * 16-byte stores.  A memset of that constant size compiles to `rep stos`,
+ * whose start-up cost made it a third of cotp__proc_alloc's time in a
+ * cpu-clock profile of skynet (a million spawns).  The empty asm in the
+ * loop keeps the compiler from turning it back into a memset.
+ */
+static void zero_from_mq_head(struct cotp__proc *p) {
+  typedef uint64_t u64x2 __attribute__((vector_size(16), aligned(8), may_alias));
+  enum { FROM = offsetof(struct cotp__proc, mq_head),
+         BYTES = sizeof(struct cotp__proc) - FROM };
+  _Static_assert(FROM % 8 == 0 && BYTES % 8 == 0, "8-byte multiples");
+  char *at = (char *)p + FROM;
+  size_t i = 0;
+  for (; i + 16 <= BYTES; i += 16) {
+    *(u64x2 *)(void *)(at + i) = (u64x2){0, 0};
+    __asm__ volatile("" ::: "memory");
+  }
+  if (i < BYTES)
+    *(uint64_t *)(void *)(at + i) = 0;
+}
+
 struct cotp__proc *cotp__proc_alloc(int *err) {
   struct cache *c = my_cache();
   uint32_t index = take_index(c);
@@ -186,8 +208,7 @@ struct cotp__proc *cotp__proc_alloc(int *err) {
   uint32_t serial = old.bits ? cotp_pid_serial(old) + 1 : 0;
   cotp_pid pid = cotp_pid_make(0, index, serial);
   /* Reset everything the previous incarnation may have left. */
-  size_t from = offsetof(struct cotp__proc, mq_head);
-  memset((char *)p + from, 0, sizeof *p - from);
+  zero_from_mq_head(p);
   p->priority = COTP_PRIORITY_NORMAL;
   p->io_fd = -1;
   p->exit_reason = COTP_ATOM_NORMAL;
