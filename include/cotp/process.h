@@ -255,6 +255,13 @@ typedef struct cotp_clause {
 /* Flags of cotp_receive_match(). */
 #define COTP_RECV_AFTER_MARK 1u /* only messages that arrived after the
                                    last cotp_receive_mark() */
+#define COTP_RECV_DEADLINE 2u   /* timeout_ms is an absolute deadline on
+                                   cotp_monotonic_ms()'s clock (>= 0, or
+                                   COTP_INFINITY); one already past looks
+                                   once, as `after 0` does.  A loop that
+                                   waits several times for one deadline
+                                   reads the clock once per wait instead of
+                                   once more to compute what is left. */
 
 /*
  * Selective receive: waits up to timeout_ms for the first message (in
@@ -263,8 +270,9 @@ typedef struct cotp_clause {
  * captures stored.  Messages that match no clause stay in the mailbox, in
  * their order.  msg may be NULL.
  * Context: inside a process.
- * Returns: the clause number (>= 0), COTP_ETIMEDOUT, COTP_EINVAL,
- * COTP_ENOTPROC.
+ * Returns: the clause number (>= 0), COTP_ETIMEDOUT, COTP_EINVAL (also
+ * for a flag not defined above, or a negative timeout other than
+ * COTP_INFINITY), COTP_ENOTPROC.
  */
 COTP_API int cotp_receive_match(const cotp_clause *clauses, size_t n,
                                 int64_t timeout_ms, unsigned flags,

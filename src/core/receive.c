@@ -71,12 +71,17 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
   struct cotp__proc *p = cotp__proc_self();
   if (!p)
     return COTP_ENOTPROC;
-  if (timeout_ms < 0 && timeout_ms != COTP_INFINITY)
+  if ((timeout_ms < 0 && timeout_ms != COTP_INFINITY) ||
+      (flags & ~(COTP_RECV_AFTER_MARK | COTP_RECV_DEADLINE)))
     return COTP_EINVAL;
   /* the clock is read when a wait begins, not before a scan that may find
    * the message already there */
   int64_t deadline = timeout_ms == COTP_INFINITY ? NO_DEADLINE : -1;
   int64_t now = -1; /* the clock, when just read */
+  if ((flags & COTP_RECV_DEADLINE) && timeout_ms != COTP_INFINITY) {
+    deadline = timeout_ms; /* absolute: wait_more compares it with the clock */
+    timeout_ms = 1;        /* not a poll: the deadline decides */
+  }
   cotp__inbox_drain(p);
   struct cotp__sig *prev = NULL;
   if ((flags & COTP_RECV_AFTER_MARK) && (p->flags & PF_MARKED))

@@ -47,13 +47,10 @@ int cotp__task_receive(cotp_accept_fn *accept, void *ctx, int64_t deadline,
     if (cotp_receive_if(accept, ctx, 0, 0, msg) == 0)
       return 0;
   }
-  int64_t left = COTP_INFINITY;
-  if (deadline != COTP_INFINITY) {
-    left = deadline - cotp_monotonic_ms();
-    if (left <= 0)
-      return COTP_ETIMEDOUT;
-  }
-  return cotp_receive_if(accept, ctx, left, 0, msg) == 0 ? 0 : COTP_ETIMEDOUT;
+  /* the deadline as it is: what is left would cost another clock read */
+  return cotp_receive_if(accept, ctx, deadline, COTP_RECV_DEADLINE, msg) == 0
+             ? 0
+             : COTP_ETIMEDOUT;
 }
 
 static bool accept_reply(cotp_term msg, void *ctx) {

@@ -68,6 +68,45 @@ COTP_TEST(mailbox, receive_by_a_c_test) {
   cotp_assert_rc(cotp_receive_if(is_even, NULL, 0, 0, &msg), COTP_ETIMEDOUT);
 }
 
+/* A message that comes later, from another process. */
+static void send_later(void *arg) {
+  cotp_sleep(20);
+  cotp_send(*(cotp_pid *)arg, cotp_int(NULL, 8));
+}
+
+/* COTP_RECV_DEADLINE: the timeout is a time on cotp_monotonic_ms()'s clock. */
+COTP_TEST(mailbox, receive_until_an_absolute_deadline) {
+  cotp_term msg;
+  /* already past: looks once, like after 0, and finds what is there */
+  cotp_send(cotp_self(), cotp_int(NULL, 3));
+  cotp_send(cotp_self(), cotp_int(NULL, 6));
+  cotp_assert_rc(cotp_receive_if(is_even, NULL, 0, COTP_RECV_DEADLINE, &msg), 0);
+  cr_assert_eq(cotp_int_value(msg), 6);
+  int64_t t0 = cotp_monotonic_ms();
+  cotp_assert_rc(cotp_receive_if(is_even, NULL, t0 - 5, COTP_RECV_DEADLINE, &msg),
+                 COTP_ETIMEDOUT);
+  /* ahead: waits until then, not for that many milliseconds */
+  t0 = cotp_monotonic_ms();
+  cotp_assert_rc(cotp_receive_if(is_even, NULL, t0 + 30, COTP_RECV_DEADLINE, &msg),
+                 COTP_ETIMEDOUT);
+  cr_assert_geq(cotp_monotonic_ms(), t0 + 30);
+  cr_assert_lt(cotp_monotonic_ms() - t0, 5000);
+  /* a message that comes before it ends the wait */
+  cotp_pid me = cotp_self();
+  cotp_assert_rc(cotp_spawn(send_later, &me, NULL), 0);
+  cotp_assert_rc(cotp_receive_if(is_even, NULL, cotp_monotonic_ms() + 60000,
+                                 COTP_RECV_DEADLINE, &msg), 0);
+  cr_assert_eq(cotp_int_value(msg), 8);
+  cotp_assert_rc(cotp_receive(COTP_INFINITY, &msg), 0); /* the 3 */
+  cr_assert_eq(cotp_int_value(msg), 3);
+  /* COTP_INFINITY is still no deadline; a negative time and an unknown
+   * flag are errors */
+  cotp_send(cotp_self(), cotp_int(NULL, 10));
+  cotp_assert_rc(cotp_receive_if(is_even, NULL, COTP_INFINITY, COTP_RECV_DEADLINE, &msg), 0);
+  cotp_assert_rc(cotp_receive_if(is_even, NULL, -5, COTP_RECV_DEADLINE, &msg), COTP_EINVAL);
+  cotp_assert_rc(cotp_receive_if(is_even, NULL, 0, 1u << 7, &msg), COTP_EINVAL);
+}
+
 static void replier(void *arg) {
   (void)arg;
   cotp_heap *h = cotp_self_heap();
