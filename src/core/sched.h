@@ -10,7 +10,8 @@
  * scheduler (the poller, the blocking pool, foreign threads) and
  * high/max-priority work goes to global queues under a mutex.
  *
- * An idle scheduler spins briefly, stealing, then sleeps: on a futex, or,
+ * An idle scheduler steals, watches for work a while (sched.c,
+ * spin_for_work), then sleeps: on a futex, or,
  * if it holds the poller role, in epoll_wait.  A scheduler that makes work
  * available wakes a sleeping one only when none is spinning already (Go's
  * wakep), so a stream of messages does not cost a wake-up each.
