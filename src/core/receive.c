@@ -78,9 +78,10 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
    * the message already there */
   int64_t deadline = timeout_ms == COTP_INFINITY ? NO_DEADLINE : -1;
   int64_t now = -1; /* the clock, when just read */
+  bool poll = timeout_ms == 0;
   if ((flags & COTP_RECV_DEADLINE) && timeout_ms != COTP_INFINITY) {
     deadline = timeout_ms; /* absolute: wait_more compares it with the clock */
-    timeout_ms = 1;        /* not a poll: the deadline decides */
+    poll = false;          /* one already past is found so by wait_more */
   }
   cotp__inbox_drain(p);
   struct cotp__sig *prev = NULL;
@@ -99,9 +100,9 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
         return clause;
       }
     }
-    if (deadline < 0 && timeout_ms != 0)
+    if (deadline < 0 && !poll)
       deadline = deadline_of(timeout_ms, &now);
-    if (timeout_ms == 0 || !wait_more(p, deadline, now)) {
+    if (poll || !wait_more(p, deadline, now)) {
       end_wait(p);
       cotp__reduce(p, 1);
       return COTP_ETIMEDOUT;

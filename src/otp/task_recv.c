@@ -124,7 +124,7 @@ void cotp__scratch_free(cotp_resource *handle) {
  */
 static uint32_t hash(uint64_t ref, uint32_t mask) {
   uint64_t n = ref >> 3; /* the number, without its tag */
-  unsigned bits = (unsigned)__builtin_popcount(mask);
+  unsigned bits = (unsigned)__builtin_ctz(mask + 1); /* mask + 1: a power of two */
   return (uint32_t)((n ^ (n >> bits) ^ (n >> 2 * bits)) << 1) & mask;
 }
 
