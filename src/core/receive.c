@@ -61,6 +61,16 @@ static void end_wait(struct cotp__proc *p) {
   }
 }
 
+/* Drains the inbox between two parks of one wait: what it answers (a
+ * process_info) sees the process waiting, as the drain that follows the
+ * switch back in does (sched.c).  A signal that comes while the process is
+ * between its wake-up and its next park must not find it :running. */
+static void drain_in_wait(struct cotp__proc *p) {
+  p->flags |= PF_IN_WAIT;
+  cotp__inbox_drain(p);
+  p->flags &= (uint16_t)~PF_IN_WAIT;
+}
+
 typedef bool match_fn(cotp_term msg, void *ctx, int *clause);
 
 static bool match_any(cotp_term msg, void *ctx, int *clause);
@@ -112,7 +122,7 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
       cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
     }
     now = -1;
-    cotp__inbox_drain(p);
+    drain_in_wait(p);
     m = prev ? prev->next : p->mq_head;
   }
 }
@@ -228,7 +238,7 @@ int cotp_sleep(int64_t ms) {
       end_wait(p);
       cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
     }
-    cotp__inbox_drain(p);
+    drain_in_wait(p);
   }
   end_wait(p);
   cotp__reduce(p, 1);
