@@ -148,8 +148,9 @@ COTP_API int cotp_child_spec_check(cotp_heap *h, cotp_term spec,
  * Returns the new map, not checked (start_child or a supervisor's init
  * checks it).  COTP_NONE when spec is not a map after expansion, or
  * overrides is neither a map nor a keyword list, or has a key not in the
- * list above (Elixir raises ArgumentError there); these are not recorded
- * in h, whose error is set only when it runs out of memory.
+ * list above (Elixir raises ArgumentError there); h's error then says
+ * which (COTP_EINVAL, "unknown key :colour in child specification
+ * override", as Elixir's message), or is COTP_ENOMEM.
  */
 COTP_API cotp_term cotp_child_spec_override(cotp_heap *h, cotp_term spec,
                                             cotp_term overrides);

@@ -217,6 +217,15 @@ COTP_API size_t cotp_heap_bytes(const cotp_heap *h);
 COTP_API int cotp_heap_error(const cotp_heap *h);
 COTP_API const char *cotp_heap_error_message(const cotp_heap *h);
 COTP_API void cotp_heap_clear_error(cotp_heap *h);
+/*
+ * Records an error in h as a failed constructor does: code (a COTP_E*) and
+ * a message made from fmt (printf's syntax, at most 191 bytes kept).  The
+ * first error sticks: nothing happens if h has one already.  For functions
+ * that build terms and fail on their input, so that their callers read why
+ * with cotp_heap_error_message().  h may be NULL (nothing is recorded).
+ */
+COTP_API void cotp_heap_fail(cotp_heap *h, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ------------------------------------------------------------------------ */
 /* Building terms                                                            */

@@ -344,37 +344,70 @@ static const char *const spec_keys[] = {"id",   "start",   "restart",
                                         "shutdown", "type", "modules",
                                         "significant"};
 
+static bool spec_key(cotp_term k) {
+  for (size_t j = 0; j < sizeof spec_keys / sizeof *spec_keys; j++)
+    if (k.w == cotp_atom(spec_keys[j]).w)
+      return true;
+  return false;
+}
+
+/* Elixir's ArgumentError for an override it does not know, as the heap's
+ * error. */
+static cotp_term unknown_key(cotp_heap *h, cotp_term k) {
+  char key[96];
+  cotp_term_print(key, sizeof key, k);
+  cotp_heap_fail(h, COTP_EINVAL, "unknown key %s in child specification override",
+                 key);
+  return COTP_NONE;
+}
+
 cotp_term cotp_child_spec_override(cotp_heap *h, cotp_term spec,
                                    cotp_term overrides) {
-  if (cotp_child_spec_expand(h, spec, &spec) != 0 || !cotp_is_map(spec))
+  char what[96];
+  if (cotp_child_spec_expand(h, spec, &spec) != 0) {
+    cotp_term_print(what, sizeof what, cotp_tuple_get(spec, 1));
+    cotp_heap_fail(h, COTP_EINVAL,
+                   "child specification override: %s names no registered "
+                   "module with a child spec",
+                   what);
     return COTP_NONE;
+  }
+  if (!cotp_is_map(spec)) {
+    cotp_term_print(what, sizeof what, spec);
+    cotp_heap_fail(h, COTP_EINVAL,
+                   "child specification override: %s is not a map", what);
+    return COTP_NONE;
+  }
   cotp_term out = spec;
   if (cotp_is_map(overrides)) {
     for (size_t i = 0; i < cotp_map_size(overrides); i++) {
       cotp_term k = cotp_map_key(overrides, i);
-      bool known = false;
-      for (size_t j = 0; j < sizeof spec_keys / sizeof *spec_keys; j++)
-        known |= k.w == cotp_atom(spec_keys[j]).w;
-      if (!known)
-        return COTP_NONE;
+      if (!spec_key(k))
+        return unknown_key(h, k);
       out = cotp_map_put(h, out, k, cotp_map_value(overrides, i));
     }
     return out;
   }
-  for (cotp_term l = overrides; cotp_is_cons(l); l = cotp_tail(l)) {
+  cotp_term l = overrides;
+  for (; cotp_is_cons(l); l = cotp_tail(l)) {
     cotp_term kv = cotp_head(l);
-    cotp_term k = cotp_tuple_get(kv, 0);
-    bool known = cotp_tuple_size(kv) == 2;
-    if (known) {
-      known = false;
-      for (size_t j = 0; j < sizeof spec_keys / sizeof *spec_keys; j++)
-        known |= k.w == cotp_atom(spec_keys[j]).w;
-    }
-    if (!known)
+    if (cotp_tuple_size(kv) != 2) {
+      cotp_term_print(what, sizeof what, kv);
+      cotp_heap_fail(h, COTP_EINVAL,
+                     "child specification override: %s is not a {key, value} pair",
+                     what);
       return COTP_NONE;
+    }
+    cotp_term k = cotp_tuple_get(kv, 0);
+    if (!spec_key(k))
+      return unknown_key(h, k);
     out = cotp_map_put(h, out, k, cotp_tuple_get(kv, 1));
   }
-  return cotp_is_nil(overrides) || cotp_is_cons(overrides) ? out : COTP_NONE;
+  if (cotp_is_nil(l))
+    return out;
+  cotp_heap_fail(h, COTP_EINVAL,
+                 "child specification override: not a map or a keyword list");
+  return COTP_NONE;
 }
 
 /* --- flags --- */

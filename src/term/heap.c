@@ -194,16 +194,27 @@ void cotp__heap_pass_on(cotp_heap *from, cotp_heap *to) {
 
 size_t cotp_heap_bytes(const cotp_heap *h) { return h ? h->bytes : 0; }
 
-void cotp__heap_fail(cotp_heap *h, int code, const char *fmt, ...) {
+static void heap_vfail(cotp_heap *h, int code, const char *fmt, va_list ap) {
   if (!h || h->err)
     return;
   h->err = code;
   h->errmsg = malloc(ERRMSG_SIZE);
   if (!h->errmsg)
     return; /* the code alone will have to do */
+  vsnprintf(h->errmsg, ERRMSG_SIZE, fmt, ap);
+}
+
+void cotp__heap_fail(cotp_heap *h, int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(h->errmsg, ERRMSG_SIZE, fmt, ap);
+  heap_vfail(h, code, fmt, ap);
+  va_end(ap);
+}
+
+void cotp_heap_fail(cotp_heap *h, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  heap_vfail(h, code, fmt ? fmt : "", ap);
   va_end(ap);
 }
 

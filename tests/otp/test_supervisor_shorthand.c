@@ -66,6 +66,9 @@ COTP_TEST(supervisor, shorthand_in_start_child_and_unknown_module) {
                  COTP_SUPERVISOR_ERROR);
   cotp_assert_term_eq(reply, cotp_format(h(), "{:error, {:invalid_child_spec, Nobody}}"));
   cotp_assert_term_eq(cotp_child_spec_override(h(), cotp_format(h(), "Nobody"), COTP_NIL), COTP_NONE);
+  cr_assert_str_eq(cotp_heap_error_message(h()),
+                   "child specification override: Nobody names no registered "
+                   "module with a child spec");
 }
 
 COTP_TEST(supervisor, shorthand_unknown_module_in_init_fails_the_start) {

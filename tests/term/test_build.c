@@ -36,6 +36,24 @@ Test(build, unsigned_over_int64_max_is_erange) {
   cotp_heap_free(h);
 }
 
+Test(build, heap_fail_records_the_first_error_for_callers_to_read) {
+  cotp_heap *h = cotp_heap_new();
+  cotp_heap_fail(h, COTP_EBADTYPE, "a %s, not %d", "tuple", 42);
+  cotp_heap_fail(h, COTP_ERANGE, "the second is dropped");
+  cotp_assert_rc(cotp_heap_error(h), COTP_EBADTYPE);
+  cr_assert_str_eq(cotp_heap_error_message(h), "a tuple, not 42");
+  cotp_heap_clear_error(h);
+  cotp_assert_rc(cotp_heap_error(h), 0);
+  /* long messages are cut, not overflowed */
+  char big[400];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = 0;
+  cotp_heap_fail(h, COTP_EINVAL, "%s", big);
+  cr_assert(strlen(cotp_heap_error_message(h)) < sizeof big - 1);
+  cotp_heap_fail(NULL, COTP_EINVAL, "no heap: nothing recorded");
+  cotp_heap_free(h);
+}
+
 Test(build, floats) {
   cotp_heap *h = cotp_heap_new();
   cotp_term f = cotp_float(h, 1.5);
