@@ -188,14 +188,18 @@ COTP_API int cotp_registry_update_value(cotp_registry *reg, cotp_term key,
 
 /*
  * The entries under key, as the list [{pid, value}] in registration order
- * (Registry.lookup/2), built in the caller's heap.  Context: inside a
+ * (Registry.lookup/2), built in the caller's heap.  In a unique registry
+ * a holder that has begun to exit is left out at once, as Elixir checks
+ * Process.alive? (its entry goes a little later, L5); a duplicate
+ * registry's list may still show it briefly.  Context: inside a
  * process.  Returns: the list; COTP_NONE when the registry has stopped or
  * out of memory (use cotp_registry_lookup_pid for a code).
  */
 COTP_API cotp_term cotp_registry_lookup(cotp_registry *reg, cotp_term key);
 
 /*
- * The process under key, for a unique registry: what via naming uses.
+ * The process under key, for a unique registry: what via naming uses
+ * (Registry.whereis_name/1: not a holder that has begun to exit).
  * Allocates nothing.  Context: any thread.
  * Returns: 0 with *pid; COTP_ENOTFOUND; COTP_ENOPROC; COTP_EINVAL.
  */

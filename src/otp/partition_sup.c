@@ -26,7 +26,9 @@
 #include "sup_impl.h"
 
 struct entry {
-  cotp_term name;
+  const cotp_via *via; /* NULL: name is a registered atom */
+  cotp_term name;      /* in heap when it is not an immediate */
+  cotp_heap *heap;
   cotp_pid sup;
   unsigned n;
   cotp_pid *pids;
@@ -36,9 +38,28 @@ struct entry {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *entries;
 
-static struct entry *find(cotp_term name) {
+static struct entry *find(const cotp_via *via, cotp_term name) {
   for (struct entry *e = entries; e; e = e->next)
-    if (e->name.w == name.w)
+    if (e->via == via && cotp_term_eq(e->name, name))
+      return e;
+  return NULL;
+}
+
+/* The atom a via module's names go by in terms: {:via, Module, name}. */
+static cotp_term via_atom(const cotp_via *via) {
+  return cotp_atom(via->name ? via->name : "undefined");
+}
+
+/* The entry a supervisor name in term form names: an atom, or
+ * {:via, Module, name} (as cotp_partition_supervisor_opts documents). */
+static struct entry *find_term(cotp_term t) {
+  if (cotp_is_atom(t))
+    return find(NULL, t);
+  if (cotp_tuple_size(t) != 3 || cotp_tuple_get(t, 0).w != COTP_ATOM_VIA.w)
+    return NULL;
+  cotp_term module = cotp_tuple_get(t, 1), name = cotp_tuple_get(t, 2);
+  for (struct entry *e = entries; e; e = e->next)
+    if (e->via && via_atom(e->via).w == module.w && cotp_term_eq(e->name, name))
       return e;
   return NULL;
 }
@@ -54,20 +75,26 @@ unsigned cotp_partition_for_key(cotp_term key, unsigned n) {
   return cotp_term_phash2_range(key, n);
 }
 
-/* Whether e is the entry of a running supervisor (called locked). */
-static bool live(struct entry *e) {
+/* Whether sup is still the process e's name names.  Called unlocked: a
+ * via module's whereis is the user's code.  Entries are never freed and
+ * their names never change, so e may be read after the lock is let go. */
+static bool live(const struct entry *e, cotp_pid sup) {
+  cotp_name name = e->via ? cotp_name_via(e->via, e->name) : cotp_name_local(e->name);
   cotp_pid now;
-  return cotp_whereis(e->name, &now) == 0 && now.bits == e->sup.bits;
+  return sup.bits && cotp_name_whereis(&name, &now) == 0 && now.bits == sup.bits;
 }
 
 int cotp_partition_supervisor_partitions(cotp_term name, unsigned *n) {
   pthread_mutex_lock(&lock);
-  struct entry *e = find(name);
-  int rc = e && live(e) ? 0 : COTP_ENOPROC;
-  if (rc == 0 && n)
-    *n = e->n;
+  struct entry *e = find_term(name);
+  cotp_pid sup = e ? e->sup : (cotp_pid){0};
+  unsigned count = e ? e->n : 0;
   pthread_mutex_unlock(&lock);
-  return rc;
+  if (!e || !live(e, sup))
+    return COTP_ENOPROC;
+  if (n)
+    *n = count;
+  return 0;
 }
 
 /* --- the via module --- */
@@ -77,14 +104,17 @@ static int via_whereis(void *ctx, cotp_term t, cotp_pid *pid) {
   if (cotp_tuple_size(t) != 2)
     return COTP_ENOTFOUND;
   pthread_mutex_lock(&lock);
-  struct entry *e = find(cotp_tuple_get(t, 0));
-  int rc = COTP_ENOTFOUND;
-  if (e && live(e) && e->n) {
-    *pid = e->pids[cotp_partition_for_key(cotp_tuple_get(t, 1), e->n)];
-    rc = pid->bits ? 0 : COTP_ENOTFOUND;
+  struct entry *e = find_term(cotp_tuple_get(t, 0));
+  cotp_pid sup = {0}, got = {0};
+  if (e && e->n) {
+    sup = e->sup;
+    got = e->pids[cotp_partition_for_key(cotp_tuple_get(t, 1), e->n)];
   }
   pthread_mutex_unlock(&lock);
-  return rc;
+  if (!got.bits || !live(e, sup))
+    return COTP_ENOTFOUND;
+  *pid = got;
+  return 0;
 }
 
 static int via_register(void *ctx, cotp_term name, cotp_pid pid) {
@@ -104,14 +134,18 @@ const cotp_via cotp_partition_supervisor_via = {
     "PartitionSupervisor", NULL, via_register, via_unregister, via_whereis,
     NULL};
 
-/* --- the wrapper start: [name, index, start] --- */
+/* --- the wrapper start: [name, index, start, via] --- */
 
 static cotp_term start_partition(cotp_term args, void *ctx) {
   (void)ctx;
   cotp_heap *h = cotp_self_heap();
-  cotp_term name = cotp_head(args);
-  int64_t index = cotp_int_value(cotp_head(cotp_tail(args)));
-  cotp_term start = cotp_head(cotp_tail(cotp_tail(args)));
+  cotp_term a[4];
+  for (size_t i = 0; i < 4; i++, args = cotp_tail(args))
+    a[i] = cotp_head(args);
+  cotp_term name = a[0];
+  int64_t index = cotp_int_value(a[1]);
+  cotp_term start = a[2];
+  const cotp_via *via = (const cotp_via *)(uintptr_t)cotp_int_value(a[3]);
   struct child c;
   memset(&c, 0, sizeof c);
   cotp__sup_spec_fields(
@@ -122,7 +156,7 @@ static cotp_term start_partition(cotp_term args, void *ctx) {
   if (cotp_tuple_size(r) >= 2 && cotp_tuple_get(r, 0).w == COTP_ATOM_OK.w &&
       cotp_is_pid(cotp_tuple_get(r, 1))) {
     pthread_mutex_lock(&lock);
-    struct entry *e = find(name);
+    struct entry *e = find(via, name);
     if (e && index >= 0 && (uint64_t)index < e->n)
       e->pids[index] = cotp_get_pid(cotp_tuple_get(r, 1));
     pthread_mutex_unlock(&lock);
@@ -146,8 +180,13 @@ int cotp_partition_supervisor_start_link(
   cotp_heap *h = cotp_self_heap();
   if (!h)
     return COTP_ENOTPROC;
-  if (!opts || !cotp_is_atom(opts->name) || opts->name.w == COTP_ATOM_NIL.w)
+  if (!opts || (!opts->via && (!cotp_is_atom(opts->name) ||
+                                opts->name.w == COTP_ATOM_NIL.w)))
     return bad(err, "PartitionSupervisor: the :name option is required (an atom)");
+  if (opts->via && (!opts->via->register_name || !opts->via->whereis ||
+                    cotp_is_none(opts->name)))
+    return bad(err, "PartitionSupervisor: a :via name needs a term and a via "
+                    "module that registers and looks up");
   if (!opts->child.start && cotp_is_none(opts->child.module))
     return bad(err, "PartitionSupervisor: the :child_spec option is required");
   /* 0 is the default, not an error as in Elixir: a C struct cannot leave
@@ -185,22 +224,37 @@ int cotp_partition_supervisor_start_link(
     free(fresh);
     return COTP_ENOMEM;
   }
+  /* a via name is any term: the entry keeps a copy */
+  cotp_term name = opts->name;
+  if (opts->via && !cotp_is_atom(name) && !cotp_is_integer(name)) {
+    fresh->heap = cotp_heap_new();
+    name = fresh->heap ? cotp_term_copy(fresh->heap, name) : COTP_NONE;
+    if (cotp_is_none(name)) {
+      cotp_heap_free(fresh->heap);
+      free(pids);
+      free(fresh);
+      return COTP_ENOMEM;
+    }
+  }
   /* the table entry first: partitions record their pids as they start */
   pthread_mutex_lock(&lock);
-  struct entry *e = find(opts->name);
-  if (e && live(e)) {
-    pthread_mutex_unlock(&lock);
+  struct entry *e = find(opts->via, opts->name);
+  cotp_pid other = e ? e->sup : (cotp_pid){0};
+  pthread_mutex_unlock(&lock);
+  if (e && live(e, other)) {
+    cotp_heap_free(fresh->heap);
     free(pids);
     free(fresh);
-    cotp_pid other = e->sup;
     if (reason)
       *reason = COTP_TUPLE(h, COTP_ATOM_ALREADY_STARTED, cotp_pid_term(other));
     return COTP_SUPERVISOR_ERROR;
   }
-  if (!e) {
+  pthread_mutex_lock(&lock);
+  if (!(e = find(opts->via, opts->name))) {
     e = fresh;
     fresh = NULL;
-    e->name = opts->name;
+    e->via = opts->via;
+    e->name = name;
     e->next = entries;
     entries = e;
   }
@@ -209,6 +263,8 @@ int cotp_partition_supervisor_start_link(
   e->n = n;
   e->sup = (cotp_pid){0};
   pthread_mutex_unlock(&lock);
+  if (fresh)
+    cotp_heap_free(fresh->heap);
   free(fresh);
 
   cotp_child_spec base = opts->child;
@@ -223,7 +279,8 @@ int cotp_partition_supervisor_start_link(
     specs[i].id = cotp_int(h, i);
     specs[i].start = start_partition;
     specs[i].ctx = NULL;
-    specs[i].args = COTP_LIST(h, opts->name, cotp_int(h, i), start);
+    specs[i].args = COTP_LIST(h, e->name, cotp_int(h, i), start,
+                              cotp_uint(h, (uint64_t)(uintptr_t)opts->via));
     if (cotp_is_none(base.modules))
       specs[i].modules = base.start ? COTP_NIL : COTP_LIST(h, base.module);
   }
@@ -231,7 +288,7 @@ int cotp_partition_supervisor_start_link(
   f.max_restarts = opts->max_restarts;
   f.max_seconds = opts->max_seconds;
   cotp_supervisor_opts so = COTP_SUPERVISOR_OPTS_INIT;
-  so.name = cotp_name_local(opts->name);
+  so.name = opts->via ? cotp_name_via(opts->via, e->name) : cotp_name_local(opts->name);
   so.spawn = opts->spawn;
   cotp_pid sup = {0};
   int rc = cotp_supervisor_start_link_children(specs, n, &f, &so, &sup, reason);
@@ -248,13 +305,13 @@ int cotp_partition_supervisor_start_link(
 /* --- as a child of another supervisor (K1) --- */
 
 /* args: [name, partitions, child spec map | nil, with_arguments,
- * with_arguments_ctx, max_restarts, max_seconds, priority, stack_size],
- * the addresses as integers.  Runs in the parent supervisor. */
+ * with_arguments_ctx, max_restarts, max_seconds, priority, stack_size,
+ * via], the addresses as integers.  Runs in the parent supervisor. */
 static cotp_term start_as_child(cotp_term args, void *ctx) {
   (void)ctx;
   cotp_heap *h = cotp_self_heap();
-  cotp_term a[9];
-  for (size_t i = 0; i < 9; i++, args = cotp_tail(args))
+  cotp_term a[10];
+  for (size_t i = 0; i < 10; i++, args = cotp_tail(args))
     a[i] = cotp_head(args);
   cotp_partition_supervisor_opts o = COTP_PARTITION_SUPERVISOR_OPTS_INIT;
   o.name = a[0];
@@ -281,6 +338,7 @@ static cotp_term start_as_child(cotp_term args, void *ctx) {
   o.max_seconds = (int)cotp_int_value(a[6]);
   o.spawn.priority = (cotp_priority)cotp_int_value(a[7]);
   o.spawn.stack_size = (size_t)cotp_int_value(a[8]);
+  o.via = (const cotp_via *)(uintptr_t)cotp_int_value(a[9]);
   cotp_pid pid = {0};
   cotp_term reason = COTP_NONE;
   cotp_error err;
@@ -314,7 +372,8 @@ cotp_child_spec cotp_partition_supervisor_child_spec(
       cotp_uint(h, (uint64_t)(uintptr_t)opts->with_arguments_ctx),
       cotp_int(h, opts->max_restarts), cotp_int(h, opts->max_seconds),
       cotp_int(h, (int64_t)opts->spawn.priority),
-      cotp_uint(h, (uint64_t)opts->spawn.stack_size));
+      cotp_uint(h, (uint64_t)opts->spawn.stack_size),
+      cotp_uint(h, (uint64_t)(uintptr_t)opts->via));
   s.type = COTP_SUPERVISOR;
   s.modules = COTP_LIST(h, cotp_atom("Elixir.PartitionSupervisor"));
   return s;

@@ -280,9 +280,17 @@ cotp_term cotp_registry_lookup(cotp_registry *reg, cotp_term key) {
   if (!reg || !h || cotp_is_none(key) || !cotp__reg_alive(reg))
     return COTP_NONE;
   uint32_t hash = cotp__reg_hash(key);
-  if (reg->keys != COTP_REGISTRY_DUPLICATE)
-    return cotp__reg_part_entries(&reg->parts[cotp__reg_key_partition(reg, key)],
-                                  hash, key, h, COTP_NIL);
+  if (reg->keys != COTP_REGISTRY_DUPLICATE) {
+    /* a unique key's holder that has begun to exit is not shown, though
+     * its partition removes the entry a little later (L5), as Elixir's
+     * lookup checks Process.alive? */
+    cotp_term l = cotp__reg_part_entries(
+        &reg->parts[cotp__reg_key_partition(reg, key)], hash, key, h, COTP_NIL);
+    if (cotp_is_cons(l) &&
+        !cotp_is_alive_now(cotp_get_pid(cotp_tuple_get(cotp_head(l), 0))))
+      return COTP_NIL;
+    return l;
+  }
   cotp_term list = COTP_NIL;
   for (unsigned i = reg->n; i-- > 0;)
     list = cotp__reg_part_entries(&reg->parts[i], hash, key, h, list);
@@ -312,5 +320,8 @@ int cotp_registry_lookup_pid(cotp_registry *reg, cotp_term key,
     }
     reg_rdunlock(&s->lock, slot);
   }
+  /* as lookup: a unique holder on its way out is not found */
+  if (rc == 0 && reg->keys != COTP_REGISTRY_DUPLICATE && !cotp_is_alive_now(*pid))
+    rc = COTP_ENOTFOUND;
   return rc;
 }

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "reg_util.h"
 #include "sup_util.h"
 #include "task_util.h"
 
@@ -356,4 +357,98 @@ COTP_TEST(partition_supervisor, k2_dynamic_supervisor_start_child_through_via) {
   cotp_pid part = child_pid(sup, cotp_int(h(), cotp_term_phash2_range(key, 2)));
   cotp_assert_term_eq(cotp_supervisor_which_children(cotp_server_pid(part)),
                       cotp_format(h(), "[{:undefined, ~p, :worker, [Echo]}]", w));
+}
+
+/* --- a via name for the supervisor itself (K1, K6) --- */
+
+/* {:via, Registry, {reg, ps}}: how routing names a via-named supervisor */
+static cotp_term via_ps(cotp_term reg, cotp_term ps) {
+  return COTP_TUPLE(h(), COTP_ATOM_VIA, COTP_ATOM_STR("Registry"), COTP_TUPLE(h(), reg, ps));
+}
+
+static cotp_partition_supervisor_opts via_opts(cotp_term reg_and_name, int n) {
+  cotp_partition_supervisor_opts o = COTP_PARTITION_SUPERVISOR_OPTS_INIT;
+  o.via = &cotp_registry_via;
+  o.name = reg_and_name;
+  o.partitions = n;
+  o.child = cotp_genserver_child_spec(COTP_ATOM(echo), &echo_cb, cotp_int(h(), 0),
+                                      COTP_NONE);
+  o.with_arguments = with_partition;
+  return o;
+}
+
+/* Elixir 1.14: PartitionSupervisor.start_link(name: {:via, Registry,
+ * {MyReg, :ps}}, ...) registers the supervisor in the registry, routing
+ * goes through {:via, PartitionSupervisor, {{:via, Registry, {MyReg,
+ * :ps}}, key}}, a second start is already_started, and stop unregisters
+ * the name (K6). */
+COTP_TEST(partition_supervisor, k1_k6_a_via_name_registers_routes_and_unregisters) {
+  cotp_registry *reg = reg_start("ps_names", COTP_REGISTRY_UNIQUE, 1);
+  cotp_term key = COTP_TUPLE(h(), COTP_ATOM(ps_names), COTP_ATOM(ps));
+  cotp_partition_supervisor_opts o = via_opts(key, 3);
+  cotp_pid sup;
+  cotp_assert_rc(cotp_partition_supervisor_start_link(&o, &sup, NULL, NULL), 0);
+  cotp_name in_reg = cotp_registry_name_via(key);
+  cotp_pid found;
+  cotp_assert_rc(cotp_name_whereis(&in_reg, &found), 0);
+  cr_assert_eq(found.bits, sup.bits);
+  cotp_term name = via_ps(COTP_ATOM(ps_names), COTP_ATOM(ps));
+  unsigned n;
+  cotp_assert_rc(cotp_partition_supervisor_partitions(name, &n), 0);
+  cr_assert_eq(n, 3);
+  for (int k = 0; k < 6; k++)
+    cr_assert_eq(call_key(name, cotp_int(h(), k)), k % 3);
+  /* the atom form does not name it, nor another via module's */
+  cotp_assert_rc(cotp_partition_supervisor_partitions(COTP_ATOM(ps), NULL), COTP_ENOPROC);
+  cotp_term other = COTP_TUPLE(h(), COTP_ATOM_VIA, COTP_ATOM(Other),
+                               COTP_TUPLE(h(), COTP_ATOM(ps_names), COTP_ATOM(ps)));
+  cotp_assert_rc(cotp_partition_supervisor_partitions(other, NULL), COTP_ENOPROC);
+
+  cotp_term reason;
+  cotp_assert_rc(cotp_partition_supervisor_start_link(&o, NULL, &reason, NULL),
+                 COTP_SUPERVISOR_ERROR);
+  cotp_assert_term_eq(reason, COTP_TUPLE(h(), COTP_ATOM_ALREADY_STARTED, cotp_pid_term(sup)));
+
+  cotp_assert_rc(cotp_supervisor_stop(cotp_server_pid(sup), COTP_ATOM_NORMAL, 5000), 0);
+  cotp_assert_rc(cotp_name_whereis(&in_reg, &found), COTP_ENOTFOUND);
+  cotp_assert_rc(cotp_partition_supervisor_partitions(name, NULL), COTP_ENOPROC);
+  cotp_pid p;
+  cotp_assert_rc(cotp_genserver_whereis(via(name, cotp_int(h(), 1)), &p), COTP_ENOTFOUND);
+  /* the name is free again */
+  cotp_assert_rc(cotp_partition_supervisor_start_link(&o, &sup, NULL, NULL), 0);
+  cr_assert_eq(call_key(name, cotp_int(h(), 2)), 2);
+  cotp_registry_release(reg);
+}
+
+/* K1: as a child, a via-named supervisor's id is the name inside the via
+ * tuple, as Elixir's child_spec does. */
+COTP_TEST(partition_supervisor, k1_via_named_child_spec_id_is_the_via_term) {
+  cotp_registry *reg = reg_start("ps_names1", COTP_REGISTRY_UNIQUE, 1);
+  cotp_term key = COTP_TUPLE(h(), COTP_ATOM(ps_names1), COTP_ATOM(child));
+  cotp_partition_supervisor_opts o = via_opts(key, 2);
+  cotp_child_spec spec = cotp_partition_supervisor_child_spec(&o);
+  cotp_assert_term_eq(spec.id, key);
+  cotp_pid top;
+  cotp_assert_rc(cotp_supervisor_start_link_children(&spec, 1, NULL, NULL, &top, NULL), 0);
+  cotp_term name = via_ps(COTP_ATOM(ps_names1), COTP_ATOM(child));
+  for (int k = 0; k < 2; k++)
+    cr_assert_eq(call_key(name, cotp_int(h(), k)), k);
+  cotp_pid ps = child_pid(top, key);
+  cr_assert(ps.bits);
+  cotp_pid found;
+  cotp_name in_reg = cotp_registry_name_via(key);
+  cotp_assert_rc(cotp_name_whereis(&in_reg, &found), 0);
+  cr_assert_eq(found.bits, ps.bits);
+  cotp_registry_release(reg);
+}
+
+COTP_TEST(partition_supervisor, k5_a_via_name_needs_a_term_and_a_full_via_module) {
+  cotp_partition_supervisor_opts o = via_opts(COTP_NONE, 2);
+  cotp_error err;
+  cotp_assert_rc(cotp_partition_supervisor_start_link(&o, NULL, NULL, &err), COTP_EINVAL);
+  cr_assert(strstr(err.message, "via"), "%s", err.message);
+  static const cotp_via lookup_only = {"LookupOnly", NULL, NULL, NULL, NULL, NULL};
+  o = via_opts(COTP_ATOM(x), 2);
+  o.via = &lookup_only;
+  cotp_assert_rc(cotp_partition_supervisor_start_link(&o, NULL, NULL, &err), COTP_EINVAL);
 }
