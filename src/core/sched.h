@@ -208,15 +208,24 @@ static inline void cotp__make_ready_on(struct cotp__sched *s,
  * heap block its message is copied into.  In a ring of 10,000 processes
  * those are cold, and the waker's last steps before it parks are time
  * enough to bring them in (a hop 7% faster).
+ *
+ * The caller owns p (it cleared p's WAITING bit), so p's heap is p's
+ * alone; but a scheduler running another process on p's home stack may be
+ * evicting p's frames right now, writing saved and saved_len.  Those are
+ * read atomically (evict writes them so), and what is read is only a
+ * hint: a stale pointer or length prefetches the wrong bytes, which is
+ * harmless.
  */
 static inline void cotp__prefetch_to_run(const struct cotp__proc *p) {
   const struct cotp__block *top = p->heap.top;
   if (top)
     __builtin_prefetch(top, 1);
-  const char *saved = p->saved;
-  if (saved)
-    for (uint32_t i = 0; i < p->saved_len; i += 64)
+  const char *saved = __atomic_load_n(&p->saved, __ATOMIC_RELAXED);
+  if (saved) {
+    uint32_t len = __atomic_load_n(&p->saved_len, __ATOMIC_RELAXED);
+    for (uint32_t i = 0; i < len && i < 4096; i += 64)
       __builtin_prefetch(saved + i);
+  }
 }
 
 /* Charges reductions to the running process; yields when its budget is

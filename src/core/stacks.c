@@ -101,8 +101,10 @@ static void evict(struct cotp__rstack *r, struct cotp__proc *old) {
   }
   clean_shadow(r);
   memcpy(buf, from, len);
-  old->saved = buf;
-  old->saved_len = (uint32_t)len;
+  /* atomic stores: a process that wakes old may be reading these at the
+   * same time, for a prefetch (sched.h, cotp__prefetch_to_run) */
+  __atomic_store_n(&old->saved, buf, __ATOMIC_RELAXED);
+  __atomic_store_n(&old->saved_len, (uint32_t)len, __ATOMIC_RELAXED);
 }
 
 static void restore(struct cotp__rstack *r, struct cotp__proc *p) {
