@@ -21,53 +21,54 @@ int cotp__timer_heap_init(struct cotp__timer_heap *h) {
   return 0;
 }
 
-static void set(struct cotp__timer_heap *h, uint32_t i, struct cotp__timer *t) {
-  h->nodes[i] = t;
-  t->index = i;
+static void set(struct cotp__timer_heap *h, uint32_t i,
+                struct cotp__timer_slot x) {
+  h->nodes[i] = x;
+  x.t->index = i;
 }
 
 static void sift_up(struct cotp__timer_heap *h, uint32_t i) {
-  struct cotp__timer *t = h->nodes[i];
+  struct cotp__timer_slot x = h->nodes[i];
   while (i > 0) {
     uint32_t parent = (i - 1) / 4;
-    if (h->nodes[parent]->deadline_ms <= t->deadline_ms)
+    if (h->nodes[parent].deadline_ms <= x.deadline_ms)
       break;
     set(h, i, h->nodes[parent]);
     i = parent;
   }
-  set(h, i, t);
+  set(h, i, x);
 }
 
 static void sift_down(struct cotp__timer_heap *h, uint32_t i) {
-  struct cotp__timer *t = h->nodes[i];
+  struct cotp__timer_slot x = h->nodes[i];
   for (;;) {
     uint32_t first = 4 * i + 1, best = i;
-    int64_t best_deadline = t->deadline_ms;
+    int64_t best_deadline = x.deadline_ms;
     for (uint32_t c = first; c < first + 4 && c < h->n; c++)
-      if (h->nodes[c]->deadline_ms < best_deadline)
-        best = c, best_deadline = h->nodes[c]->deadline_ms;
+      if (h->nodes[c].deadline_ms < best_deadline)
+        best = c, best_deadline = h->nodes[c].deadline_ms;
     if (best == i)
       break;
     set(h, i, h->nodes[best]);
     i = best;
   }
-  set(h, i, t);
+  set(h, i, x);
 }
 
 static void publish_next(struct cotp__timer_heap *h) {
-  atomic_store_explicit(&h->next, h->n ? h->nodes[0]->deadline_ms : TIMER_NONE,
+  atomic_store_explicit(&h->next, h->n ? h->nodes[0].deadline_ms : TIMER_NONE,
                         memory_order_relaxed);
 }
 
 /* h locked: takes out the node at i. */
 static void take_out(struct cotp__timer_heap *h, uint32_t i) {
-  struct cotp__timer *t = h->nodes[i];
+  struct cotp__timer *t = h->nodes[i].t;
   /* release: to the owner's acquire load, which may re-add the node */
   atomic_store_explicit(&t->heap, NULL, memory_order_release);
-  struct cotp__timer *last = h->nodes[--h->n];
+  struct cotp__timer_slot last = h->nodes[--h->n];
   if (i < h->n) {
     set(h, i, last);
-    if (i > 0 && h->nodes[(i - 1) / 4]->deadline_ms > last->deadline_ms)
+    if (i > 0 && h->nodes[(i - 1) / 4].deadline_ms > last.deadline_ms)
       sift_up(h, i);
     else
       sift_down(h, i);
@@ -79,7 +80,7 @@ int cotp__timer_add(struct cotp__timer_heap *h, struct cotp__timer *t,
   cotp__spin_lock(&h->lock);
   if (h->n == h->cap) {
     uint32_t cap = h->cap ? h->cap * 2 : 64;
-    struct cotp__timer **nodes = realloc(h->nodes, cap * sizeof *nodes);
+    struct cotp__timer_slot *nodes = realloc(h->nodes, cap * sizeof *nodes);
     if (!nodes) {
       cotp__spin_unlock(&h->lock);
       return COTP_ENOMEM;
@@ -89,7 +90,7 @@ int cotp__timer_add(struct cotp__timer_heap *h, struct cotp__timer *t,
   }
   t->deadline_ms = deadline_ms;
   atomic_store_explicit(&t->heap, h, memory_order_relaxed);
-  h->nodes[h->n] = t;
+  h->nodes[h->n] = (struct cotp__timer_slot){deadline_ms, t};
   sift_up(h, h->n++);
   publish_next(h);
   cotp__spin_unlock(&h->lock);
@@ -134,17 +135,28 @@ static void refs_init(void) {
     cotp__spin_init(&refs[i].lock);
 }
 
-static uint64_t ref_hash(cotp_term ref) {
-  uint64_t x = ref.w * 0x9E3779B97F4A7C15ull;
-  return x ^ (x >> 29);
+/*
+ * Where a reference goes: its shard is the low bits of its number, and in
+ * the shard its slot is the rest of the number with the bits above the
+ * table's size folded in.  References come from a counter, so timers
+ * started one after another get neighbouring slots in each shard, and
+ * cancelled in about the same order they are found a cache line at a
+ * time; a multiplicative hash made each start and each cancel a cache miss
+ * in a table of a million timers.
+ */
+static size_t ref_shard(cotp_term ref) { return (ref.w >> 3) & (SHARDS - 1); }
+
+static size_t ref_slot(cotp_term ref, size_t cap) {
+  uint64_t m = ref.w >> 9; /* the number without its tag and shard */
+  unsigned bits = (unsigned)__builtin_ctzll(cap); /* cap: a power of two */
+  return (size_t)(m ^ (m >> bits) ^ (m >> 2 * bits)) & (cap - 1);
 }
 
 /* shard locked: the chain slot for ref */
 static struct send_timer **find(size_t shard, cotp_term ref) {
   if (!refs[shard].cap)
     return NULL;
-  struct send_timer **at =
-      &refs[shard].slots[(ref_hash(ref) >> 6) & (refs[shard].cap - 1)];
+  struct send_timer **at = &refs[shard].slots[ref_slot(ref, refs[shard].cap)];
   while (*at && (*at)->ref.w != ref.w)
     at = &(*at)->chain;
   return at;
@@ -158,7 +170,7 @@ static bool refs_grow(size_t shard) {
   for (size_t i = 0; i < refs[shard].cap; i++) {
     for (struct send_timer *t = refs[shard].slots[i], *next; t; t = next) {
       next = t->chain;
-      struct send_timer **at = &slots[(ref_hash(t->ref) >> 6) & (cap - 1)];
+      struct send_timer **at = &slots[ref_slot(t->ref, cap)];
       t->chain = *at;
       *at = t;
     }
@@ -171,7 +183,7 @@ static bool refs_grow(size_t shard) {
 
 /* Takes the timer of ref out of the table; NULL if it is not there. */
 static struct send_timer *refs_take(cotp_term ref) {
-  size_t shard = ref_hash(ref) & (SHARDS - 1);
+  size_t shard = ref_shard(ref);
   cotp__spin_lock(&refs[shard].lock);
   struct send_timer **at = find(shard, ref), *t = at ? *at : NULL;
   if (t) {
@@ -206,12 +218,13 @@ static int start_timer(int64_t deadline, cotp_pid pid, cotp_term msg,
   t->t.kind = TK_SEND;
   t->ref = cotp_make_ref();
   t->to = pid;
-  size_t shard = ref_hash(t->ref) & (SHARDS - 1);
+  size_t shard = ref_shard(t->ref);
   cotp__spin_lock(&refs[shard].lock);
   bool ok = (refs[shard].n + 1) * 2 <= refs[shard].cap || refs_grow(shard);
   if (ok) {
-    struct send_timer **at = find(shard, t->ref);
-    t->chain = NULL;
+    /* a fresh reference is in no chain: it goes first in its slot's */
+    struct send_timer **at = &refs[shard].slots[ref_slot(t->ref, refs[shard].cap)];
+    t->chain = *at;
     *at = t;
     refs[shard].n++;
   }
@@ -287,7 +300,7 @@ int cotp_read_timer(cotp_term ref, int64_t *left_ms) {
   if (!cotp_is_ref(ref))
     return COTP_EINVAL;
   pthread_once(&refs_once, refs_init);
-  size_t shard = ref_hash(ref) & (SHARDS - 1);
+  size_t shard = ref_shard(ref);
   cotp__spin_lock(&refs[shard].lock);
   struct send_timer **at = find(shard, ref);
   bool found = at && *at;
@@ -307,8 +320,8 @@ void cotp__timers_expire(struct cotp__sched *s, int64_t now) {
   uint8_t kinds[64]; /* copied: a fired wait node is its process's again */
   size_t n = 0;
   cotp__spin_lock(&h->lock);
-  while (h->n > 0 && h->nodes[0]->deadline_ms <= now && n < 64) {
-    struct cotp__timer *t = h->nodes[0];
+  while (h->n > 0 && h->nodes[0].deadline_ms <= now && n < 64) {
+    struct cotp__timer *t = h->nodes[0].t;
     /* Read before take_out publishes the node as out of the heap: a wait
      * node belongs to its process again from then on. */
     uint8_t kind = t->kind;
@@ -342,7 +355,7 @@ void cotp__timers_expire(struct cotp__sched *s, int64_t now) {
 
 void cotp__timer_heap_close(struct cotp__timer_heap *h) {
   for (uint32_t i = 0; i < h->n; i++) {
-    struct cotp__timer *t = h->nodes[i];
+    struct cotp__timer *t = h->nodes[i].t;
     atomic_store_explicit(&t->heap, NULL, memory_order_relaxed);
     if (t->kind == TK_SEND) {
       struct send_timer *st = (struct send_timer *)t;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * timer.h: each scheduler's timers, a 4-ary min-heap under a mutex.
+ * timer.h: each scheduler's timers, a 4-ary min-heap under a spinlock.
  *
  * Two kinds of node: the deadline of a process's wait (embedded in its
  * control block, so a receive with a timeout allocates nothing) and a
@@ -33,9 +33,16 @@ struct cotp__timer {
   _Atomic(struct cotp__timer_heap *) heap;
 };
 
+/* A heap slot: the deadline is kept beside the node, so that sifting
+ * compares without following a pointer per child (with a million timers
+ * every node is a cache miss). */
+struct cotp__timer_slot {
+  int64_t deadline_ms;
+  struct cotp__timer *t;
+};
 struct cotp__timer_heap {
   cotp__spinlock lock;
-  struct cotp__timer **nodes;
+  struct cotp__timer_slot *nodes;
   uint32_t n, cap;
   _Atomic int64_t next; /* the earliest deadline; INT64_MAX when empty */
 };
