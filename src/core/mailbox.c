@@ -187,8 +187,6 @@ cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
     size_t n = flat_words(msg);
     cotp_term t = msg->term;
     if (n) {
-      for (size_t i = 64; i < sizeof *p; i += 64)
-        __builtin_prefetch((const char *)p + i, 1);
       struct cotp__block *top = p->heap.top;
       uint64_t *dst;
       if (top && top->cap - top->used >= n) {

@@ -177,13 +177,7 @@ void cotp__make_ready(struct cotp__proc *p, bool as_next) {
   if (as_next) {
     /* the waker will park soon and p runs then, on this thread: no other
      * scheduler needs waking for it */
-    if (!atomic_load_explicit(&s->runnext, memory_order_relaxed)) {
-      /* empty stays empty until we fill it (sched.h) */
-      atomic_store_explicit(&s->runnext, p, memory_order_release);
-      return;
-    }
-    struct cotp__proc *old =
-        atomic_exchange_explicit(&s->runnext, p, memory_order_acq_rel);
+    struct cotp__proc *old = cotp__runnext_put(s, p);
     if (!old)
       return;
     p = old;

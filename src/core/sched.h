@@ -179,6 +179,19 @@ void *cotp__sched_main(void *arg);
 /* Wakes one sleeping scheduler (or the poller) if there is no spinner. */
 void cotp__wake_idle(void);
 
+/* Puts p in s's runnext (s is the caller's scheduler) and returns what
+ * was there, or NULL.  Others only ever take from runnext (they exchange
+ * it for NULL), so an empty slot stays empty until we fill it: a store
+ * does, and only a full one needs the exchange. */
+static inline struct cotp__proc *cotp__runnext_put(struct cotp__sched *s,
+                                                   struct cotp__proc *p) {
+  if (!atomic_load_explicit(&s->runnext, memory_order_relaxed)) {
+    atomic_store_explicit(&s->runnext, p, memory_order_release);
+    return NULL;
+  }
+  return atomic_exchange_explicit(&s->runnext, p, memory_order_acq_rel);
+}
+
 /* cotp__make_ready from a process running on s, inline for the common
  * case of every message: the woken process goes to runnext. */
 static inline void cotp__make_ready_on(struct cotp__sched *s,
@@ -188,14 +201,7 @@ static inline void cotp__make_ready_on(struct cotp__sched *s,
     return;
   }
   atomic_store_explicit(&p->state, PS_RUNNABLE, memory_order_relaxed);
-  /* Others only ever take from runnext (they exchange it for NULL), so an
-   * empty slot stays empty until we fill it: a store does. */
-  if (!atomic_load_explicit(&s->runnext, memory_order_relaxed)) {
-    atomic_store_explicit(&s->runnext, p, memory_order_release);
-    return;
-  }
-  struct cotp__proc *old =
-      atomic_exchange_explicit(&s->runnext, p, memory_order_acq_rel);
+  struct cotp__proc *old = cotp__runnext_put(s, p);
   if (old) {
     cotp__runq_push(s, old);
     cotp__wake_idle();

@@ -134,14 +134,20 @@ const cotp_via cotp_partition_supervisor_via = {
     "PartitionSupervisor", NULL, via_register, via_unregister, via_whereis,
     NULL};
 
+/* The first n elements of the list args (a start's arguments, which this
+ * file builds itself) into a. */
+static void args_take(cotp_term args, cotp_term *a, size_t n) {
+  for (size_t i = 0; i < n; i++, args = cotp_tail(args))
+    a[i] = cotp_head(args);
+}
+
 /* --- the wrapper start: [name, index, start, via] --- */
 
 static cotp_term start_partition(cotp_term args, void *ctx) {
   (void)ctx;
   cotp_heap *h = cotp_self_heap();
   cotp_term a[4];
-  for (size_t i = 0; i < 4; i++, args = cotp_tail(args))
-    a[i] = cotp_head(args);
+  args_take(args, a, 4);
   cotp_term name = a[0];
   int64_t index = cotp_int_value(a[1]);
   cotp_term start = a[2];
@@ -311,8 +317,7 @@ static cotp_term start_as_child(cotp_term args, void *ctx) {
   (void)ctx;
   cotp_heap *h = cotp_self_heap();
   cotp_term a[10];
-  for (size_t i = 0; i < 10; i++, args = cotp_tail(args))
-    a[i] = cotp_head(args);
+  args_take(args, a, 10);
   cotp_partition_supervisor_opts o = COTP_PARTITION_SUPERVISOR_OPTS_INIT;
   o.name = a[0];
   o.partitions = (int)cotp_int_value(a[1]);

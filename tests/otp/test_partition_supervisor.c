@@ -28,13 +28,22 @@ static cotp_term with_partition(cotp_term args, int64_t p, void *ctx) {
   return cotp_cons(h(), cotp_int(h(), p), cotp_tail(args));
 }
 
-static cotp_pid start(unsigned n, cotp_term name) {
+/* n Echo partitions named name (via's term when via is not NULL), each
+ * answering with its partition number. */
+static cotp_partition_supervisor_opts echo_opts(const cotp_via *via, cotp_term name,
+                                                int n) {
   cotp_partition_supervisor_opts o = COTP_PARTITION_SUPERVISOR_OPTS_INIT;
+  o.via = via;
   o.name = name;
   o.partitions = n;
   o.child = cotp_genserver_child_spec(COTP_ATOM(echo), &echo_cb, cotp_int(h(), 0),
                                       COTP_NONE);
   o.with_arguments = with_partition;
+  return o;
+}
+
+static cotp_pid start(unsigned n, cotp_term name) {
+  cotp_partition_supervisor_opts o = echo_opts(NULL, name, (int)n);
   cotp_pid sup;
   cotp_assert_rc(cotp_partition_supervisor_start_link(&o, &sup, NULL, NULL), 0);
   return sup;
@@ -367,14 +376,7 @@ static cotp_term via_ps(cotp_term reg, cotp_term ps) {
 }
 
 static cotp_partition_supervisor_opts via_opts(cotp_term reg_and_name, int n) {
-  cotp_partition_supervisor_opts o = COTP_PARTITION_SUPERVISOR_OPTS_INIT;
-  o.via = &cotp_registry_via;
-  o.name = reg_and_name;
-  o.partitions = n;
-  o.child = cotp_genserver_child_spec(COTP_ATOM(echo), &echo_cb, cotp_int(h(), 0),
-                                      COTP_NONE);
-  o.with_arguments = with_partition;
-  return o;
+  return echo_opts(&cotp_registry_via, reg_and_name, n);
 }
 
 /* Elixir 1.14: PartitionSupervisor.start_link(name: {:via, Registry,
