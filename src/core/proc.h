@@ -45,6 +45,7 @@
 
 #include "cotp/io.h"
 #include "cotp/process.h"
+#include "platform/bigmem.h"
 #include "term/layout.h"
 #include "timer.h"
 
@@ -209,15 +210,14 @@ struct cotp__proc *cotp__proc_alloc(int *err);
 /* Returns an EXITING block to the free lists. */
 void cotp__proc_free(struct cotp__proc *p);
 /* The table's state, for the inline lookup below (ptable.c owns it). */
-#define PTABLE_CHUNK_BITS 12
-#define PTABLE_CHUNK (1u << PTABLE_CHUNK_BITS)
 struct cotp__ptable {
   unsigned max;
-  _Atomic(struct cotp__proc *) *chunks;
+  struct cotp__proc *blocks; /* max of them, in one reservation (bigmem.h) */
   _Atomic uint32_t fresh;   /* indexes below this have been handed out */
-  pthread_mutex_t lock;     /* chunks (allocation), free list */
+  pthread_mutex_t lock;     /* the global free list */
   uint32_t *free;           /* global free list */
   size_t nfree, capfree;
+  struct cotp__bigmem mem;
 };
 extern struct cotp__ptable cotp__ptable;
 
@@ -230,10 +230,8 @@ static inline struct cotp__proc *cotp__proc_lookup(cotp_pid pid) {
   if ((pid.bits >> (COTP_PID_NUMBER_BITS + COTP_PID_SERIAL_BITS)) != 0 ||
       index - 1 >= atomic_load_explicit(&cotp__ptable.fresh, memory_order_acquire) - 1)
     return NULL; /* another node's, never handed out, or no pid at all */
-  struct cotp__proc *chunk = atomic_load_explicit(
-      &cotp__ptable.chunks[index >> PTABLE_CHUNK_BITS], memory_order_acquire);
-  struct cotp__proc *p = &chunk[index & (PTABLE_CHUNK - 1)];
-  if (!chunk || atomic_load_explicit(&p->pid, memory_order_acquire) != pid.bits)
+  struct cotp__proc *p = &cotp__ptable.blocks[index];
+  if (atomic_load_explicit(&p->pid, memory_order_acquire) != pid.bits)
     return NULL;
   return p;
 }

@@ -2,9 +2,10 @@
 /*
  * ptable.c: the process table: control blocks, pids and their lookup.
  *
- * Control blocks live in chunks of CHUNK, allocated when first needed and
- * never freed while the runtime runs, and the pid number of a process is
- * the index of its block.  So a lookup is two loads and a compare, with no
+ * Control blocks live in one array, reserved whole when the runtime starts
+ * (max_processes of them: address space only) and committed by the kernel
+ * as blocks are first touched, in huge pages where it has them
+ * (bigmem.h); the pid number of a process is the index of its block.  So a lookup is two loads and a compare, with no
  * lock: find the block, check that its current pid is the one asked for.
  * A block whose process exited is recycled with the serial part of the pid
  * incremented, which makes every old pid of it stale (up to 2^20 reuses of
@@ -20,12 +21,9 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "sched.h"
 
-#define CHUNK PTABLE_CHUNK
-#define CHUNK_BITS PTABLE_CHUNK_BITS
 #define CACHE 64
 
 struct cotp__ptable cotp__ptable;
@@ -51,18 +49,19 @@ static void count_live(struct cache *c, long d) {
 }
 
 int cotp__ptable_init(unsigned max_processes) {
-  table.max = (max_processes + CHUNK - 1) / CHUNK * CHUNK;
+  table.max = max_processes + 1; /* index 0 is never used */
   if (table.max > (1u << COTP_PID_NUMBER_BITS))
     table.max = 1u << COTP_PID_NUMBER_BITS;
-  table.chunks = calloc(table.max / CHUNK, sizeof *table.chunks);
   caches = aligned_alloc(64, cotp__rt->nsched * sizeof *caches);
-  if (caches)
-    memset(caches, 0, cotp__rt->nsched * sizeof *caches);
-  if (!table.chunks || !caches) {
-    free(table.chunks);
+  if (!caches)
+    return COTP_ENOMEM;
+  memset(caches, 0, cotp__rt->nsched * sizeof *caches);
+  if (cotp__bigmem_reserve(&table.mem, (size_t)table.max * sizeof *table.blocks) != 0) {
     free(caches);
+    caches = NULL;
     return COTP_ENOMEM;
   }
+  table.blocks = (struct cotp__proc *)(void *)table.mem.base;
   atomic_init(&table.fresh, 1); /* index 0 stays unused: pid bits 0 is "no pid" */
   atomic_init(&foreign_live, 0);
   pthread_mutex_init(&table.lock, NULL);
@@ -72,46 +71,12 @@ int cotp__ptable_init(unsigned max_processes) {
 }
 
 void cotp__ptable_close(void) {
-  for (unsigned c = 0; c < table.max / CHUNK; c++) {
-    struct cotp__proc *chunk = atomic_load(&table.chunks[c]);
-    if (chunk)
-      munmap(chunk, CHUNK * sizeof *chunk);
-  }
-  free(table.chunks);
+  cotp__bigmem_release(&table.mem);
+  table.blocks = NULL;
   free(table.free);
   free(caches);
   caches = NULL;
   pthread_mutex_destroy(&table.lock);
-}
-
-static struct cotp__proc *block_at(uint32_t index) {
-  struct cotp__proc *chunk = atomic_load_explicit(
-      &table.chunks[index >> CHUNK_BITS], memory_order_acquire);
-  return chunk ? &chunk[index & (CHUNK - 1)] : NULL;
-}
-
-/* Makes sure the chunk of index exists. */
-static bool chunk_for(uint32_t index) {
-  if (block_at(index))
-    return true;
-  pthread_mutex_lock(&table.lock);
-  bool ok = true;
-  if (!atomic_load_explicit(&table.chunks[index >> CHUNK_BITS],
-                            memory_order_relaxed)) {
-    /* mmap zeroed, and populated at once: blocks are handed out in index
-     * order, so the whole chunk (1 MB) is used soon, and one populate is
-     * far cheaper than a page fault per 16 blocks in the middle of spawns */
-    void *m = mmap(NULL, CHUNK * sizeof(struct cotp__proc),
-                   PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    ok = m != MAP_FAILED;
-    if (ok)
-      atomic_store_explicit(&table.chunks[index >> CHUNK_BITS],
-                            (struct cotp__proc *)m,
-                            memory_order_release); /* to block_at */
-  }
-  pthread_mutex_unlock(&table.lock);
-  return ok;
 }
 
 /* A free index, or UINT32_MAX. */
@@ -197,12 +162,7 @@ struct cotp__proc *cotp__proc_alloc(int *err) {
     *err = COTP_ESYSLIMIT;
     return NULL;
   }
-  if (!chunk_for(index)) {
-    give_index(c, index);
-    *err = COTP_ENOMEM;
-    return NULL;
-  }
-  struct cotp__proc *p = block_at(index);
+  struct cotp__proc *p = &table.blocks[index];
   cotp_pid old = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   /* A never-used block has pid 0 and serial 0; a reused one moves on. */
   uint32_t serial = old.bits ? cotp_pid_serial(old) + 1 : 0;
@@ -235,8 +195,8 @@ void cotp__proc_free(struct cotp__proc *p) {
 void cotp__ptable_each(void (*fn)(struct cotp__proc *p, void *ctx), void *ctx) {
   uint32_t n = atomic_load(&table.fresh);
   for (uint32_t i = 0; i < n; i++) {
-    struct cotp__proc *p = block_at(i);
-    if (p && atomic_load(&p->state) != PS_FREE)
+    struct cotp__proc *p = &table.blocks[i];
+    if (atomic_load(&p->state) != PS_FREE) /* never-used blocks are zero: FREE */
       fn(p, ctx);
   }
 }

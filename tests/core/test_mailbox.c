@@ -248,7 +248,7 @@ COTP_TEST(mailbox, send_to_no_pid_is_dropped) {
     cotp_assert_rc(cotp_send(none, cotp_test_parse("{:lost, [1, 2]}")), 0);
   cr_assert(!cotp_is_alive(none));
   /* block 0, which no process uses, holds nothing */
-  struct cotp__proc *zero = &atomic_load(&cotp__ptable.chunks[0])[0];
+  struct cotp__proc *zero = &cotp__ptable.blocks[0];
   cr_assert_eq(atomic_load(&zero->inbox) & INBOX_PTR_MASK, 0);
 }
 
