@@ -196,10 +196,6 @@ int cotp_run(cotp_entry *root, void *arg, const cotp_config *cfg,
   cotp__aliases_close();
   cotp__rt = NULL;
   free_runtime(rt);
-  /* what this thread freed in the sweep, then the arena's pages, if
-   * every chunk is back (the schedulers flushed theirs as they stopped) */
-  cotp__chunk_flush();
-  cotp__chunk_trim();
   atomic_store(&running, false);
   return result;
 }

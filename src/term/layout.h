@@ -230,15 +230,8 @@ static inline void cotp__chunk_free(void *p, size_t bytes) {
   cotp__chunk_free_slow(p, bytes);
 }
 /* Gives the calling thread's cached chunks back (to the depot, or to
- * malloc or the arena's spill when it is full). */
+ * malloc when it is full). */
 void cotp__chunk_flush(void);
-/* Gives the arena's pages back to the kernel if every chunk carved from
- * it is free in the depot or the spill (the runtime stops: its threads
- * have flushed); otherwise does nothing. */
-void cotp__chunk_trim(void);
-/* Bytes carved from the arena since the last trim (0 in builds without
- * one: AddressSanitizer, or under Valgrind). */
-size_t cotp__chunk_arena_bytes(void);
 
 /* --- heap internals (heap.c) --- */
 
