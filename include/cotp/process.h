@@ -50,7 +50,11 @@ typedef struct cotp_config {
   /* Bytes of each run stack (the deepest a process may go); 0 means
    * 256 KiB.  Rounded up to pages. */
   size_t stack_size;
-  /* Most processes alive at once; 0 means 4,194,304. */
+  /* Most processes alive at once; 0 means 4,194,304.  The runtime
+   * reserves address space for that many control blocks (some 340 bytes
+   * each) when it starts, and commits memory as they are first used; a
+   * system that refuses the reservation (a strict overcommit policy, a
+   * low RLIMIT_AS) makes cotp_run fail with COTP_ENOMEM: ask for fewer. */
   unsigned max_processes;
   /* A process that runs this long without calling into the runtime is
    * reported (COTP_LOG_WARNING); 0 means 500 ms, negative turns it off. */
