@@ -3,8 +3,8 @@
  * ptable.c: the process table: control blocks, pids and their lookup.
  *
  * Control blocks live in one array, reserved whole when the runtime starts
- * (max_processes of them: address space only) and committed by the kernel
- * as blocks are first touched (bigmem.h); the pid number of a process is
+ * (max_processes of them: address space only) and committed a stretch at
+ * a time as fresh blocks are reached (bigmem.h); the pid number of a process is
  * the index of its block.  So a lookup is a load and a compare, with no
  * lock: find the block, check that its current pid is the one asked for.
  * A block whose process exited is recycled with the serial part of the pid
