@@ -45,7 +45,6 @@
 
 #include "cotp/io.h"
 #include "cotp/process.h"
-#include "platform/bigmem.h"
 #include "term/layout.h"
 #include "timer.h"
 
@@ -217,7 +216,6 @@ struct cotp__ptable {
   pthread_mutex_t lock;     /* the global free list */
   uint32_t *free;           /* global free list */
   size_t nfree, capfree;
-  struct cotp__bigmem mem;
 };
 extern struct cotp__ptable cotp__ptable;
 

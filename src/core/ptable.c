@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "platform/bigmem.h"
 #include "sched.h"
 
 #define CACHE 64
@@ -49,6 +50,10 @@ static void count_live(struct cache *c, long d) {
     atomic_fetch_add_explicit(live, d, memory_order_relaxed);
 }
 
+static size_t table_bytes(void) {
+  return (size_t)table.max * sizeof *table.blocks;
+}
+
 int cotp__ptable_init(unsigned max_processes) {
   table.max = max_processes + 1; /* index 0 is never used */
   if (table.max > (1u << COTP_PID_NUMBER_BITS))
@@ -57,12 +62,12 @@ int cotp__ptable_init(unsigned max_processes) {
   if (!caches)
     return COTP_ENOMEM;
   memset(caches, 0, cotp__rt->nsched * sizeof *caches);
-  if (cotp__bigmem_reserve(&table.mem, (size_t)table.max * sizeof *table.blocks) != 0) {
+  table.blocks = cotp__bigmem_reserve(table_bytes());
+  if (!table.blocks) {
     free(caches);
     caches = NULL;
     return COTP_ENOMEM;
   }
-  table.blocks = (struct cotp__proc *)(void *)table.mem.base;
   atomic_init(&table.fresh, 1); /* index 0 stays unused: pid bits 0 is "no pid" */
   atomic_init(&foreign_live, 0);
   pthread_mutex_init(&table.lock, NULL);
@@ -72,7 +77,7 @@ int cotp__ptable_init(unsigned max_processes) {
 }
 
 void cotp__ptable_close(void) {
-  cotp__bigmem_release(&table.mem);
+  cotp__bigmem_release(table.blocks, table_bytes());
   table.blocks = NULL;
   free(table.free);
   free(caches);
@@ -108,8 +113,8 @@ static uint32_t take_index(struct cache *c) {
     uint32_t to = f - f % COMMIT_BLOCKS + COMMIT_BLOCKS;
     if (to > table.max)
       to = table.max;
-    char *from = (char *)&table.blocks[f - f % COMMIT_BLOCKS];
-    cotp__bigmem_commit(&table.mem, from, (size_t)((char *)&table.blocks[to] - from));
+    uint32_t from = f - f % COMMIT_BLOCKS;
+    cotp__bigmem_commit(&table.blocks[from], (to - from) * sizeof *table.blocks);
   }
   return f;
 }

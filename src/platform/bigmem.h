@@ -25,20 +25,16 @@
 
 #include <stddef.h>
 
-struct cotp__bigmem {
-  char *base; /* bytes from here are usable, zeroed until written */
-  size_t bytes;
-};
-
 /* Reserves bytes of zeroed memory, not committed until touched
- * (MAP_NORESERVE).  Returns 0, or COTP_ENOMEM if the address space cannot
+ * (MAP_NORESERVE).  Returns its start, or NULL if the address space cannot
  * be had (a strict overcommit policy can refuse a large reservation). */
-int cotp__bigmem_reserve(struct cotp__bigmem *m, size_t bytes);
+void *cotp__bigmem_reserve(size_t bytes);
 /* Commits [from, from + bytes) now, in one call, where the kernel can
  * (Linux 5.14's MADV_POPULATE_WRITE); elsewhere pages still come on first
  * touch.  Memory that will all be used soon is cheaper committed at once
  * than taken a page fault at a time (ptable.c has the figures). */
-void cotp__bigmem_commit(struct cotp__bigmem *m, char *from, size_t bytes);
-void cotp__bigmem_release(struct cotp__bigmem *m);
+void cotp__bigmem_commit(void *from, size_t bytes);
+/* Unmaps a reservation of bytes made by cotp__bigmem_reserve (NULL: none). */
+void cotp__bigmem_release(void *base, size_t bytes);
 
 #endif
