@@ -11,6 +11,13 @@
  * entry stays after its supervisor stops and is recognised as stale
  * because the name no longer names that supervisor (K6, K7).
  *
+ * Each start fills routes of its own (a resource its child specs hold), and
+ * the entry points at those of the supervisor that holds the name.  Two
+ * starts of one name may run at once, and only the registration of the
+ * name decides which one wins: the loser must not touch the winner's
+ * routes.  So the routes are published by the supervisor itself, from the
+ * wrapper start, once it sees that the name is its own.
+ *
  * As a child of another supervisor (cotp_partition_supervisor_child_spec)
  * the options travel in the spec's arguments as terms, the child spec as
  * its map, and are read back into options by the start function.
@@ -25,13 +32,19 @@
 
 #include "sup_impl.h"
 
-struct entry {
-  const cotp_via *via; /* NULL: name is a registered atom */
-  cotp_term name;      /* in heap when it is not an immediate */
-  cotp_heap *heap;
-  cotp_pid sup;
+/* The pid of each partition of one supervisor, filled as they start. */
+struct routes {
   unsigned n;
-  cotp_pid *pids;
+  cotp_pid pids[];
+};
+
+struct entry {
+  const cotp_via *via;  /* NULL: name is a registered atom */
+  cotp_term name;       /* in heap when it is not an immediate */
+  cotp_heap *heap;
+  cotp_pid sup;         /* the supervisor that published routes */
+  cotp_resource *owned; /* its routes (a reference), or NULL */
+  struct routes *routes;
   struct entry *next;
 };
 
@@ -88,7 +101,7 @@ int cotp_partition_supervisor_partitions(cotp_term name, unsigned *n) {
   pthread_mutex_lock(&lock);
   struct entry *e = find_term(name);
   cotp_pid sup = e ? e->sup : (cotp_pid){0};
-  unsigned count = e ? e->n : 0;
+  unsigned count = e && e->routes ? e->routes->n : 0;
   pthread_mutex_unlock(&lock);
   if (!e || !live(e, sup))
     return COTP_ENOPROC;
@@ -106,9 +119,9 @@ static int via_whereis(void *ctx, cotp_term t, cotp_pid *pid) {
   pthread_mutex_lock(&lock);
   struct entry *e = find_term(cotp_tuple_get(t, 0));
   cotp_pid sup = {0}, got = {0};
-  if (e && e->n) {
+  if (e && e->routes) {
     sup = e->sup;
-    got = e->pids[cotp_partition_for_key(cotp_tuple_get(t, 1), e->n)];
+    got = e->routes->pids[cotp_partition_for_key(cotp_tuple_get(t, 1), e->routes->n)];
   }
   pthread_mutex_unlock(&lock);
   if (!got.bits || !live(e, sup))
@@ -141,17 +154,46 @@ static void args_take(cotp_term args, cotp_term *a, size_t n) {
     a[i] = cotp_head(args);
 }
 
-/* --- the wrapper start: [name, index, start, via] --- */
+/* --- the wrapper start: [name, index, start, via, routes] --- */
+
+/* Makes r (held by the caller) the routes of e, if the caller, a
+ * supervisor starting a partition, is the one e's name names: a start that
+ * lost the name to another never gets this far (its registration failed
+ * before any partition started), but a supervisor whose name was taken
+ * from it may still be restarting partitions. */
+static void publish(struct entry *e, cotp_resource *r) {
+  pthread_mutex_lock(&lock);
+  bool done = e->owned == r;
+  pthread_mutex_unlock(&lock);
+  if (done)
+    return;
+  cotp_pid me = cotp_self();
+  if (!live(e, me))
+    return;
+  /* only the holder of the name gets here, and it is this process, busy
+   * starting a partition: nobody else publishes meanwhile */
+  cotp_resource_retain(r);
+  pthread_mutex_lock(&lock);
+  cotp_resource *old = e->owned;
+  e->owned = r;
+  e->routes = cotp_resource_object(r);
+  e->sup = me;
+  pthread_mutex_unlock(&lock);
+  if (old)
+    cotp_resource_release(old);
+}
 
 static cotp_term start_partition(cotp_term args, void *ctx) {
   (void)ctx;
   cotp_heap *h = cotp_self_heap();
-  cotp_term a[4];
-  args_take(args, a, 4);
+  cotp_term a[5];
+  args_take(args, a, 5);
   cotp_term name = a[0];
   int64_t index = cotp_int_value(a[1]);
   cotp_term start = a[2];
   const cotp_via *via = (const cotp_via *)(uintptr_t)cotp_int_value(a[3]);
+  cotp_resource *res = cotp_get_resource(a[4]);
+  struct routes *routes = cotp_resource_object(res);
   struct child c;
   memset(&c, 0, sizeof c);
   cotp__sup_spec_fields(
@@ -160,12 +202,14 @@ static cotp_term start_partition(cotp_term args, void *ctx) {
       &c);
   cotp_term r = cotp__sup_call_start(&c);
   if (cotp_tuple_size(r) >= 2 && cotp_tuple_get(r, 0).w == COTP_ATOM_OK.w &&
-      cotp_is_pid(cotp_tuple_get(r, 1))) {
+      cotp_is_pid(cotp_tuple_get(r, 1)) && index >= 0 &&
+      (uint64_t)index < routes->n) {
     pthread_mutex_lock(&lock);
+    routes->pids[index] = cotp_get_pid(cotp_tuple_get(r, 1));
     struct entry *e = find(via, name);
-    if (e && index >= 0 && (uint64_t)index < e->n)
-      e->pids[index] = cotp_get_pid(cotp_tuple_get(r, 1));
     pthread_mutex_unlock(&lock);
+    if (e)
+      publish(e, res);
   }
   return r;
 }
@@ -208,7 +252,13 @@ int cotp_partition_supervisor_start_link(
   unsigned n = opts->partitions ? (unsigned)opts->partitions : cotp_schedulers_online();
   if (n == 0 || n > 65536)
     return bad(err, "PartitionSupervisor: :partitions must be a positive integer");
-  cotp_pid *pids = calloc(n, sizeof *pids);
+  struct routes *routes = calloc(1, sizeof *routes + n * sizeof routes->pids[0]);
+  cotp_resource *routes_res = routes ? cotp_resource_new(routes, free) : NULL;
+  cotp_term routes_term = routes_res ? cotp_resource_term(h, routes_res) : COTP_NONE;
+  if (routes_res)
+    cotp_resource_release(routes_res); /* the heap's reference remains, if any */
+  else
+    free(routes);
   struct entry *fresh = calloc(1, sizeof *fresh);
   cotp_child_spec *specs = calloc(n, sizeof *specs);
   /* The specs are needed until the supervisor has started, and the caller
@@ -225,11 +275,11 @@ int cotp_partition_supervisor_start_link(
     cotp_resource_release(owner); /* the heap's reference remains */
   else
     free(specs);
-  if (!pids || !fresh || !owner) {
-    free(pids);
+  if (cotp_is_none(routes_term) || !fresh || !owner) {
     free(fresh);
     return COTP_ENOMEM;
   }
+  routes->n = n;
   /* a via name is any term: the entry keeps a copy */
   cotp_term name = opts->name;
   if (opts->via && !cotp_is_atom(name) && !cotp_is_integer(name)) {
@@ -237,19 +287,17 @@ int cotp_partition_supervisor_start_link(
     name = fresh->heap ? cotp_term_copy(fresh->heap, name) : COTP_NONE;
     if (cotp_is_none(name)) {
       cotp_heap_free(fresh->heap);
-      free(pids);
       free(fresh);
       return COTP_ENOMEM;
     }
   }
-  /* the table entry first: partitions record their pids as they start */
+  /* the table entry first: partitions publish their routes in it */
   pthread_mutex_lock(&lock);
   struct entry *e = find(opts->via, opts->name);
   cotp_pid other = e ? e->sup : (cotp_pid){0};
   pthread_mutex_unlock(&lock);
   if (e && live(e, other)) {
     cotp_heap_free(fresh->heap);
-    free(pids);
     free(fresh);
     if (reason)
       *reason = COTP_TUPLE(h, COTP_ATOM_ALREADY_STARTED, cotp_pid_term(other));
@@ -264,10 +312,6 @@ int cotp_partition_supervisor_start_link(
     e->next = entries;
     entries = e;
   }
-  free(e->pids);
-  e->pids = pids;
-  e->n = n;
-  e->sup = (cotp_pid){0};
   pthread_mutex_unlock(&lock);
   if (fresh)
     cotp_heap_free(fresh->heap);
@@ -286,7 +330,7 @@ int cotp_partition_supervisor_start_link(
     specs[i].start = start_partition;
     specs[i].ctx = NULL;
     specs[i].args = COTP_LIST(h, e->name, cotp_int(h, i), start,
-                              cotp_uint(h, (uint64_t)(uintptr_t)opts->via));
+                              cotp_uint(h, (uint64_t)(uintptr_t)opts->via), routes_term);
     if (cotp_is_none(base.modules))
       specs[i].modules = base.start ? COTP_NIL : COTP_LIST(h, base.module);
   }
@@ -298,13 +342,8 @@ int cotp_partition_supervisor_start_link(
   so.spawn = opts->spawn;
   cotp_pid sup = {0};
   int rc = cotp_supervisor_start_link_children(specs, n, &f, &so, &sup, reason);
-  if (rc == 0) {
-    pthread_mutex_lock(&lock);
-    e->sup = sup;
-    pthread_mutex_unlock(&lock);
-    if (pid)
-      *pid = sup;
-  }
+  if (rc == 0 && pid)
+    *pid = sup;
   return rc;
 }
 

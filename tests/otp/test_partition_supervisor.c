@@ -454,3 +454,61 @@ COTP_TEST(partition_supervisor, k5_a_via_name_needs_a_term_and_a_full_via_module
   o.via = &lookup_only;
   cotp_assert_rc(cotp_partition_supervisor_start_link(&o, NULL, NULL, &err), COTP_EINVAL);
 }
+
+/* --- two starts of one name at once --- */
+
+/* Echo, but each partition takes a while to start, so that a second start
+ * of the same name comes while the first is still starting. */
+static cotp_gs_ret slow_echo_init(cotp_term arg, void **state) {
+  cotp_sleep(5);
+  return echo_init(arg, state);
+}
+static const cotp_genserver_callbacks slow_echo_cb = {
+    .name = "SlowEcho", .init = slow_echo_init, .handle_call = echo_call};
+
+static cotp_partition_supervisor_opts slow_echo_opts(cotp_term name, int n) {
+  cotp_partition_supervisor_opts o = echo_opts(NULL, name, n);
+  o.child = cotp_genserver_child_spec(COTP_ATOM(echo), &slow_echo_cb, cotp_int(h(), 0),
+                                      COTP_NONE);
+  return o;
+}
+
+/* Starts ps_race and tells the test process (its pid's bits in arg) how it
+ * went. */
+static void race_starter(void *arg) {
+  cotp_partition_supervisor_opts o = slow_echo_opts(COTP_ATOM(ps_race), 6);
+  cotp_pid sup = {0};
+  int rc = cotp_partition_supervisor_start_link(&o, &sup, NULL, NULL);
+  cotp_send((cotp_pid){(uint64_t)(uintptr_t)arg},
+            COTP_TUPLE(h(), COTP_ATOM(started), cotp_int(h(), rc), cotp_pid_term(sup)));
+  cotp_receive(COTP_INFINITY, NULL); /* keeps the supervisor linked, alive */
+}
+
+/* A second start of a name whose supervisor is still starting its
+ * partitions is already_started, as the name's registration says, and
+ * leaves the first one's routing whole: every key reaches its partition.
+ * (It used to replace the routing table the first one was filling.) */
+COTP_TEST(partition_supervisor, a_second_start_during_the_first_leaves_its_routing) {
+  cotp_pid first;
+  cotp_assert_rc(cotp_spawn(race_starter, (void *)(uintptr_t)cotp_self().bits, &first), 0);
+  cotp_pid sup = {0};
+  for (int i = 0; i < 1000 && cotp_whereis(COTP_ATOM(ps_race), &sup) != 0; i++)
+    cotp_sleep(1);
+  cr_assert(sup.bits, "the first start registered its name");
+  cotp_partition_supervisor_opts o = slow_echo_opts(COTP_ATOM(ps_race), 2);
+  cotp_term reason;
+  cotp_assert_rc(cotp_partition_supervisor_start_link(&o, NULL, &reason, NULL),
+                 COTP_SUPERVISOR_ERROR);
+  cotp_assert_term_eq(reason, COTP_TUPLE(h(), COTP_ATOM_ALREADY_STARTED, cotp_pid_term(sup)));
+  cotp_term msg, caps[2];
+  cotp_clause c = {cotp_test_pattern("{:started, rc, pid}"), NULL, caps};
+  cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, &msg), 0);
+  cr_assert_eq(cotp_int_value(caps[0]), 0);
+  cr_assert_eq(cotp_get_pid(caps[1]).bits, sup.bits);
+  unsigned n;
+  cotp_assert_rc(cotp_partition_supervisor_partitions(COTP_ATOM(ps_race), &n), 0);
+  cr_assert_eq(n, 6);
+  for (int k = 0; k < 6; k++)
+    cr_assert_eq(call_key(COTP_ATOM(ps_race), cotp_int(h(), k)), k);
+  cotp_exit_signal(first, COTP_ATOM_KILL);
+}
