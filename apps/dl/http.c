@@ -239,7 +239,7 @@ static void req_remove(struct client *c, size_t at, bool demonitor) {
 }
 
 static void start_get(struct client *c, cotp_term msg) {
-  /* {:get, to, ref, url, connect_timeout_ms, follow} */
+  /* {:get, to, ref, url, connect_timeout_ms, follow, ca_file | nil} */
   cotp_pid to = cotp_get_pid(cotp_tuple_get(msg, 1));
   cotp_term ref = cotp_tuple_get(msg, 2);
   size_t len;
@@ -260,11 +260,15 @@ static void start_get(struct client *c, cotp_term msg) {
     cotp_monitor(to, &mon);
   struct req *r = calloc(1, sizeof *r);
   char *url = strndup((const char *)u, len);
-  if (!r || !url || (c->n == c->cap &&
+  size_t ca_len = 0;
+  const uint8_t *ca = cotp_binary_data(cotp_tuple_get(msg, 6), &ca_len);
+  char *ca_file = ca ? strndup((const char *)ca, ca_len) : NULL;
+  if (!r || !url || (ca && !ca_file) || (c->n == c->cap &&
                      !(c->reqs = realloc(c->reqs, (c->cap = c->cap * 2 + 8) *
                                                       sizeof *c->reqs)))) {
     free(r);
     free(url);
+    free(ca_file);
     if (!known)
       cotp_demonitor(mon, COTP_DEMONITOR_FLUSH);
     cotp_heap *h = cotp_self_heap();
@@ -287,6 +291,10 @@ static void start_get(struct client *c, cotp_term msg) {
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_ms > 0 ? connect_ms : 10000));
   curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 65536L);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "cotp-dl/0.1");
+  if (ca_file) { /* curl copies the string */
+    curl_easy_setopt(e, CURLOPT_CAINFO, ca_file);
+    free(ca_file);
+  }
   /* a proxy from the environment must not capture loopback (the tests,
    * the embedded server) unless the user said so with no_proxy */
   if (!getenv("no_proxy") && !getenv("NO_PROXY"))
@@ -561,7 +569,9 @@ int dl_http_get(const char *url, const dl_http_opts *opts, cotp_term *ref) {
   cotp_term msg = COTP_TUPLE(h, A(get), cotp_pid_term(cotp_self()), *ref,
                              cotp_binary(h, url, strlen(url)),
                              cotp_int(h, o.connect_timeout_ms),
-                             cotp_bool(o.follow_redirects));
+                             cotp_bool(o.follow_redirects),
+                             o.ca_file ? cotp_binary(h, o.ca_file, strlen(o.ca_file))
+                                       : COTP_ATOM_NIL);
   if (cotp_is_none(msg))
     return COTP_ENOMEM;
   return cotp_genserver_cast(cotp_server_name(DL_HTTP_CLIENT), msg);

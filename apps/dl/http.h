@@ -44,9 +44,13 @@ typedef struct dl_http_opts {
   int64_t connect_timeout_ms;
   /* Follow 3xx redirects (up to 10). */
   bool follow_redirects;
+  /* For https: a PEM file of the certificate authorities to trust instead
+   * of the system's (a private CA, a test's self-signed certificate).
+   * NULL: the system's.  Peers are always verified, name included. */
+  const char *ca_file;
 } dl_http_opts;
 
-#define DL_HTTP_OPTS_INIT {0, true}
+#define DL_HTTP_OPTS_INIT {0, true, NULL}
 
 /*
  * Starts the client, linked to the caller, and registers it as

@@ -203,7 +203,9 @@ struct cotp__proc *cotp__proc_alloc(int *err) {
 
 void cotp__proc_free(struct cotp__proc *p) {
   cotp_pid pid = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
-  atomic_store_explicit(&p->state, PS_FREE, memory_order_seq_cst);
+  /* release, not seq_cst: every reader takes FREE as it takes EXITING,
+   * whose store (proc_finish) is the one names.c's protocol pairs with */
+  atomic_store_explicit(&p->state, PS_FREE, memory_order_release);
   struct cache *c = my_cache();
   count_live(c, -1);
   give_index(c, cotp_pid_number(pid));

@@ -74,7 +74,8 @@ void cotp__heap_close(cotp_heap *h) {
   }
   if (h->spare)
     cotp__chunk_free(h->spare->mem, h->spare->mem_size);
-  free(h->errmsg);
+  if (h->errmsg) /* most heaps never fail: no call for them */
+    free(h->errmsg);
   *h = (cotp_heap){0};
 }
 
