@@ -136,12 +136,16 @@ enum {
 };
 
 struct cotp__proc {
-  /* Written by any thread. */
+  /* Written by any thread (and io_fd, which is here only to fill a hole:
+   * the whole block is 320 bytes, so that in the page-aligned table each
+   * spans exactly 5 cache lines).  Each is set by cotp__proc_alloc, not
+   * zeroed with the rest. */
   _Atomic uint64_t inbox;  /* tagged head: (serial16 << 48) | sig ptr */
   _Atomic uint32_t state;
-  _Atomic uint64_t pid;    /* bits of the current incarnation */
   _Atomic unsigned io_ready; /* events the poller saw for the fd wait */
+  _Atomic uint64_t pid;    /* bits of the current incarnation */
   _Atomic uint32_t io_seq;   /* number of the current fd wait (poller.c) */
+  int io_fd;                 /* fd being waited for, -1 when none */
   _Atomic bool named;        /* has a registered name (names.c) */
   struct cotp__timer timer;  /* deadline of the current wait (its heap
                                 pointer is read by other threads) */
@@ -163,6 +167,7 @@ struct cotp__proc {
   uint8_t request;
   uint8_t priority;
   uint8_t low_skips;            /* BEAM: low runs once per 8 normal picks */
+  uint8_t pending_mon_mode;     /* of pending_mon_ref, below */
   uint16_t flags;
   uint32_t runs;                /* times scheduled (watchdog, stats) */
   int32_t reductions;
@@ -175,7 +180,6 @@ struct cotp__proc {
   void *arg_owned;              /* what it gets: the spawn argument (a
                                    hibernation may change arg) */
   struct cotp__proc *next;      /* run queue / waiter list link */
-  int io_fd;                    /* fd being waited for, -1 when none */
   void (*blocking_fn)(void *);
   void *blocking_arg;
   cotp_term exit_reason;        /* set on the way out; in heap */
@@ -190,7 +194,6 @@ struct cotp__proc {
    * target, or alone at the next other signal or switch (monitor.c). */
   cotp_pid pending_mon_pid;
   cotp_term pending_mon_ref;    /* NONE: no monitor pending */
-  uint8_t pending_mon_mode;
 #if defined(COTP_TSAN)
   void *tsan_fiber;
 #endif

@@ -28,6 +28,11 @@
 #define CACHE 64
 #define COMMIT_BLOCKS 4096 /* blocks committed at a time: 1.3 MB */
 
+#if !defined(COTP_ASAN) && !defined(COTP_TSAN) /* they add a field each */
+_Static_assert(sizeof(struct cotp__proc) % 64 == 0,
+               "a control block is a whole number of cache lines (proc.h)");
+#endif
+
 struct cotp__ptable cotp__ptable;
 #define table cotp__ptable
 
