@@ -170,8 +170,10 @@ static void publish(struct entry *e, cotp_resource *r) {
   cotp_pid me = cotp_self();
   if (!live(e, me))
     return;
-  /* only the holder of the name gets here, and it is this process, busy
-   * starting a partition: nobody else publishes meanwhile */
+  /* Only the holder of the name gets here, and it is this process, busy
+   * starting a partition, so the name stays its own meanwhile unless
+   * another process unregisters it (which nothing in a supervision tree
+   * does to a supervisor's name). */
   cotp_resource_retain(r);
   pthread_mutex_lock(&lock);
   cotp_resource *old = e->owned;
