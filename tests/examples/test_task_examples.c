@@ -84,7 +84,12 @@ Test(examples, task_book_7_2_awaiting, .timeout = 60) {
   has(out, "Done sleeping\nTask returned: \"~U[");
   has(out, ", \"return value\"}, {:DOWN, #Reference<");
   has(out, ":normal}]\n\"return value\"\n");
-  has(out, "Results from await_many: [");
+  /* three random numbers, from 0..10, 10..20 and 20..30: about once in
+   * 80 runs all three are printable characters ([7, 12, 27]) and inspect
+   * shows a charlist ('\a\f\e'), as Elixir does */
+  cr_assert(strstr(out, "Results from await_many: [") ||
+                strstr(out, "Results from await_many: '"),
+            "%s", out);
   has(out, "** (exit) exited in: Task.await(%Task{...}, 300)\n    ** (EXIT) time out\n");
   has(out, "after 1 second: nil\nafter 2 second: nil\nafter 3 second: nil\nafter 4 second: nil\n"
            "Messages in mailbox: [{#Reference<");
