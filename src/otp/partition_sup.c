@@ -43,10 +43,14 @@ struct entry {
   cotp_term name;       /* in heap when it is not an immediate */
   cotp_heap *heap;
   cotp_pid sup;         /* the supervisor that published routes */
-  cotp_resource *owned; /* its routes (a reference), or NULL */
-  struct routes *routes;
+  cotp_resource *owned; /* its struct routes (a reference), or NULL */
   struct entry *next;
 };
+
+/* The routes e's supervisor published, or NULL. */
+static const struct routes *routes_of(const struct entry *e) {
+  return e->owned ? cotp_resource_object(e->owned) : NULL;
+}
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *entries;
@@ -101,7 +105,7 @@ int cotp_partition_supervisor_partitions(cotp_term name, unsigned *n) {
   pthread_mutex_lock(&lock);
   struct entry *e = find_term(name);
   cotp_pid sup = e ? e->sup : (cotp_pid){0};
-  unsigned count = e && e->routes ? e->routes->n : 0;
+  unsigned count = e && routes_of(e) ? routes_of(e)->n : 0;
   pthread_mutex_unlock(&lock);
   if (!e || !live(e, sup))
     return COTP_ENOPROC;
@@ -119,9 +123,10 @@ static int via_whereis(void *ctx, cotp_term t, cotp_pid *pid) {
   pthread_mutex_lock(&lock);
   struct entry *e = find_term(cotp_tuple_get(t, 0));
   cotp_pid sup = {0}, got = {0};
-  if (e && e->routes) {
+  const struct routes *r = e ? routes_of(e) : NULL;
+  if (r) {
     sup = e->sup;
-    got = e->routes->pids[cotp_partition_for_key(cotp_tuple_get(t, 1), e->routes->n)];
+    got = r->pids[cotp_partition_for_key(cotp_tuple_get(t, 1), r->n)];
   }
   pthread_mutex_unlock(&lock);
   if (!got.bits || !live(e, sup))
@@ -178,7 +183,6 @@ static void publish(struct entry *e, cotp_resource *r) {
   pthread_mutex_lock(&lock);
   cotp_resource *old = e->owned;
   e->owned = r;
-  e->routes = cotp_resource_object(r);
   e->sup = me;
   pthread_mutex_unlock(&lock);
   if (old)
