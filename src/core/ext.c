@@ -10,7 +10,9 @@
 bool cotp__vec_reserve(void **at, uint32_t n, uint32_t *cap, size_t elem) {
   if (n < *cap)
     return true;
-  uint32_t c = *cap ? *cap * 2 : 4;
+  /* the first array fills its chunk class (64 bytes): a task's three
+   * dictionary pairs fit it without a second allocation and a copy */
+  uint32_t c = *cap ? *cap * 2 : (elem <= 16 ? (uint32_t)(64 / elem) : 4);
   void *grown = cotp__chunk_alloc((size_t)c * elem);
   if (!grown)
     return false;

@@ -33,6 +33,15 @@ void *cotp__keyset_find(const struct cotp__keyset *s, size_t esz, uint64_t key) 
   }
 }
 
+/* Entries are a few words: a loop beats a call to memcpy, which a size
+ * known only at run time would be. */
+static void copy_entry(char *to, const char *from, size_t esz) {
+  uint64_t *t = (uint64_t *)(void *)to;
+  const uint64_t *f = (const uint64_t *)(const void *)from;
+  for (size_t i = 0; i < esz / 8; i++)
+    t[i] = f[i];
+}
+
 static void *slot_for(char *at, uint32_t cap, size_t esz, uint64_t key) {
   size_t i = home_of(key, cap);
   while (key_at(at, esz, i) != 0)
@@ -58,7 +67,7 @@ static bool grow(struct cotp__keyset *s, size_t esz) {
   for (uint32_t i = 0; i < s->cap; i++) {
     uint64_t k = key_at(old, esz, i);
     if (k)
-      memcpy(slot_for(at, cap, esz, k), old + i * esz, esz);
+      copy_entry(slot_for(at, cap, esz, k), old + i * esz, esz);
   }
   if (old)
     cotp__chunk_free(old, (size_t)s->cap * esz);
@@ -90,11 +99,10 @@ void cotp__keyset_remove(struct cotp__keyset *s, size_t esz, void *e) {
       break;
     size_t home = home_of(k, s->cap);
     if (((i - home) & mask) >= ((i - hole) & mask)) {
-      memcpy(at + hole * esz, at + i * esz, esz);
+      copy_entry(at + hole * esz, at + i * esz, esz);
       hole = i;
     }
   }
-  /* entries are a few words: a loop beats a call to memset */
   uint64_t *w = (uint64_t *)(void *)(at + hole * esz);
   for (size_t i = 0; i < esz / 8; i++)
     w[i] = 0;
