@@ -364,6 +364,13 @@ void cotp__info_answer_dead(cotp_pid to, cotp_term ref) {
   cotp_heap_free(h);
 }
 
+/* The target's answer: {ref} (it exited first) or {ref, answer}.  A C
+ * test, not a pattern: cotp_is_alive() asks this for every call. */
+static bool is_answer(cotp_term msg, void *ref) {
+  return cotp_is_tuple(msg) && cotp_tuple_size(msg) >= 1 &&
+         cotp_tuple_get(msg, 0).w == ((const cotp_term *)ref)->w;
+}
+
 int cotp_process_info(cotp_pid pid, cotp_term item, cotp_term *out) {
   struct cotp__proc *p = me();
   if (!out)
@@ -387,15 +394,8 @@ int cotp_process_info(cotp_pid pid, cotp_term item, cotp_term *out) {
     return COTP_ENOPROC; /* A24 */
   if (rc < 0)
     return rc;
-  static _Atomic(const cotp_pattern *) reply;
-  const cotp_pattern *pat = atomic_load(&reply);
-  if (!pat) {
-    pat = cotp_pattern_cached("r when is_tuple(r) and elem(r, 0) === ^ref", NULL);
-    atomic_store(&reply, pat);
-  }
   cotp_term got;
-  cotp_clause c = {pat, &ref, NULL};
-  rc = cotp_receive_match(&c, 1, COTP_INFINITY, COTP_RECV_AFTER_MARK, &got);
+  rc = cotp_receive_if(is_answer, &ref, COTP_INFINITY, COTP_RECV_AFTER_MARK, &got);
   if (rc < 0)
     return rc;
   if (cotp_tuple_size(got) == 1)
