@@ -185,14 +185,6 @@ struct cotp__proc *cotp__proc_alloc(int *err) {
     return NULL;
   }
   struct cotp__proc *p = &table.blocks[index];
-  if (c && c->n) {
-    /* The block the next spawn here gets is cold (it was freed a while
-     * ago, often by another thread): start fetching it now, while this
-     * spawn and the processes between the two run. */
-    const char *next = (const char *)&table.blocks[c->idx[c->n - 1]];
-    for (size_t at = 0; at < sizeof *p; at += 64)
-      __builtin_prefetch(next + at, 1);
-  }
   cotp_pid old = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   /* A never-used block has pid 0 and serial 0; a reused one moves on. */
   uint32_t serial = old.bits ? cotp_pid_serial(old) + 1 : 0;
