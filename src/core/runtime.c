@@ -67,6 +67,7 @@ static void free_runtime(struct cotp__rt *rt) {
     if (s->stacks.stacks)
       cotp__stackset_close(&s->stacks);
     cotp__timer_heap_close(&s->timers);
+    cotp__pqueue_destroy(&s->overflow);
   }
   cotp__timer_refs_close();
   free(rt->scheds);
@@ -104,6 +105,7 @@ static int make_runtime(const cotp_config *cfg, struct cotp__rt **out) {
     s->perturb = cfg->sched_seed != 0;
     s->rng = (cfg->sched_seed ? cfg->sched_seed : 0x9E3779B97F4A7C15ull) * (i + 1);
     cotp__runq_init(&s->runq);
+    cotp__pqueue_init(&s->overflow);
     atomic_init(&s->runnext, NULL);
     rc = cotp__timer_heap_init(&s->timers);
     if (rc == 0)

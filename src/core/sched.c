@@ -11,8 +11,9 @@
  * any more.
  *
  * Work is looked for in this order: the max and high priority queues, the
- * global queue every 61st tick (so it cannot starve), runnext, the local
- * ring, the global queue, ready file descriptors, other schedulers' rings;
+ * global queue and the overflow queue every 61st tick (so neither
+ * starves), runnext, the local ring, the overflow queue, the global queue,
+ * ready file descriptors, other schedulers' overflow queues and rings;
  * then the scheduler sleeps.
  */
 #include <linux/futex.h>
@@ -258,20 +259,22 @@ static void requeue(struct cotp__sched *s, struct cotp__proc *p) {
 /*
  * A process that yields (its budget spent, or cotp_yield) goes behind the
  * work that was ready before it, as on the BEAM.  Work that overflowed
- * this scheduler's ring waits in the global queue, which is looked at
+ * this scheduler's ring waits in its overflow queue, which is looked at
  * only when the ring is empty (or every 61st tick): requeued on the ring,
  * a process that keeps spawning would run again before the children it
  * spawned first, and they would pile up (64,000 of 100,000 Task.async
  * children not yet run when their owner finished spawning, on one
- * scheduler).  So while the global queue holds work, the yielder joins
- * its tail, as Go requeues a preempted goroutine.
+ * scheduler).  So while the overflow or the global queue holds work, the
+ * yielder joins the overflow queue's tail, as Go requeues a preempted
+ * goroutine.
  */
 static void requeue_yielded(struct cotp__sched *s, struct cotp__proc *p) {
   struct cotp__rt *rt = cotp__rt;
   if (p->priority < COTP_PRIORITY_HIGH &&
-      atomic_load_explicit(&rt->global.len, memory_order_relaxed)) {
+      (atomic_load_explicit(&s->overflow.len, memory_order_relaxed) ||
+       atomic_load_explicit(&rt->global.len, memory_order_relaxed))) {
     atomic_store_explicit(&p->state, PS_RUNNABLE, memory_order_relaxed);
-    cotp__pqueue_push(&rt->global, p);
+    cotp__pqueue_push(&s->overflow, p);
     return;
   }
   requeue(s, p);
@@ -503,12 +506,15 @@ static struct cotp__proc *local_work(struct cotp__sched *s) {
        atomic_load_explicit(&rt->prio[0].len, memory_order_relaxed)) &&
       ((p = cotp__pqueue_pop(&rt->prio[1])) || (p = cotp__pqueue_pop(&rt->prio[0]))))
     return p;
-  if (s->tick % 61 == 0 && (p = cotp__pqueue_pop(&rt->global)))
+  if (s->tick % 61 == 0 && ((p = cotp__pqueue_pop(&rt->global)) ||
+                            (p = cotp__pqueue_pop(&s->overflow))))
     return p;
+  if (s->tick % 61 == 30 && (p = cotp__pqueue_pop(&s->overflow)))
+    return p; /* in case the global queue has work at every tick 0 */
   if (atomic_load_explicit(&s->runnext, memory_order_relaxed) &&
       (p = atomic_exchange_explicit(&s->runnext, NULL, memory_order_acq_rel)))
     return p;
-  if ((p = cotp__runq_pop(&s->runq)))
+  if ((p = cotp__runq_pop(&s->runq)) || (p = cotp__pqueue_pop(&s->overflow)))
     return p;
   return cotp__pqueue_pop(&rt->global);
 }
@@ -531,7 +537,10 @@ static struct cotp__proc *steal(struct cotp__sched *s) {
       struct cotp__sched *v = &rt->scheds[(start + i) % n];
       if (v == s)
         continue;
-      p = cotp__runq_steal(s, v);
+      /* the oldest work first: a batch of it keeps us busy longest */
+      p = cotp__overflow_steal(s, v);
+      if (!p)
+        p = cotp__runq_steal(s, v);
       if (!p && atomic_load_explicit(&v->hogged, memory_order_relaxed)) {
         /* a hogged scheduler cannot fire its timers or run its runnext:
          * do it for it */
@@ -560,6 +569,7 @@ static bool work_anywhere(struct cotp__sched *s) {
   for (unsigned i = 0; i < rt->nsched; i++) {
     struct cotp__sched *v = &rt->scheds[i];
     if (cotp__runq_len(&v->runq) ||
+        atomic_load(&v->overflow.len) ||
         (v != s && atomic_load(&v->hogged) && atomic_load(&v->runnext)))
       return true;
   }

@@ -6,9 +6,11 @@
  * thread pushes to, any thread may steal half of) and a runnext slot: a
  * process woken by the running one goes there and runs as soon as the
  * waker parks, which is what makes a ping-pong or a ring run as fast as a
- * function call chain (Go's runnext).  Work that comes from outside a
- * scheduler (the poller, the blocking pool, foreign threads) and
- * high/max-priority work goes to global queues under a mutex.
+ * function call chain (Go's runnext).  What the ring cannot hold waits
+ * in the scheduler's overflow queue, oldest first, which idle schedulers
+ * steal from before they steal from the ring (sched.c).  Work that comes
+ * from outside a scheduler (the poller, the blocking pool, foreign
+ * threads) and high/max-priority work goes to global queues under a mutex.
  *
  * An idle scheduler steals, watches for work a while (sched.c,
  * spin_for_work), then sleeps: on a futex, or,
@@ -64,6 +66,7 @@ struct cotp__sched {
   /* Read by other threads. */
   pthread_t thread;
   struct cotp__runq runq;
+  struct cotp__pqueue overflow;    /* what the ring could not hold */
   struct cotp__timer_heap timers;
   _Atomic(struct cotp__proc *) runnext; /* taken by others only when
                                            hogged */
@@ -135,12 +138,18 @@ static inline struct cotp__proc *cotp__proc_self(void) {
 /* --- run queues (runq.c) --- */
 
 void cotp__runq_init(struct cotp__runq *q);
-/* Owner: push; on overflow half the queue moves to the global queue. */
+/* Owner: push; when the ring is full, its older half moves to the
+ * scheduler's overflow queue. */
 void cotp__runq_push(struct cotp__sched *s, struct cotp__proc *p);
 struct cotp__proc *cotp__runq_pop(struct cotp__runq *q);
 /* Steals about half of victim's queue into thief's; returns one to run. */
 struct cotp__proc *cotp__runq_steal(struct cotp__sched *thief,
                                     struct cotp__sched *victim);
+/* Takes the oldest part of victim's overflow queue (half, at most
+ * RUNQ_SIZE / 2) for thief: returns one to run now and puts the rest on
+ * thief's ring; NULL if the queue was empty. */
+struct cotp__proc *cotp__overflow_steal(struct cotp__sched *thief,
+                                        struct cotp__sched *victim);
 uint32_t cotp__runq_len(const struct cotp__runq *q);
 void cotp__pqueue_init(struct cotp__pqueue *q);
 void cotp__pqueue_destroy(struct cotp__pqueue *q);
