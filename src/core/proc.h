@@ -211,26 +211,34 @@ void cotp__ptable_close(void);
 struct cotp__proc *cotp__proc_alloc(int *err);
 /* Returns an EXITING block to the free lists. */
 void cotp__proc_free(struct cotp__proc *p);
-/* The table's state, for the inline lookup below (ptable.c owns it). */
+/* The table's state, for the inline lookup below (ptable.c owns it).
+ * Every send reads the first line, which nothing writes while the runtime
+ * runs; what spawns and exits write is on lines of its own, or each write
+ * would cost the other cores a miss at their next send. */
 struct cotp__ptable {
   unsigned max;
   struct cotp__proc *blocks; /* max of them, in one reservation (bigmem.h) */
-  _Atomic uint32_t fresh;   /* indexes below this have been handed out */
+  _Atomic uint32_t fresh __attribute__((aligned(64))); /* indexes below this
+                                                          have been handed out */
   pthread_mutex_t lock;     /* the global free list */
   uint32_t *free;           /* global free list */
   size_t nfree, capfree;
-};
+} __attribute__((aligned(64)));
 extern struct cotp__ptable cotp__ptable;
 
 /* The block a pid names, if that incarnation is still its owner (racy: it
  * may exit right after; the inbox tag is the final word).  Two loads and a
- * compare, no lock: every send starts here. */
+ * compare, no lock: every send starts here.  A block never handed out
+ * reads as zeros (the whole table is mapped readable, bigmem.h), so its
+ * pid 0 matches no pid asked for; the bound is the table's, which never
+ * changes, not the count of blocks handed out, which every fresh spawn
+ * writes. */
 static inline struct cotp__proc *cotp__proc_lookup(cotp_pid pid) {
   uint32_t index = (uint32_t)(pid.bits & ((1u << COTP_PID_NUMBER_BITS) - 1));
   /* index - 1 wraps for index 0, the "no pid" that no process ever has */
   if ((pid.bits >> (COTP_PID_NUMBER_BITS + COTP_PID_SERIAL_BITS)) != 0 ||
-      index - 1 >= atomic_load_explicit(&cotp__ptable.fresh, memory_order_acquire) - 1)
-    return NULL; /* another node's, never handed out, or no pid at all */
+      index - 1 >= cotp__ptable.max - 1)
+    return NULL; /* another node's, beyond the table, or no pid at all */
   struct cotp__proc *p = &cotp__ptable.blocks[index];
   if (atomic_load_explicit(&p->pid, memory_order_acquire) != pid.bits)
     return NULL;

@@ -33,7 +33,8 @@ _Static_assert(sizeof(struct cotp__proc) % 64 == 0,
                "a control block is a whole number of cache lines (proc.h)");
 #endif
 
-struct cotp__ptable cotp__ptable;
+/* max 1 while no runtime runs: every lookup then finds nothing */
+struct cotp__ptable cotp__ptable = {.max = 1};
 #define table cotp__ptable
 
 /* Per-scheduler caches of free indexes, indexed by scheduler, each with
@@ -64,13 +65,16 @@ int cotp__ptable_init(unsigned max_processes) {
   if (table.max > (1u << COTP_PID_NUMBER_BITS))
     table.max = 1u << COTP_PID_NUMBER_BITS;
   caches = aligned_alloc(64, cotp__rt->nsched * sizeof *caches);
-  if (!caches)
+  if (!caches) {
+    table.max = 1;
     return COTP_ENOMEM;
+  }
   memset(caches, 0, cotp__rt->nsched * sizeof *caches);
   table.blocks = cotp__bigmem_reserve(table_bytes());
   if (!table.blocks) {
     free(caches);
     caches = NULL;
+    table.max = 1;
     return COTP_ENOMEM;
   }
   atomic_init(&table.fresh, 1); /* index 0 stays unused: pid bits 0 is "no pid" */
@@ -84,6 +88,7 @@ int cotp__ptable_init(unsigned max_processes) {
 void cotp__ptable_close(void) {
   cotp__bigmem_release(table.blocks, table_bytes());
   table.blocks = NULL;
+  table.max = 1;
   free(table.free);
   free(caches);
   caches = NULL;

@@ -25,8 +25,9 @@
 
 #include <stddef.h>
 
-/* Reserves bytes of zeroed memory, not committed until touched
- * (MAP_NORESERVE).  Returns its start, or NULL if the address space cannot
+/* Reserves bytes of zeroed memory, readable and writable throughout but
+ * not committed until touched (MAP_NORESERVE): reading a part never
+ * written reads zeros, which the process table's lookup relies on.  Returns its start, or NULL if the address space cannot
  * be had (a strict overcommit policy can refuse a large reservation). */
 void *cotp__bigmem_reserve(size_t bytes);
 /* Commits [from, from + bytes) now, in one call, where the kernel can
