@@ -164,6 +164,92 @@ struct cotp__proc *cotp__overflow_steal(struct cotp__sched *thief,
   return first;
 }
 
+/* The deque (sched.h). */
+static void deque_lock(struct cotp__deque *d) {
+  while (atomic_flag_test_and_set_explicit(&d->lock, memory_order_acquire))
+    ;
+}
+
+static void deque_unlock(struct cotp__deque *d) {
+  atomic_flag_clear_explicit(&d->lock, memory_order_release);
+}
+
+uint32_t cotp__deque_len(const struct cotp__deque *d) {
+  uint32_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
+  uint32_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+  /* a torn read can make b - t look huge: nothing, or at most the size */
+  return b - t <= DEQUE_SIZE ? b - t : 0;
+}
+
+bool cotp__deque_push(struct cotp__deque *d, struct cotp__proc *p) {
+  deque_lock(d);
+  uint32_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
+  uint32_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+  bool room = b - t < DEQUE_SIZE;
+  if (room) {
+    d->buf[b % DEQUE_SIZE] = p;
+    atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
+  }
+  deque_unlock(d);
+  return room;
+}
+
+struct cotp__proc *cotp__deque_take(struct cotp__deque *d) {
+  /* only the owner adds, so an empty look is the truth: no lock for it */
+  if (atomic_load_explicit(&d->bottom, memory_order_relaxed) ==
+      atomic_load_explicit(&d->top, memory_order_relaxed))
+    return NULL;
+  deque_lock(d);
+  struct cotp__proc *p = NULL;
+  uint32_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
+  uint32_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+  if (b != t) {
+    p = d->buf[(b - 1) % DEQUE_SIZE];
+    atomic_store_explicit(&d->bottom, b - 1, memory_order_relaxed);
+  }
+  deque_unlock(d);
+  return p;
+}
+
+void cotp__deque_to_ring(struct cotp__sched *s) {
+  struct cotp__deque *d = &s->deque;
+  if (cotp__deque_len(d) == 0)
+    return;
+  struct cotp__proc *all[DEQUE_SIZE];
+  deque_lock(d);
+  uint32_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
+  uint32_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+  for (uint32_t i = t; i != b; i++)
+    all[i - t] = d->buf[i % DEQUE_SIZE];
+  atomic_store_explicit(&d->top, b, memory_order_relaxed);
+  deque_unlock(d);
+  for (uint32_t i = 0; i < b - t; i++)
+    cotp__runq_push(s, all[i]);
+}
+
+struct cotp__proc *cotp__deque_steal(struct cotp__sched *thief,
+                                     struct cotp__sched *victim) {
+  struct cotp__deque *d = &victim->deque;
+  if (cotp__deque_len(d) == 0)
+    return NULL;
+  struct cotp__proc *batch[DEQUE_SIZE / 2];
+  deque_lock(d);
+  uint32_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
+  uint32_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+  uint32_t n = (b - t) - (b - t) / 2;
+  if (n > DEQUE_SIZE / 2)
+    n = DEQUE_SIZE / 2;
+  for (uint32_t i = 0; i < n; i++)
+    batch[i] = d->buf[(t + i) % DEQUE_SIZE];
+  atomic_store_explicit(&d->top, t + n, memory_order_relaxed);
+  deque_unlock(d);
+  if (n == 0)
+    return NULL;
+  for (uint32_t i = 1; i < n; i++)
+    cotp__runq_push(thief, batch[i]);
+  return batch[0];
+}
+
 void cotp__pqueue_init(struct cotp__pqueue *q) {
   pthread_mutex_init(&q->lock, NULL);
   q->head = q->tail = NULL;

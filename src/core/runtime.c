@@ -105,6 +105,9 @@ static int make_runtime(const cotp_config *cfg, struct cotp__rt **out) {
     s->perturb = cfg->sched_seed != 0;
     s->rng = (cfg->sched_seed ? cfg->sched_seed : 0x9E3779B97F4A7C15ull) * (i + 1);
     cotp__runq_init(&s->runq);
+    atomic_flag_clear(&s->deque.lock);
+    atomic_init(&s->deque.top, 0);
+    atomic_init(&s->deque.bottom, 0);
     cotp__pqueue_init(&s->overflow);
     atomic_init(&s->runnext, NULL);
     rc = cotp__timer_heap_init(&s->timers);

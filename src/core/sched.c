@@ -181,7 +181,12 @@ void cotp__make_ready(struct cotp__proc *p, bool as_next) {
     struct cotp__proc *old = cotp__runnext_put(s, p);
     if (!old)
       return;
-    p = old;
+    /* what p pushed out runs next after p: a parent's children, newest
+     * first, each one's own children before its older siblings */
+    if (!cotp__deque_push(&s->deque, old))
+      cotp__runq_push(s, old);
+    cotp__wake_idle();
+    return;
   }
   cotp__runq_push(s, p);
   cotp__wake_idle();
@@ -267,9 +272,18 @@ static void requeue(struct cotp__sched *s, struct cotp__proc *p) {
  * scheduler).  So while the overflow or the global queue holds work, the
  * yielder joins the overflow queue's tail, as Go requeues a preempted
  * goroutine.
+ *
+ * A process that spends its budget spawning (a Task.async loop) has
+ * filled the deque with its children, and they would run newest first.
+ * Depth first pays off in trees, whose inner nodes wait for their
+ * children right after spawning them and never yield; a flat burst
+ * gains nothing from it and loses the order in which the children were
+ * asked for.  So a yield moves the deque to the ring, oldest first, ahead
+ * of the yielder.
  */
 static void requeue_yielded(struct cotp__sched *s, struct cotp__proc *p) {
   struct cotp__rt *rt = cotp__rt;
+  cotp__deque_to_ring(s);
   if (p->priority < COTP_PRIORITY_HIGH &&
       (atomic_load_explicit(&s->overflow.len, memory_order_relaxed) ||
        atomic_load_explicit(&rt->global.len, memory_order_relaxed))) {
@@ -352,6 +366,11 @@ void cotp__settle(void) { settle(cotp__sched_self()); }
 
 static struct cotp__proc *local_work(struct cotp__sched *s);
 
+/* Whether s has other work queued (for the low priority rule). */
+static inline bool normal_queued(struct cotp__sched *s) {
+  return cotp__runq_len(&s->runq) > 0 || cotp__deque_len(&s->deque) > 0;
+}
+
 /* The process to switch to straight from p, its stack ready, or NULL to go
  * through the scheduler.  Every 32nd switch goes through the scheduler
  * anyway, which then fires timers, polls, looks at the global queue and
@@ -366,10 +385,10 @@ static inline struct cotp__proc *pick_direct(struct cotp__sched *s) {
     return NULL; /* high or max priority work: the scheduler picks it */
   if (!(q = atomic_load_explicit(&s->runnext, memory_order_relaxed)) ||
       !(q = atomic_exchange_explicit(&s->runnext, NULL, memory_order_acq_rel)))
-    if (!(q = cotp__runq_pop(&s->runq)))
+    if (!(q = cotp__deque_take(&s->deque)) && !(q = cotp__runq_pop(&s->runq)))
       return NULL;
   if (q->priority == COTP_PRIORITY_LOW) {
-    if (++q->low_skips < 8 && cotp__runq_len(&s->runq) > 0) {
+    if (++q->low_skips < 8 && normal_queued(s)) {
       cotp__runq_push(s, q); /* BEAM: low runs once per 8 picks */
       return NULL;
     }
@@ -509,12 +528,16 @@ static struct cotp__proc *local_work(struct cotp__sched *s) {
   if (s->tick % 61 == 0 && ((p = cotp__pqueue_pop(&rt->global)) ||
                             (p = cotp__pqueue_pop(&s->overflow))))
     return p;
-  if (s->tick % 61 == 30 && (p = cotp__pqueue_pop(&s->overflow)))
-    return p; /* in case the global queue has work at every tick 0 */
+  /* the ring and the overflow get their own turn too, in case the global
+   * queue has work at every tick 0, or a tree keeps the deque full */
+  if (s->tick % 61 == 30 &&
+      ((p = cotp__runq_pop(&s->runq)) || (p = cotp__pqueue_pop(&s->overflow))))
+    return p;
   if (atomic_load_explicit(&s->runnext, memory_order_relaxed) &&
       (p = atomic_exchange_explicit(&s->runnext, NULL, memory_order_acq_rel)))
     return p;
-  if ((p = cotp__runq_pop(&s->runq)) || (p = cotp__pqueue_pop(&s->overflow)))
+  if ((p = cotp__deque_take(&s->deque)) || (p = cotp__runq_pop(&s->runq)) ||
+      (p = cotp__pqueue_pop(&s->overflow)))
     return p;
   return cotp__pqueue_pop(&rt->global);
 }
@@ -541,6 +564,8 @@ static struct cotp__proc *steal(struct cotp__sched *s) {
       p = cotp__overflow_steal(s, v);
       if (!p)
         p = cotp__runq_steal(s, v);
+      if (!p)
+        p = cotp__deque_steal(s, v);
       if (!p && atomic_load_explicit(&v->hogged, memory_order_relaxed)) {
         /* a hogged scheduler cannot fire its timers or run its runnext:
          * do it for it */
@@ -568,7 +593,7 @@ static bool work_anywhere(struct cotp__sched *s) {
     return true;
   for (unsigned i = 0; i < rt->nsched; i++) {
     struct cotp__sched *v = &rt->scheds[i];
-    if (cotp__runq_len(&v->runq) ||
+    if (cotp__runq_len(&v->runq) || cotp__deque_len(&v->deque) ||
         atomic_load(&v->overflow.len) ||
         (v != s && atomic_load(&v->hogged) && atomic_load(&v->runnext)))
       return true;
@@ -659,7 +684,7 @@ static struct cotp__proc *find_work(struct cotp__sched *s) {
     if (!p)
       p = local_work(s);
     if (p && p->priority == COTP_PRIORITY_LOW &&
-        ++p->low_skips < 8 && cotp__runq_len(&s->runq) > 0) {
+        ++p->low_skips < 8 && normal_queued(s)) {
       cotp__runq_push(s, p); /* BEAM: low runs once per 8 picks */
       continue;
     }

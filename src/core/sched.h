@@ -28,6 +28,23 @@
 #include "timer.h"
 
 #define RUNQ_SIZE 256u
+#define DEQUE_SIZE 256u
+
+/*
+ * The processes that newer ones pushed out of runnext (a spawn, a signal):
+ * the owner takes the newest first, so a tree of processes unfolds depth
+ * first, and thieves take the oldest half, the roots of the biggest
+ * subtrees still to do.  A spin lock guards it: the owner's push and take
+ * cost one locked instruction each, as a CAS on the ring does, and a thief
+ * can take a batch, which a lock-free deque (Chase and Lev's) cannot do
+ * safely against the owner's take.
+ */
+struct cotp__deque {
+  atomic_flag lock;
+  _Atomic uint32_t top;    /* oldest; written under the lock */
+  _Atomic uint32_t bottom; /* one past the newest; written under the lock */
+  struct cotp__proc *buf[DEQUE_SIZE];
+};
 
 struct cotp__runq {
   _Atomic uint32_t head; /* consumers (owner and thieves) */
@@ -66,6 +83,7 @@ struct cotp__sched {
   /* Read by other threads. */
   pthread_t thread;
   struct cotp__runq runq;
+  struct cotp__deque deque;
   struct cotp__pqueue overflow;    /* what the ring could not hold */
   struct cotp__timer_heap timers;
   _Atomic(struct cotp__proc *) runnext; /* taken by others only when
@@ -151,6 +169,17 @@ struct cotp__proc *cotp__runq_steal(struct cotp__sched *thief,
 struct cotp__proc *cotp__overflow_steal(struct cotp__sched *thief,
                                         struct cotp__sched *victim);
 uint32_t cotp__runq_len(const struct cotp__runq *q);
+/* Owner: pushes p as the newest; false when the deque is full. */
+bool cotp__deque_push(struct cotp__deque *d, struct cotp__proc *p);
+/* Owner: takes the newest, or NULL. */
+struct cotp__proc *cotp__deque_take(struct cotp__deque *d);
+/* Owner: moves everything in s's deque to its ring, oldest first. */
+void cotp__deque_to_ring(struct cotp__sched *s);
+/* Takes the oldest half of victim's deque for thief: returns one to run
+ * now and puts the rest on thief's ring; NULL if it was empty. */
+struct cotp__proc *cotp__deque_steal(struct cotp__sched *thief,
+                                     struct cotp__sched *victim);
+uint32_t cotp__deque_len(const struct cotp__deque *d);
 void cotp__pqueue_init(struct cotp__pqueue *q);
 void cotp__pqueue_destroy(struct cotp__pqueue *q);
 void cotp__pqueue_push(struct cotp__pqueue *q, struct cotp__proc *p);
