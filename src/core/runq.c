@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * runq.c: run queues.
+ * runq.c: run queues: the ring, the deque (sched.h) and the mutex queues.
  *
  * A scheduler's local queue is a ring with one producer (its own thread)
  * and many consumers (its thread pops, idle schedulers steal half at a

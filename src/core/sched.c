@@ -12,9 +12,10 @@
  *
  * Work is looked for in this order: the max and high priority queues, the
  * global queue and the overflow queue every 61st tick (so neither
- * starves), runnext, the local ring, the overflow queue, the global queue,
- * ready file descriptors, other schedulers' overflow queues and rings;
- * then the scheduler sleeps.
+ * starves; the ring and the overflow every 61st tick too), runnext, the
+ * deque, the local ring, the overflow queue, the global queue, ready file
+ * descriptors, other schedulers' overflow queues, rings and deques; then
+ * the scheduler sleeps.
  */
 #include <linux/futex.h>
 #include <stdlib.h>

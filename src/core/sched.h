@@ -6,11 +6,13 @@
  * thread pushes to, any thread may steal half of) and a runnext slot: a
  * process woken by the running one goes there and runs as soon as the
  * waker parks, which is what makes a ping-pong or a ring run as fast as a
- * function call chain (Go's runnext).  What the ring cannot hold waits
- * in the scheduler's overflow queue, oldest first, which idle schedulers
- * steal from before they steal from the ring (sched.c).  Work that comes
- * from outside a scheduler (the poller, the blocking pool, foreign
- * threads) and high/max-priority work goes to global queues under a mutex.
+ * function call chain (Go's runnext).  What a spawn pushes out of runnext
+ * goes to a deque taken newest first, so trees unfold depth first (struct
+ * cotp__deque).  What the ring cannot hold waits in the scheduler's
+ * overflow queue, oldest first, which idle schedulers steal from before
+ * they steal from the ring (sched.c).  Work that comes from outside a
+ * scheduler (the poller, the blocking pool, foreign threads) and
+ * high/max-priority work goes to global queues under a mutex.
  *
  * An idle scheduler steals, watches for work a while (sched.c,
  * spin_for_work), then sleeps: on a futex, or,
