@@ -89,11 +89,75 @@ static void spawner(void *arg) {
 
 /* A process that keeps spawning, on one scheduler, gives way to the
  * children it spawned first each time its budget runs out: they overflow
- * the scheduler's ring into the global queue, and the spawner goes behind
+ * the scheduler's ring into its overflow queue, and the spawner goes behind
  * them, not back onto the ring ahead of them (BEAM: a yielder goes to the
  * end of its run queue). */
 Test(sched, a_yielder_goes_behind_work_that_overflowed_the_ring) {
   cotp_test_run(spawner, NULL, 1);
+}
+
+/* A tree of processes, each inner node spawning TREE_FANOUT children and
+ * waiting for their sums: `spawned` counts the processes spawned and not
+ * yet finished, `most` the highest it reached. */
+#define TREE_FANOUT 10
+static _Atomic long spawned, most;
+
+struct tree_node {
+  cotp_pid parent;
+  int depth;
+};
+
+static void tree_node(void *arg) {
+  struct tree_node n = *(struct tree_node *)arg;
+  long sum = 1;
+  if (n.depth > 0) {
+    struct tree_node child = {cotp_self(), n.depth - 1};
+    cotp_spawn_opts opts = {.priority = COTP_PRIORITY_NORMAL,
+                            .arg_size = sizeof child};
+    for (int i = 0; i < TREE_FANOUT; i++) {
+      long now = atomic_fetch_add(&spawned, 1) + 1;
+      long seen = atomic_load(&most);
+      while (now > seen && !atomic_compare_exchange_weak(&most, &seen, now))
+        ;
+      cotp_assert_rc(cotp_spawn_opt(tree_node, &child, &opts, NULL), 0);
+    }
+    for (int i = 0; i < TREE_FANOUT; i++) {
+      cotp_term x;
+      cotp_assert_rc(cotp_receive(5000, &x), 0);
+      sum += cotp_int_value(x);
+    }
+  }
+  atomic_fetch_sub(&spawned, 1);
+  cotp_send(n.parent, cotp_int(NULL, sum));
+}
+
+static void unfold(void *arg) {
+  (void)arg;
+  atomic_store(&spawned, 1);
+  atomic_store(&most, 1);
+  struct tree_node top = {cotp_self(), 4}; /* 11,111 processes */
+  cotp_spawn_opts opts = {.priority = COTP_PRIORITY_NORMAL,
+                          .arg_size = sizeof top};
+  cotp_assert_rc(cotp_spawn_opt(tree_node, &top, &opts, NULL), 0);
+  cotp_term x;
+  cotp_assert_rc(cotp_receive(10000, &x), 0);
+  cr_assert_eq(cotp_int_value(x), 11111);
+  /* depth first, at most the pending siblings along one path are alive
+   * (4 levels of 10, and the path); breadth first, the 10,000 leaves */
+  cr_assert_leq(atomic_load(&most), 100, "%ld processes alive at once",
+                atomic_load(&most));
+}
+
+/* A tree of processes unfolds depth first: a parent's newest child runs
+ * first, then that child's children, before its older siblings, so few
+ * processes are alive at once (what a spawn pushes out of runnext goes to
+ * the scheduler's deque, taken newest first).  One scheduler, and the
+ * order unperturbed: the test seed's shuffles are what this checks is
+ * not the default. */
+Test(sched, a_tree_of_spawns_unfolds_depth_first) {
+  cotp_config c = COTP_CONFIG_INIT;
+  c.schedulers = 1;
+  cr_assert_eq(cotp_run(unfold, NULL, &c, NULL, NULL), 0);
 }
 
 static void set_priority(void *arg) {
