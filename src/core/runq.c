@@ -211,38 +211,37 @@ struct cotp__proc *cotp__deque_take(struct cotp__deque *d) {
   return p;
 }
 
-void cotp__deque_to_ring(struct cotp__sched *s) {
-  struct cotp__deque *d = &s->deque;
-  if (cotp__deque_len(d) == 0)
-    return;
-  struct cotp__proc *all[DEQUE_SIZE];
+/* Takes up to max of d's oldest into out; returns how many. */
+static uint32_t deque_take_oldest(struct cotp__deque *d, uint32_t max,
+                                  struct cotp__proc **out) {
   deque_lock(d);
   uint32_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
   uint32_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
-  for (uint32_t i = t; i != b; i++)
-    all[i - t] = d->buf[i % DEQUE_SIZE];
-  atomic_store_explicit(&d->top, b, memory_order_relaxed);
+  uint32_t n = b - t < max ? b - t : max;
+  for (uint32_t i = 0; i < n; i++)
+    out[i] = d->buf[(t + i) % DEQUE_SIZE];
+  atomic_store_explicit(&d->top, t + n, memory_order_relaxed);
   deque_unlock(d);
-  for (uint32_t i = 0; i < b - t; i++)
+  return n;
+}
+
+void cotp__deque_to_ring(struct cotp__sched *s) {
+  if (cotp__deque_len(&s->deque) == 0)
+    return;
+  struct cotp__proc *all[DEQUE_SIZE];
+  uint32_t n = deque_take_oldest(&s->deque, DEQUE_SIZE, all);
+  for (uint32_t i = 0; i < n; i++)
     cotp__runq_push(s, all[i]);
 }
 
 struct cotp__proc *cotp__deque_steal(struct cotp__sched *thief,
                                      struct cotp__sched *victim) {
-  struct cotp__deque *d = &victim->deque;
-  if (cotp__deque_len(d) == 0)
+  uint32_t len = cotp__deque_len(&victim->deque);
+  if (len == 0)
     return NULL;
   struct cotp__proc *batch[DEQUE_SIZE / 2];
-  deque_lock(d);
-  uint32_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
-  uint32_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
-  uint32_t n = (b - t) - (b - t) / 2;
-  if (n > DEQUE_SIZE / 2)
-    n = DEQUE_SIZE / 2;
-  for (uint32_t i = 0; i < n; i++)
-    batch[i] = d->buf[(t + i) % DEQUE_SIZE];
-  atomic_store_explicit(&d->top, t + n, memory_order_relaxed);
-  deque_unlock(d);
+  /* half, by the length seen; what is left by then, if less */
+  uint32_t n = deque_take_oldest(&victim->deque, len - len / 2, batch);
   if (n == 0)
     return NULL;
   for (uint32_t i = 1; i < n; i++)

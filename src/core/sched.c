@@ -10,12 +10,12 @@
  * another thread may wake it and run it, and nothing may touch its stack
  * any more.
  *
- * Work is looked for in this order: the max and high priority queues, the
- * global queue and the overflow queue every 61st tick (so neither
- * starves; the ring and the overflow every 61st tick too), runnext, the
- * deque, the local ring, the overflow queue, the global queue, ready file
- * descriptors, other schedulers' overflow queues, rings and deques; then
- * the scheduler sleeps.
+ * Work is looked for in this order: the max and high priority queues;
+ * every 61st tick the global queue (or the overflow queue), and 30 ticks
+ * later the ring (or the overflow queue), so none of them starves;
+ * runnext, the deque, the local ring, the overflow queue, the global
+ * queue, ready file descriptors, other schedulers' overflow queues, rings
+ * and deques; then the scheduler sleeps.
  */
 #include <linux/futex.h>
 #include <stdlib.h>
