@@ -90,6 +90,22 @@ typedef struct cotp_error {
   char message[192];
 } cotp_error;
 
+/*
+ * Small blocks of memory from the runtime's per-thread caches, for what is
+ * made and freed at the rate processes come and go (a behaviour's record
+ * of a server, say).  Up to 1 KB this costs a few dozen instructions where
+ * malloc costs hundreds once its own caches are dry; bigger blocks come
+ * from malloc.  The cached memory is kept for reuse, not given back to
+ * the system.
+ * Context: any thread, with or without a runtime.  Ownership: the
+ * caller's, until it passes the block to cotp_mem_free with the same
+ * size, from any thread.  Returns: a block aligned to 16 bytes, not
+ * zeroed; NULL when bytes is 0 or memory is out.
+ */
+COTP_API void *cotp_mem_alloc(size_t bytes);
+/* Gives back a block of cotp_mem_alloc(bytes); NULL is ignored. */
+COTP_API void cotp_mem_free(void *p, size_t bytes);
+
 #ifdef __cplusplus
 }
 #endif

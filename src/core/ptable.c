@@ -15,8 +15,10 @@
  * Free blocks: each scheduler keeps a small cache of free indexes (only its
  * thread touches it), refilled from and spilled to a global free list under
  * a mutex, in batches.  Indexes that were never used come from a counter,
- * so a runtime that never has more than 100 processes alive touches the
- * memory of 100 blocks.
+ * FRESH_BATCH at a time into an empty cache (one compare-and-swap for 16
+ * spawns, where taking them one by one took the mutex to find the free
+ * list empty at every spawn), so a runtime that never has more than 100
+ * processes alive touches the memory of 100 blocks and a few batches.
  */
 #include <stdlib.h>
 #include <stddef.h>
@@ -26,6 +28,7 @@
 #include "sched.h"
 
 #define CACHE 64
+#define FRESH_BATCH 16 /* never-used indexes a cache takes at a time */
 #define COMMIT_BLOCKS 4096 /* blocks committed at a time: 1.3 MB */
 
 #if !defined(COTP_ASAN) && !defined(COTP_TSAN) /* they add a field each */
@@ -110,22 +113,33 @@ static uint32_t take_index(struct cache *c) {
   pthread_mutex_unlock(&table.lock);
   if (index != UINT32_MAX)
     return index;
-  uint32_t f = atomic_fetch_add_explicit(&table.fresh, 1, memory_order_relaxed);
-  if (f >= table.max) {
-    atomic_fetch_sub_explicit(&table.fresh, 1, memory_order_relaxed);
-    return UINT32_MAX;
-  }
-  if (f == 1 || f % COMMIT_BLOCKS == 0) {
+  /* never-used indexes, a batch of them for a scheduler's empty cache:
+   * a compare-and-swap, so that the counter never passes the table's end
+   * (cotp__ptable_each reads it).  Near the end, one at a time: an index
+   * in one scheduler's cache must not make a spawn on another fail. */
+  uint32_t f = atomic_load_explicit(&table.fresh, memory_order_relaxed), n;
+  do {
+    if (f >= table.max)
+      return UINT32_MAX;
+    n = c && table.max - f >= COMMIT_BLOCKS ? FRESH_BATCH : 1;
+  } while (!atomic_compare_exchange_weak_explicit(
+      &table.fresh, &f, f + n, memory_order_relaxed, memory_order_relaxed));
+  for (uint32_t i = f; i < f + n; i++) {
+    if (i != 1 && i % COMMIT_BLOCKS != 0)
+      continue;
     /* the first of a stretch: commit the stretch in one call.  Fresh
      * indexes go out in order, so all of it is used soon.  Left to page
      * faults (one per 12 blocks), skynet took 17,000 of them and 100 ms
      * more CPU than with its blocks committed by stretches */
-    uint32_t to = f - f % COMMIT_BLOCKS + COMMIT_BLOCKS;
+    uint32_t to = i - i % COMMIT_BLOCKS + COMMIT_BLOCKS;
     if (to > table.max)
       to = table.max;
-    uint32_t from = f - f % COMMIT_BLOCKS;
+    uint32_t from = i - i % COMMIT_BLOCKS;
     cotp__bigmem_commit(&table.blocks[from], (to - from) * sizeof *table.blocks);
   }
+  /* the rest into the (empty) cache, so that they come out in order */
+  for (uint32_t i = f + n - 1; i > f; i--)
+    c->idx[c->n++] = i;
   return f;
 }
 

@@ -13,10 +13,19 @@
  * The lists are therefore magazines (Bonwick's): each thread holds, per
  * class, a loaded list of at most CHUNK_BATCH chunks and a spare one, and
  * trades whole lists with a shared depot under a lock, once every
- * CHUNK_BATCH operations at worst.  The depot keeps a bounded number of
- * lists; past that, and for bigger sizes, malloc and free are used.  A
- * thread's lists go to the depot when it exits (a key destructor) or asks
- * (a scheduler that stops).
+ * CHUNK_BATCH operations at worst.  A thread's lists go to the depot when
+ * it exits (a key destructor) or asks (a scheduler that stops).
+ *
+ * When the thread's lists and the depot are empty, a whole list is carved
+ * from one slab (one malloc of CHUNK_BATCH chunks).  Taking them one
+ * malloc at a time cost a Task.async + await about 1,300 instructions of
+ * its 8,200: with 100,000 tasks outstanding the lists run dry, and at the
+ * await they overflow.  The price is that chunk memory is never given
+ * back to malloc: what a spike of messages took stays in the depot for
+ * the next one, as most of it would stay in malloc's bins (the slabs are
+ * listed, so the memory stays reachable).  ASan builds keep one malloc
+ * per chunk, so that every chunk has its own red zones.  Sizes over
+ * 1 KB go to malloc.
  *
  * A chunk carries nothing: the caller passes the size back when freeing.
  * A list is linked through each chunk's first word; the depot links the
@@ -30,19 +39,37 @@
 #define CLASSES CHUNK_CLASSES
 #define CLASS_BYTES CHUNK_CLASS_BYTES
 #define BATCH CHUNK_BATCH
+#if defined(COTP_ASAN)
+#define SLABS 0
 #define DEPOT_MAX 64 /* full lists kept per class: 4096 chunks */
+#else
+#define SLABS 1
+#define DEPOT_MAX UINT32_MAX /* slab chunks cannot go back to malloc */
+#endif
 
 __thread struct cotp__chunk_cache cotp__chunk_tls
     __attribute__((tls_model("initial-exec")));
 #define cache cotp__chunk_tls
 
+/* A list in the depot: its first chunk links to the next list (word 1)
+ * and says how many chunks it holds (word 2: a chunk is 64 bytes at
+ * least).  Lists are full but for those a stopping thread gave back. */
 static struct depot {
   pthread_mutex_t lock;
-  void *lists; /* full lists of BATCH chunks */
-  unsigned n;
+  void *lists;
+  uint32_t n;
 } depots[CLASSES];
 static pthread_once_t depots_once = PTHREAD_ONCE_INIT;
 static pthread_key_t key;
+
+#if SLABS
+/* Every slab, so that their memory stays reachable (LeakSanitizer). */
+static struct slab {
+  struct slab *next;
+  void *pad; /* chunks start 16-byte aligned, as malloc's do */
+} *slabs;
+static pthread_mutex_t slabs_lock = PTHREAD_MUTEX_INITIALIZER;
+#endif
 
 static void flush_at_exit(void *unused) {
   (void)unused;
@@ -75,13 +102,17 @@ static void free_list(void *p) {
   }
 }
 
-/* Gives a full list to the depot, or back to malloc if the depot is full. */
-static void depot_put(unsigned c, void *list) {
+/* Gives a list of n chunks to the depot (back to malloc past its bound,
+ * which only ASan builds have). */
+static void depot_put(unsigned c, void *list, uint32_t n) {
+  if (!list)
+    return;
   struct depot *d = &depots[c];
   pthread_mutex_lock(&d->lock);
   bool kept = d->n < DEPOT_MAX;
   if (kept) {
     ((void **)list)[1] = d->lists;
+    ((uintptr_t *)list)[2] = n;
     d->lists = list;
     d->n++;
   }
@@ -90,17 +121,40 @@ static void depot_put(unsigned c, void *list) {
     free_list(list);
 }
 
-/* A full list from the depot, or NULL. */
-static void *depot_take(unsigned c) {
+/* A list from the depot (its length in *n), or NULL. */
+static void *depot_take(unsigned c, uint32_t *n) {
   struct depot *d = &depots[c];
   pthread_mutex_lock(&d->lock);
   void *list = d->lists;
   if (list) {
     d->lists = ((void **)list)[1];
+    *n = (uint32_t)((uintptr_t *)list)[2];
     d->n--;
   }
   pthread_mutex_unlock(&d->lock);
   return list;
+}
+
+/* A fresh list of BATCH chunks of class c, or NULL. */
+static void *carve(unsigned c) {
+#if SLABS
+  size_t size = (size_t)(c + 1) * CLASS_BYTES;
+  struct slab *s = malloc(sizeof *s + BATCH * size);
+  if (!s)
+    return NULL;
+  pthread_mutex_lock(&slabs_lock);
+  s->next = slabs;
+  slabs = s;
+  pthread_mutex_unlock(&slabs_lock);
+  char *at = (char *)(s + 1);
+  for (unsigned i = 0; i + 1 < BATCH; i++)
+    *(void **)(at + i * size) = at + (i + 1) * size;
+  *(void **)(at + (BATCH - 1) * size) = NULL;
+  return at;
+#else
+  (void)c;
+  return NULL;
+#endif
 }
 
 void *cotp__chunk_alloc_slow(size_t bytes) {
@@ -109,12 +163,15 @@ void *cotp__chunk_alloc_slow(size_t bytes) {
   register_thread();
   unsigned c = class_of(bytes);
   if (!cache.head[c]) {
+    uint32_t n;
     if (cache.spare_n[c]) { /* the spare is full: load it */
       cache.head[c] = cache.spare[c];
       cache.n[c] = cache.spare_n[c];
       cache.spare[c] = NULL;
       cache.spare_n[c] = 0;
-    } else if ((cache.head[c] = depot_take(c))) {
+    } else if ((cache.head[c] = depot_take(c, &n))) {
+      cache.n[c] = n;
+    } else if ((cache.head[c] = carve(c))) {
       cache.n[c] = BATCH;
     } else {
       return malloc((c + 1) * CLASS_BYTES);
@@ -139,7 +196,7 @@ void cotp__chunk_free_slow(void *p, size_t bytes) {
     /* the loaded list is full: it becomes the spare, the spare (full)
      * goes to the depot, and an empty list is loaded */
     if (cache.spare_n[c])
-      depot_put(c, cache.spare[c]);
+      depot_put(c, cache.spare[c], cache.spare_n[c]);
     cache.spare[c] = cache.head[c];
     cache.spare_n[c] = cache.n[c];
     cache.head[c] = NULL;
@@ -155,12 +212,25 @@ void cotp__chunk_flush(void) {
     void *lists[2] = {cache.head[c], cache.spare[c]};
     uint32_t ns[2] = {cache.n[c], cache.spare_n[c]};
     for (int i = 0; i < 2; i++) {
-      if (ns[i] == BATCH && cache.registered)
-        depot_put(c, lists[i]);
+      /* slab chunks go to the depot whatever their number; with one
+       * malloc each, only full lists are worth keeping */
+      if (cache.registered && ns[i] && (SLABS || ns[i] == BATCH))
+        depot_put(c, lists[i], ns[i]);
       else
         free_list(lists[i]);
     }
     cache.head[c] = cache.spare[c] = NULL;
     cache.n[c] = cache.spare_n[c] = 0;
   }
+}
+
+/* --- the public face (cotp/common.h) --- */
+
+void *cotp_mem_alloc(size_t bytes) {
+  return bytes ? cotp__chunk_alloc(bytes) : NULL;
+}
+
+void cotp_mem_free(void *p, size_t bytes) {
+  if (p)
+    cotp__chunk_free(p, bytes);
 }
