@@ -54,7 +54,7 @@ void cotp__crash_report(struct cotp__proc *p, cotp_pid pid, cotp_term reason) {
   if (cotp_term_print(why, sizeof why, reason) >= sizeof why)
     memcpy(why + sizeof why - 4, "...", 4);
   void (*fn)(void) = p->flags & PF_HANDLER ? (void (*)(void))p->entry.handle
-                     : p->mfa_fn           ? (void (*)(void))p->mfa_fn
+                     : p->flags & PF_MFA   ? (void (*)(void))p->u.mfa.fn
                                            : (void (*)(void))p->entry.fn;
   void *addr;
   memcpy(&addr, &fn, sizeof addr);

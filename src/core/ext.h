@@ -151,6 +151,10 @@ bool cotp__link_active(struct cotp__proc *p, cotp_pid pid, bool take);
 void cotp__watcher_add(struct cotp__proc *p, cotp_pid from, cotp_term ref,
                        cotp_term name, unsigned alias_mode);
 void cotp__watcher_remove(struct cotp__proc *p, cotp_pid from, cotp_term ref);
+/* Records the monitor p's spawner makes with it in p's control block
+ * (PF_SPAWN_WATCH) instead of its extension; p is not running yet. */
+void cotp__watcher_inline(struct cotp__proc *p, cotp_pid from, cotp_term ref,
+                          unsigned alias_mode);
 /* A DOWN for ref arrived: true (monitor removed) if p still holds it. */
 bool cotp__down_received(struct cotp__proc *p, cotp_term ref);
 /* Makes the ref of m, a monitor p has just added with its alias_mode set,

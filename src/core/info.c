@@ -272,6 +272,8 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
     if (e)
       KEYSET_EACH(e->watchers, struct cotp__watcher, w)
         list = cotp_cons(h, cotp_pid_term(w->pid), list);
+    if (p->flags & PF_SPAWN_WATCH) /* the spawner's (proc.h) */
+      list = cotp_cons(h, cotp_pid_term(p->u.watch.pid), list);
     return list;
   }
   case I_TRAP_EXIT:
@@ -320,7 +322,7 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
   case I_CURRENT_FUNCTION:
   case I_INITIAL_CALL:
     return function_name(h, p->flags & PF_HANDLER ? (void (*)(void))p->entry.handle
-                            : p->mfa_fn ? (void (*)(void))p->mfa_fn
+                            : p->flags & PF_MFA ? (void (*)(void))p->u.mfa.fn
                                         : (void (*)(void))p->entry.fn);
   default:
     return COTP_NONE;

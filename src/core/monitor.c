@@ -249,8 +249,24 @@ bool cotp__down_received(struct cotp__proc *p, cotp_term ref) {
   return true;
 }
 
+/* The spawner's monitor, kept in p's control block (proc.h): whether p
+ * has it as ref. */
+static bool watched_inline(const struct cotp__proc *p, cotp_term ref) {
+  return (p->flags & PF_SPAWN_WATCH) && p->u.watch.ref.w == ref.w;
+}
+
+void cotp__watcher_inline(struct cotp__proc *p, cotp_pid from, cotp_term ref,
+                          unsigned alias_mode) {
+  p->u.watch.ref = ref;
+  p->u.watch.pid = from;
+  p->watch_mode = (uint8_t)alias_mode;
+  p->flags |= PF_SPAWN_WATCH;
+}
+
 void cotp__watcher_add(struct cotp__proc *p, cotp_pid from, cotp_term ref,
                        cotp_term name, unsigned alias_mode) {
+  if (watched_inline(p, ref))
+    return;
   struct cotp__ext *e = cotp__ext(p);
   if (!e || SET_FIND(e->watchers, struct cotp__watcher, ref.w))
     return;
@@ -264,6 +280,11 @@ void cotp__watcher_add(struct cotp__proc *p, cotp_pid from, cotp_term ref,
 }
 
 void cotp__watcher_remove(struct cotp__proc *p, cotp_pid from, cotp_term ref) {
+  if (watched_inline(p, ref)) {
+    if (cotp_pid_eq(p->u.watch.pid, from))
+      p->flags &= (uint16_t)~PF_SPAWN_WATCH;
+    return;
+  }
   struct cotp__ext *e = p->ext;
   struct cotp__watcher *w = e ? SET_FIND(e->watchers, struct cotp__watcher, ref.w) : NULL;
   if (w && cotp_pid_eq(w->pid, from))
@@ -288,9 +309,16 @@ static void send_down(cotp_heap *h, const struct cotp__watcher *w,
 
 void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) {
   struct cotp__ext *e = p->ext;
+  cotp_heap *h = &p->heap; /* the dying process's own: it goes soon anyway */
+  if (p->flags & PF_SPAWN_WATCH) {
+    /* made with the process, before any other: its DOWN goes first */
+    struct cotp__watcher w = {p->u.watch.ref, p->u.watch.pid, COTP_NONE, 0,
+                              p->watch_mode};
+    p->flags &= (uint16_t)~PF_SPAWN_WATCH;
+    send_down(h, &w, self, reason);
+  }
   if (!e)
     return;
-  cotp_heap *h = &p->heap; /* the dying process's own: it goes soon anyway */
   /* the processes watching us get their DOWN */
   void **order;
   size_t n = e->watchers.n > 1
@@ -528,6 +556,13 @@ int cotp_unalias(cotp_term alias) {
  */
 static bool ends_own_monitor(struct cotp__proc *self, cotp_term alias,
                              cotp_pid *owner) {
+  if (self && watched_inline(self, alias)) {
+    if (self->watch_mode != COTP_ALIAS_REPLY_DEMONITOR)
+      return false;
+    *owner = self->u.watch.pid;
+    self->flags &= (uint16_t)~PF_SPAWN_WATCH;
+    return true;
+  }
   struct cotp__ext *e = self ? self->ext : NULL;
   struct cotp__watcher *w =
       e ? SET_FIND(e->watchers, struct cotp__watcher, alias.w) : NULL;

@@ -133,6 +133,8 @@ enum {
   PF_IN_WAIT = 1u << 9,   /* woken from a wait, handling what woke it:
                              process_info says :waiting (info.c) */
   PF_NO_REPORT = 1u << 10, /* cotp_set_crash_report(false) */
+  PF_MFA = 1u << 11,       /* u.mfa holds a cotp_spawn_mfa's call, not run yet */
+  PF_SPAWN_WATCH = 1u << 12, /* u.watch holds the spawner's monitor (monitor.c) */
 };
 
 struct cotp__proc {
@@ -169,6 +171,7 @@ struct cotp__proc {
   uint8_t low_skips;            /* BEAM: low runs once per 8 normal picks */
   uint8_t pending_mon_mode;     /* of pending_mon_ref, below */
   uint16_t flags;
+  uint8_t watch_mode;           /* u.watch's cotp_alias_mode */
   uint32_t runs;                /* times scheduled (watchdog, stats) */
   int32_t reductions;
   union {
@@ -183,8 +186,23 @@ struct cotp__proc {
   void (*blocking_fn)(void *);
   void *blocking_arg;
   cotp_term exit_reason;        /* set on the way out; in heap */
-  cotp_term mfa_args;           /* for cotp_spawn_mfa: in heap */
-  cotp_mfa_fn *mfa_fn;
+  /* Two things no process needs at once: the function and arguments of a
+   * cotp_spawn_mfa until it starts (PF_MFA; the arguments are in heap),
+   * and the monitor its spawner made with it (PF_SPAWN_WATCH).  That
+   * monitor is kept here rather than as an entry of `ext` so that a
+   * process monitored by its spawner alone, a GenServer being started,
+   * needs no extension: no allocation at the spawn, no trim when it goes
+   * idle (monitor.c). */
+  union {
+    struct {
+      cotp_term args;
+      cotp_mfa_fn *fn;
+    } mfa;
+    struct {
+      cotp_term ref;
+      cotp_pid pid;
+    } watch;
+  } u;
   struct cotp__stackmem *own_stack; /* PF_OWN_STACK */
   struct cotp__ext *ext;        /* links, monitors, names...: on demand */
   struct cotp__catch *catching; /* innermost cotp_catch_exit(), or NULL */

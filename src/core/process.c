@@ -112,10 +112,10 @@ void cotp__proc_finish(struct cotp__proc *p) {
   if (p->ext) /* most processes have no links, monitors nor cleanups */
     cotp__cleanups_run(p);
   free_arg(p);
-  if (p->ext) {
+  if (p->ext)
     cotp__links_fire(p, pid, p->exit_reason);
+  if (p->ext || (p->flags & PF_SPAWN_WATCH))
     cotp__monitors_fire(p, pid, p->exit_reason);
-  }
   release_all(p);
   cotp__proc_free(p);
   if (root)
@@ -179,9 +179,9 @@ void cotp__proc_start(void);
  * that much smaller.  What it does not need after a call it fetches again,
  * and the rare cases are out of line. */
 __attribute__((noinline)) static void start_mfa(struct cotp__proc *p) {
-  cotp_mfa_fn *fn = p->mfa_fn;
-  p->mfa_fn = NULL; /* a hibernation later restarts in entry.fn */
-  fn(p->mfa_args);
+  cotp_mfa_fn *fn = p->u.mfa.fn;
+  p->flags &= (uint16_t)~PF_MFA; /* a hibernation later restarts in entry.fn */
+  fn(p->u.mfa.args);
 }
 
 __attribute__((noinline, noreturn)) static void run_handlers(
@@ -197,7 +197,7 @@ void cotp__proc_start(void) {
   struct cotp__proc *p = self_or_null();
   if (p->flags & PF_HANDLER)
     run_handlers(p);
-  if (p->mfa_fn)
+  if (p->flags & PF_MFA)
     start_mfa(p);
   else
     p->entry.fn(p->arg);
@@ -328,14 +328,18 @@ static int setup_linked(struct cotp__proc *p, void *ctx) {
     return err;
   cotp_pid child = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   cotp_pid parent = {atomic_load_explicit(&l->parent->pid, memory_order_relaxed)};
-  struct cotp__ext *pe = cotp__ext(l->parent), *ce = cotp__ext(p);
-  if (!pe || !ce)
+  bool monitor = !cotp_is_none(l->mon_ref);
+  /* the child's side of the monitor goes in its control block unless an
+   * mfa call is waiting there: then the child needs no extension for it */
+  bool inline_watch = monitor && !(p->flags & PF_MFA);
+  struct cotp__ext *pe = cotp__ext(l->parent);
+  if (!pe || ((l->link || !inline_watch) && !cotp__ext(p)))
     return COTP_ENOMEM;
   if (l->link) {
     cotp__link_add(l->parent, child);
     cotp__link_add(p, parent);
   }
-  if (!cotp_is_none(l->mon_ref)) {
+  if (monitor) {
     struct cotp__mon *m = SET_ADD(pe->mons, struct cotp__mon, l->mon_ref.w);
     if (m) {
       m->pid = child;
@@ -349,7 +353,10 @@ static int setup_linked(struct cotp__proc *p, void *ctx) {
         cotp__link_active(l->parent, child, true); /* undone */
       return COTP_ENOMEM;
     }
-    cotp__watcher_add(p, parent, l->mon_ref, COTP_NONE, (unsigned)l->alias_mode);
+    if (inline_watch)
+      cotp__watcher_inline(p, parent, l->mon_ref, (unsigned)l->alias_mode);
+    else
+      cotp__watcher_add(p, parent, l->mon_ref, COTP_NONE, (unsigned)l->alias_mode);
   }
   return 0;
 }
@@ -463,9 +470,10 @@ struct mfa {
 
 static int setup_mfa(struct cotp__proc *p, void *ctx) {
   struct mfa *m = ctx;
-  p->mfa_fn = m->fn;
-  p->mfa_args = cotp_term_copy(&p->heap, m->args);
-  return cotp_is_none(p->mfa_args) ? COTP_ENOMEM : 0;
+  p->u.mfa.fn = m->fn;
+  p->u.mfa.args = cotp_term_copy(&p->heap, m->args);
+  p->flags |= PF_MFA;
+  return cotp_is_none(p->u.mfa.args) ? COTP_ENOMEM : 0;
 }
 
 int cotp_spawn_mfa(cotp_term module, cotp_term function, cotp_term args,
@@ -549,8 +557,7 @@ void cotp_hibernate(cotp_entry *fn, void *arg) {
     abort(); /* documented: a process, a function; it cannot return */
   p->entry.fn = fn;
   p->arg = arg;
-  p->mfa_fn = NULL;
-  p->flags &= (uint16_t)~PF_HANDLER;
+  p->flags &= (uint16_t)~(PF_HANDLER | PF_MFA);
   p->catching = NULL; /* the frames that would catch are going away */
   if (p->handling) {
     /* hibernating inside a handler: the message it was handling stays

@@ -213,7 +213,6 @@ struct cotp__proc *cotp__proc_alloc(int *err) {
   p->priority = COTP_PRIORITY_NORMAL;
   p->io_fd = -1;
   p->exit_reason = COTP_ATOM_NORMAL;
-  p->mfa_args = COTP_NONE;
   p->timer.kind = TK_WAIT;
   atomic_store_explicit(&p->timer.heap, NULL, memory_order_relaxed);
   atomic_store_explicit(&p->io_ready, 0, memory_order_relaxed);

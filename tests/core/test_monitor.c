@@ -657,3 +657,44 @@ COTP_TEST(monitor, a_monitor_is_in_place_before_a_spawned_process_acts) {
     cotp_assert_prints(cotp_tuple_get(msg, 4), ":boom");
   }
 }
+
+/* The monitored side of a monitor made with the spawn lives in the new
+ * process's control block, not with the others (proc.h): it shows in
+ * monitored_by like any other, its DOWN comes before those of the
+ * monitors made after it, a demonitor takes it away, and the other
+ * monitors of the process are untouched by either. */
+COTP_TEST(monitor, the_spawns_monitor_is_one_like_the_others) {
+  enum { N = 5 };
+  for (int round = 0; round < 2; round++) {
+    cotp_pid p;
+    cotp_term first, refs[N], by;
+    cotp_assert_rc(cotp_spawn_monitor(puppet, NULL, &p, &first), 0);
+    for (int i = 0; i < N; i++)
+      cotp_assert_rc(cotp_monitor(p, &refs[i]), 0);
+    sync_with(p);
+    cotp_assert_rc(cotp_process_info(p, cotp_atom("monitored_by"), &by), 0);
+    size_t n = 0;
+    cotp_list_length(by, &n);
+    cr_assert_eq(n, N + 1, "monitored_by has %zu entries", n);
+    if (round == 1) { /* the spawn's monitor taken back first */
+      cotp_assert_rc(cotp_demonitor(first, 0), 0);
+      sync_with(p);
+      cotp_assert_rc(cotp_process_info(p, cotp_atom("monitored_by"), &by), 0);
+      cotp_list_length(by, &n);
+      cr_assert_eq(n, N, "monitored_by has %zu entries", n);
+    }
+    tell_exit(p, COTP_ATOM(bye));
+    cotp_term msg;
+    if (round == 0) {
+      cotp_assert_rc(cotp_receive(5000, &msg), 0);
+      cotp_assert_term_eq(cotp_tuple_get(msg, 1), first);
+      cotp_assert_prints(cotp_tuple_get(msg, 4), ":bye");
+    }
+    for (int i = 0; i < N; i++) {
+      cotp_assert_rc(cotp_receive(5000, &msg), 0);
+      cotp_assert_term_eq(cotp_tuple_get(msg, 1), refs[i]);
+    }
+    if (round == 1)
+      refute_down(first, 50);
+  }
+}
