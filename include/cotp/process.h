@@ -134,10 +134,16 @@ typedef struct cotp_spawn_opts {
    * freed by its server even when the server is killed before its first
    * message.  Not called when the spawn fails: the caller keeps arg. */
   void (*arg_free)(void *arg);
+  /* When not COTP_NONE, a copy of this term is in the new process's
+   * mailbox when it starts, ahead of anything sent to it: a handler's
+   * first call.  The same as sending it right after the spawn, without
+   * the send's lookup and push, and out of memory fails the spawn rather
+   * than leaving a process without the message it was spawned for. */
+  cotp_term message;
 } cotp_spawn_opts;
 
 #define COTP_SPAWN_OPTS_INIT \
-  {COTP_PRIORITY_NORMAL, 0, 0, false, false, 0, NULL, false, NULL}
+  {COTP_PRIORITY_NORMAL, 0, 0, false, false, 0, NULL, false, NULL, {0}}
 
 /*
  * Starts a process running fn(arg).  arg is passed as is: if it points to

@@ -245,10 +245,18 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
     opts = &defaults;
   if ((unsigned)opts->priority > COTP_PRIORITY_MAX)
     return COTP_EINVAL;
+  /* the first message is made before the process, so that nothing done
+   * to others (links, monitors) has to be undone when it cannot be */
+  struct cotp__msg *first = NULL;
+  if (!cotp_is_none(opts->message) && !(first = cotp__msg_new(opts->message)))
+    return COTP_ENOMEM;
   int err;
   struct cotp__proc *p = cotp__proc_alloc(&err);
-  if (!p)
+  if (!p) {
+    if (first)
+      cotp__msg_free(first);
     return err;
+  }
   if (opts->stack_size) {
     p->own_stack = calloc(1, sizeof *p->own_stack);
     if (!p->own_stack ||
@@ -257,6 +265,8 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
       p->own_stack = NULL;
       atomic_store(&p->state, PS_EXITING);
       cotp__proc_free(p);
+      if (first)
+        cotp__msg_free(first);
       return COTP_ENOMEM;
     }
     p->flags |= PF_OWN_STACK;
@@ -272,7 +282,13 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
     }
     atomic_store(&p->state, PS_EXITING);
     cotp__proc_free(p);
+    if (first)
+      cotp__msg_free(first);
     return err;
+  }
+  if (first) {
+    first->from = (cotp_pid){atomic_load_explicit(&parent->pid, memory_order_relaxed)};
+    cotp__mq_append(p, &first->sig);
   }
   p->arg_free = opts->arg_free;
   p->arg_owned = p->arg;

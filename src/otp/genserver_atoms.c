@@ -15,7 +15,6 @@
 static const char *const names[GA_COUNT] = {
     [GA_GEN_CALL] = "$gen_call",
     [GA_GEN_CAST] = "$gen_cast",
-    [GA_GEN_INIT] = "$gen_init",
     [GA_GEN_TIMEOUT] = "$gen_timeout",
     [GA_SYSTEM] = "system",
     [GA_GENSERVER] = "Elixir.GenServer",

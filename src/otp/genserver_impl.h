@@ -50,7 +50,6 @@ struct cotp__gs {
 enum cotp__gs_atom {
   GA_GEN_CALL,      /* $gen_call */
   GA_GEN_CAST,      /* $gen_cast */
-  GA_GEN_INIT,      /* $gen_init */
   GA_GEN_TIMEOUT,   /* $gen_timeout */
   GA_SYSTEM,        /* system */
   GA_GENSERVER,     /* Elixir.GenServer */

@@ -3,8 +3,9 @@
  * genserver_start.c: starting a server, both sides of the handshake.
  *
  * The starter spawns a handler process, monitors it with the monitor
- * reference doubling as an alias, and sends it one message,
- * {:"$gen_init", arg}.  The server handles that first message by
+ * reference doubling as an alias, and gives it the init argument as its
+ * first message (cotp_spawn_opts.message: in its mailbox before anything
+ * else can be, with no send).  The server handles that first message by
  * linking to its parent (start_link), registering its name, and running
  * init; it answers through the alias, with the bare ref for :ok, or
  * {ref, :ignore} or {ref, {:error, reason}}, and then exits if init did not
@@ -249,12 +250,17 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
   spawn.arg_free = gs_free; /* invariant 1 */
   spawn.link = false; /* invariant 2: the server links */
   /* monitored from the spawn on, the reference doubling as the alias the
-   * answer comes through */
-  cotp_term ref;
+   * answer comes through; made here, so that the struct has it before the
+   * server can run */
+  cotp_term ref = cotp_make_ref();
+  s->ref = ref;
   spawn.monitor = true;
   spawn.monitor_alias = mode == MODE_MONITOR ? COTP_ALIAS_EXPLICIT_UNALIAS
                                              : COTP_ALIAS_REPLY_DEMONITOR;
   spawn.monitor_ref = &ref;
+  spawn.monitor_ref_given = true;
+  /* the init argument is the server's first message, there before it runs */
+  spawn.message = arg;
   cotp_pid pid;
   /* nothing acts on a signal between letting go and the spawn, which
    * hands s over as it makes the process (its yield comes after) */
@@ -263,23 +269,6 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
   if (rc) {
     s->state = NULL; /* no process: the state stays the caller's */
     gs_free(s);
-    return rc;
-  }
-  cotp_heap_mark mark = cotp_heap_mark_now(h);
-  cotp_term msg = COTP_TUPLE(h, cotp__gs_atom(GA_GEN_INIT), arg);
-  if (!cotp_is_none(msg)) {
-    /* the server reads it after the message */
-    s->ref = ref;
-    rc = cotp_send(pid, msg);
-  } else {
-    rc = COTP_ENOMEM;
-  }
-  cotp_heap_release(h, mark);
-  if (rc) {
-    /* a process without its init message only has to go; the caller
-     * keeps the state */
-    s->state = NULL;
-    cotp_exit_signal(pid, COTP_ATOM_KILL);
     return rc;
   }
 
@@ -373,12 +362,9 @@ __attribute__((noreturn)) static void fail(struct cotp__gs *s,
   cotp__gs_exit(reason);
 }
 
-bool cotp__gs_init(struct cotp__gs *s, cotp_term msg) {
+/* arg: the server's first message, the spawn's (cotp_spawn_opts.message) */
+bool cotp__gs_init(struct cotp__gs *s, cotp_term arg) {
   cotp_heap *h = cotp_self_heap();
-  if (cotp_tuple_size(msg) != 2 ||
-      cotp_tuple_get(msg, 0).w != cotp__gs_atom(GA_GEN_INIT).w)
-    cotp_exit(COTP_ATOM_BADARG); /* not from cotp_genserver_start */
-  cotp_term arg = cotp_tuple_get(msg, 1);
   cotp_pid self = cotp_self();
   if (s->flags & GS_LINKED) {
     if (cotp_link(s->parent) != 0)

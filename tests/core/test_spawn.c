@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Spawning, reaping, pids, functions by name. */
 #include "harness.h"
+#include <stdio.h>
 
 static void wait_and_report(void *arg) {
   cotp_pid parent = {(uint64_t)(uintptr_t)arg};
@@ -350,4 +351,53 @@ COTP_TEST(spawn, is_alive_now_reads_the_state_without_waiting) {
   cotp_test_down_of(ref, pid);
   cr_assert(!cotp_is_alive_now(pid));
   cr_assert(!cotp_is_alive_now((cotp_pid){0}));
+}
+
+/* spawn_opts.message: a copy of the term is the new process's first
+ * message, ahead of one sent right after the spawn, for a plain process
+ * as for a handler; the spawner's heap may go at once. */
+static void report_two(void *arg) {
+  cotp_pid to = {(uint64_t)(uintptr_t)arg};
+  cotp_heap *h = cotp_self_heap();
+  cotp_term a, b;
+  cotp_receive(5000, &a);
+  cotp_receive(5000, &b);
+  cotp_send(to, COTP_TUPLE(h, a, b));
+}
+
+static bool relay_to_owner(void *state, cotp_term msg) {
+  cotp_pid to = {(uint64_t)(uintptr_t)state};
+  cotp_send(to, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(handled), msg));
+  return true;
+}
+
+COTP_TEST(spawn, a_message_given_to_the_spawn_comes_first) {
+  cotp_heap *h = cotp_self_heap();
+  for (int i = 0; i < 200; i++) {
+    cotp_heap_mark mark = cotp_heap_mark_now(h);
+    cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+    o.message = COTP_TUPLE(h, COTP_ATOM(first), cotp_binary(h, "made by the spawner", 19),
+                           COTP_LIST(h, cotp_int(h, i), cotp_int(h, 1000)));
+    cotp_pid p;
+    void *me = (void *)(uintptr_t)cotp_self().bits;
+    cotp_assert_rc(cotp_spawn_opt(report_two, me, &o, &p), 0);
+    cotp_heap_release(h, mark); /* the message is the child's copy */
+    cotp_assert_rc(cotp_send(p, COTP_ATOM(second)), 0);
+    cotp_term got;
+    cotp_assert_rc(cotp_receive(5000, &got), 0);
+    char want[96];
+    snprintf(want, sizeof want, "{{:first, \"made by the spawner\", [%d, 1000]}, :second}", i);
+    cotp_assert_prints(got, want);
+
+    cotp_pid q;
+    o.message = cotp_int(NULL, i);
+    cotp_assert_rc(cotp_spawn_handler(relay_to_owner, me, &o, &q), 0);
+    cotp_assert_rc(cotp_send(q, COTP_ATOM(later)), 0);
+    cotp_assert_rc(cotp_receive(5000, &got), 0);
+    snprintf(want, sizeof want, "{:handled, %d}", i);
+    cotp_assert_prints(got, want);
+    cotp_assert_rc(cotp_receive(5000, &got), 0);
+    cotp_assert_prints(got, "{:handled, :later}");
+    cotp_exit_signal(q, COTP_ATOM_KILL);
+  }
 }
