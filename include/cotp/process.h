@@ -140,10 +140,18 @@ typedef struct cotp_spawn_opts {
    * the send's lookup and push, and out of memory fails the spawn rather
    * than leaving a process without the message it was spawned for. */
   cotp_term message;
+  /* With monitor_alias COTP_ALIAS_REPLY_DEMONITOR: the alias is the new
+   * process's alone to reply through (its reply ends the monitor as
+   * usual), and is not entered in the table other senders look aliases
+   * up in, which saves that work when the reference never leaves the two
+   * processes (a GenServer's start).  A message through it from anyone
+   * else is dropped, as through an inactive alias.  COTP_EINVAL with
+   * another mode. */
+  bool monitor_alias_private;
 } cotp_spawn_opts;
 
 #define COTP_SPAWN_OPTS_INIT \
-  {COTP_PRIORITY_NORMAL, 0, 0, false, false, 0, NULL, false, NULL, {0}}
+  {COTP_PRIORITY_NORMAL, 0, 0, false, false, 0, NULL, false, NULL, {0}, false}
 
 /*
  * Starts a process running fn(arg).  arg is passed as is: if it points to

@@ -38,6 +38,8 @@ struct cotp__mon {
   bool alias_on;      /* the alias of a demonitor or reply_demonitor mode,
                          which ends with the monitor, is active (such an
                          alias has no entry in aliases: monitor.c) */
+  bool alias_private; /* that alias is not in the shared table: only the
+                         monitored process replies through it */
 };
 
 /* A process monitoring this one (it gets a DOWN when this one exits). */

@@ -192,16 +192,23 @@ bool cotp__mon_alias(struct cotp__proc *p, struct cotp__mon *m) {
     return add_alias(p, m->ref, false);
   default: {
     cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
-    m->alias_on = table_put(m->ref, self);
+    m->alias_on = m->alias_private || table_put(m->ref, self);
     return m->alias_on;
   }
   }
 }
 
+/* Deactivates the alias of monitor m (alias_on). */
+static void mon_alias_off(struct cotp__mon *m) {
+  if (!m->alias_private)
+    table_drop(m->ref);
+  m->alias_on = false;
+}
+
 /* Removes monitor m, and the alias its mode ties to it. */
 static void drop_mon(struct cotp__ext *e, struct cotp__mon *m) {
   if (m->alias_on)
-    table_drop(m->ref);
+    mon_alias_off(m);
   SET_REMOVE(e->mons, struct cotp__mon, m);
 }
 
@@ -338,7 +345,7 @@ void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) 
   KEYSET_EACH(e->mons, struct cotp__mon, m) {
     cotp__signal(m->pid, SIG_DEMONITOR, 0, self, m->ref, COTP_NONE);
     if (m->alias_on)
-      table_drop(m->ref);
+      mon_alias_off(m);
   }
   SET_FREE(e->mons, struct cotp__mon);
   KEYSET_EACH(e->aliases, struct cotp__alias, a)
@@ -533,8 +540,7 @@ int cotp_unalias(cotp_term alias) {
     return COTP_ENOTPROC;
   struct cotp__mon *m = find_mon(p->ext, alias);
   if (m && m->alias_on) { /* the monitor stays */
-    table_drop(alias);
-    m->alias_on = false;
+    mon_alias_off(m);
     return 0;
   }
   struct cotp__alias *a = find_alias(p->ext, alias);

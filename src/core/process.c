@@ -332,6 +332,7 @@ struct linked {
   bool link;
   cotp_term mon_ref; /* NONE: no monitor */
   int alias_mode;    /* the monitor's, a cotp_alias_mode */
+  bool alias_private; /* spawn_opts.monitor_alias_private */
 };
 
 /* The child is linked (or monitored) before it is made runnable, so that
@@ -361,6 +362,7 @@ static int setup_linked(struct cotp__proc *p, void *ctx) {
       m->pid = child;
       m->name = COTP_NONE;
       m->alias_mode = (uint8_t)l->alias_mode;
+      m->alias_private = l->alias_private;
     }
     if (!m || !cotp__mon_alias(l->parent, m)) {
       if (m)
@@ -390,10 +392,13 @@ static int spawn_opt(const cotp_spawn_opts *opts, cotp_pid *pid,
   if ((n && (!*argp || n > UINT32_MAX)) ||
       (opts && opts->monitor &&
        (!opts->monitor_ref || (unsigned)opts->monitor_alias >
-                                  COTP_ALIAS_REPLY_DEMONITOR)))
+                                  COTP_ALIAS_REPLY_DEMONITOR)) ||
+      (opts && opts->monitor_alias_private &&
+       opts->monitor_alias != COTP_ALIAS_REPLY_DEMONITOR))
     return COTP_EINVAL;
   struct linked l = {base, ctx, parent, watch && opts->link, COTP_NONE,
-                     opts ? opts->monitor_alias : 0};
+                     opts ? opts->monitor_alias : 0,
+                     opts && opts->monitor_alias_private};
   /* the reference first: an argument to copy may hold it */
   if (watch && opts->monitor && opts->monitor_ref_given) {
     cotp_term ref = *opts->monitor_ref;
@@ -437,7 +442,7 @@ int cotp_spawn_link(cotp_entry *fn, void *arg, cotp_pid *pid) {
   if (!fn)
     return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
   struct plain pl = {fn, arg};
-  struct linked l = {setup_plain, &pl, self_or_null(), true, COTP_NONE, 0};
+  struct linked l = {setup_plain, &pl, self_or_null(), true, COTP_NONE, 0, false};
   if (!l.parent)
     return COTP_ENOTPROC;
   cotp__inbox_drain(l.parent);
@@ -450,7 +455,7 @@ int cotp_spawn_monitor(cotp_entry *fn, void *arg, cotp_pid *pid,
   if (!fn || !ref)
     return self_or_null() ? COTP_EINVAL : COTP_ENOTPROC;
   struct plain pl = {fn, arg};
-  struct linked l = {setup_plain, &pl, self_or_null(), false, cotp_make_ref(), 0};
+  struct linked l = {setup_plain, &pl, self_or_null(), false, cotp_make_ref(), 0, false};
   if (!l.parent)
     return COTP_ENOTPROC;
   *ref = l.mon_ref;

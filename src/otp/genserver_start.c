@@ -259,6 +259,9 @@ static int start(const cotp_genserver_callbacks *cb, cotp_term arg,
                                              : COTP_ALIAS_REPLY_DEMONITOR;
   spawn.monitor_ref = &ref;
   spawn.monitor_ref_given = true;
+  /* only the server answers through it: no need to publish it (the
+   * start_monitor's reference becomes the caller's, to use as it likes) */
+  spawn.monitor_alias_private = mode != MODE_MONITOR;
   /* the init argument is the server's first message, there before it runs */
   spawn.message = arg;
   cotp_pid pid;

@@ -401,3 +401,53 @@ COTP_TEST(spawn, a_message_given_to_the_spawn_comes_first) {
     cotp_exit_signal(q, COTP_ATOM_KILL);
   }
 }
+
+/* spawn_opts.monitor_alias_private: the child answers through the alias
+ * as through any, and its answer ends the monitor; anyone else's message
+ * through it is dropped, as through an inactive alias; only with
+ * reply_demonitor. */
+static void answer_when_told(void *arg) {
+  cotp_term alias = *(cotp_term *)arg;
+  cotp_receive(5000, NULL);
+  cotp_send_alias(alias, COTP_TUPLE(cotp_self_heap(), alias, COTP_ATOM(result)));
+  cotp_receive(5000, NULL); /* then it waits to be told to go */
+}
+
+static void send_through(void *arg) {
+  cotp_term alias = *(cotp_term *)arg;
+  cotp_send_alias(alias, COTP_TUPLE(cotp_self_heap(), alias, COTP_ATOM(intruder)));
+}
+
+COTP_TEST(spawn, a_private_alias_takes_only_the_childs_answer) {
+  cotp_heap *h = cotp_self_heap();
+  cotp_term ref = cotp_make_ref();
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  o.monitor = true;
+  o.monitor_alias = COTP_ALIAS_REPLY_DEMONITOR;
+  o.monitor_alias_private = true;
+  o.monitor_ref = &ref;
+  o.monitor_ref_given = true;
+  o.arg_size = sizeof ref;
+  cotp_pid p, q;
+  cotp_assert_rc(cotp_spawn_opt(answer_when_told, &ref, &o, &p), 0);
+  /* someone else who has the reference */
+  cotp_spawn_opts copy = COTP_SPAWN_OPTS_INIT;
+  copy.arg_size = sizeof ref;
+  cotp_assert_rc(cotp_spawn_opt(send_through, &ref, &copy, &q), 0);
+  cotp_test_refute_received("{_, :intruder}", 50);
+  cotp_assert_rc(cotp_send(p, COTP_ATOM(now)), 0);
+  cotp_term msg;
+  cotp_assert_rc(cotp_receive(5000, &msg), 0);
+  cotp_assert_term_eq(msg, COTP_TUPLE(h, ref, COTP_ATOM(result)));
+  /* the answer ended the monitor: no DOWN when the child goes */
+  cotp_assert_rc(cotp_send(p, COTP_ATOM(go)), 0);
+  cotp_test_refute_received("{:DOWN, _, _, _, _}", 50);
+  cotp_assert_rc(cotp_unalias(ref), COTP_ENOTFOUND);
+
+  o.monitor_ref_given = false;
+  o.arg_size = 0;
+  o.monitor_alias = COTP_ALIAS_DEMONITOR;
+  cotp_assert_rc(cotp_spawn_opt(dies_at_once, NULL, &o, &p), COTP_EINVAL);
+  o.monitor_alias = COTP_ALIAS_EXPLICIT_UNALIAS;
+  cotp_assert_rc(cotp_spawn_opt(dies_at_once, NULL, &o, &p), COTP_EINVAL);
+}
