@@ -222,6 +222,15 @@ static int start(struct stream *s) {
 
 /* --- spawning --- */
 
+static int default_spawn(void *ctx, cotp_entry *entry, void *arg,
+                         const cotp_task_stream_opts *opts, cotp_pid *pid,
+                         bool *linked) {
+  (void)ctx;
+  (void)opts;
+  *linked = true;
+  return cotp_spawn_link(entry, arg, pid);
+}
+
 static bool can_spawn(struct stream *s) {
   if (s->input_done || s->running >= s->max)
     return false;
@@ -247,20 +256,14 @@ static int spawn_next(struct stream *s) {
   }
   cotp_pid pid;
   bool linked = false;
+  cotp_task_spawner *spawner = s->opts.spawn ? s->opts.spawn : default_spawn;
+  rc = spawner(s->opts.spawn_ctx, cotp_task_entry, NULL, &s->opts, &pid, &linked);
+  if (rc != 0)
+    return rc;
   cotp_term ref;
-  if (!s->opts.spawn) {
-    /* the default: one spawn links, monitors and hands the task its
-     * go-ahead as its first message, so the reference comes first */
-    ref = cotp_make_ref();
-  } else {
-    rc = s->opts.spawn(s->opts.spawn_ctx, cotp_task_entry, NULL, &s->opts, &pid,
-                       &linked);
-    if (rc != 0)
-      return rc;
-    if ((rc = cotp_monitor_alias(pid, COTP_ALIAS_DEMONITOR, &ref)) != 0) {
-      cotp__task_unlink_exit(&pid, 1, COTP_ATOM_KILL);
-      return rc;
-    }
+  if ((rc = cotp_monitor_alias(pid, COTP_ALIAS_DEMONITOR, &ref)) != 0) {
+    cotp__task_unlink_exit(&pid, 1, COTP_ATOM_KILL);
+    return rc;
   }
   cotp_term go[COTP__GO_ITEM + 1];
   memcpy(go, s->head, sizeof s->head);
@@ -275,20 +278,7 @@ static int spawn_next(struct stream *s) {
     go[COTP__GO_ITEM] = cotp_cons(h, item, s->args);
   }
   cotp_term msg = cotp_tuple(h, COTP__GO_ITEM + 1, go);
-  if (!s->opts.spawn) {
-    cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
-    o.link = true;
-    o.monitor = true;
-    o.monitor_alias = COTP_ALIAS_DEMONITOR;
-    o.monitor_ref = &ref;
-    o.monitor_ref_given = true;
-    o.message = msg;
-    rc = cotp_is_none(msg) ? COTP_ENOMEM
-                           : cotp_spawn_opt(cotp_task_entry, NULL, &o, &pid);
-    if (rc != 0)
-      return rc;
-    linked = true;
-  } else if ((rc = cotp_is_none(msg) ? COTP_ENOMEM : cotp_send(pid, msg)) != 0) {
+  if ((rc = cotp_is_none(msg) ? COTP_ENOMEM : cotp_send(pid, msg)) != 0) {
     cotp__task_demonitor(ref);
     cotp__task_unlink_exit(&pid, 1, COTP_ATOM_KILL);
     return rc;
