@@ -346,8 +346,9 @@ static int setup_linked(struct cotp__proc *p, void *ctx) {
   cotp_pid child = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   cotp_pid parent = {atomic_load_explicit(&l->parent->pid, memory_order_relaxed)};
   bool monitor = !cotp_is_none(l->mon_ref);
-  /* the child's side of the monitor goes in its control block unless an
-   * mfa call is waiting there: then the child needs no extension for it */
+  /* the child's side of the monitor goes in its control block, which
+   * spares the child an extension for it, unless an mfa call is waiting
+   * there (proc.h) */
   bool inline_watch = monitor && !(p->flags & PF_MFA);
   struct cotp__ext *pe = cotp__ext(l->parent);
   if (!pe || ((l->link || !inline_watch) && !cotp__ext(p)))
