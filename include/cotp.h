@@ -7,7 +7,7 @@
  * function by function: what context it may be called from, who owns what,
  * and what it returns.
  *
- *   cotp/common.h    error codes, COTP_INFINITY, cotp_error
+ *   cotp/common.h    error codes, COTP_INFINITY, cotp_error, cotp_mem_alloc
  *   cotp/term.h      terms: Erlang's data model, building, printing, hashing
  *   cotp/pattern.h   patterns with captures, pins and guards
  *   cotp/process.h   the runtime, spawning, messages, receive, handlers
