@@ -252,40 +252,22 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
     return COTP_ENOMEM;
   int err;
   struct cotp__proc *p = cotp__proc_alloc(&err);
-  if (!p) {
-    if (first)
-      cotp__msg_free(first);
-    return err;
-  }
+  if (!p)
+    goto no_process;
   if (opts->stack_size) {
     p->own_stack = calloc(1, sizeof *p->own_stack);
     if (!p->own_stack ||
         cotp__stackmem_map(p->own_stack, opts->stack_size) != 0) {
       free(p->own_stack);
       p->own_stack = NULL;
-      atomic_store(&p->state, PS_EXITING);
-      cotp__proc_free(p);
-      if (first)
-        cotp__msg_free(first);
-      return COTP_ENOMEM;
+      err = COTP_ENOMEM;
+      goto undo;
     }
     p->flags |= PF_OWN_STACK;
   }
   p->priority = (uint8_t)opts->priority;
-  if ((err = setup(p, ctx)) != 0) {
-    cotp__ext_free(p);
-    cotp__heap_close(&p->heap);
-    if (p->own_stack) {
-      cotp__stackmem_unmap(p->own_stack);
-      free(p->own_stack);
-      p->own_stack = NULL;
-    }
-    atomic_store(&p->state, PS_EXITING);
-    cotp__proc_free(p);
-    if (first)
-      cotp__msg_free(first);
-    return err;
-  }
+  if ((err = setup(p, ctx)) != 0)
+    goto undo;
   if (first) {
     first->from = (cotp_pid){atomic_load_explicit(&parent->pid, memory_order_relaxed)};
     cotp__mq_append(p, &first->sig);
@@ -305,6 +287,21 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
    * (and need fresh memory) at once */
   cotp__make_ready(p, true);
   return 0;
+
+undo: /* p was never runnable: nothing but the spawner knows of it */
+  cotp__ext_free(p);
+  cotp__heap_close(&p->heap);
+  if (p->own_stack) {
+    cotp__stackmem_unmap(p->own_stack);
+    free(p->own_stack);
+    p->own_stack = NULL;
+  }
+  atomic_store(&p->state, PS_EXITING);
+  cotp__proc_free(p);
+no_process:
+  if (first)
+    cotp__msg_free(first);
+  return err;
 }
 
 struct plain {
