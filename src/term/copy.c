@@ -460,24 +460,43 @@ cotp_term cotp__term_copy_bounded(uint64_t *dst, size_t cap, cotp_term t,
 
 size_t cotp_term_size(cotp_term t) { return cotp__term_words(t) * 8; }
 
+/* A bounded copy into the room left in block top (most copies are small),
+ * trying at most SMALL_WORDS x 4 words so that a big term that does not
+ * fit wastes little; COTP_NONE if it did not fit. */
+static cotp_term copy_to_top(struct cotp__block *top, cotp_term t) {
+  size_t used, room = top->cap - top->used;
+  cotp_term r = cotp__term_copy_bounded(
+      top->words + top->used, room < 4 * SMALL_WORDS ? room : 4 * SMALL_WORDS,
+      t, &used);
+  if (!cotp_is_none(r))
+    top->used += used;
+  return r;
+}
+
 cotp_term cotp_term_copy(cotp_heap *dst, cotp_term t) {
   if (cotp_is_none(t))
     return COTP_NONE;
   if (!points(t))
     return t;
   /* most copies are small and the newest block has room: copy straight
-   * into it, one pass, no sizing walk first (a try bounded by SMALL_WORDS
-   * x 4, so a big term that does not fit wastes little) */
+   * into it, one pass, no sizing walk first */
   struct cotp__block *top = dst ? dst->top : NULL;
-  if (top && top->cap > top->used) {
-    size_t used, room = top->cap - top->used;
-    cotp_term r = cotp__term_copy_bounded(top->words + top->used,
-                                          room < 4 * SMALL_WORDS ? room : 4 * SMALL_WORDS,
-                                          t, &used);
-    if (!cotp_is_none(r)) {
-      top->used += used;
+  size_t room = top ? top->cap - top->used : 0;
+  if (room) {
+    cotp_term r = copy_to_top(top, t);
+    if (!cotp_is_none(r))
       return r;
-    }
+  }
+  /* When it failed for want of room (or there was no block: the first
+   * copy into an empty heap, such as a spawn's arguments or a dictionary's
+   * first entry), the same into the block the heap would push next, given
+   * back if the term is not small after all. */
+  if (dst && room < 4 * SMALL_WORDS && cotp__heap_grow(dst, 0)) {
+    cotp_term r = copy_to_top(dst->top, t);
+    if (!cotp_is_none(r))
+      return r;
+    if (dst->top->used == 0)
+      cotp__heap_pop_empty(dst);
   }
   size_t words = cotp__term_words(t);
   if (words == 0)

@@ -124,6 +124,12 @@ uint64_t *cotp__heap_grow(cotp_heap *h, size_t words) {
   return nb->words;
 }
 
+void cotp__heap_pop_empty(cotp_heap *h) {
+  struct cotp__block *b = h->top;
+  h->top = b->prev;
+  block_free(h, b);
+}
+
 void cotp__heap_link_offheap(cotp_heap *h, uint64_t *p) {
   cotp__block_link_offheap(h->top, p);
 }

@@ -241,6 +241,8 @@ void cotp__heap_close(cotp_heap *h);
 /* Allocation: a bump of the top block, inline; a new block otherwise. */
 uint64_t *cotp__heap_alloc_slow(cotp_heap *h, size_t words);
 uint64_t *cotp__heap_grow(cotp_heap *h, size_t words);
+/* Takes off h the top block, which holds nothing (kept as the spare). */
+void cotp__heap_pop_empty(cotp_heap *h);
 static inline uint64_t *cotp__heap_bump(cotp_heap *h, size_t words) {
   struct cotp__block *b = h->top;
   if (b && b->cap - b->used >= words) {

@@ -159,3 +159,28 @@ Test(copy, million_element_list_and_deep_tuple) {
   cr_assert_eq(n, 1000000);
   cotp_heap_free(b);
 }
+
+/* A copy into an empty heap first tries the block the heap would push
+ * next, and gives it back when the term turns out too big for it: the
+ * heap then holds the copy's own block, and no empty one besides. */
+Test(copy, a_big_copy_into_an_empty_heap_holds_only_its_own_block) {
+  cotp_heap *a = cotp_heap_new(), *b = cotp_heap_new(), *c = cotp_heap_new();
+  cotp_term l = COTP_NIL;
+  for (int i = 0; i < 2000; i++)
+    l = cotp_cons(a, COTP_TUPLE(a, COTP_ATOM_OK), l);
+  cotp_term small = COTP_TUPLE(a, COTP_ATOM_OK, cotp_cons(a, COTP_ATOM_OK, COTP_NIL));
+  cotp_term got = cotp_term_copy(b, l);
+  cotp_assert_term_eq(got, l);
+  size_t words = cotp_term_size(l) / 8;
+  /* 2,000 cells and 2,000 tuples of one element: 4 words an element */
+  cr_assert_eq(words, 4 * 2000);
+  cr_assert_lt(cotp_heap_bytes(b), (words + 16) * 8,
+               "%zu bytes for a %zu-word copy", cotp_heap_bytes(b), words);
+  /* and a small one goes into one block of its own, bumped once */
+  cotp_assert_term_eq(cotp_term_copy(c, small), small);
+  cotp_assert_term_eq(cotp_term_copy(c, small), small);
+  cr_assert_leq(cotp_heap_bytes(c), 512);
+  cotp_heap_free(a);
+  cotp_heap_free(b);
+  cotp_heap_free(c);
+}
