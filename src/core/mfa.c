@@ -5,24 +5,40 @@
  * Child specs name the code a supervisor starts, and a remote node names
  * the code it asks this node to run, by module and function atoms; this
  * table maps those pairs to C functions.  It outlives runtimes (functions
- * are registered once, typically at start-up) and is small, so it is a
- * mutex-protected open-addressing table keyed by the atom words.  The
+ * are registered once, typically at start-up) and is small: an
+ * open-addressing table keyed by the atom words, written under a mutex.  The
  * behaviours keep their own kinds of code in it (cotp_register_code): a
  * task function returns a result, a supervisor's start function a pid.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "cotp/process.h"
 
+/*
+ * Lookups take no lock: every task start makes one (its entry function is
+ * named by module and function).  A writer, under the mutex, fills an
+ * empty slot's key before it publishes the function with a release store,
+ * and a reader that sees the function (acquire) sees the key.  Entries are
+ * never removed, only replaced, so a key once seen stays.  A bigger table
+ * is filled completely before it is published; the one it replaces may
+ * still be read, so it is kept, on a list, until the process exits.
+ */
 struct entry {
   uint64_t kind, module, function;
-  cotp_code_fn *fn;
+  _Atomic(cotp_code_fn *) fn;
+};
+
+struct table {
+  size_t n; /* slots: a power of two */
+  struct table *older;
+  struct entry slots[];
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct entry *slots;
-static size_t nslots, used;
+static _Atomic(struct table *) current;
+static size_t used; /* under lock */
 
 static size_t slot_of(uint64_t k, uint64_t m, uint64_t f, size_t mask) {
   uint64_t h = (m * 0x9E3779B97F4A7C15ull) ^ (f * 0xC2B2AE3D27D4EB4Full) ^
@@ -31,30 +47,32 @@ static size_t slot_of(uint64_t k, uint64_t m, uint64_t f, size_t mask) {
 }
 
 /* The slot for the triple: its entry, or the empty slot it would take. */
-static struct entry *find(uint64_t k, uint64_t m, uint64_t f) {
-  if (!nslots)
-    return NULL;
-  for (size_t i = slot_of(k, m, f, nslots - 1);; i = (i + 1) & (nslots - 1)) {
-    struct entry *e = &slots[i];
-    if (!e->fn || (e->kind == k && e->module == m && e->function == f))
+static struct entry *find(struct table *t, uint64_t k, uint64_t m, uint64_t f) {
+  for (size_t i = slot_of(k, m, f, t->n - 1);; i = (i + 1) & (t->n - 1)) {
+    struct entry *e = &t->slots[i];
+    if (!atomic_load_explicit(&e->fn, memory_order_acquire) ||
+        (e->kind == k && e->module == m && e->function == f))
       return e;
   }
 }
 
-static bool grow(void) {
-  size_t n = nslots ? nslots * 2 : 64;
-  struct entry *bigger = calloc(n, sizeof *bigger);
-  if (!bigger)
-    return false;
-  struct entry *old = slots;
-  size_t oldn = nslots;
-  slots = bigger;
-  nslots = n;
-  for (size_t i = 0; i < oldn; i++)
-    if (old[i].fn)
-      *find(old[i].kind, old[i].module, old[i].function) = old[i];
-  free(old);
-  return true;
+static struct table *grow(struct table *old) {
+  size_t n = old ? old->n * 2 : 64;
+  struct table *t = calloc(1, sizeof *t + n * sizeof t->slots[0]);
+  if (!t)
+    return NULL;
+  t->n = n;
+  t->older = old;
+  for (size_t i = 0; old && i < old->n; i++) {
+    struct entry *o = &old->slots[i];
+    cotp_code_fn *fn = atomic_load_explicit(&o->fn, memory_order_relaxed);
+    if (fn) {
+      struct entry *e = find(t, o->kind, o->module, o->function);
+      *e = (struct entry){o->kind, o->module, o->function, fn};
+    }
+  }
+  atomic_store_explicit(&current, t, memory_order_release);
+  return t;
 }
 
 int cotp_register_code(cotp_term kind, cotp_term module, cotp_term function,
@@ -64,13 +82,18 @@ int cotp_register_code(cotp_term kind, cotp_term module, cotp_term function,
     return COTP_EINVAL;
   pthread_mutex_lock(&lock);
   int rc = 0;
-  if ((used + 1) * 2 > nslots && !grow()) {
+  struct table *t = atomic_load_explicit(&current, memory_order_relaxed);
+  if ((!t || (used + 1) * 2 > t->n) && !(t = grow(t))) {
     rc = COTP_ENOMEM;
   } else {
-    struct entry *e = find(kind.w, module.w, function.w);
-    if (!e->fn)
+    struct entry *e = find(t, kind.w, module.w, function.w);
+    if (!atomic_load_explicit(&e->fn, memory_order_relaxed)) {
       used++;
-    *e = (struct entry){kind.w, module.w, function.w, fn};
+      e->kind = kind.w;
+      e->module = module.w;
+      e->function = function.w;
+    }
+    atomic_store_explicit(&e->fn, fn, memory_order_release);
   }
   pthread_mutex_unlock(&lock);
   return rc;
@@ -78,11 +101,11 @@ int cotp_register_code(cotp_term kind, cotp_term module, cotp_term function,
 
 cotp_code_fn *cotp_lookup_code(cotp_term kind, cotp_term module,
                                cotp_term function) {
-  pthread_mutex_lock(&lock);
-  struct entry *e = find(kind.w, module.w, function.w);
-  cotp_code_fn *fn = e && e->fn ? e->fn : NULL;
-  pthread_mutex_unlock(&lock);
-  return fn;
+  struct table *t = atomic_load_explicit(&current, memory_order_acquire);
+  if (!t)
+    return NULL;
+  struct entry *e = find(t, kind.w, module.w, function.w);
+  return atomic_load_explicit(&e->fn, memory_order_acquire);
 }
 
 /* Processes' functions are the kind :process. */
