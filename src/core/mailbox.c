@@ -20,16 +20,16 @@
 /* A message of words words of heap, the term still to be written. */
 static struct cotp__msg *msg_alloc(size_t words) {
   size_t head = sizeof(struct cotp__msg) + sizeof(struct cotp__block);
-  if (words > (SIZE_MAX - head) / 8)
-    return NULL;
+  if (words > UINT32_MAX)
+    return NULL; /* over 32 GB in one term: no memory for it */
   struct cotp__msg *m = cotp__chunk_alloc(head + words * 8);
   if (!m)
     return NULL;
   m->sig.next = NULL;
   m->sig.kind = SIG_MSG;
   m->sig.flags = 0;
-  *msg_block(m) = (struct cotp__block){.prev = NULL, .cap = words,
-                                       .used = words, .offheap = NULL,
+  *msg_block(m) = (struct cotp__block){.prev = NULL, .cap = (uint32_t)words,
+                                       .used = (uint32_t)words, .offheap = NULL,
                                        .mem = m, .mem_size = head + words * 8};
   return m;
 }
@@ -51,8 +51,8 @@ struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
       m->sig.next = NULL;
       m->sig.kind = SIG_MSG;
       m->sig.flags = 0;
-      *msg_block(m) = (struct cotp__block){.prev = NULL, .cap = words,
-                                           .used = words, .offheap = NULL,
+      *msg_block(m) = (struct cotp__block){.prev = NULL, .cap = (uint32_t)words,
+                                           .used = (uint32_t)words, .offheap = NULL,
                                            .mem = m, .mem_size = DIRECT_BYTES};
       m->term = root;
       return m;
@@ -191,11 +191,11 @@ cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
       uint64_t *dst;
       if (top && top->cap - top->used >= n) {
         dst = top->words + top->used;
-        top->used += n;
+        top->used += (uint32_t)n; /* at most 9 */
       } else if (!(dst = cotp__heap_try_alloc(&p->heap, n))) {
         goto adopt; /* no memory for a copy: take the block as it is */
       }
-      const uint64_t *src = msg_block(msg)->words;
+      const uint64_t *src = flat_data(msg);
       for (size_t i = 0; i < n; i++) /* at most 9 words */
         dst[i] = src[i];
       t = box_term(dst);
@@ -203,9 +203,10 @@ cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
     cotp__chunk_free(msg, flat_bytes(n));
     return t;
   }
-adopt:
+adopt:;
+  cotp_term t = msg->term; /* before the header goes, if it is flat */
   cotp__heap_adopt(&p->heap, msg_block_ready(msg));
-  return msg->term;
+  return t;
 }
 
 int cotp__deliver(cotp_pid pid, cotp_term t) {

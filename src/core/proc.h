@@ -344,25 +344,41 @@ static inline size_t flat_tuple_words(cotp_term t) {
   return 1 + n;
 }
 
-/* A flat message (SF_FLAT) keeps its word count in the upper bits of its
- * flags; its block header is filled in only if it joins a heap as is. */
+/*
+ * A flat message (SF_FLAT) keeps its word count in the upper bits of its
+ * flags, and its words right after its header, with no block header
+ * between: a reply {ref, 42} takes one 64-byte chunk, a DOWN message one
+ * of 128.  The receiver copies the words out; if they must join its heap
+ * as they are (no memory for a copy, a handler hibernating with the
+ * message), a block header takes the place of the message header, which
+ * is no longer needed by then and has the same size.
+ */
 #define SF_WORDS_SHIFT 8
+_Static_assert(sizeof(struct cotp__msg) == sizeof(struct cotp__block) &&
+                   offsetof(struct cotp__block, words) == sizeof(struct cotp__msg),
+               "a flat message's header can become a block header in place");
 static inline size_t flat_words(const struct cotp__msg *m) {
   return m->sig.flags >> SF_WORDS_SHIFT;
 }
 static inline size_t flat_bytes(size_t words) {
-  return sizeof(struct cotp__msg) + sizeof(struct cotp__block) + words * 8;
+  return sizeof(struct cotp__msg) + words * 8;
 }
-/* The block of message m, ready to join a heap. */
+static inline uint64_t *flat_data(struct cotp__msg *m) {
+  return (uint64_t *)(m + 1);
+}
+/* The block of message m, ready to join a heap.  For a flat message the
+ * message header is gone after this: read its term first. */
 static inline struct cotp__block *msg_block_ready(struct cotp__msg *m) {
-  struct cotp__block *b = msg_block(m);
-  if (m->sig.flags & SF_FLAT) {
-    size_t words = flat_words(m);
-    b->cap = b->used = words;
-    b->offheap = NULL;
-    b->mem = m;
-    b->mem_size = flat_bytes(words);
-  }
+  if (!(m->sig.flags & SF_FLAT))
+    return msg_block(m);
+  size_t words = flat_words(m);
+  struct cotp__block *b = (struct cotp__block *)(void *)m;
+  *b = (struct cotp__block){.prev = NULL,
+                            .cap = (uint32_t)words, /* at most 9 */
+                            .used = (uint32_t)words,
+                            .offheap = NULL,
+                            .mem = m,
+                            .mem_size = flat_bytes(words)};
   return b;
 }
 
@@ -382,7 +398,7 @@ static inline struct cotp__msg *cotp__msg_new(cotp_term t) {
     m->aux = COTP_NONE;
     m->term = t;
     if (words) {
-      uint64_t *dst = msg_block(m)->words;
+      uint64_t *dst = flat_data(m);
       const uint64_t *src = box_ptr(t);
       for (size_t i = 0; i < words; i++)
         dst[i] = src[i];

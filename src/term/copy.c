@@ -469,7 +469,7 @@ static cotp_term copy_to_top(struct cotp__block *top, cotp_term t) {
       top->words + top->used, room < 4 * SMALL_WORDS ? room : 4 * SMALL_WORDS,
       t, &used);
   if (!cotp_is_none(r))
-    top->used += used;
+    top->used += (uint32_t)used; /* at most 4 * SMALL_WORDS */
   return r;
 }
 

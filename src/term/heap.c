@@ -39,7 +39,7 @@ static void release_offheap(uint64_t *head, const uint64_t *stop) {
 static void block_free(cotp_heap *h, struct cotp__block *b) {
   if (b->offheap)
     release_offheap(b->offheap, NULL);
-  h->bytes -= sizeof *b + b->cap * 8;
+  h->bytes -= sizeof *b + (size_t)b->cap * 8;
   if (!h->spare && b->mem == b && b->cap <= BLOCK_MAX) {
     b->offheap = NULL;
     h->spare = b; /* an ordinary block, not a message: keep it */
@@ -56,7 +56,7 @@ void cotp__block_release_offheap(struct cotp__block *b) {
 void cotp__heap_adopt(cotp_heap *h, struct cotp__block *b) {
   b->prev = h->top;
   h->top = b;
-  h->bytes += sizeof *b + b->cap * 8;
+  h->bytes += sizeof *b + (size_t)b->cap * 8;
 }
 
 void cotp_heap_free(cotp_heap *h) {
@@ -95,10 +95,10 @@ uint64_t *cotp__heap_grow(cotp_heap *h, size_t words) {
   if (spare && spare->cap >= words) {
     h->spare = NULL;
     spare->prev = b;
-    spare->used = words;
+    spare->used = (uint32_t)words; /* at most its cap */
     spare->offheap = NULL;
     h->top = spare;
-    h->bytes += sizeof *spare + spare->cap * 8;
+    h->bytes += sizeof *spare + (size_t)spare->cap * 8;
     return spare->words;
   }
   size_t cap = b ? b->cap * 2 : BLOCK_MIN;
@@ -108,14 +108,14 @@ uint64_t *cotp__heap_grow(cotp_heap *h, size_t words) {
     cap = BLOCK_MAX;
   if (cap < words)
     cap = words;
-  if (cap > (SIZE_MAX - sizeof *b) / 8)
-    return NULL;
+  if (cap > UINT32_MAX)
+    return NULL; /* over 32 GB in one term: no memory for it */
   struct cotp__block *nb = cotp__chunk_alloc(sizeof *nb + cap * 8);
   if (!nb)
     return NULL;
   nb->prev = b;
-  nb->cap = cap;
-  nb->used = words;
+  nb->cap = (uint32_t)cap;
+  nb->used = (uint32_t)words;
   nb->offheap = NULL;
   nb->mem = nb;
   nb->mem_size = sizeof *nb + cap * 8;
@@ -167,14 +167,14 @@ void cotp_heap_release(cotp_heap *h, cotp_heap_mark mark) {
     release_offheap(b->offheap, mark.offheap);
     b->offheap = mark.offheap;
   }
-  b->used = mark.used;
+  b->used = (uint32_t)mark.used; /* it was b's */
 }
 
 void cotp__heap_trim(cotp_heap *h) {
   struct cotp__block *b = h->top;
   if (b && !b->prev && b->used == 0 && b->mem == b) {
     h->top = NULL;
-    h->bytes -= sizeof *b + b->cap * 8;
+    h->bytes -= sizeof *b + (size_t)b->cap * 8;
     cotp__chunk_free(b, b->mem_size);
   }
   if (h->spare) {
@@ -186,7 +186,7 @@ void cotp__heap_trim(cotp_heap *h) {
 void cotp__heap_pass_on(cotp_heap *from, cotp_heap *to) {
   struct cotp__block *b = from->top;
   if (b && !b->prev && b->used == 0 && b->mem == b && !to->top) {
-    size_t bytes = sizeof *b + b->cap * 8;
+    size_t bytes = sizeof *b + (size_t)b->cap * 8;
     from->top = NULL;
     from->bytes -= bytes;
     to->top = b;

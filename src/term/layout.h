@@ -94,8 +94,8 @@ struct cotp_resource {
 /* A heap is a LIFO chain of blocks; allocation bumps in the newest one. */
 struct cotp__block {
   struct cotp__block *prev;
-  size_t cap;        /* words */
-  size_t used;       /* words */
+  uint32_t cap;      /* words: a block holds at most UINT32_MAX (32 GB) */
+  uint32_t used;     /* words */
   uint64_t *offheap; /* newest REFCBIN/RESOURCE header in this block */
   void *mem;         /* what to free: the block, or the message it is in */
   size_t mem_size;   /* bytes allocated at mem (cotp__chunk_free) */
@@ -208,8 +208,13 @@ static inline void *cotp__chunk_alloc(size_t bytes) {
     unsigned c = (unsigned)((bytes - 1) / CHUNK_CLASS_BYTES);
     void *p = cotp__chunk_tls.head[c];
     if (p) {
-      cotp__chunk_tls.head[c] = *(void **)p;
+      void *next = *(void **)p;
+      cotp__chunk_tls.head[c] = next;
       cotp__chunk_tls.n[c]--;
+      /* The next chunk may have been freed by another thread (a list from
+       * the depot), its line in that core's cache: start bringing it here
+       * now, or the next allocation waits for it. */
+      __builtin_prefetch(next, 1);
       return p;
     }
   }
@@ -247,7 +252,7 @@ static inline uint64_t *cotp__heap_bump(cotp_heap *h, size_t words) {
   struct cotp__block *b = h->top;
   if (b && b->cap - b->used >= words) {
     uint64_t *p = b->words + b->used;
-    b->used += words;
+    b->used += (uint32_t)words; /* at most cap */
     return p;
   }
   return NULL;
