@@ -35,7 +35,7 @@ static struct cotp__msg *msg_alloc(size_t words) {
 }
 
 /* Bytes a message gets when its term is copied straight into it: one
- * chunk class, room for 21 words after the headers (a call's
+ * chunk class, room for 22 words after the headers (a call's
  * {:"$gen_call", {pid, [:alias | ref]}, {:get, 42}} takes 12). */
 #define DIRECT_BYTES 256
 

@@ -4,7 +4,7 @@
  *
  * Sending a message allocates it, receiving it frees it: at millions of
  * messages a second, malloc and free were a quarter of the cost of a
- * message.  Small allocations (up to 1 KB, in classes of 64 bytes) come
+ * message.  Small allocations (up to 1 KB, in classes of 32 bytes) come
  * from lists of the calling thread, and freed chunks go to the lists of
  * the thread that frees them, whichever it is.
  *
@@ -52,7 +52,7 @@ __thread struct cotp__chunk_cache cotp__chunk_tls
 #define cache cotp__chunk_tls
 
 /* A list in the depot: its first chunk links to the next list (word 1)
- * and says how many chunks it holds (word 2: a chunk is 64 bytes at
+ * and says how many chunks it holds (word 2: a chunk is 32 bytes at
  * least).  Lists are full but for those a stopping thread gave back. */
 static struct depot {
   pthread_mutex_t lock;

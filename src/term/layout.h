@@ -182,8 +182,8 @@ cotp_term cotp__term_copy_bounded(uint64_t *dst, size_t cap, cotp_term t,
 
 /* --- small chunks (chunk.c) --- */
 
-#define CHUNK_CLASSES 16 /* 64 to 1024 bytes: messages, blocks, saved stacks */
-#define CHUNK_CLASS_BYTES 64
+#define CHUNK_CLASSES 32 /* 32 to 1024 bytes: messages, blocks, saved stacks */
+#define CHUNK_CLASS_BYTES 32
 #define CHUNK_BATCH 64   /* chunks a thread trades with the depot at a time */
 struct cotp__chunk_cache {
   /* per class: the list allocations pop and frees push (at most

@@ -62,13 +62,13 @@ COTP_TEST(chunk, a_partial_list_left_by_an_exiting_thread_is_reused_once) {
   for (int i = 0; i < N; i++) {
     got[i] = cotp_mem_alloc(CHUNK_CLASS_BYTES);
     cr_assert_not_null(got[i]);
-    for (int w = 0; w < 8; w++)
+    for (int w = 0; w < CHUNK_CLASS_BYTES / 8; w++)
       got[i][w] = (uint64_t)i;
     for (int k = 0; k < KEPT; k++)
       cr_assert(got[i] != strays[k], "chunk %d is still the thread's", i);
   }
   for (int i = 0; i < N; i++) {
-    for (int w = 0; w < 8; w++)
+    for (int w = 0; w < CHUNK_CLASS_BYTES / 8; w++)
       cr_assert_eq(got[i][w], (uint64_t)i, "chunk %d was handed out twice", i);
     cotp_mem_free(got[i], CHUNK_CLASS_BYTES);
   }
