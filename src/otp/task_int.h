@@ -36,7 +36,7 @@ struct cotp__task_atoms {
   cotp_term brutal_kill, exit, nodedown, undef, erlang, apply, completed;
   cotp_term struct_, exception_, message, mfa, owner, pid, ref;
   cotp_term callers, ancestors, initial_call, c, unknown, nonode;
-  cotp_term go, noreply, enforce_exit, registered_name, trap_exit;
+  cotp_term go, enforce_exit, registered_name, trap_exit;
 };
 const struct cotp__task_atoms *cotp__task_atoms(void);
 
@@ -78,7 +78,7 @@ int cotp__task_attach(cotp_pid pid, bool link, const cotp_term *job, size_t n,
                       cotp_task *task);
 
 /* Starts a task with its go-ahead (in the caller's heap) as the spawn's
- * arguments, copied into the task before it runs, with opts (NULL: neither
+ * message, in the task's mailbox before it runs, with opts (NULL: neither
  * linked nor monitored) (task_run.c). */
 int cotp__task_spawn_go(cotp_term go, const cotp_spawn_opts *opts,
                         cotp_pid *pid);

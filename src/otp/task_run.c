@@ -11,7 +11,6 @@
  * carry it to the owner, as an exception in an Elixir task does.
  */
 #include <dlfcn.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,24 +176,16 @@ void *cotp_task_entry_owner(cotp_pid owner) {
   return (void *)(uintptr_t)owner.bits;
 }
 
-/* Task.start and async: the go-ahead travels as the spawn's arguments,
- * copied into the new process before it runs, so no message is needed and
- * the task never waits for an owner that died before sending one. */
-static void noreply_main(cotp_term args) { run(cotp_head(args)); }
-
-static pthread_once_t noreply_once = PTHREAD_ONCE_INIT;
-static void register_noreply(void) {
-  const struct cotp__task_atoms *a = cotp__task_atoms();
-  cotp_register_function(a->cotp_task, a->noreply, noreply_main);
-}
-
+/* Task.start and async: the go-ahead is the spawn's message, in the new
+ * process's mailbox before it runs, so the task never waits for an owner
+ * that died before sending one.  A plain spawn, not one by name: its
+ * monitor's watcher then lives in the control block (no extension's set
+ * to fill and free for each task), and nothing is looked up by name. */
 int cotp__task_spawn_go(cotp_term go, const cotp_spawn_opts *opts,
                         cotp_pid *pid) {
-  pthread_once(&noreply_once, register_noreply);
-  const struct cotp__task_atoms *a = cotp__task_atoms();
-  cotp_heap *h = cotp_self_heap();
-  cotp_heap_mark mark = cotp_heap_mark_now(h);
-  int rc = cotp_spawn_mfa(a->cotp_task, a->noreply, COTP_LIST(h, go), opts, pid);
-  cotp_heap_release(h, mark);
-  return rc;
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  if (opts)
+    o = *opts;
+  o.message = go;
+  return cotp_spawn_opt(cotp_task_entry, NULL, &o, pid);
 }

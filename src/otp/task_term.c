@@ -57,7 +57,6 @@ static void make_atoms(void) {
   a->unknown = cotp_atom("unknown");
   a->nonode = cotp_atom("nonode@nohost");
   a->go = cotp_atom("$cotp_task");
-  a->noreply = cotp_atom("noreply");
   a->enforce_exit = cotp_atom("enforce_exit");
   a->registered_name = cotp_atom("registered_name");
   a->trap_exit = cotp_atom("trap_exit");
