@@ -46,7 +46,8 @@ static size_t slot_of(uint64_t k, uint64_t m, uint64_t f, size_t mask) {
   return (size_t)(h ^ (h >> 31)) & mask;
 }
 
-/* The slot for the triple: its entry, or the empty slot it would take. */
+/* The slot for the triple: its entry, or the empty slot it would take
+ * (writers, under the mutex). */
 static struct entry *find(struct table *t, uint64_t k, uint64_t m, uint64_t f) {
   for (size_t i = slot_of(k, m, f, t->n - 1);; i = (i + 1) & (t->n - 1)) {
     struct entry *e = &t->slots[i];
@@ -104,8 +105,15 @@ cotp_code_fn *cotp_lookup_code(cotp_term kind, cotp_term module,
   struct table *t = atomic_load_explicit(&current, memory_order_acquire);
   if (!t)
     return NULL;
-  struct entry *e = find(t, kind.w, module.w, function.w);
-  return atomic_load_explicit(&e->fn, memory_order_acquire);
+  /* not find(): an empty slot it stopped at may be filled with another
+   * key before its function is read again */
+  uint64_t k = kind.w, m = module.w, f = function.w;
+  for (size_t i = slot_of(k, m, f, t->n - 1);; i = (i + 1) & (t->n - 1)) {
+    struct entry *e = &t->slots[i];
+    cotp_code_fn *fn = atomic_load_explicit(&e->fn, memory_order_acquire);
+    if (!fn || (e->kind == k && e->module == m && e->function == f))
+      return fn;
+  }
 }
 
 /* Processes' functions are the kind :process. */

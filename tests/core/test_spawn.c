@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Spawning, reaping, pids, functions by name. */
 #include "harness.h"
+#include <pthread.h>
 #include <stdio.h>
 
 static void wait_and_report(void *arg) {
@@ -335,6 +336,49 @@ COTP_TEST(spawn, code_by_name_is_kept_per_kind) {
   cr_assert_eq(cotp_lookup_code(COTP_ATOM(kind_a), m, f), code_b, "replaced");
   cotp_assert_rc(cotp_register_code(cotp_int(NULL, 1), m, f, code_a), COTP_EINVAL);
   cotp_assert_rc(cotp_register_code(COTP_ATOM(kind_a), m, f, NULL), COTP_EINVAL);
+}
+
+/* Lookups take no lock: a thread that looks names up while another
+ * registers enough of them to grow the table several times finds each
+ * one missing or right, never another name's function or a torn entry. */
+enum { NAMES = 3000 };
+static cotp_term lookup_names[NAMES];
+static _Atomic int registered_names;
+
+/* The number of wrong answers, asserted on by the test's own thread. */
+static void *look_up_all(void *arg) {
+  (void)arg;
+  uintptr_t wrong = 0;
+  while (atomic_load(&registered_names) < NAMES)
+    for (int i = 0; i < NAMES; i++) {
+      cotp_code_fn *fn =
+          cotp_lookup_code(COTP_ATOM(kind_lockfree), COTP_ATOM(Mod), lookup_names[i]);
+      if (fn && fn != (i % 2 ? code_b : code_a))
+        wrong++;
+    }
+  return (void *)wrong;
+}
+
+Test(spawn, code_by_name_is_found_while_the_table_grows) {
+  char name[32];
+  for (int i = 0; i < NAMES; i++) {
+    snprintf(name, sizeof name, "lockfree_%d", i);
+    lookup_names[i] = cotp_atom(name);
+  }
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, look_up_all, NULL), 0);
+  for (int i = 0; i < NAMES; i++) {
+    cotp_assert_rc(cotp_register_code(COTP_ATOM(kind_lockfree), COTP_ATOM(Mod),
+                                      lookup_names[i], i % 2 ? code_b : code_a),
+                   0);
+    atomic_fetch_add(&registered_names, 1);
+  }
+  void *wrong;
+  cr_assert_eq(pthread_join(t, &wrong), 0);
+  cr_assert_eq((uintptr_t)wrong, 0, "lookups found another name's function");
+  for (int i = 0; i < NAMES; i++)
+    cr_assert_eq(cotp_lookup_code(COTP_ATOM(kind_lockfree), COTP_ATOM(Mod), lookup_names[i]),
+                 i % 2 ? code_b : code_a);
 }
 
 /* cotp_is_alive_now never waits: true until the process begins to exit;
