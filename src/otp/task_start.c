@@ -6,9 +6,9 @@
  * async is one spawn that links the task, monitors it with a reference
  * that is also an alias (mode :demonitor: the alias goes when the monitor
  * does), and gives it its go-ahead (task_int.h) as its first message
- * (spawn_opts.message): linked and monitored before it runs, the task can reach the owner only after
- * both exist, and its reply only through the alias.  The reference is
- * made first, since the go-ahead carries it.
+ * (spawn_opts.message): linked and monitored before it runs, the task
+ * can reach the owner only after both exist, and its reply only through
+ * the alias.  The reference is made first, since the go-ahead carries it.
  *
  * start passes the go-ahead as the spawn's message too (the task is
  * unlinked: a go-ahead that never came would leave it waiting forever);
