@@ -46,13 +46,16 @@ static size_t slot_of(uint64_t k, uint64_t m, uint64_t f, size_t mask) {
   return (size_t)(h ^ (h >> 31)) & mask;
 }
 
-/* The slot for the triple: its entry, or the empty slot it would take
- * (writers, under the mutex). */
-static struct entry *find(struct table *t, uint64_t k, uint64_t m, uint64_t f) {
+/* The slot for the triple: its entry, or the empty slot it would take,
+ * with *fn the function read from it (NULL: empty).  A reader decides on
+ * *fn, not on a second read: the empty slot may be filled with another
+ * key meanwhile. */
+static struct entry *find(struct table *t, uint64_t k, uint64_t m, uint64_t f,
+                          cotp_code_fn **fn) {
   for (size_t i = slot_of(k, m, f, t->n - 1);; i = (i + 1) & (t->n - 1)) {
     struct entry *e = &t->slots[i];
-    if (!atomic_load_explicit(&e->fn, memory_order_acquire) ||
-        (e->kind == k && e->module == m && e->function == f))
+    *fn = atomic_load_explicit(&e->fn, memory_order_acquire);
+    if (!*fn || (e->kind == k && e->module == m && e->function == f))
       return e;
   }
 }
@@ -66,9 +69,9 @@ static struct table *grow(struct table *old) {
   t->older = old;
   for (size_t i = 0; old && i < old->n; i++) {
     struct entry *o = &old->slots[i];
-    cotp_code_fn *fn = atomic_load_explicit(&o->fn, memory_order_relaxed);
+    cotp_code_fn *fn = atomic_load_explicit(&o->fn, memory_order_relaxed), *none;
     if (fn) {
-      struct entry *e = find(t, o->kind, o->module, o->function);
+      struct entry *e = find(t, o->kind, o->module, o->function, &none);
       *e = (struct entry){o->kind, o->module, o->function, fn};
     }
   }
@@ -87,8 +90,9 @@ int cotp_register_code(cotp_term kind, cotp_term module, cotp_term function,
   if ((!t || (used + 1) * 2 > t->n) && !(t = grow(t))) {
     rc = COTP_ENOMEM;
   } else {
-    struct entry *e = find(t, kind.w, module.w, function.w);
-    if (!atomic_load_explicit(&e->fn, memory_order_relaxed)) {
+    cotp_code_fn *old;
+    struct entry *e = find(t, kind.w, module.w, function.w, &old);
+    if (!old) {
       used++;
       e->kind = kind.w;
       e->module = module.w;
@@ -105,15 +109,9 @@ cotp_code_fn *cotp_lookup_code(cotp_term kind, cotp_term module,
   struct table *t = atomic_load_explicit(&current, memory_order_acquire);
   if (!t)
     return NULL;
-  /* not find(): an empty slot it stopped at may be filled with another
-   * key before its function is read again */
-  uint64_t k = kind.w, m = module.w, f = function.w;
-  for (size_t i = slot_of(k, m, f, t->n - 1);; i = (i + 1) & (t->n - 1)) {
-    struct entry *e = &t->slots[i];
-    cotp_code_fn *fn = atomic_load_explicit(&e->fn, memory_order_acquire);
-    if (!fn || (e->kind == k && e->module == m && e->function == f))
-      return fn;
-  }
+  cotp_code_fn *fn;
+  find(t, kind.w, module.w, function.w, &fn);
+  return fn;
 }
 
 /* Processes' functions are the kind :process. */

@@ -487,11 +487,11 @@ cotp_term cotp_term_copy(cotp_heap *dst, cotp_term t) {
     if (!cotp_is_none(r))
       return r;
   }
-  /* When it failed for want of room (or there was no block: the first
-   * copy into an empty heap, such as a spawn's arguments or a dictionary's
-   * first entry), the same into the block the heap would push next, given
-   * back if the term is not small after all. */
-  if (dst && room < 4 * SMALL_WORDS && cotp__heap_grow(dst, 0)) {
+  /* With no room at all (the first copy into an empty heap, such as a
+   * dictionary's first entry, or a full block), the same into the block
+   * the heap would push next, given back if the term is not small after
+   * all. */
+  if (dst && !room && cotp__heap_grow(dst, 0)) {
     cotp_term r = copy_to_top(dst->top, t);
     if (!cotp_is_none(r))
       return r;
