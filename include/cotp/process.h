@@ -255,7 +255,11 @@ COTP_API int cotp_send(cotp_pid pid, cotp_term msg);
 /*
  * Receives the first message in the mailbox, waiting up to timeout_ms
  * (COTP_INFINITY: forever; 0: only look).  The message is in the caller's
- * heap (cotp_self_heap()).
+ * heap (cotp_self_heap()).  A timeout is never shorter than asked; one of
+ * a second or more (GenServer's and Task's 5,000 ms) is counted with less
+ * precision, since nearly all of them end early: it can run about 10 ms
+ * over.  An absolute deadline (COTP_RECV_DEADLINE) and cotp_sleep keep
+ * millisecond precision.
  * Context: inside a process.
  * Returns: 0 with *msg set, COTP_ETIMEDOUT, COTP_EINVAL (a negative timeout
  * other than COTP_INFINITY), COTP_ENOTPROC.

@@ -12,7 +12,8 @@
  * once per call: a wait woken early for a message that does not match goes
  * back to sleep for what is left, not for the whole timeout again.  The
  * deadline is a timer node in the process's own control block, added to
- * the heap of the scheduler it parks on the first time it parks.
+ * the timers of the scheduler it parks on the first time it parks (as a
+ * deferred wait when it is far ahead, timer.h).
  */
 #include "platform/clock.h"
 #include "runtime.h"
@@ -33,23 +34,37 @@ static int64_t deadline_of(int64_t timeout_ms, int64_t *now_out) {
 
 /* Parks until the inbox gets something, the deadline passes or a spurious
  * wake-up.  Returns false when the deadline has passed.  now is the clock
- * as the caller just read it, or -1 to read it here. */
-static bool wait_more(struct cotp__proc *p, int64_t deadline, int64_t now) {
-  if (deadline != NO_DEADLINE) {
+ * as the caller just read it, or -1 to read it here.  *defer_ms: a timeout
+ * whose deadline is still to be set, by deferring the wait (timer.h), or
+ * -1; when it cannot be deferred, the deadline is set here instead. */
+static bool wait_more(struct cotp__proc *p, int64_t *deadline, int64_t now,
+                      int64_t *defer_ms) {
+  if (*deadline != NO_DEADLINE) {
     if (!(p->flags & PF_TIMED)) {
-      if ((now < 0 ? cotp__now_ms() : now) >= deadline)
-        return false;
       struct cotp__sched *s = cotp__sched_self();
-      if (cotp__timer_add(&s->timers, &p->timer, deadline) == 0)
+      if (*defer_ms >= 0 &&
+          cotp__timer_defer(&s->timers, &p->timer, *defer_ms) == 0) {
         p->flags |= PF_TIMED;
-      else
-        cotp__switch_out(p, RQ_YIELD); /* no memory for a timer: poll */
+      } else {
+        if (*defer_ms >= 0) { /* not deferred: a deadline after all */
+          *deadline = deadline_of(*defer_ms, &now);
+          *defer_ms = -1;
+        }
+        if (now < 0)
+          now = cotp__now_ms();
+        if (now >= *deadline)
+          return false;
+        if (cotp__timer_add(&s->timers, &p->timer, *deadline) == 0)
+          p->flags |= PF_TIMED;
+        else
+          cotp__switch_out(p, RQ_YIELD); /* no memory for a timer: poll */
+      }
     } else if (!atomic_load_explicit(&p->timer.heap, memory_order_acquire)) {
       return false; /* it fired */
     }
   }
-  if (!(p->flags & PF_TIMED) && deadline != NO_DEADLINE)
-    return cotp__now_ms() < deadline;
+  if (!(p->flags & PF_TIMED) && *deadline != NO_DEADLINE)
+    return cotp__now_ms() < *deadline;
   cotp__switch_out(p, RQ_PARK);
   return true;
 }
@@ -88,6 +103,7 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
    * the message already there */
   int64_t deadline = timeout_ms == COTP_INFINITY ? NO_DEADLINE : -1;
   int64_t now = -1; /* the clock, when just read */
+  int64_t defer_ms = -1;
   bool poll = timeout_ms == 0;
   if ((flags & COTP_RECV_DEADLINE) && timeout_ms != COTP_INFINITY) {
     deadline = timeout_ms; /* absolute: wait_more compares it with the clock */
@@ -110,9 +126,15 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
         return clause;
       }
     }
-    if (deadline < 0 && !poll)
-      deadline = deadline_of(timeout_ms, &now);
-    if (poll || !wait_more(p, deadline, now)) {
+    if (deadline < 0 && !poll) {
+      if (timeout_ms >= TIMER_DEFER_MS) { /* relative, or it would be set */
+        defer_ms = timeout_ms;
+        deadline = NO_DEADLINE - 1; /* not known yet: see wait_more */
+      } else {
+        deadline = deadline_of(timeout_ms, &now);
+      }
+    }
+    if (poll || !wait_more(p, &deadline, now, &defer_ms)) {
       end_wait(p);
       cotp__reduce(p, 1);
       return COTP_ETIMEDOUT;
@@ -231,8 +253,9 @@ int cotp_sleep(int64_t ms) {
     return COTP_EINVAL;
   int64_t now;
   int64_t deadline = deadline_of(ms, &now);
+  int64_t exact = -1; /* a sleep ends by its timer: never deferred */
   /* messages only wake us up: move them along so they do not keep doing so */
-  while (wait_more(p, deadline, now)) {
+  while (wait_more(p, &deadline, now, &exact)) {
     now = -1;
     if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed)) {
       end_wait(p);

@@ -570,9 +570,8 @@ static struct cotp__proc *steal(struct cotp__sched *s) {
       if (!p && atomic_load_explicit(&v->hogged, memory_order_relaxed)) {
         /* a hogged scheduler cannot fire its timers or run its runnext:
          * do it for it */
-        if (atomic_load_explicit(&v->timers.next, memory_order_relaxed) !=
-            TIMER_NONE)
-          cotp__timers_expire(v, cotp__now_ms());
+        if (cotp__timers_next(&v->timers) != TIMER_NONE)
+          cotp__timers_expire(v, cotp__now_ms(), false);
         p = atomic_exchange_explicit(&v->runnext, NULL, memory_order_acq_rel);
         if (!p)
           p = local_work(s); /* what its timers just woke */
@@ -642,12 +641,15 @@ static void sleep_until_work(struct cotp__sched *s) {
   atomic_store_explicit(&s->sleeping, true, memory_order_seq_cst);
   atomic_fetch_add_explicit(&rt->nsleeping, 1, memory_order_seq_cst);
   /* Work made available before we counted ourselves asleep was not
-   * followed by a wake-up: look once more. */
+   * followed by a wake-up: look once more.  Deferred waits go into the
+   * heap now: nothing moves them while we sleep. */
+  if (atomic_load_explicit(&s->timers.nlater, memory_order_relaxed))
+    cotp__timer_flush(&s->timers, true, cotp__now_ms());
   int64_t next = atomic_load_explicit(&s->timers.next, memory_order_relaxed);
   for (unsigned i = 0; i < rt->nsched; i++) {
     /* a hogged scheduler's timers are ours to fire too */
     struct cotp__sched *v = &rt->scheds[i];
-    int64_t vn = atomic_load_explicit(&v->timers.next, memory_order_relaxed);
+    int64_t vn = cotp__timers_next(&v->timers);
     if (v != s && vn < next && atomic_load_explicit(&v->hogged, memory_order_relaxed))
       next = vn;
   }
@@ -675,9 +677,13 @@ static struct cotp__proc *find_work(struct cotp__sched *s) {
     if (atomic_load_explicit(&rt->stopping, memory_order_acquire))
       return NULL;
     s->tick++;
-    if (atomic_load_explicit(&s->timers.next, memory_order_relaxed) != TIMER_NONE) {
+    /* Deferred waits must move to the heap by later_by, a clock read away:
+     * every eighth look is often enough (timer.h) */
+    if (atomic_load_explicit(&s->timers.next, memory_order_relaxed) != TIMER_NONE ||
+        ((s->tick & 7) == 0 &&
+         atomic_load_explicit(&s->timers.nlater, memory_order_relaxed))) {
       s->now_ms = cotp__now_ms();
-      cotp__timers_expire(s, s->now_ms);
+      cotp__timers_expire(s, s->now_ms, true);
     }
     struct cotp__proc *p = local_work(s);
     if (!p && cotp__io_pending() && s->tick % 8 == 0)

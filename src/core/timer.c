@@ -17,9 +17,13 @@ int cotp__timer_heap_init(struct cotp__timer_heap *h) {
   h->nodes = NULL;
   h->n = h->cap = 0;
   atomic_init(&h->next, TIMER_NONE);
+  atomic_init(&h->nlater, 0);
+  atomic_init(&h->later_by, TIMER_NONE);
   cotp__spin_init(&h->lock);
   return 0;
 }
+
+struct cotp__timer_heap cotp__timer_deferred;
 
 static void set(struct cotp__timer_heap *h, uint32_t i,
                 struct cotp__timer_slot x) {
@@ -75,18 +79,25 @@ static void take_out(struct cotp__timer_heap *h, uint32_t i) {
   }
 }
 
+/* h locked: room for one more node. */
+static bool reserve(struct cotp__timer_heap *h) {
+  if (h->n < h->cap)
+    return true;
+  uint32_t cap = h->cap ? h->cap * 2 : 64;
+  struct cotp__timer_slot *nodes = realloc(h->nodes, cap * sizeof *nodes);
+  if (!nodes)
+    return false;
+  h->nodes = nodes;
+  h->cap = cap;
+  return true;
+}
+
 int cotp__timer_add(struct cotp__timer_heap *h, struct cotp__timer *t,
                     int64_t deadline_ms) {
   cotp__spin_lock(&h->lock);
-  if (h->n == h->cap) {
-    uint32_t cap = h->cap ? h->cap * 2 : 64;
-    struct cotp__timer_slot *nodes = realloc(h->nodes, cap * sizeof *nodes);
-    if (!nodes) {
-      cotp__spin_unlock(&h->lock);
-      return COTP_ENOMEM;
-    }
-    h->nodes = nodes;
-    h->cap = cap;
+  if (!reserve(h)) {
+    cotp__spin_unlock(&h->lock);
+    return COTP_ENOMEM;
   }
   t->deadline_ms = deadline_ms;
   atomic_store_explicit(&t->heap, h, memory_order_relaxed);
@@ -97,9 +108,106 @@ int cotp__timer_add(struct cotp__timer_heap *h, struct cotp__timer *t,
   return 0;
 }
 
+/* --- deferred waits (timer.h) --- */
+
+void cotp__timer_flush(struct cotp__timer_heap *h, bool owner, int64_t now_ms) {
+  uint32_t n = atomic_load_explicit(&h->nlater, memory_order_acquire);
+  if (!n)
+    return;
+  uint32_t kept = 0; /* no memory for a node: it stays deferred */
+  cotp__spin_lock(&h->lock);
+  for (uint32_t i = 0; i < n; i++) {
+    struct cotp__timer *t = atomic_load_explicit(&h->later[i], memory_order_acquire);
+    struct cotp__timer_heap *was = TIMER_DEFERRED;
+    if (atomic_load_explicit(&t->heap, memory_order_relaxed) != was)
+      continue; /* its wait is over */
+    if (!reserve(h)) {
+      if (owner) {
+        h->later_waits[kept] = h->later_waits[i];
+        atomic_store_explicit(&h->later[kept++], t, memory_order_relaxed);
+      }
+      continue;
+    }
+    /* Under the lock: a remove that sees the node in h waits for the lock,
+     * and finds it in place.  acquire: the timeout written before the wait
+     * published it as deferred. */
+    if (!atomic_compare_exchange_strong_explicit(&t->heap, &was, h,
+                                                 memory_order_acquire,
+                                                 memory_order_relaxed))
+      continue;
+    int64_t timeout = t->deadline_ms; /* deferred, it holds the timeout */
+    t->deadline_ms = timeout >= TIMER_NONE - now_ms ? TIMER_NONE - 1
+                                                    : now_ms + timeout;
+    h->nodes[h->n] = (struct cotp__timer_slot){t->deadline_ms, t};
+    sift_up(h, h->n++);
+  }
+  publish_next(h);
+  cotp__spin_unlock(&h->lock);
+  if (owner) {
+    atomic_store_explicit(&h->nlater, kept, memory_order_release);
+    if (!kept)
+      atomic_store_explicit(&h->later_by, TIMER_NONE, memory_order_relaxed);
+  }
+}
+
+/* Owner only: drops the entries whose wait is over; the new count.  A
+ * thief reading along sees each slot hold an entry, old or new: any one
+ * it moves is a wait still on. */
+static uint32_t compact(struct cotp__timer_heap *h, uint32_t n) {
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    struct cotp__timer *t = atomic_load_explicit(&h->later[i], memory_order_relaxed);
+    if (atomic_load_explicit(&t->heap, memory_order_relaxed) != TIMER_DEFERRED ||
+        __atomic_load_n(&t->waits, __ATOMIC_RELAXED) != h->later_waits[i])
+      continue;
+    h->later_waits[kept] = h->later_waits[i];
+    atomic_store_explicit(&h->later[kept++], t, memory_order_relaxed);
+  }
+  atomic_store_explicit(&h->nlater, kept, memory_order_release);
+  return kept;
+}
+
+int cotp__timer_defer(struct cotp__timer_heap *h, struct cotp__timer *t,
+                      int64_t timeout_ms) {
+  uint32_t n = atomic_load_explicit(&h->nlater, memory_order_relaxed);
+  if (n == TIMER_LATER_MAX && (n = compact(h, n)) > TIMER_LATER_MAX / 2) {
+    cotp__timer_flush(h, true, cotp__now_ms());
+    n = atomic_load_explicit(&h->nlater, memory_order_relaxed);
+    if (n == TIMER_LATER_MAX)
+      return COTP_ENOMEM; /* all kept for want of memory */
+  }
+  /* The first wait since the last move reads the clock, for the time by
+   * which they all move; the others need no clock: their deadlines are
+   * counted from that move (timer.h). */
+  if (atomic_load_explicit(&h->later_by, memory_order_relaxed) == TIMER_NONE)
+    atomic_store_explicit(&h->later_by, cotp__now_ms() + TIMER_LATER_MS,
+                          memory_order_relaxed);
+  t->deadline_ms = timeout_ms;
+  uint16_t waits = (uint16_t)(t->waits + 1);
+  __atomic_store_n(&t->waits, waits, __ATOMIC_RELAXED);
+  /* release: a flush that sees it deferred sees its timeout */
+  atomic_store_explicit(&t->heap, TIMER_DEFERRED, memory_order_release);
+  h->later_waits[n] = waits;
+  atomic_store_explicit(&h->later[n], t, memory_order_release);
+  atomic_store_explicit(&h->nlater, n + 1, memory_order_release);
+  return 0;
+}
+
+int64_t cotp__timers_next(struct cotp__timer_heap *h) {
+  int64_t next = atomic_load_explicit(&h->next, memory_order_relaxed);
+  int64_t by = atomic_load_explicit(&h->later_by, memory_order_relaxed);
+  return by < next ? by : next;
+}
+
 bool cotp__timer_remove(struct cotp__timer *t) {
   /* acquire: pairs with take_out's release when the timer fired */
   struct cotp__timer_heap *h = atomic_load_explicit(&t->heap, memory_order_acquire);
+  if (h == TIMER_DEFERRED &&
+      atomic_compare_exchange_strong_explicit(&t->heap, &h, NULL,
+                                              memory_order_acquire,
+                                              memory_order_acquire))
+    return true; /* it never reached a heap; a flush finds it gone */
+  /* a failed exchange left in h where a flush moved it */
   if (!h)
     return false;
   cotp__spin_lock(&h->lock);
@@ -312,8 +420,10 @@ int cotp_read_timer(cotp_term ref, int64_t *left_ms) {
 
 /* --- firing --- */
 
-void cotp__timers_expire(struct cotp__sched *s, int64_t now) {
+void cotp__timers_expire(struct cotp__sched *s, int64_t now, bool owner) {
   struct cotp__timer_heap *h = &s->timers;
+  if (atomic_load_explicit(&h->later_by, memory_order_relaxed) <= now)
+    cotp__timer_flush(h, owner, now);
   if (atomic_load_explicit(&h->next, memory_order_relaxed) > now)
     return;
   struct cotp__timer *due[64];

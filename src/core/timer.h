@@ -9,6 +9,30 @@
  * scheduler the adding process runs on; it may be removed from any thread,
  * so its `heap` pointer says where it is, NULL once it fired or was
  * removed.  Lock order: a heap's lock before a reference-table shard's.
+ *
+ * Deferred waits.  Most timeouts never fire: a GenServer call's 5,000 ms
+ * ends with the reply, microseconds later.  Reading the clock for its
+ * deadline, adding it to the heap and taking it out again (a lock, two
+ * sifts and a store to the line other schedulers read `next` from) was a
+ * tenth of a call, and a quarter of one with 100 callers.  So a wait of
+ * TIMER_DEFER_MS or more goes to the scheduler's `later` list instead,
+ * its node marked TIMER_DEFERRED and holding the timeout, with no clock
+ * read; ending the wait is one compare-and-swap.  The list moves what
+ * still waits into the heap, each deadline counted from that moment, by
+ * later_by: TIMER_LATER_MS after the first wait it took since the last
+ * move.  The scheduler does it when it looks for work (every eighth look
+ * reads the clock), before it sleeps, and, when it is hogged, the thread
+ * that fires its timers.  A timeout of a second or more can so end up to
+ * TIMER_LATER_MS and some late, never early: Erlang promises no more
+ * than "not before" either.
+ *
+ * The compare-and-swap decides between a wait that ends and a flush that
+ * moves it, so a stale entry (its wait over, maybe a new one begun) is
+ * harmless: at worst it moves the newer wait a little early.  A full list
+ * first drops its stale entries, known by the node's count of waits, and
+ * moves everything only if it stays over half full: a hundred callers
+ * each waiting microseconds keep a hundred live entries and never reach
+ * the heap.
  */
 #ifndef COTP_CORE_TIMER_H
 #define COTP_CORE_TIMER_H
@@ -30,6 +54,7 @@ struct cotp__timer {
   int64_t deadline_ms;
   uint32_t index;
   uint8_t kind;
+  uint16_t waits; /* deferred waits so far: tells a stale entry (timer.c) */
   _Atomic(struct cotp__timer_heap *) heap;
 };
 
@@ -40,14 +65,28 @@ struct cotp__timer_slot {
   int64_t deadline_ms;
   struct cotp__timer *t;
 };
+#define TIMER_LATER_MAX 256
+#define TIMER_DEFER_MS 1000
+#define TIMER_LATER_MS 10
+
 struct cotp__timer_heap {
   cotp__spinlock lock;
   struct cotp__timer_slot *nodes;
   uint32_t n, cap;
   _Atomic int64_t next; /* the earliest deadline; INT64_MAX when empty */
+  /* deferred waits: appended and reset by the owner thread only, moved to
+   * the heap by it or by a thread firing a hogged scheduler's timers */
+  _Atomic(struct cotp__timer *) later[TIMER_LATER_MAX];
+  uint16_t later_waits[TIMER_LATER_MAX]; /* the node's waits when added */
+  _Atomic uint32_t nlater;
+  _Atomic int64_t later_by; /* move them by then; TIMER_NONE when none */
 };
 
 #define TIMER_NONE INT64_MAX
+
+/* The heap a deferred wait's node names: none of the real ones. */
+extern struct cotp__timer_heap cotp__timer_deferred;
+#define TIMER_DEFERRED (&cotp__timer_deferred)
 
 int cotp__timer_heap_init(struct cotp__timer_heap *h);
 /* Frees the heap and every send_after timer in it (runtime stop). */
@@ -55,10 +94,25 @@ void cotp__timer_heap_close(struct cotp__timer_heap *h);
 /* Adds t, due at deadline_ms, to h.  0 or COTP_ENOMEM. */
 int cotp__timer_add(struct cotp__timer_heap *h, struct cotp__timer *t,
                     int64_t deadline_ms);
-/* Removes t from its heap; false if it was in none (already fired). */
+/* Defers wait node t, of timeout_ms (TIMER_DEFER_MS or more), on h.  Only
+ * h's own scheduler thread.  0, or COTP_ENOMEM: the list is full and no
+ * memory moves it to the heap (add t with a deadline then). */
+int cotp__timer_defer(struct cotp__timer_heap *h, struct cotp__timer *t,
+                      int64_t timeout_ms);
+/* Moves h's deferred waits that still wait into the heap, with deadlines
+ * counted from now_ms.  owner: the caller is h's own thread, which then
+ * empties the list. */
+void cotp__timer_flush(struct cotp__timer_heap *h, bool owner, int64_t now_ms);
+/* Removes t from its heap or the deferred waits; false if it was in
+ * neither (already fired). */
 bool cotp__timer_remove(struct cotp__timer *t);
-/* Fires s's timers due at now. */
-void cotp__timers_expire(struct cotp__sched *s, int64_t now_ms);
+/* Fires s's timers due at now, moving its deferred waits into the heap
+ * first when they are due to move.  owner: the caller is s's own thread
+ * (otherwise s is hogged and the caller fires for it). */
+void cotp__timers_expire(struct cotp__sched *s, int64_t now_ms, bool owner);
+/* When s's timers next need the scheduler: the earliest deadline in the
+ * heap, or the time its deferred waits must move, whichever is first. */
+int64_t cotp__timers_next(struct cotp__timer_heap *h);
 /* Frees the reference table (runtime stop, after every heap is closed). */
 void cotp__timer_refs_close(void);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Timers (behaviours E1-E5, A30) and receive timeouts. */
+#include "core/proc.h"
 #include "harness.h"
 #include "platform/clock.h"
 
@@ -133,4 +134,100 @@ COTP_TEST(timer, receive_timeout_and_sleep) {
   cotp_clause c = {cotp_test_pattern(":never"), NULL, NULL};
   cotp_assert_rc(cotp_receive_match(&c, 1, 50, 0, NULL), COTP_ETIMEDOUT);
   cr_assert_lt(cotp_monotonic_ms() - t0, 1000);
+}
+
+/* --- deferred waits (src/core/timer.h) --- */
+
+struct waited {
+  int rc;
+  int64_t started, ended;
+};
+
+static void wait_long(void *arg) {
+  struct waited *w = arg;
+  cotp_term msg;
+  w->started = cotp_monotonic_ms();
+  w->rc = cotp_receive(TIMER_DEFER_MS, &msg);
+  w->ended = cotp_monotonic_ms();
+}
+
+/* A wait of a second or more is deferred: no clock read, no heap, until
+ * the scheduler moves it, TIMER_LATER_MS after it began at the latest.  It
+ * times out no earlier than its timeout, and not much later. */
+COTP_TEST(timer, a_long_wait_is_deferred_and_times_out_on_time, .timeout = 60) {
+  static struct waited w;
+  w = (struct waited){-1, 0, 0};
+  cotp_pid pid;
+  cotp_term ref;
+  cotp_assert_rc(cotp_spawn_monitor(wait_long, &w, &pid, &ref), 0);
+  while (!w.started || !(cotp__proc_lookup(pid)->flags & PF_TIMED))
+    cotp_yield();
+  struct cotp__timer_heap *where =
+      atomic_load(&cotp__proc_lookup(pid)->timer.heap);
+  int64_t since = cotp_monotonic_ms() - w.started;
+  cr_assert(where == TIMER_DEFERRED || since >= TIMER_LATER_MS,
+            "not deferred %lld ms into the wait", (long long)since);
+  cotp_term down;
+  cotp_assert_rc(cotp_receive(60000, &down), 0); /* its DOWN */
+  cotp_assert_rc(w.rc, COTP_ETIMEDOUT);
+  int64_t took = w.ended - w.started;
+  cr_assert(took >= TIMER_DEFER_MS && took < TIMER_DEFER_MS + 1000,
+            "a %d ms wait took %lld ms", TIMER_DEFER_MS, (long long)took);
+}
+
+struct waiter {
+  cotp_pid root;
+  bool poked;
+};
+
+/* Waits twice: the first wait ends with a poke or times out; the second,
+ * begun on whatever scheduler, times out.  Reports both outcomes. */
+static void wait_twice(void *arg) {
+  const struct waiter *w = arg;
+  cotp_heap *h = cotp_self_heap();
+  cotp_term msg;
+  int64_t t0 = cotp_monotonic_ms();
+  int first = cotp_receive(TIMER_DEFER_MS, &msg);
+  int64_t t1 = cotp_monotonic_ms();
+  int second = cotp_receive(TIMER_DEFER_MS, &msg);
+  int64_t t2 = cotp_monotonic_ms();
+  cotp_send(w->root, COTP_TUPLE(h, cotp_bool(w->poked), cotp_int(h, first),
+                                cotp_int(h, t1 - t0), cotp_int(h, second),
+                                cotp_int(h, t2 - t1)));
+}
+
+/* More waits than a scheduler's list holds (TIMER_LATER_MAX), half of them
+ * ended early by a message and begun again: the list drops what is over,
+ * moves the rest, and every wait ends as it should, none early. */
+COTP_TEST(timer, many_deferred_waits_end_early_or_time_out, .timeout = 120) {
+  enum { N = 3 * TIMER_LATER_MAX };
+  static struct waiter w[N];
+  static cotp_pid pids[N];
+  for (int i = 0; i < N; i++) {
+    w[i] = (struct waiter){cotp_self(), i % 2 == 0};
+    cotp_assert_rc(cotp_spawn(wait_twice, &w[i], &pids[i]), 0);
+  }
+  cotp_sleep(20); /* they are all waiting, the lists have moved some */
+  for (int i = 0; i < N; i += 2)
+    cotp_send(pids[i], COTP_ATOM(poke));
+  for (int i = 0; i < N; i++) {
+    cotp_term r;
+    cotp_assert_rc(cotp_receive(60000, &r), 0);
+    bool poked = cotp_term_eq(cotp_tuple_get(r, 0), COTP_ATOM_TRUE);
+    int64_t first = cotp_int_value(cotp_tuple_get(r, 1));
+    int64_t took1 = cotp_int_value(cotp_tuple_get(r, 2));
+    int64_t second = cotp_int_value(cotp_tuple_get(r, 3));
+    int64_t took2 = cotp_int_value(cotp_tuple_get(r, 4));
+    if (poked) {
+      cr_assert_eq(first, 0);
+      cr_assert_lt(took1, TIMER_DEFER_MS);
+    } else {
+      cr_assert_eq(first, COTP_ETIMEDOUT);
+      cr_assert_geq(took1, TIMER_DEFER_MS);
+    }
+    cr_assert_eq(second, COTP_ETIMEDOUT);
+    cr_assert_geq(took2, TIMER_DEFER_MS, "a second wait ended after %lld ms",
+                  (long long)took2);
+    cr_assert_lt(took2, TIMER_DEFER_MS + 5000);
+  }
 }
