@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Scheduling: priorities, yield, hogs, handlers, hibernation, overflow. */
 #include "core/proc.h"
+#include "core/sched.h"
 #include "harness.h"
 
 static cotp_pid root;
@@ -263,6 +264,61 @@ static void hogged(void *arg) {
  * ping-pong pair keeps running on the other. */
 Test(sched, cpu_hog_does_not_stop_a_ping_pong_pair, .timeout = 60) {
   cotp_test_run(hogged, NULL, 2);
+}
+
+static void wait_a_second(void *arg) {
+  (void)arg;
+  cotp_term msg;
+  cotp_receive(TIMER_DEFER_MS, &msg);
+}
+
+/* Whether scheduler v's deferred list holds a wait still deferred. */
+static bool still_deferred(struct cotp__sched *v) {
+  uint32_t n = atomic_load(&v->timers.nlater);
+  for (uint32_t i = 0; i < n; i++)
+    if (atomic_load(&atomic_load(&v->timers.later[i])->heap) == TIMER_DEFERRED)
+      return true;
+  return false;
+}
+
+/* One try: 1 when v's deferred waits were moved, 0 when there were none
+ * to move (the hog took the other scheduler, or v moved them first). */
+static int hog_over_deferred_waits(void) {
+  atomic_store(&hog_stop, false);
+  for (int i = 0; i < 200; i++) /* deferred on either scheduler */
+    cotp_assert_rc(cotp_spawn(wait_a_second, NULL, NULL), 0);
+  cotp_assert_rc(cotp_spawn(hog, NULL, NULL), 0);
+  struct cotp__sched *v = NULL;
+  for (int64_t t0 = cotp_monotonic_ms(); !v && cotp_monotonic_ms() - t0 < 10000;) {
+    for (unsigned i = 0; i < cotp__rt->nsched; i++)
+      if (atomic_load(&cotp__rt->scheds[i].hogged))
+        v = &cotp__rt->scheds[i];
+    cotp_sleep(10);
+  }
+  cotp_sleep(100); /* the other scheduler has looked at v's timers since */
+  /* its own moves empty the list; a thief's leave the entries */
+  uint32_t n = v ? atomic_load(&v->timers.nlater) : 0;
+  bool stuck = v && still_deferred(v);
+  atomic_store(&hog_stop, true);
+  cr_assert_not_null(v, "the watchdog never saw the hog");
+  cr_assert(!stuck, "waits deferred on the hogged scheduler stay deferred");
+  cotp_sleep(TIMER_DEFER_MS + 100); /* the waiters are gone */
+  return n > 0;
+}
+
+static void hogged_waits(void *arg) {
+  (void)arg;
+  int moved = 0;
+  for (int i = 0; i < 5 && !moved; i++)
+    moved = hog_over_deferred_waits();
+  cr_assert(moved, "the hogged scheduler never had deferred waits");
+}
+
+/* Waits deferred on a scheduler that a hog then holds (timer.h) are moved
+ * into its heap by the scheduler that fires its timers: they time out,
+ * unless their own frames wait for the hog's stack (design.md). */
+Test(sched, a_hogged_schedulers_deferred_waits_are_moved, .timeout = 60) {
+  cotp_test_run(hogged_waits, NULL, 2);
 }
 
 struct count_state {
