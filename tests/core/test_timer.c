@@ -140,13 +140,14 @@ COTP_TEST(timer, receive_timeout_and_sleep) {
 
 struct waited {
   int rc;
-  int64_t started, ended;
+  _Atomic int64_t started; /* read while it waits */
+  int64_t ended;
 };
 
 static void wait_long(void *arg) {
   struct waited *w = arg;
   cotp_term msg;
-  w->started = cotp_monotonic_ms();
+  atomic_store(&w->started, cotp_monotonic_ms());
   w->rc = cotp_receive(TIMER_DEFER_MS, &msg);
   w->ended = cotp_monotonic_ms();
 }
@@ -156,21 +157,22 @@ static void wait_long(void *arg) {
  * times out no earlier than its timeout, and not much later. */
 COTP_TEST(timer, a_long_wait_is_deferred_and_times_out_on_time, .timeout = 60) {
   static struct waited w;
-  w = (struct waited){-1, 0, 0};
+  w.rc = -1;
+  atomic_store(&w.started, 0);
   cotp_pid pid;
   cotp_term ref;
   cotp_assert_rc(cotp_spawn_monitor(wait_long, &w, &pid, &ref), 0);
-  while (!w.started || !(cotp__proc_lookup(pid)->flags & PF_TIMED))
-    cotp_yield();
-  struct cotp__timer_heap *where =
-      atomic_load(&cotp__proc_lookup(pid)->timer.heap);
-  int64_t since = cotp_monotonic_ms() - w.started;
+  struct cotp__timer *t = &cotp__proc_lookup(pid)->timer;
+  struct cotp__timer_heap *where;
+  while (!atomic_load(&w.started) || !(where = atomic_load(&t->heap)))
+    cotp_yield(); /* until it waits */
+  int64_t since = cotp_monotonic_ms() - atomic_load(&w.started);
   cr_assert(where == TIMER_DEFERRED || since >= TIMER_LATER_MS,
             "not deferred %lld ms into the wait", (long long)since);
   cotp_term down;
   cotp_assert_rc(cotp_receive(60000, &down), 0); /* its DOWN */
   cotp_assert_rc(w.rc, COTP_ETIMEDOUT);
-  int64_t took = w.ended - w.started;
+  int64_t took = w.ended - atomic_load(&w.started);
   cr_assert(took >= TIMER_DEFER_MS && took < TIMER_DEFER_MS + 1000,
             "a %d ms wait took %lld ms", TIMER_DEFER_MS, (long long)took);
 }
