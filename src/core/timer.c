@@ -147,7 +147,17 @@ void cotp__timer_flush(struct cotp__timer_heap *h, bool owner, int64_t now_ms) {
     atomic_store_explicit(&h->nlater, kept, memory_order_release);
     if (!kept)
       atomic_store_explicit(&h->later_by, TIMER_NONE, memory_order_relaxed);
+    return;
   }
+  /* A thief leaves the list to its owner, but puts the next move off:
+   * otherwise a past later_by would keep it from sleeping while the hog
+   * lasts.  A wait deferred since is moved by then, TIMER_LATER_MS on. */
+  int64_t by = atomic_load_explicit(&h->later_by, memory_order_relaxed);
+  if (by <= now_ms)
+    atomic_compare_exchange_strong_explicit(&h->later_by, &by,
+                                            now_ms + TIMER_LATER_MS,
+                                            memory_order_relaxed,
+                                            memory_order_relaxed);
 }
 
 /* Owner only: drops the entries whose wait is over; the new count.  A
