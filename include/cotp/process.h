@@ -290,7 +290,8 @@ typedef struct cotp_clause {
  * arrival order) that matches any clause, removes it from the mailbox and
  * returns the number of the first clause it matches, with that clause's
  * captures stored.  Messages that match no clause stay in the mailbox, in
- * their order.  msg may be NULL.
+ * their order.  msg may be NULL.  Timeouts are as precise as
+ * cotp_receive's.
  * Context: inside a process.
  * Returns: the clause number (>= 0), COTP_ETIMEDOUT, COTP_EINVAL (also
  * for a flag not defined above, or a negative timeout other than

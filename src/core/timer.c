@@ -168,7 +168,7 @@ static uint32_t compact(struct cotp__timer_heap *h, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) {
     struct cotp__timer *t = atomic_load_explicit(&h->later[i], memory_order_relaxed);
     if (atomic_load_explicit(&t->heap, memory_order_relaxed) != TIMER_DEFERRED ||
-        __atomic_load_n(&t->waits, __ATOMIC_RELAXED) != h->later_waits[i])
+        atomic_load_explicit(&t->waits, memory_order_relaxed) != h->later_waits[i])
       continue;
     h->later_waits[kept] = h->later_waits[i];
     atomic_store_explicit(&h->later[kept++], t, memory_order_relaxed);
@@ -193,8 +193,9 @@ int cotp__timer_defer(struct cotp__timer_heap *h, struct cotp__timer *t,
     atomic_store_explicit(&h->later_by, cotp__now_ms() + TIMER_LATER_MS,
                           memory_order_relaxed);
   t->deadline_ms = timeout_ms;
-  uint16_t waits = (uint16_t)(t->waits + 1);
-  __atomic_store_n(&t->waits, waits, __ATOMIC_RELAXED);
+  uint16_t waits =
+      (uint16_t)(atomic_load_explicit(&t->waits, memory_order_relaxed) + 1);
+  atomic_store_explicit(&t->waits, waits, memory_order_relaxed);
   /* release: a flush that sees it deferred sees its timeout */
   atomic_store_explicit(&t->heap, TIMER_DEFERRED, memory_order_release);
   h->later_waits[n] = waits;
