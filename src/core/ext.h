@@ -166,9 +166,16 @@ bool cotp__mon_alias(struct cotp__proc *p, struct cotp__mon *m);
  * delivered. */
 bool cotp__alias_received(struct cotp__proc *p, cotp_term alias,
                           uint32_t sflags);
-/* The links, monitors and aliases of a process that has stopped fire. */
-void cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason);
-void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason);
+/* The links, monitors and aliases of a process that has stopped fire.
+ * When the spawner that monitors p (PF_SPAWN_WATCH) is linked to it as
+ * well, as a Task's owner is, its exit signal travels in its DOWN: one
+ * signal, not two, from every task that ends.  links_fire then skips
+ * that link and returns true, and monitors_fire, told so, marks the DOWN
+ * SF_LINKED (signal.c acts on the exit first).  The order the spawner
+ * sees is unchanged: the exit signal, then the DOWN. */
+bool cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason);
+void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason,
+                         bool down_carries_exit);
 
 /* --- names (names.c) --- */
 

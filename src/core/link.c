@@ -71,10 +71,23 @@ bool cotp__link_active(struct cotp__proc *p, cotp_pid pid, bool take) {
   return active;
 }
 
-void cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) {
+/* Sends l's exit signal, unless it goes with the DOWN of p's spawner
+ * (ext.h): then says so in *carried. */
+static void fire(struct cotp__proc *p, const struct cotp__link *l,
+                 cotp_pid self, cotp_term exit, bool *carried) {
+  if (l->unlinking)
+    return;
+  if ((p->flags & PF_SPAWN_WATCH) && cotp_pid_eq(l->pid, p->u.watch.pid))
+    *carried = true;
+  else if (!cotp_is_none(exit))
+    cotp__signal(l->pid, SIG_EXIT, SF_LINKED, self, COTP_NONE, exit);
+}
+
+bool cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) {
   struct cotp__ext *e = p->ext;
   if (!e || e->links.n == 0)
-    return;
+    return false;
+  bool carried = false;
   /* the dying process's own heap: it goes soon anyway */
   cotp_term exit =
       COTP_TUPLE(&p->heap, COTP_ATOM_EXIT, cotp_pid_term(self), reason);
@@ -83,18 +96,15 @@ void cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) {
                                                  offsetof(struct cotp__link, seq), &order)
                             : 0;
   if (n) { /* in the order the links were made */
-    for (size_t i = 0; i < n; i++) {
-      struct cotp__link *l = order[i];
-      if (!l->unlinking && !cotp_is_none(exit))
-        cotp__signal(l->pid, SIG_EXIT, SF_LINKED, self, COTP_NONE, exit);
-    }
+    for (size_t i = 0; i < n; i++)
+      fire(p, order[i], self, exit, &carried);
     free(order);
   } else {
     KEYSET_EACH(e->links, struct cotp__link, l)
-      if (!l->unlinking && !cotp_is_none(exit))
-        cotp__signal(l->pid, SIG_EXIT, SF_LINKED, self, COTP_NONE, exit);
+      fire(p, l, self, exit, &carried);
   }
   SET_FREE(e->links, struct cotp__link);
+  return carried;
 }
 
 /* --- the API --- */

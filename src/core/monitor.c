@@ -304,17 +304,25 @@ cotp_term cotp__down_object(cotp_heap *h, cotp_pid pid, cotp_term name) {
   return COTP_TUPLE(h, name, cotp_atom("nonode@nohost"));
 }
 
+/* flags: SF_LINKED when the DOWN carries the exit signal of the link to
+ * w's process as well (ext.h). */
 static void send_down(cotp_heap *h, const struct cotp__watcher *w,
-                      cotp_pid self, cotp_term reason) {
+                      cotp_pid self, cotp_term reason, uint32_t flags) {
   cotp_heap_mark mark = cotp_heap_mark_now(h);
   cotp_term down = COTP_TUPLE(h, COTP_ATOM_DOWN, w->ref, COTP_ATOM_PROCESS,
                               cotp__down_object(h, self, w->name), reason);
   if (!cotp_is_none(down))
-    cotp__signal(w->pid, SIG_DOWN, 0, self, w->ref, down);
+    cotp__signal(w->pid, SIG_DOWN, flags, self, w->ref, down);
+  else if (flags & SF_LINKED) { /* no room for the DOWN: the exit still goes */
+    cotp_term exit = COTP_TUPLE(h, COTP_ATOM_EXIT, cotp_pid_term(self), reason);
+    if (!cotp_is_none(exit))
+      cotp__signal(w->pid, SIG_EXIT, SF_LINKED, self, COTP_NONE, exit);
+  }
   cotp_heap_release(h, mark);
 }
 
-void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) {
+void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason,
+                         bool down_carries_exit) {
   struct cotp__ext *e = p->ext;
   cotp_heap *h = &p->heap; /* the dying process's own: it goes soon anyway */
   if (p->flags & PF_SPAWN_WATCH) {
@@ -322,7 +330,7 @@ void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) 
     struct cotp__watcher w = {p->u.watch.ref, p->u.watch.pid, COTP_NONE, 0,
                               p->watch_mode};
     p->flags &= (uint16_t)~PF_SPAWN_WATCH;
-    send_down(h, &w, self, reason);
+    send_down(h, &w, self, reason, down_carries_exit ? SF_LINKED : 0);
   }
   if (!e)
     return;
@@ -334,11 +342,11 @@ void cotp__monitors_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) 
                  : 0;
   if (n) { /* in the order the monitors were made */
     for (size_t i = 0; i < n; i++)
-      send_down(h, order[i], self, reason);
+      send_down(h, order[i], self, reason, 0);
     free(order);
   } else {
     KEYSET_EACH(e->watchers, struct cotp__watcher, w)
-      send_down(h, w, self, reason);
+      send_down(h, w, self, reason, 0);
   }
   SET_FREE(e->watchers, struct cotp__watcher);
   /* the processes we watch forget us (A28) */

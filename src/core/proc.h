@@ -86,7 +86,8 @@ enum sig_kind {
 };
 
 enum {
-  SF_LINKED = 1u, /* an exit signal that comes from a link */
+  SF_LINKED = 1u, /* an exit signal that comes from a link; a DOWN that
+                     carries one too (ext.h) */
   SF_FLAT = 2u,   /* a message whose term is an immediate or a tuple of
                      immediates: no pointers inside, so it can be copied
                      word for word (its size is in the upper bits) */

@@ -112,10 +112,9 @@ void cotp__proc_finish(struct cotp__proc *p) {
   if (p->ext) /* most processes have no links, monitors nor cleanups */
     cotp__cleanups_run(p);
   free_arg(p);
-  if (p->ext)
-    cotp__links_fire(p, pid, p->exit_reason);
+  bool down_carries_exit = p->ext && cotp__links_fire(p, pid, p->exit_reason);
   if (p->ext || (p->flags & PF_SPAWN_WATCH))
-    cotp__monitors_fire(p, pid, p->exit_reason);
+    cotp__monitors_fire(p, pid, p->exit_reason, down_carries_exit);
   release_all(p);
   cotp__proc_free(p);
   if (root)

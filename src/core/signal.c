@@ -17,7 +17,9 @@
  *   UNLINK(_ACK) aux: the unlink id
  *   MONITOR      aux: ref; term: the name it was monitored by, or NONE
  *   DEMONITOR    aux: ref
- *   DOWN         aux: ref; term {:DOWN, ref, :process, obj, reason}
+ *   DOWN         aux: ref; term {:DOWN, ref, :process, obj, reason}; flag
+ *                SF_LINKED: it carries the exit signal of the link to
+ *                the same process too (ext.h), which acts first
  *   INFO         aux: ref; term: the request (info.c), answered
  *                {ref, answer} after every earlier signal took effect
  */
@@ -98,6 +100,35 @@ static void on_exit_signal(struct cotp__proc *p, struct cotp__msg *m,
   die(p, &m->sig, rest, reason);
 }
 
+/* The exit signal of the link to the process a DOWN comes from, carried in
+ * that DOWN (SF_LINKED: ext.h), acted on as on_exit_signal acts on one of
+ * its own, before the DOWN.  Returns false when it ended p. */
+static bool carried_exit(struct cotp__proc *p, struct cotp__msg *m,
+                         struct cotp__sig *rest) {
+  if (!cotp__link_active(p, m->from, true))
+    return true; /* the link is gone: A14 */
+  cotp_term reason = cotp_tuple_get(m->term, 4);
+  if (p->flags & PF_TRAP_EXIT) {
+    /* {:EXIT, from, reason} joins the queue just ahead of the DOWN */
+    cotp_heap_mark mark = cotp_heap_mark_now(&p->heap);
+    cotp_term exit = COTP_TUPLE(&p->heap, COTP_ATOM_EXIT,
+                                cotp_pid_term(m->from), reason);
+    struct cotp__msg *x = cotp_is_none(exit) ? NULL : cotp__msg_new(exit);
+    cotp_heap_release(&p->heap, mark);
+    if (x) {
+      x->from = m->from;
+      cotp__mq_append(p, &x->sig);
+      return true;
+    }
+    /* no memory to trap it: the exit cannot be lost, so it acts as it
+     * would on a process that does not trap */
+  } else if (is(reason, COTP_ATOM_NORMAL)) {
+    return true; /* A1 */
+  }
+  die(p, &m->sig, rest, reason);
+  return false;
+}
+
 void cotp__signal_handle(struct cotp__proc *p, struct cotp__sig *s,
                          struct cotp__sig *rest) {
   struct cotp__msg *m = (struct cotp__msg *)s;
@@ -133,6 +164,8 @@ void cotp__signal_handle(struct cotp__proc *p, struct cotp__sig *s,
     cotp__watcher_remove(p, m->from, m->aux);
     break;
   case SIG_DOWN:
+    if ((s->flags & SF_LINKED) && !carried_exit(p, m, rest))
+      return; /* the exit it carried ended p */
     if (cotp__down_received(p, m->aux)) {
       cotp__mq_append(p, s);
       return;

@@ -482,3 +482,83 @@ COTP_TEST(link, unlink_of_a_dying_peer_leaves_no_entry) {
     cr_assert_eq(self->ext->links.n, 0, "round %d: a link entry left", round);
   }
 }
+
+/* --- a spawner that both links and monitors (a Task's owner) --- */
+
+/* The child's exit signal to such a spawner travels inside its DOWN
+ * (core/ext.h).  What the spawner sees must not change: the exit signal
+ * acts first, as Erlang's decision table says, then the DOWN. */
+
+/* Exits with the first message it gets as its reason. */
+static void exits_with_what_it_gets(void *arg) {
+  (void)arg;
+  cotp_term reason;
+  cotp_receive(COTP_INFINITY, &reason);
+  cotp_exit(reason);
+}
+
+/* Spawns exits_with_what_it_gets linked and monitored, in one spawn. */
+static cotp_pid spawn_linked_monitored(cotp_term *ref) {
+  cotp_spawn_opts o = {.link = true, .monitor = true, .monitor_ref = ref};
+  cotp_pid child;
+  cotp_assert_rc(cotp_spawn_opt(exits_with_what_it_gets, NULL, &o, &child), 0);
+  return child;
+}
+
+/* Trapping: {:EXIT, child, reason} arrives, then the DOWN, and the link is
+ * gone; reason :normal too. */
+COTP_TEST(link, spawner_that_links_and_monitors_gets_the_exit_then_the_down) {
+  cotp_trap_exit(true, NULL);
+  for (int normal = 0; normal < 2; normal++) {
+    cotp_term ref;
+    cotp_pid child = spawn_linked_monitored(&ref);
+    cotp_assert_term_eq(info(cotp_self(), "links"), list1(child));
+    cotp_term reason = normal ? COTP_ATOM_NORMAL : COTP_ATOM(boom);
+    cotp_send(child, reason);
+    cotp_term first, second;
+    cotp_assert_rc(cotp_receive(5000, &first), 0);
+    cotp_assert_rc(cotp_receive(5000, &second), 0);
+    cotp_term want[2] = {
+        COTP_TUPLE(cotp_self_heap(), COTP_ATOM_EXIT, cotp_pid_term(child), reason),
+        COTP_TUPLE(cotp_self_heap(), COTP_ATOM_DOWN, ref, COTP_ATOM_PROCESS,
+                   cotp_pid_term(child), reason)};
+    cotp_assert_term_eq(first, want[0]);
+    cotp_assert_term_eq(second, want[1]);
+    cotp_assert_term_eq(info(cotp_self(), "links"), COTP_NIL);
+    cotp_assert_term_eq(info(cotp_self(), "monitors"), COTP_NIL);
+  }
+}
+
+/* Spawns a child linked and monitored and tells it to die; reports
+ * {:survived, down_reason, links} to root if the exit signal spares it.
+ * arg: 1 to unlink first. */
+static void links_monitors_child_dies(void *arg) {
+  bool unlink = arg != NULL;
+  cotp_term ref;
+  cotp_pid child = spawn_linked_monitored(&ref);
+  if (unlink)
+    cotp_unlink(child);
+  cotp_send(child, COTP_ATOM(boom));
+  cotp_term reason = cotp_test_down_of(ref, child);
+  cotp_heap *h = cotp_self_heap();
+  cotp_send(root, COTP_TUPLE(h, COTP_ATOM(survived), reason, info(cotp_self(), "links")));
+  cotp_test_idle(NULL);
+}
+
+/* Not trapping: the child's :boom ends the spawner with :boom, before it
+ * sees the DOWN; unlinked first (A14), it sees only the DOWN. */
+COTP_TEST(link, spawner_that_links_and_monitors_dies_of_the_exit_first) {
+  root = cotp_self();
+  cotp_pid p;
+  cotp_term ref;
+  cotp_assert_rc(cotp_spawn_monitor(links_monitors_child_dies, NULL, &p, &ref), 0);
+  cotp_assert_term_eq(cotp_test_down_of(ref, p), COTP_ATOM(boom));
+  cotp_test_refute_received("{:survived, _, _}", 50);
+
+  cotp_assert_rc(cotp_spawn_monitor(links_monitors_child_dies, (void *)1, &p, &ref), 0);
+  cotp_term caps[2];
+  await("{:survived, reason, links}", caps, 5000);
+  cotp_assert_term_eq(caps[0], COTP_ATOM(boom));
+  cotp_assert_term_eq(caps[1], COTP_NIL);
+  cotp_exit_signal(p, COTP_ATOM_KILL);
+}
