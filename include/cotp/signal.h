@@ -92,7 +92,9 @@ COTP_API int cotp_link(cotp_pid pid);
  * Removes the link between the caller and pid, if any.  Once it returns,
  * the link has no effect on the caller any more (an {:EXIT, pid, _} may
  * already be in a trapping caller's mailbox: flush it if it matters).
- * Returns 0 (also when there was no link).  Context: inside a process.
+ * Returns 0 (also when there was no link), or COTP_ENOMEM when there was
+ * no memory to record the unlink (the link is then unchanged).  Context:
+ * inside a process.
  */
 COTP_API int cotp_unlink(cotp_pid pid);
 

@@ -146,6 +146,9 @@ void cotp__monitor_carried(struct cotp__proc *p, struct cotp__msg *m, bool dead)
 /* --- links and monitors (link.c, monitor.c) --- */
 
 void cotp__link_add(struct cotp__proc *p, cotp_pid from);
+/* Records p's link to its spawner in its control block (PF_SPAWN_LINK)
+ * instead of its extension; p is not running yet. */
+void cotp__link_spawner(struct cotp__proc *p, cotp_pid spawner);
 void cotp__unlink_received(struct cotp__proc *p, cotp_pid from, uint64_t id);
 void cotp__unlink_acked(struct cotp__proc *p, cotp_pid from, uint64_t id);
 /* Whether p has an active link to pid; removes it when take is true. */

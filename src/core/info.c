@@ -194,18 +194,19 @@ static cotp_term function_name(cotp_heap *h, void (*fn)(void)) {
 }
 
 /* The items process_info knows, found by comparing atom words: the atoms
- * are made once (any thread may race to make them: atoms are canonical). */
+ * are made once (any thread may race to make them: atoms are canonical).
+ * registered_name is first: every Task.async asks for its owner's. */
 enum info_key {
-  I_ALIVE, I_STATUS, I_MQ_LEN, I_MESSAGES, I_LINKS, I_MONITORS,
-  I_MONITORED_BY, I_TRAP_EXIT, I_PRIORITY, I_REDUCTIONS, I_MEMORY,
-  I_HEAP_SIZE, I_REGISTERED_NAME, I_LABEL, I_DICTIONARY, I_BACKTRACE,
+  I_REGISTERED_NAME, I_ALIVE, I_STATUS, I_MQ_LEN, I_MESSAGES, I_LINKS,
+  I_MONITORS, I_MONITORED_BY, I_TRAP_EXIT, I_PRIORITY, I_REDUCTIONS,
+  I_MEMORY, I_HEAP_SIZE, I_LABEL, I_DICTIONARY, I_BACKTRACE,
   I_CURRENT_FUNCTION, I_INITIAL_CALL, I_COUNT
 };
 
 static const char *const info_names[I_COUNT] = {
-    "alive", "status", "message_queue_len", "messages", "links", "monitors",
-    "monitored_by", "trap_exit", "priority", "reductions", "memory",
-    "heap_size", "registered_name", "label", "dictionary", "backtrace",
+    "registered_name", "alive", "status", "message_queue_len", "messages",
+    "links", "monitors", "monitored_by", "trap_exit", "priority",
+    "reductions", "memory", "heap_size", "label", "dictionary", "backtrace",
     "current_function", "initial_call"};
 
 static int info_key(cotp_term item) {
@@ -251,6 +252,8 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
   }
   case I_LINKS: {
     cotp_term list = COTP_NIL;
+    if (p->flags & PF_SPAWN_LINK) /* the spawner's (proc.h) */
+      list = cotp_cons(h, cotp_pid_term(p->u.watch.pid), list);
     if (e)
       KEYSET_EACH(e->links, struct cotp__link, l)
         if (!l->unlinking)

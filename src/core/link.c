@@ -13,6 +13,13 @@
  * arrives then is dropped, which is the guarantee unlink gives.  A LINK
  * from the other side meanwhile makes the entry active again, and the late
  * ack, whose id no longer matches, leaves it be.
+ *
+ * A process spawned linked keeps its side of that link in its control
+ * block (PF_SPAWN_LINK, proc.h): one flag, no entry.  What only the
+ * common cases do (the spawner's exit signal, the process's own exit, an
+ * unlink from the spawner) reads the flag; what needs an entry (an unlink
+ * by the process itself, marked with its id) first turns the flag into
+ * one (unfold).
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -30,7 +37,34 @@ static void drop(struct cotp__ext *e, struct cotp__link *l) {
   SET_REMOVE(e->links, struct cotp__link, l);
 }
 
+/* Whether p's link to pid is the one it was spawned with, kept inline. */
+static bool inline_to(const struct cotp__proc *p, cotp_pid pid) {
+  return (p->flags & PF_SPAWN_LINK) && cotp_pid_eq(p->u.watch.pid, pid);
+}
+
+/* The inline link becomes an entry; false when out of memory.  Its seq is
+ * 0: it was made before any other. */
+static bool unfold(struct cotp__proc *p) {
+  if (!(p->flags & PF_SPAWN_LINK))
+    return true;
+  struct cotp__ext *e = cotp__ext(p);
+  struct cotp__link *l =
+      e ? SET_ADD(e->links, struct cotp__link, p->u.watch.pid.bits) : NULL;
+  if (!l)
+    return false;
+  l->seq = 0;
+  p->flags &= (uint16_t)~PF_SPAWN_LINK;
+  return true;
+}
+
+void cotp__link_spawner(struct cotp__proc *p, cotp_pid spawner) {
+  p->u.watch.pid = spawner;
+  p->flags |= PF_SPAWN_LINK;
+}
+
 void cotp__link_add(struct cotp__proc *p, cotp_pid from) {
+  if (inline_to(p, from))
+    return; /* linked already */
   struct cotp__ext *e = cotp__ext(p);
   if (!e)
     return; /* out of memory: the link is lost, as it would be to a dead peer */
@@ -46,7 +80,9 @@ void cotp__link_add(struct cotp__proc *p, cotp_pid from) {
 
 void cotp__unlink_received(struct cotp__proc *p, cotp_pid from, uint64_t id) {
   struct cotp__link *l = find(p->ext, from);
-  if (l)
+  if (inline_to(p, from))
+    p->flags &= (uint16_t)~PF_SPAWN_LINK;
+  else if (l)
     drop(p->ext, l);
   cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   cotp__signal(from, SIG_UNLINK_ACK, 0, self, cotp_int(NULL, (int64_t)id),
@@ -60,6 +96,11 @@ void cotp__unlink_acked(struct cotp__proc *p, cotp_pid from, uint64_t id) {
 }
 
 bool cotp__link_active(struct cotp__proc *p, cotp_pid pid, bool take) {
+  if (inline_to(p, pid)) { /* never unlinking: unlink unfolds it first */
+    if (take)
+      p->flags &= (uint16_t)~PF_SPAWN_LINK;
+    return true;
+  }
   struct cotp__link *l = find(p->ext, pid);
   if (!l)
     return false;
@@ -71,37 +112,47 @@ bool cotp__link_active(struct cotp__proc *p, cotp_pid pid, bool take) {
   return active;
 }
 
-/* Sends l's exit signal, unless it goes with the DOWN of p's spawner
- * (ext.h): then says so in *carried. */
-static void fire(struct cotp__proc *p, const struct cotp__link *l,
-                 cotp_pid self, cotp_term exit, bool *carried) {
-  if (l->unlinking)
-    return;
-  if ((p->flags & PF_SPAWN_WATCH) && cotp_pid_eq(l->pid, p->u.watch.pid))
+/* Sends the exit signal of the link to pid (its term built at the first
+ * one, in *exit), unless it goes with the DOWN of p's spawner (ext.h):
+ * then says so in *carried. */
+static void fire(struct cotp__proc *p, cotp_pid pid, cotp_pid self,
+                 cotp_term reason, cotp_term *exit, bool *carried) {
+  if ((p->flags & PF_SPAWN_WATCH) && cotp_pid_eq(pid, p->u.watch.pid)) {
     *carried = true;
-  else if (!cotp_is_none(exit))
-    cotp__signal(l->pid, SIG_EXIT, SF_LINKED, self, COTP_NONE, exit);
+    return;
+  }
+  /* the dying process's own heap: it goes soon anyway */
+  if (cotp_is_none(*exit))
+    *exit = COTP_TUPLE(&p->heap, COTP_ATOM_EXIT, cotp_pid_term(self), reason);
+  if (!cotp_is_none(*exit))
+    cotp__signal(pid, SIG_EXIT, SF_LINKED, self, COTP_NONE, *exit);
 }
 
 bool cotp__links_fire(struct cotp__proc *p, cotp_pid self, cotp_term reason) {
   struct cotp__ext *e = p->ext;
-  if (!e || e->links.n == 0)
-    return false;
   bool carried = false;
-  /* the dying process's own heap: it goes soon anyway */
-  cotp_term exit =
-      COTP_TUPLE(&p->heap, COTP_ATOM_EXIT, cotp_pid_term(self), reason);
+  cotp_term exit = COTP_NONE;
+  if (p->flags & PF_SPAWN_LINK) { /* made with the process: it goes first */
+    p->flags &= (uint16_t)~PF_SPAWN_LINK;
+    fire(p, p->u.watch.pid, self, reason, &exit, &carried);
+  }
+  if (!e || e->links.n == 0)
+    return carried;
   void **order;
   size_t n = e->links.n > 1 ? cotp__set_in_order(&e->links, sizeof(struct cotp__link),
                                                  offsetof(struct cotp__link, seq), &order)
                             : 0;
   if (n) { /* in the order the links were made */
-    for (size_t i = 0; i < n; i++)
-      fire(p, order[i], self, exit, &carried);
+    for (size_t i = 0; i < n; i++) {
+      struct cotp__link *l = order[i];
+      if (!l->unlinking)
+        fire(p, l->pid, self, reason, &exit, &carried);
+    }
     free(order);
   } else {
     KEYSET_EACH(e->links, struct cotp__link, l)
-      fire(p, l, self, exit, &carried);
+      if (!l->unlinking)
+        fire(p, l->pid, self, reason, &exit, &carried);
   }
   SET_FREE(e->links, struct cotp__link);
   return carried;
@@ -133,7 +184,7 @@ int cotp_link(cotp_pid pid) {
     return 0; /* A18 */
   cotp__inbox_drain(p);
   struct cotp__link *l = find(p->ext, pid);
-  if (l && !l->unlinking)
+  if ((l && !l->unlinking) || inline_to(p, pid))
     return 0; /* A18: at most one link */
   struct cotp__proc *target = cotp__proc_lookup(pid);
   uint32_t st = target ? atomic_load_explicit(&target->state, memory_order_acquire)
@@ -160,6 +211,8 @@ int cotp_unlink(cotp_pid pid) {
   if (!p)
     return COTP_ENOTPROC;
   cotp__inbox_drain(p); /* A21: a pending exit is honoured first */
+  if (inline_to(p, pid) && !unfold(p)) /* the mark needs an entry */
+    return COTP_ENOMEM;
   struct cotp__link *l = find(p->ext, pid);
   if (!l)
     return 0;

@@ -136,6 +136,8 @@ enum {
   PF_NO_REPORT = 1u << 10, /* cotp_set_crash_report(false) */
   PF_MFA = 1u << 11,       /* u.mfa holds a cotp_spawn_mfa's call, not run yet */
   PF_SPAWN_WATCH = 1u << 12, /* u.watch holds the spawner's monitor (monitor.c) */
+  PF_SPAWN_LINK = 1u << 13,  /* linked to u.watch.pid, its spawner, with no
+                                entry in ext (link.c) */
 };
 
 struct cotp__proc {
@@ -189,11 +191,13 @@ struct cotp__proc {
   cotp_term exit_reason;        /* set on the way out; in heap */
   /* Two things no process needs at once: the function and arguments of a
    * cotp_spawn_mfa until it starts (PF_MFA; the arguments are in heap),
-   * and the monitor its spawner made with it (PF_SPAWN_WATCH).  That
-   * monitor is kept here rather than as an entry of `ext` so that a
-   * process monitored by its spawner alone, a GenServer being started,
-   * needs no extension: no allocation at the spawn, no trim when it goes
-   * idle (monitor.c). */
+   * and the monitor and link its spawner made with it (PF_SPAWN_WATCH,
+   * PF_SPAWN_LINK: the pid is the spawner's for both).  They are kept
+   * here rather than as entries of `ext` so that a process linked to and
+   * monitored by its spawner alone, a task or a GenServer being started,
+   * needs no extension for them: no allocation at the spawn (by the
+   * spawner's thread, where the child does not run), no trim when it goes
+   * idle (monitor.c, link.c). */
   union {
     struct {
       cotp_term args;

@@ -112,7 +112,8 @@ void cotp__proc_finish(struct cotp__proc *p) {
   if (p->ext) /* most processes have no links, monitors nor cleanups */
     cotp__cleanups_run(p);
   free_arg(p);
-  bool down_carries_exit = p->ext && cotp__links_fire(p, pid, p->exit_reason);
+  bool down_carries_exit = (p->ext || (p->flags & PF_SPAWN_LINK)) &&
+                           cotp__links_fire(p, pid, p->exit_reason);
   if (p->ext || (p->flags & PF_SPAWN_WATCH))
     cotp__monitors_fire(p, pid, p->exit_reason, down_carries_exit);
   release_all(p);
@@ -342,16 +343,19 @@ static int setup_linked(struct cotp__proc *p, void *ctx) {
   cotp_pid child = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   cotp_pid parent = {atomic_load_explicit(&l->parent->pid, memory_order_relaxed)};
   bool monitor = !cotp_is_none(l->mon_ref);
-  /* the child's side of the monitor goes in its control block, which
-   * spares the child an extension for it, unless an mfa call is waiting
-   * there (proc.h) */
-  bool inline_watch = monitor && !(p->flags & PF_MFA);
+  /* the child's side of the link and of the monitor go in its control
+   * block, which spares the child an extension for them, unless an mfa
+   * call is waiting there (proc.h) */
+  bool in_block = !(p->flags & PF_MFA);
   struct cotp__ext *pe = cotp__ext(l->parent);
-  if (!pe || ((l->link || !inline_watch) && !cotp__ext(p)))
+  if (!pe || (!in_block && !cotp__ext(p)))
     return COTP_ENOMEM;
   if (l->link) {
     cotp__link_add(l->parent, child);
-    cotp__link_add(p, parent);
+    if (in_block)
+      cotp__link_spawner(p, parent);
+    else
+      cotp__link_add(p, parent);
   }
   if (monitor) {
     struct cotp__mon *m = SET_ADD(pe->mons, struct cotp__mon, l->mon_ref.w);
@@ -368,7 +372,7 @@ static int setup_linked(struct cotp__proc *p, void *ctx) {
         cotp__link_active(l->parent, child, true); /* undone */
       return COTP_ENOMEM;
     }
-    if (inline_watch)
+    if (in_block)
       cotp__watcher_inline(p, parent, l->mon_ref, (unsigned)l->alias_mode);
     else
       cotp__watcher_add(p, parent, l->mon_ref, COTP_NONE, (unsigned)l->alias_mode);

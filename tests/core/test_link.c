@@ -562,3 +562,55 @@ COTP_TEST(link, spawner_that_links_and_monitors_dies_of_the_exit_first) {
   cotp_assert_term_eq(caps[1], COTP_NIL);
   cotp_exit_signal(p, COTP_ATOM_KILL);
 }
+
+/* A child keeps its side of the link to its spawner in its control block
+ * (core/link.c); it must behave as any other link: listed, unlinked from
+ * either side, linked again, and carrying exits both ways. */
+static void child_unlinks_relinks(void *arg) {
+  cotp_pid parent = *(cotp_pid *)arg;
+  cotp_heap *h = cotp_self_heap();
+  cotp_send(parent, COTP_TUPLE(h, COTP_ATOM(links), info(cotp_self(), "links")));
+  cotp_assert_rc(cotp_unlink(parent), 0);
+  cotp_send(parent, COTP_TUPLE(h, COTP_ATOM(links), info(cotp_self(), "links")));
+  cotp_term cmd;
+  cotp_receive(COTP_INFINITY, &cmd); /* :relink */
+  cotp_assert_rc(cotp_link(parent), 0);
+  cotp_send(parent, COTP_TUPLE(h, COTP_ATOM(links), info(cotp_self(), "links")));
+  cotp_receive(COTP_INFINITY, &cmd); /* the reason to exit with */
+  cotp_exit(cmd);
+}
+
+COTP_TEST(link, a_childs_link_to_its_spawner_is_a_link_like_any_other) {
+  cotp_trap_exit(true, NULL);
+  cotp_pid me = cotp_self(), child;
+  cotp_spawn_opts o = {.link = true, .arg_size = sizeof me};
+  cotp_assert_rc(cotp_spawn_opt(child_unlinks_relinks, &me, &o, &child), 0);
+  cotp_term caps[1];
+  await("{:links, l}", caps, 5000);
+  cotp_assert_term_eq(caps[0], list1(me));
+  await("{:links, l}", caps, 5000);
+  cotp_assert_term_eq(caps[0], COTP_NIL);
+  eventually_info(me, "links", COTP_NIL); /* the child's unlink reached us */
+  cotp_send(child, COTP_ATOM(relink));
+  await("{:links, l}", caps, 5000);
+  cotp_assert_term_eq(caps[0], list1(me));
+  cotp_assert_term_eq(info(me, "links"), list1(child));
+  cotp_send(child, COTP_ATOM(boom));
+  cotp_assert_term_eq(cotp_test_exit_from(child, 5000), COTP_ATOM(boom));
+  cotp_assert_term_eq(info(me, "links"), COTP_NIL);
+
+  /* the spawner unlinks: the child's inline side goes; an exit of the
+   * spawner's then no longer reaches it */
+  cotp_pid idle;
+  cotp_assert_rc(cotp_spawn_link(cotp_test_idle, NULL, &idle), 0);
+  cotp_assert_term_eq(info(idle, "links"), list1(me));
+  cotp_assert_rc(cotp_unlink(idle), 0);
+  eventually_info(idle, "links", COTP_NIL);
+  cotp_assert_rc(cotp_link(idle), 0);
+  cotp_assert_term_eq(info(idle, "links"), list1(me));
+  cotp_term ref;
+  cotp_assert_rc(cotp_monitor(idle, &ref), 0);
+  cotp_exit_signal(idle, COTP_ATOM(bye)); /* not from the link: it dies */
+  cotp_assert_term_eq(cotp_test_down_of(ref, idle), COTP_ATOM(bye));
+  cotp_assert_term_eq(cotp_test_exit_from(idle, 5000), COTP_ATOM(bye));
+}
