@@ -21,6 +21,13 @@ extern "C" {
 /* Sets key to value; *old (may be NULL) gets the previous value, or
  * COTP_NONE.  Returns 0, COTP_EINVAL, COTP_ENOMEM, COTP_ENOTPROC. */
 COTP_API int cotp_dict_put(cotp_term key, cotp_term value, cotp_term *old);
+/* Sets n keys at once, as n cotp_dict_put calls in order would (a key
+ * given twice keeps its last value): kv[2 * i] is a key, kv[2 * i + 1]
+ * its value.  Cheaper than the calls: one copy of all the terms, one
+ * growth of the table.  All or nothing: on COTP_EINVAL (kv NULL with n
+ * not 0, or a key or value COTP_NONE) or COTP_ENOMEM the dictionary is
+ * unchanged.  Returns 0, COTP_EINVAL, COTP_ENOMEM, COTP_ENOTPROC. */
+COTP_API int cotp_dict_put_many(const cotp_term *kv, size_t n);
 /* The value of key, or COTP_NONE. */
 COTP_API cotp_term cotp_dict_get(cotp_term key);
 /* Removes key; *old gets its value or COTP_NONE.  Returns 0 or ENOTPROC. */

@@ -77,6 +77,51 @@ int cotp_dict_put(cotp_term key, cotp_term value, cotp_term *old) {
   return 0;
 }
 
+int cotp_dict_put_many(const cotp_term *kv, size_t n) {
+  struct cotp__proc *p = me();
+  if (!p)
+    return COTP_ENOTPROC;
+  if (n && !kv)
+    return COTP_EINVAL;
+  for (size_t i = 0; i < 2 * n; i++)
+    if (cotp_is_none(kv[i]))
+      return COTP_EINVAL;
+  if (n == 0)
+    return 0;
+  struct cotp__ext *e = cotp__ext(p);
+  if (!e)
+    return COTP_ENOMEM;
+  /* room for every pair first, so that nothing fails halfway */
+  while (e->dict.n + 2 * n > e->dict.cap)
+    if (!cotp__vec_reserve((void **)&e->dict.at, e->dict.cap, &e->dict.cap,
+                           sizeof *e->dict.at))
+      return COTP_ENOMEM;
+  /* the copies go in the room just reserved, past the pairs in use, and
+   * take their places only once all are made */
+  cotp_term *fresh = e->dict.at + e->dict.n;
+  for (size_t i = 0; i < 2 * n; i++) {
+    fresh[i] = cotp_term_copy(&e->heap, kv[i]);
+    if (cotp_is_none(fresh[i])) {
+      while (i-- > 0) /* unreachable now */
+        e->dict_garbage += cotp_term_size(fresh[i]);
+      return COTP_ENOMEM;
+    }
+  }
+  for (size_t i = 0; i < 2 * n; i += 2) {
+    cotp_term key = fresh[i], value = fresh[i + 1];
+    long j = dict_find(e, key);
+    if (j >= 0) {
+      e->dict_garbage += cotp_term_size(e->dict.at[j + 1]) + cotp_term_size(key);
+      e->dict.at[j + 1] = value;
+    } else { /* fresh[i] is at or past the end of those in use */
+      e->dict.at[e->dict.n++] = key;
+      e->dict.at[e->dict.n++] = value;
+    }
+  }
+  dict_compact(e);
+  return 0;
+}
+
 cotp_term cotp_dict_get(cotp_term key) {
   struct cotp__proc *p = me();
   if (!p)

@@ -62,13 +62,6 @@ static cotp_term c_function_name(void (*fn)(void)) {
 
 /* --- running --- */
 
-/* `$callers` or `$ancestors`: [head | tail]. */
-static void put_lineage(cotp_heap *h, cotp_term key, cotp_term head,
-                        cotp_term tail) {
-  cotp_dict_put(key, cotp_cons(h, head, cotp_is_list(tail) ? tail : COTP_NIL),
-                NULL);
-}
-
 /* Runs module:function(args): from the task table, else the core's table
  * (whose functions return nothing: the result is :ok), else undef. */
 static cotp_term run_mfa(cotp_heap *h, cotp_term module, cotp_term function,
@@ -97,30 +90,33 @@ static void run(cotp_term go) {
   cotp_term arg = cotp_tuple_get(go, COTP__GO_ARG);
   bool mfa = cotp_is_atom(fn);
 
-  put_lineage(h, a->callers, owner, cotp_tuple_get(go, COTP__GO_CALLERS));
-  /* the owner made the whole list when it has a name or ancestors of its
-   * own (proc_lib names an ancestor by its registered name) */
+  /* where it comes from, in one put: $callers is [owner | the owner's];
+   * the owner made the whole of $ancestors when it has a name or
+   * ancestors of its own (proc_lib names an ancestor by its registered
+   * name), else it is [owner]; $initial_call names the function */
+  cotp_term callers = cotp_tuple_get(go, COTP__GO_CALLERS);
   cotp_term ancestors = cotp_tuple_get(go, COTP__GO_ANCESTORS);
-  if (cotp_is_cons(ancestors))
-    cotp_dict_put(a->ancestors, ancestors, NULL);
-  else
-    put_lineage(h, a->ancestors, owner, COTP_NIL);
+  cotp_term lineage[6] = {
+      a->callers, cotp_cons(h, owner, cotp_is_list(callers) ? callers : COTP_NIL),
+      a->ancestors, cotp_is_cons(ancestors) ? ancestors : cotp_cons(h, owner, COTP_NIL),
+      a->initial_call, COTP_NONE};
+  void (*code)(void) = mfa ? NULL : cotp__task_term_fn(fn);
+  bool stream = !mfa && n > COTP__GO_ITEM;
+  cotp_term args = mfa ? cotp_tuple_get(go, COTP__GO_ITEM) : COTP_NIL;
+  if (mfa) {
+    size_t arity = 0;
+    cotp_list_length(args, &arity);
+    lineage[5] = COTP_TUPLE(h, fn, arg, cotp_int(h, (int64_t)arity));
+  } else {
+    lineage[5] = COTP_TUPLE(h, a->c, c_function_name(code),
+                            cotp_int(h, stream ? 2 : 1));
+  }
+  cotp_dict_put_many(lineage, 3);
 
   cotp_term result;
   if (mfa) {
-    cotp_term args = cotp_tuple_get(go, COTP__GO_ITEM);
-    size_t arity = 0;
-    cotp_list_length(args, &arity);
-    cotp_dict_put(a->initial_call,
-                  COTP_TUPLE(h, fn, arg, cotp_int(h, (int64_t)arity)), NULL);
     result = run_mfa(h, fn, arg, args);
   } else {
-    void (*code)(void) = cotp__task_term_fn(fn);
-    bool stream = n > COTP__GO_ITEM;
-    cotp_dict_put(a->initial_call,
-                  COTP_TUPLE(h, a->c, c_function_name(code),
-                             cotp_int(h, stream ? 2 : 1)),
-                  NULL);
     if (stream)
       result = ((cotp_task_stream_fn *)code)(cotp_tuple_get(go, COTP__GO_ITEM),
                                              cotp__task_term_ptr(arg));

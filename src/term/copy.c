@@ -394,7 +394,8 @@ cotp_term cotp__term_copy_into(uint64_t *dst, cotp_term t,
  * the copy would not fit or t holds a shared object, whose handle needs
  * the offheap bookkeeping of copy_object; what it wrote is then garbage.
  */
-static cotp_term bounded_object(cotp_term t, uint64_t **hp,
+static inline __attribute__((always_inline)) cotp_term
+bounded_object(cotp_term t, uint64_t **hp,
                                 const uint64_t *end) {
   uint64_t *dst = *hp;
   size_t room = (size_t)(end - dst);

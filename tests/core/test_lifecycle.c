@@ -429,6 +429,44 @@ COTP_TEST(lifecycle, a31_dictionary) {
   cotp_exit_signal(p, COTP_ATOM_KILL);
 }
 
+/* cotp_dict_put_many is the puts in order, in one call: new keys, a key
+ * already there, a key given twice (its last value stays), any terms; a
+ * NONE anywhere changes nothing; replaced values do not pile up. */
+COTP_TEST(lifecycle, dict_put_many_is_the_puts_in_order) {
+  cotp_heap *h = cotp_self_heap();
+  cotp_assert_rc(cotp_dict_put(COTP_ATOM(b), COTP_ATOM(old), NULL), 0);
+  cotp_term kv[] = {COTP_ATOM(a), cotp_test_parse("[1, {2, \"x\"}]"),
+                    COTP_ATOM(b), COTP_ATOM(new),
+                    cotp_test_parse("{:k, 3}"), cotp_test_parse("%{m: 1.5}"),
+                    COTP_ATOM(a), COTP_ATOM(last)};
+  cotp_assert_rc(cotp_dict_put_many(kv, 4), 0);
+  cotp_heap_mark mark = cotp_heap_mark_now(h);
+  cotp_assert_term_eq(cotp_dict_get(COTP_ATOM(a)), COTP_ATOM(last));
+  cotp_assert_term_eq(cotp_dict_get(COTP_ATOM(b)), COTP_ATOM(new));
+  cotp_assert_term_eq(cotp_dict_get(cotp_test_parse("{:k, 3}")), cotp_test_parse("%{m: 1.5}"));
+  size_t n;
+  cotp_assert_rc(cotp_list_length(cotp_dict_keys(), &n), 0);
+  cr_assert_eq(n, 3u);
+  cotp_heap_release(h, mark);
+
+  cotp_term bad[] = {COTP_ATOM(c), COTP_ATOM(x), COTP_ATOM(d), COTP_NONE};
+  cotp_assert_rc(cotp_dict_put_many(bad, 2), COTP_EINVAL);
+  cr_assert(cotp_is_none(cotp_dict_get(COTP_ATOM(c)))); /* all or nothing */
+  cotp_assert_rc(cotp_dict_put_many(NULL, 1), COTP_EINVAL);
+  cotp_assert_rc(cotp_dict_put_many(NULL, 0), 0);
+
+  for (int i = 0; i < 10000; i++) { /* replaced values do not pile up */
+    cotp_heap_mark m = cotp_heap_mark_now(h);
+    cotp_term pair[] = {COTP_ATOM(counter), COTP_LIST(h, cotp_int(h, i))};
+    cotp_assert_rc(cotp_dict_put_many(pair, 1), 0);
+    cotp_heap_release(h, m);
+  }
+  cotp_assert_term_eq(cotp_dict_get(COTP_ATOM(counter)), cotp_test_parse("[9999]"));
+  cotp_term size;
+  cotp_assert_rc(cotp_process_info(cotp_self(), COTP_ATOM(memory), &size), 0);
+  cr_assert_lt(cotp_int_value(size), 256 * 1024, "%lld bytes", (long long)cotp_int_value(size));
+}
+
 /* A32: a label defaults to nil, can be any term, and shows in process_info
  * and in crash reports. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
