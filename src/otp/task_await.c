@@ -148,6 +148,9 @@ int cotp_task_await_many(const cotp_task *tasks, size_t n, int64_t timeout_ms,
   int64_t deadline = cotp__task_deadline(timeout_ms);
   while (m.awaiting > 0) {
     cotp_term msg;
+    /* a DOWN that follows a reply is dropped as soon as it is taken: its
+     * copy must not pile up in the heap, 100,000 tasks' worth */
+    cotp_heap_mark mark = cotp_heap_mark_now(h);
     if (cotp__task_receive(accept_many, &m, deadline, &msg) != 0)
       exit_many(&m, tasks, n, COTP_ATOM_TIMEOUT, timeout_ms);
     if (cotp_tuple_size(msg) == 2) {
@@ -160,6 +163,7 @@ int cotp_task_await_many(const cotp_task *tasks, size_t n, int64_t timeout_ms,
     struct cotp__reftab_slot *s = cotp__reftab_find(&m.tab, cotp_tuple_get(msg, 1));
     if (s->state == REPLIED) {
       s->state = DONE; /* the DOWN that follows a reply: the monitor is gone */
+      cotp_heap_release(h, mark);
       continue;
     }
     s->state = DONE;
