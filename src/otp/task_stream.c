@@ -222,15 +222,6 @@ static int start(struct stream *s) {
 
 /* --- spawning --- */
 
-static int default_spawn(void *ctx, cotp_entry *entry, void *arg,
-                         const cotp_task_stream_opts *opts, cotp_pid *pid,
-                         bool *linked) {
-  (void)ctx;
-  (void)opts;
-  *linked = true;
-  return cotp_spawn_link(entry, arg, pid);
-}
-
 static bool can_spawn(struct stream *s) {
   if (s->input_done || s->running >= s->max)
     return false;
@@ -256,14 +247,22 @@ static int spawn_next(struct stream *s) {
   }
   cotp_pid pid;
   bool linked = false;
-  cotp_task_spawner *spawner = s->opts.spawn ? s->opts.spawn : default_spawn;
-  rc = spawner(s->opts.spawn_ctx, cotp_task_entry, NULL, &s->opts, &pid, &linked);
-  if (rc != 0)
-    return rc;
-  cotp_term ref;
-  if ((rc = cotp_monitor_alias(pid, COTP_ALIAS_DEMONITOR, &ref)) != 0) {
-    cotp__task_unlink_exit(&pid, 1, COTP_ATOM_KILL);
-    return rc;
+  /* A task of the stream's own is one spawn that links, monitors and
+   * gives the go-ahead, as Task.async's: its exit signal then travels in
+   * its DOWN (core/ext.h).  A spawner of the caller's (a supervisor's)
+   * starts it, and the monitor and go-ahead follow. */
+  bool own = !s->opts.spawn;
+  cotp_term ref = COTP_NONE;
+  if (own) {
+    ref = cotp_make_ref();
+  } else {
+    rc = s->opts.spawn(s->opts.spawn_ctx, cotp_task_entry, NULL, &s->opts, &pid, &linked);
+    if (rc != 0)
+      return rc;
+    if ((rc = cotp_monitor_alias(pid, COTP_ALIAS_DEMONITOR, &ref)) != 0) {
+      cotp__task_unlink_exit(&pid, 1, COTP_ATOM_KILL);
+      return rc;
+    }
   }
   cotp_term go[COTP__GO_ITEM + 1];
   memcpy(go, s->head, sizeof s->head);
@@ -278,7 +277,15 @@ static int spawn_next(struct stream *s) {
     go[COTP__GO_ITEM] = cotp_cons(h, item, s->args);
   }
   cotp_term msg = cotp_tuple(h, COTP__GO_ITEM + 1, go);
-  if ((rc = cotp_is_none(msg) ? COTP_ENOMEM : cotp_send(pid, msg)) != 0) {
+  if (own) {
+    cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+    o.link = o.monitor = o.monitor_ref_given = true;
+    o.monitor_alias = COTP_ALIAS_DEMONITOR;
+    o.monitor_ref = &ref;
+    if ((rc = cotp_is_none(msg) ? COTP_ENOMEM : cotp__task_spawn_go(msg, &o, &pid)) != 0)
+      return rc;
+    linked = true;
+  } else if ((rc = cotp_is_none(msg) ? COTP_ENOMEM : cotp_send(pid, msg)) != 0) {
     cotp__task_demonitor(ref);
     cotp__task_unlink_exit(&pid, 1, COTP_ATOM_KILL);
     return rc;
