@@ -52,29 +52,11 @@ int cotp_dict_put(cotp_term key, cotp_term value, cotp_term *old) {
     return COTP_ENOTPROC;
   if (cotp_is_none(key) || cotp_is_none(value))
     return COTP_EINVAL;
-  struct cotp__ext *e = cotp__ext(p);
-  if (!e)
-    return COTP_ENOMEM;
-  cotp_term v = cotp_term_copy(&e->heap, value);
-  if (cotp_is_none(v))
-    return COTP_ENOMEM;
-  long i = dict_find(e, key);
-  if (old)
-    *old = i >= 0 ? cotp_term_copy(&p->heap, e->dict.at[i + 1]) : COTP_NONE;
-  if (i >= 0) {
-    e->dict_garbage += cotp_term_size(e->dict.at[i + 1]);
-    e->dict.at[i + 1] = v;
-  } else {
-    cotp_term k = cotp_term_copy(&e->heap, key);
-    /* room for two more: the key and the value */
-    if (cotp_is_none(k) || !cotp__vec_reserve((void **)&e->dict.at, e->dict.n + 1,
-                                             &e->dict.cap, sizeof *e->dict.at))
-      return COTP_ENOMEM;
-    e->dict.at[e->dict.n++] = k;
-    e->dict.at[e->dict.n++] = v;
+  if (old) {
+    long i = dict_find(p->ext, key);
+    *old = i >= 0 ? cotp_term_copy(&p->heap, p->ext->dict.at[i + 1]) : COTP_NONE;
   }
-  dict_compact(e);
-  return 0;
+  return cotp_dict_put_many((cotp_term[]){key, value}, 1);
 }
 
 int cotp_dict_put_many(const cotp_term *kv, size_t n) {

@@ -112,8 +112,7 @@ void cotp__proc_finish(struct cotp__proc *p) {
   if (p->ext) /* most processes have no links, monitors nor cleanups */
     cotp__cleanups_run(p);
   free_arg(p);
-  bool down_carries_exit = (p->ext || (p->flags & PF_SPAWN_LINK)) &&
-                           cotp__links_fire(p, pid, p->exit_reason);
+  bool down_carries_exit = cotp__links_fire(p, pid, p->exit_reason);
   if (p->ext || (p->flags & PF_SPAWN_WATCH))
     cotp__monitors_fire(p, pid, p->exit_reason, down_carries_exit);
   release_all(p);

@@ -74,30 +74,43 @@ static void die(struct cotp__proc *p, struct cotp__sig *s,
 
 static bool is(cotp_term t, cotp_term atom) { return t.w == atom.w; }
 
-/* Erlang's decision table for an exit signal (cotp/signal.h). */
+enum exit_verdict { EXIT_DROPPED, EXIT_TRAPPED, EXIT_KILLS };
+
+/* Erlang's decision table for an exit signal from `from` with reason
+ * (cotp/signal.h); for EXIT_KILLS, *dies_with is the reason p dies with. */
+static enum exit_verdict decide(struct cotp__proc *p, cotp_pid from,
+                                cotp_term reason, bool linked,
+                                cotp_term *dies_with) {
+  if (linked && !cotp__link_active(p, from, true))
+    return EXIT_DROPPED; /* the link is gone: A14 */
+  if (!linked && is(reason, COTP_ATOM_KILL)) {
+    *dies_with = COTP_ATOM_KILLED; /* untrappable: A11 */
+    return EXIT_KILLS;
+  }
+  if (p->flags & PF_TRAP_EXIT)
+    return EXIT_TRAPPED; /* kill from a link too */
+  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  if (is(reason, COTP_ATOM_NORMAL) && !cotp_pid_eq(from, self))
+    return EXIT_DROPPED; /* A1 */
+  *dies_with = reason;
+  return EXIT_KILLS;
+}
+
 static void on_exit_signal(struct cotp__proc *p, struct cotp__msg *m,
                            struct cotp__sig *rest) {
-  cotp_term reason = cotp_tuple_get(m->term, 2);
-  bool linked = m->sig.flags & SF_LINKED;
-  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
-  bool from_self = cotp_pid_eq(m->from, self);
-  if (linked && !cotp__link_active(p, m->from, true)) {
-    discard(&m->sig); /* the link is gone: A14 */
+  cotp_term dies_with;
+  switch (decide(p, m->from, cotp_tuple_get(m->term, 2),
+                 m->sig.flags & SF_LINKED, &dies_with)) {
+  case EXIT_DROPPED:
+    discard(&m->sig);
+    return;
+  case EXIT_TRAPPED:
+    cotp__mq_append(p, &m->sig); /* it is {:EXIT, from, reason} already */
+    return;
+  case EXIT_KILLS:
+    die(p, &m->sig, rest, dies_with);
     return;
   }
-  if (!linked && is(reason, COTP_ATOM_KILL)) {
-    die(p, &m->sig, rest, COTP_ATOM_KILLED); /* untrappable: A11 */
-    return;
-  }
-  if (p->flags & PF_TRAP_EXIT) {
-    cotp__mq_append(p, &m->sig); /* {:EXIT, from, reason}, kill from a link too */
-    return;
-  }
-  if (is(reason, COTP_ATOM_NORMAL) && !from_self) {
-    discard(&m->sig); /* A1 */
-    return;
-  }
-  die(p, &m->sig, rest, reason);
 }
 
 /* The exit signal of the link to the process a DOWN comes from, carried in
@@ -105,10 +118,11 @@ static void on_exit_signal(struct cotp__proc *p, struct cotp__msg *m,
  * its own, before the DOWN.  Returns false when it ended p. */
 static bool carried_exit(struct cotp__proc *p, struct cotp__msg *m,
                          struct cotp__sig *rest) {
-  if (!cotp__link_active(p, m->from, true))
-    return true; /* the link is gone: A14 */
-  cotp_term reason = cotp_tuple_get(m->term, 4);
-  if (p->flags & PF_TRAP_EXIT) {
+  cotp_term reason = cotp_tuple_get(m->term, 4), dies_with = reason;
+  enum exit_verdict v = decide(p, m->from, reason, true, &dies_with);
+  if (v == EXIT_DROPPED)
+    return true;
+  if (v == EXIT_TRAPPED) {
     /* {:EXIT, from, reason} joins the queue just ahead of the DOWN */
     cotp_heap_mark mark = cotp_heap_mark_now(&p->heap);
     cotp_term exit = COTP_TUPLE(&p->heap, COTP_ATOM_EXIT,
@@ -122,10 +136,8 @@ static bool carried_exit(struct cotp__proc *p, struct cotp__msg *m,
     }
     /* no memory to trap it: the exit cannot be lost, so it acts as it
      * would on a process that does not trap */
-  } else if (is(reason, COTP_ATOM_NORMAL)) {
-    return true; /* A1 */
   }
-  die(p, &m->sig, rest, reason);
+  die(p, &m->sig, rest, dies_with);
   return false;
 }
 

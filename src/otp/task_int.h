@@ -78,10 +78,11 @@ int cotp__task_attach(cotp_pid pid, bool link, const cotp_term *job, size_t n,
                       cotp_task *task);
 
 /* Starts a task with its go-ahead (in the caller's heap) as the spawn's
- * message, in the task's mailbox before it runs, with opts (NULL: neither
- * linked nor monitored) (task_run.c). */
-int cotp__task_spawn_go(cotp_term go, const cotp_spawn_opts *opts,
-                        cotp_pid *pid);
+ * message, in the task's mailbox before it runs.  With ref (made by
+ * cotp_make_ref, carried by the go-ahead) the task is linked and
+ * monitored with ref as a :demonitor alias, as async's; with NULL it is
+ * neither (task_run.c). */
+int cotp__task_spawn_go(cotp_term go, cotp_term *ref, cotp_pid *pid);
 
 /* --- terms and reasons (task_term.c) --- */
 

@@ -177,11 +177,13 @@ void *cotp_task_entry_owner(cotp_pid owner) {
  * that died before sending one.  A plain spawn, not one by name: its
  * monitor's watcher then lives in the control block (no extension's set
  * to fill and free for each task), and nothing is looked up by name. */
-int cotp__task_spawn_go(cotp_term go, const cotp_spawn_opts *opts,
-                        cotp_pid *pid) {
+int cotp__task_spawn_go(cotp_term go, cotp_term *ref, cotp_pid *pid) {
   cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
-  if (opts)
-    o = *opts;
+  if (ref) {
+    o.link = o.monitor = o.monitor_ref_given = true;
+    o.monitor_alias = COTP_ALIAS_DEMONITOR;
+    o.monitor_ref = ref;
+  }
   o.message = go;
   return cotp_spawn_opt(cotp_task_entry, NULL, &o, pid);
 }

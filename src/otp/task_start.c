@@ -105,12 +105,8 @@ static int async(const cotp_term *job, size_t n, cotp_term module,
   cotp_heap_mark mark = cotp_heap_mark_now(h);
   cotp_term ref = cotp_make_ref();
   cotp_term go = go_term(h, ref, job, n);
-  cotp_spawn_opts opts = COTP_SPAWN_OPTS_INIT;
-  opts.link = opts.monitor = opts.monitor_ref_given = true;
-  opts.monitor_alias = COTP_ALIAS_DEMONITOR;
-  opts.monitor_ref = &ref;
   cotp_pid pid;
-  int rc = cotp_is_none(go) ? COTP_ENOMEM : cotp__task_spawn_go(go, &opts, &pid);
+  int rc = cotp_is_none(go) ? COTP_ENOMEM : cotp__task_spawn_go(go, &ref, &pid);
   cotp_heap_release(h, mark);
   if (rc == 0)
     *task = (cotp_task){cotp_self(), pid, ref, module, function, arity};

@@ -278,11 +278,7 @@ static int spawn_next(struct stream *s) {
   }
   cotp_term msg = cotp_tuple(h, COTP__GO_ITEM + 1, go);
   if (own) {
-    cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
-    o.link = o.monitor = o.monitor_ref_given = true;
-    o.monitor_alias = COTP_ALIAS_DEMONITOR;
-    o.monitor_ref = &ref;
-    if ((rc = cotp_is_none(msg) ? COTP_ENOMEM : cotp__task_spawn_go(msg, &o, &pid)) != 0)
+    if ((rc = cotp_is_none(msg) ? COTP_ENOMEM : cotp__task_spawn_go(msg, &ref, &pid)) != 0)
       return rc;
     linked = true;
   } else if ((rc = cotp_is_none(msg) ? COTP_ENOMEM : cotp_send(pid, msg)) != 0) {
