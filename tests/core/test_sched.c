@@ -281,13 +281,23 @@ static bool still_deferred(struct cotp__sched *v) {
   return false;
 }
 
+/* Spawns waiters, lets those left on its scheduler defer their waits
+ * there, and hogs that scheduler straight after: well within the
+ * TIMER_LATER_MS by which the scheduler would move them itself, even under
+ * a sanitizer (spawning all the waiters first and then a hog was not). */
+static void hog_after_waiters(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 32; i++)
+    cotp_assert_rc(cotp_spawn(wait_a_second, NULL, NULL), 0);
+  cotp_yield(); /* the waiters still here run, and defer, before we go on */
+  hog(NULL);
+}
+
 /* One try: 1 when v's deferred waits were moved, 0 when there were none
- * to move (the hog took the other scheduler, or v moved them first). */
+ * to move (every waiter was stolen, or v moved them first). */
 static int hog_over_deferred_waits(void) {
   atomic_store(&hog_stop, false);
-  for (int i = 0; i < 200; i++) /* deferred on either scheduler */
-    cotp_assert_rc(cotp_spawn(wait_a_second, NULL, NULL), 0);
-  cotp_assert_rc(cotp_spawn(hog, NULL, NULL), 0);
+  cotp_assert_rc(cotp_spawn(hog_after_waiters, NULL, NULL), 0);
   struct cotp__sched *v = NULL;
   for (int64_t t0 = cotp_monotonic_ms(); !v && cotp_monotonic_ms() - t0 < 10000;) {
     for (unsigned i = 0; i < cotp__rt->nsched; i++)
