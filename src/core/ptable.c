@@ -122,12 +122,11 @@ static void commit_stretches(uint32_t i) {
   if (to > table.max)
     to = table.max;
   if (i % COMMIT_BLOCKS == COMMIT_BLOCKS / 2) {
-    if (to < table.max &&
+    uint32_t next_to = to + COMMIT_BLOCKS < table.max ? to + COMMIT_BLOCKS : table.max;
+    if (to < next_to &&
         atomic_load_explicit(&cotp__rt->nsleeping, memory_order_relaxed) > 0)
       cotp__bigmem_ahead_ask(&table_ahead, &table.blocks[to],
-                             (to + COMMIT_BLOCKS <= table.max ? COMMIT_BLOCKS
-                                                              : table.max - to) *
-                                 sizeof *table.blocks);
+                             (next_to - to) * sizeof *table.blocks);
     return;
   }
   if (!cotp__bigmem_ahead_done(&table_ahead, &table.blocks[to]))

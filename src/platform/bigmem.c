@@ -50,19 +50,19 @@ void cotp__bigmem_ahead_init(struct cotp__bigmem_ahead *a) {
   pthread_cond_init(&a->asked, NULL);
   a->from = a->to = NULL;
   atomic_init(&a->done, NULL);
-  a->started = a->failed = a->stop = false;
+  a->started = a->stop = false;
 }
 
 bool cotp__bigmem_ahead_ask(struct cotp__bigmem_ahead *a, void *from,
                             size_t bytes) {
   pthread_mutex_lock(&a->lock);
-  if (!a->started && !a->failed) {
-    /* no signal is for this thread: it never touches a guard page */
+  if (!a->started) {
+    /* no signal is for this thread: it never touches a guard page.  If it
+     * cannot be started, a later ask tries again (one per stretch) */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     a->started = pthread_create(&a->thread, NULL, commit_ahead, a) == 0;
-    a->failed = !a->started;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
   }
   if (a->started) {

@@ -56,7 +56,7 @@ struct cotp__bigmem_ahead {
   pthread_t thread;
   char *from, *to;            /* the range asked and not yet begun */
   _Atomic(char *) done;       /* the end of the last range committed */
-  bool started, failed, stop;
+  bool started, stop;
 };
 void cotp__bigmem_ahead_init(struct cotp__bigmem_ahead *a);
 /* Asks for [from, from + bytes) to be committed in the background,
