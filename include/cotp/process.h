@@ -51,7 +51,7 @@ typedef struct cotp_config {
    * 256 KiB.  Rounded up to pages. */
   size_t stack_size;
   /* Most processes alive at once; 0 means 4,194,304.  The runtime
-   * reserves address space for that many control blocks (some 340 bytes
+   * reserves address space for that many control blocks (320 bytes
    * each) when it starts, and commits memory as they come into use (a
    * stretch of 4,096 at a time, the next one ahead while a core idles); a
    * system that refuses the reservation (a strict overcommit policy, a
