@@ -3,12 +3,13 @@
  * process.c: spawning, the bottom frame of every process, exiting,
  * handlers and hibernation.
  *
- * Every process starts in cotp__proc_start() at the top of a fresh run
- * stack.  A plain process calls its function once and exits when it
- * returns.  A handler process loops over its messages and, when the
- * mailbox is empty, switches out with RQ_DROP: its frames are discarded,
- * and the next message starts it again from cotp__proc_start() on whatever
- * stack is free, which is why an idle handler costs no stack at all.
+ * Every process starts at the top of a fresh run stack: a plain process
+ * in cotp__proc_start(), which calls its function once and exits when it
+ * returns; a handler process in cotp__handler_start() (sched.c), which
+ * loops over its messages here (cotp__handlers_run) and, when the mailbox
+ * is empty, switches out with RQ_DROP: its frames are discarded, and the
+ * next message starts it again on whatever stack is free, which is why an
+ * idle handler costs no stack at all.
  * Hibernation is the same drop, with a new function to start in.
  */
 #include <stdlib.h>
@@ -131,11 +132,13 @@ void cotp__proc_discard(struct cotp__proc *p) {
 
 /* --- the bottom frame --- */
 
-/* Runs handler processes, starting with p, until one of them exits;
- * returns that one.  When p has nothing left to handle, the next handler
- * of the scheduler may take over right here (cotp__chain_next): p is done
- * with the stack, which is all a handler without frames needs. */
-static struct cotp__proc *handler_loop(struct cotp__proc *p) {
+/* Runs handler processes, starting with p, until one has nothing left to
+ * handle; returns that one, holding nothing, for cotp__handler_start
+ * (sched.c) to switch out with RQ_DROP.  A handler that stops exits here.
+ * When p has nothing left to handle, the next handler of the scheduler may
+ * take over right here (cotp__chain_next): p is done with the stack, which
+ * is all a handler without frames needs. */
+struct cotp__proc *cotp__handlers_run(struct cotp__proc *p) {
   for (;;) {
     /* an idle handler is waiting, even while it handles what woke it */
     if (!p->mq_head)
@@ -151,8 +154,7 @@ static struct cotp__proc *handler_loop(struct cotp__proc *p) {
       }
       cotp__heap_trim(&p->heap); /* idle: hold nothing */
       cotp__ext_trim(p);
-      cotp__switch_out(p, RQ_DROP);
-      __builtin_unreachable();
+      return p;
     }
     /* The message is read where it is: it lives exactly as long as the
      * call, so it needs neither a copy nor a place in the heap.  If the
@@ -166,7 +168,7 @@ static struct cotp__proc *handler_loop(struct cotp__proc *p) {
     cotp__msg_free(msg);
     cotp_heap_release(&p->heap, mark);
     if (!go_on)
-      return p;
+      cotp__proc_exit(p, COTP_ATOM_NORMAL);
     cotp__reduce(p, 1);
   }
 }
@@ -183,19 +185,12 @@ __attribute__((noinline)) static void start_mfa(struct cotp__proc *p) {
   fn(p->u.mfa.args);
 }
 
-__attribute__((noinline, noreturn)) static void run_handlers(
-    struct cotp__proc *p) {
-  cotp__proc_exit(handler_loop(p), COTP_ATOM_NORMAL);
-}
-
 void cotp__proc_start(void) {
 #if defined(COTP_ASAN)
   __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
   cotp__settle();
   struct cotp__proc *p = self_or_null();
-  if (p->flags & PF_HANDLER)
-    run_handlers(p);
   if (p->flags & PF_MFA)
     start_mfa(p);
   else

@@ -37,8 +37,9 @@ static int64_t deadline_of(int64_t timeout_ms, int64_t *now_out) {
  * as the caller just read it, or -1 to read it here.  *defer_ms: a timeout
  * whose deadline is still to be set, by deferring the wait (timer.h), or
  * -1; when it cannot be deferred, the deadline is set here instead. */
-static bool wait_more(struct cotp__proc *p, int64_t *deadline, int64_t now,
-                      int64_t *defer_ms) {
+static inline __attribute__((always_inline)) bool
+wait_more(struct cotp__proc *p, int64_t *deadline, int64_t now,
+          int64_t *defer_ms) {
   if (*deadline != NO_DEADLINE) {
     if (!(p->flags & PF_TIMED)) {
       struct cotp__sched *s = cotp__sched_self();
@@ -65,7 +66,7 @@ static bool wait_more(struct cotp__proc *p, int64_t *deadline, int64_t now,
   }
   if (!(p->flags & PF_TIMED) && *deadline != NO_DEADLINE)
     return cotp__now_ms() < *deadline;
-  cotp__switch_out(p, RQ_PARK);
+  cotp__park(p);
   return true;
 }
 
@@ -90,7 +91,9 @@ typedef bool match_fn(cotp_term msg, void *ctx, int *clause);
 
 static bool match_any(cotp_term msg, void *ctx, int *clause);
 
-__attribute__((noinline)) static int
+/* Inlined into each receive function, and wait_more into it, so that a
+ * process waits with one frame of its own above cotp__park (sched.c). */
+static inline __attribute__((always_inline)) int
 receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
              cotp_term *out) {
   struct cotp__proc *p = cotp__proc_self();
@@ -172,13 +175,32 @@ __attribute__((noinline)) static int take_first(struct cotp__proc *p,
   return 0;
 }
 
+/* Parks p until its private queue has a message. */
+static inline __attribute__((always_inline)) struct cotp__sig *
+park_for_message(struct cotp__proc *p) {
+  cotp__inbox_drain(p);
+  while (!p->mq_head) {
+    cotp__park(p);
+    if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed))
+      cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
+  }
+  return p->mq_head;
+}
+
+/* Out of line: what the timeout needs stays out of cotp_receive's frame,
+ * which a process blocked in receive keeps while parked. */
+__attribute__((noinline)) static int receive_timed(int64_t timeout_ms,
+                                                   cotp_term *msg) {
+  return receive_core(match_any, NULL, timeout_ms, 0, msg);
+}
+
 int cotp_receive(int64_t timeout_ms, cotp_term *msg) {
   if (timeout_ms != COTP_INFINITY)
-    return receive_core(match_any, NULL, timeout_ms, 0, msg);
+    return receive_timed(timeout_ms, msg);
   struct cotp__proc *p = cotp__proc_self();
   if (!p)
     return COTP_ENOTPROC;
-  return take_first(p, cotp__park_for_message(p), msg);
+  return take_first(p, park_for_message(p), msg);
 }
 
 struct clauses {

@@ -203,10 +203,9 @@ static inline void cotp__switch_out(struct cotp__proc *p,
                                     enum proc_request rq) {
   cotp__switch_out_on(cotp__sched_self(), p, rq);
 }
-/* Drains p's inbox and parks until its private queue has a message;
- * returns the first.  One frame while parked, and a small one: a parked
- * process costs the frames it parked with, which copy-stacks copy. */
-struct cotp__sig *cotp__park_for_message(struct cotp__proc *p);
+/* Switches the running process p out to wait (RQ_PARK); returns when it
+ * runs again, woken or not.  The one place waits switch from (sched.c). */
+void cotp__park(struct cotp__proc *p);
 /* Called by handler p when it goes idle with no frames: if the next
  * process of p's scheduler is a handler without frames too, parks p and
  * returns that one, which takes over p's stack and frame as is (no
@@ -214,6 +213,11 @@ struct cotp__sig *cotp__park_for_message(struct cotp__proc *p);
 struct cotp__proc *cotp__chain_next(struct cotp__proc *p);
 /* What a fresh process does first: finishes the process it replaced. */
 void cotp__settle(void);
+/* The bottom frame of a handler process, where its fresh context starts:
+ * runs cotp__handlers_run (process.c) and switches out from this frame,
+ * at the depth a fresh context entered it (see cotp__park). */
+void cotp__handler_start(void);
+struct cotp__proc *cotp__handlers_run(struct cotp__proc *p);
 /* Runs a scheduler's loop until the runtime stops. */
 void *cotp__sched_main(void *arg);
 /* Wakes one sleeping scheduler (or the poller) if there is no spinner. */

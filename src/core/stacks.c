@@ -27,6 +27,12 @@
 
 void cotp__proc_start(void); /* process.c: the bottom frame of a process */
 
+/* Where a process with no frames starts: a handler's bottom frame is its
+ * own (sched.c). */
+static void (*entry_of(const struct cotp__proc *p))(void) {
+  return p->flags & PF_HANDLER ? cotp__handler_start : cotp__proc_start;
+}
+
 static void lock(struct cotp__rstack *r) {
   while (atomic_flag_test_and_set_explicit(&r->lock, memory_order_acquire))
     ;
@@ -133,7 +139,7 @@ static bool try_take(struct cotp__rstack *r, struct cotp__proc *p,
   else
     clean_shadow(r);
   p->home = r;
-  p->sp = cotp__ctx_make(r->mem.base, r->mem.size, cotp__proc_start);
+  p->sp = cotp__ctx_make(r->mem.base, r->mem.size, entry_of(p));
   return true;
 }
 
@@ -164,7 +170,7 @@ bool cotp__stack_acquire(struct cotp__sched *s, struct cotp__proc *p) {
   if (p->flags & PF_OWN_STACK) {
     if (!p->home && !(p->flags & PF_FRAMES))
       p->sp = cotp__ctx_make(p->own_stack->base, p->own_stack->size,
-                             cotp__proc_start);
+                             entry_of(p));
     p->flags |= PF_FRAMES;
     return true;
   }
