@@ -18,6 +18,7 @@
 #include "cotp/info.h"
 #include "cotp/timer.h"
 #include "ext.h"
+#include "platform/ctx.h"
 #include "runtime.h"
 
 #if defined(COTP_ASAN)
@@ -195,7 +196,16 @@ void cotp__proc_start(void) {
     start_mfa(p);
   else
     p->entry.fn(p->arg);
+#if defined(COTP_ASAN) || defined(COTP_TSAN)
   cotp__proc_exit(self_or_null(), COTP_ATOM_NORMAL);
+#else
+  /* the last switch from this frame (cotp__last_switch says why) */
+  p = self_or_null();
+  p->exit_reason = COTP_ATOM_NORMAL;
+  struct cotp__last_switch to = cotp__last_switch(p, RQ_EXIT);
+  cotp__ctx_switch(to.save, to.load);
+  __builtin_unreachable();
+#endif
 }
 
 /* --- spawning --- */

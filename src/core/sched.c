@@ -456,8 +456,8 @@ struct cotp__proc *cotp__chain_next(struct cotp__proc *p) {
 #endif
 }
 
-static inline __attribute__((always_inline)) void
-switch_out(struct cotp__sched *s, struct cotp__proc *p, enum proc_request rq) {
+static inline void switch_out(struct cotp__sched *s, struct cotp__proc *p,
+                              enum proc_request rq) {
   if (rq != RQ_EXIT)
     cotp__monitor_flush(p); /* before any wait (monitor.c) */
   p->request = (uint8_t)rq;
@@ -507,23 +507,46 @@ __attribute__((noinline)) void cotp__park(struct cotp__proc *p) {
 }
 
 /*
- * A handler's fresh context starts here, entered by the switch's return
- * (cotp__ctx_make), which took one entry off the CPU's stack of return
- * predictions.  Switching out from this frame, with the one call into the
- * switch, puts one back: the process resumed next then returns through
- * the rest of its own frames as predicted.  Switching out from deeper
- * would leave the predictions off by the difference for every frame it
- * returns through, a GenServer's caller's included.
+ * The last switch of a bottom frame: a process that exits from
+ * cotp__proc_start, a handler that goes idle in cotp__handler_start.  A
+ * fresh context is entered by the switch's return (cotp__ctx_make), which
+ * took one entry off the CPU's stack of return predictions; switching out
+ * with the call into the switch as its only live call puts one back, and
+ * the process resumed next returns through the rest of its frames as
+ * predicted.  A switch from deeper would leave every prediction off by the
+ * difference, for each frame that process returns through (see
+ * cotp__park).  So this does everything a switch out does before the
+ * switch itself, and the bottom frame makes the call.  Not for sanitizer
+ * builds, whose switches are announced (jump).
  */
+struct cotp__last_switch cotp__last_switch(struct cotp__proc *p,
+                                           enum proc_request rq) {
+  struct cotp__sched *s = cotp__sched_self();
+  if (rq != RQ_EXIT)
+    cotp__monitor_flush(p);
+  p->request = (uint8_t)rq;
+  s->prev = p;
+  struct cotp__proc *q = pick_direct(s);
+  if (q) {
+    begin(s, q, 2);
+    return (struct cotp__last_switch){&p->sp, q->sp};
+  }
+  s->current = NULL;
+  return (struct cotp__last_switch){&p->sp, s->sp};
+}
+
 void cotp__handler_start(void) {
 #if defined(COTP_ASAN)
   __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
-  struct cotp__sched *s = cotp__sched_self();
-  settle(s);
-  struct cotp__proc *p = cotp__handlers_run(s->current);
-  /* the handlers may have waited, and moved to another scheduler */
-  switch_out(cotp__sched_self(), p, RQ_DROP);
+  settle(cotp__sched_self());
+  struct cotp__proc *p = cotp__handlers_run(cotp__sched_self()->current);
+#if defined(COTP_ASAN) || defined(COTP_TSAN)
+  cotp__switch_out(p, RQ_DROP);
+#else
+  struct cotp__last_switch to = cotp__last_switch(p, RQ_DROP);
+  cotp__ctx_switch(to.save, to.load);
+#endif
   __builtin_unreachable();
 }
 

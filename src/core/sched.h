@@ -214,10 +214,18 @@ struct cotp__proc *cotp__chain_next(struct cotp__proc *p);
 /* What a fresh process does first: finishes the process it replaced. */
 void cotp__settle(void);
 /* The bottom frame of a handler process, where its fresh context starts:
- * runs cotp__handlers_run (process.c) and switches out from this frame,
- * at the depth a fresh context entered it (see cotp__park). */
+ * runs cotp__handlers_run (process.c), then switches out with RQ_DROP. */
 void cotp__handler_start(void);
 struct cotp__proc *cotp__handlers_run(struct cotp__proc *p);
+/* Everything a switch out of p with request rq (RQ_EXIT or RQ_DROP: p
+ * does not resume) does but the switch, which the caller, a bottom frame,
+ * then makes: cotp__ctx_switch(save, load) (sched.c says why). */
+struct cotp__last_switch {
+  void **save;
+  void *load;
+};
+struct cotp__last_switch cotp__last_switch(struct cotp__proc *p,
+                                           enum proc_request rq);
 /* Runs a scheduler's loop until the runtime stops. */
 void *cotp__sched_main(void *arg);
 /* Wakes one sleeping scheduler (or the poller) if there is no spinner. */
