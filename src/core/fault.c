@@ -63,7 +63,8 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
   s->prev = p;
   s->current = NULL;
   void *abandoned;
-  cotp__ctx_switch(&abandoned, s->sp);
+  /* the handler ran with the default floating-point state: keep it so */
+  cotp__ctx_switch_fp(&abandoned, s->sp, 0);
 }
 
 int cotp__fault_install(void) {

@@ -138,6 +138,8 @@ enum {
   PF_SPAWN_WATCH = 1u << 12, /* u.watch holds the spawner's monitor (monitor.c) */
   PF_SPAWN_LINK = 1u << 13,  /* linked to u.watch.pid, its spawner, with no
                                 entry in ext (link.c) */
+  PF_FP_ENV = 1u << 14,      /* keeps its own floating-point control state
+                                (spawned with fp_env; platform/ctx.h) */
 };
 
 struct cotp__proc {

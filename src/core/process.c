@@ -270,6 +270,8 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
     p->flags |= PF_OWN_STACK;
   }
   p->priority = (uint8_t)opts->priority;
+  if (opts->fp_env)
+    p->flags |= PF_FP_ENV;
   if ((err = setup(p, ctx)) != 0)
     goto undo;
   if (first) {

@@ -17,6 +17,7 @@
  * queue, ready file descriptors, other schedulers' overflow queues, rings
  * and deques; then the scheduler sleeps.
  */
+#include <fenv.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -83,7 +84,12 @@ static void jump(struct cotp__sched *s, struct cotp__proc *p,
 #if defined(COTP_TSAN)
   __tsan_switch_to_fiber(to ? to->tsan_fiber : s->tsan_fiber, 0);
 #endif
-  cotp__ctx_switch(&p->sp, to ? to->sp : s->sp);
+  /* the scheduler's context keeps no floating-point state of its own */
+  if (__builtin_expect(((p->flags | (to ? to->flags : 0)) & PF_FP_ENV) != 0, 0))
+    cotp__ctx_switch_fp(&p->sp, to ? to->sp : s->sp,
+                        to && (to->flags & PF_FP_ENV));
+  else
+    cotp__ctx_switch(&p->sp, to ? to->sp : s->sp);
   /* Resumed, perhaps on another thread: s is stale from here on. */
 #if defined(COTP_ASAN)
   __sanitizer_finish_switch_fiber(p->asan_fake_stack, NULL, NULL);
@@ -99,7 +105,10 @@ static void enter(struct cotp__sched *s, struct cotp__proc *p) {
 #if defined(COTP_TSAN)
   __tsan_switch_to_fiber(p->tsan_fiber, 0);
 #endif
-  cotp__ctx_switch(&s->sp, p->sp);
+  if (__builtin_expect(p->flags & PF_FP_ENV, 0))
+    cotp__ctx_switch_fp(&s->sp, p->sp, 1);
+  else
+    cotp__ctx_switch(&s->sp, p->sp);
 #if defined(COTP_ASAN)
   __sanitizer_finish_switch_fiber(s->asan_fake_stack, NULL, NULL);
 #endif
@@ -517,7 +526,8 @@ __attribute__((noinline)) void cotp__park(struct cotp__proc *p) {
  * difference, for each frame that process returns through (see
  * cotp__park).  So this does everything a switch out does before the
  * switch itself, and the bottom frame makes the call.  Not for sanitizer
- * builds, whose switches are announced (jump).
+ * builds, whose switches are announced (jump), and it makes the switch
+ * itself when either side keeps its floating-point state (fp_env).
  */
 struct cotp__last_switch cotp__last_switch(struct cotp__proc *p,
                                            enum proc_request rq) {
@@ -527,6 +537,15 @@ struct cotp__last_switch cotp__last_switch(struct cotp__proc *p,
   p->request = (uint8_t)rq;
   s->prev = p;
   struct cotp__proc *q = pick_direct(s);
+  if (__builtin_expect(((q ? q->flags : 0) | p->flags) & PF_FP_ENV, 0)) {
+    /* the floating-point state goes with the switch: jump knows how */
+    if (q)
+      begin(s, q, 2);
+    else
+      s->current = NULL;
+    jump(s, p, q, true);
+    __builtin_unreachable();
+  }
   if (q) {
     begin(s, q, 2);
     return (struct cotp__last_switch){&p->sp, q->sp};
@@ -776,9 +795,16 @@ void *cotp__sched_main(void *arg) {
   pthread_attr_destroy(&attr);
 #endif
   cotp__fault_thread_init(s);
+  /* processes without fp_env run in the default floating-point state
+   * (platform/ctx.h); scheduler 0 is cotp_run's caller, which gets its own
+   * back */
+  fenv_t caller_fenv;
+  fegetenv(&caller_fenv);
+  fesetenv(FE_DFL_ENV);
   struct cotp__proc *p;
   while ((p = find_work(s)))
     run(s, p);
+  fesetenv(&caller_fenv);
   cotp__fault_thread_close(s);
   cotp__chunk_flush();
   /* let the others see the stop too */

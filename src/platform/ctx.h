@@ -4,8 +4,8 @@
  * and the run stacks processes execute on).
  *
  * A context is just the stack pointer it was suspended at: the switch
- * pushes the callee-saved registers (and the floating-point control words)
- * on the suspended stack and stores the stack pointer, so everything a
+ * pushes the callee-saved registers on the suspended stack and stores the
+ * stack pointer, so everything a
  * suspended context needs lives in [sp, top of its stack).  That is what
  * lets the scheduler copy a parked process's stack out and back in
  * (core/stacks.c): copy that range and the context comes with it.
@@ -22,6 +22,15 @@
  * resumes the one suspended at load.  Returns when something switches back
  * to *save. */
 void cotp__ctx_switch(void **save, void *load);
+
+/* The same, for a switch out of or into a context that keeps its own
+ * floating-point control state (rounding, exception masks; a process
+ * spawned with fp_env): saves the running context's, then loads the
+ * resumed context's (load_fp nonzero) or the defaults.  cotp__ctx_switch
+ * leaves that state to the thread on x86-64, where reading it is a third
+ * of a switch; the aarch64 and ucontext switches keep it in every context,
+ * and this is the same switch there. */
+void cotp__ctx_switch_fp(void **save, void *load, int load_fp);
 
 /* Prepares the fresh stack [base, base + size) so that switching to the
  * returned stack pointer calls entry() with no arguments, at the top of

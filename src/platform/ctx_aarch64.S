@@ -47,6 +47,12 @@ cotp__ctx_switch:                       /* x0 = void **save, x1 = void *load */
         ret
         .size   cotp__ctx_switch,.-cotp__ctx_switch
 
+/* Every context keeps its own FPCR here: the switch that x86-64 keeps for
+ * processes spawned with fp_env is the same switch (load_fp unused). */
+        .globl  cotp__ctx_switch_fp
+        .hidden cotp__ctx_switch_fp
+        .set    cotp__ctx_switch_fp, cotp__ctx_switch
+
 /*
  * void *cotp__ctx_make(void *base, size_t size, void (*entry)(void))
  * A frame as above with x30 = entry and everything else zero (x29 = 0 ends

@@ -26,6 +26,12 @@ void cotp__ctx_switch(void **save, void *load) {
   swapcontext(&here, (ucontext_t *)load);
 }
 
+/* swapcontext keeps each context's floating-point environment already. */
+void cotp__ctx_switch_fp(void **save, void *load, int load_fp) {
+  (void)load_fp;
+  cotp__ctx_switch(save, load);
+}
+
 void *cotp__ctx_make(void *base, size_t size, void (*entry)(void)) {
   /* The fresh context's ucontext sits at the very top of its stack; the
    * stack it runs on is everything below it. */
