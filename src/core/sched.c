@@ -70,8 +70,9 @@ static const struct cotp__stackmem *stack_of(const struct cotp__proc *p) {
 
 /* Switches from the running process p to `to` (another process, or the
  * scheduler when to is NULL). */
-static void jump(struct cotp__sched *s, struct cotp__proc *p,
-                 struct cotp__proc *to, bool p_dies) {
+static inline __attribute__((always_inline)) void
+jump(struct cotp__sched *s, struct cotp__proc *p, struct cotp__proc *to,
+     bool p_dies) {
 #if defined(COTP_ASAN)
   /* a context that will not resume passes NULL: ASan frees its fake stack */
   const void *bottom = to ? stack_of(to)->base : s->stack_bottom;
@@ -465,8 +466,8 @@ struct cotp__proc *cotp__chain_next(struct cotp__proc *p) {
 #endif
 }
 
-static inline void switch_out(struct cotp__sched *s, struct cotp__proc *p,
-                              enum proc_request rq) {
+static inline __attribute__((always_inline)) void
+switch_out(struct cotp__sched *s, struct cotp__proc *p, enum proc_request rq) {
   if (rq != RQ_EXIT)
     cotp__monitor_flush(p); /* before any wait (monitor.c) */
   p->request = (uint8_t)rq;
