@@ -316,7 +316,7 @@ typedef struct cotp_genserver_opts {
   /* Milliseconds init may take: start returns {:error, :timeout} and the
    * half-started server is killed after that.  COTP_INFINITY: no limit. */
   int64_t timeout_ms;
-  /* Priority and stack of the server's process (M3).  Its other fields
+  /* Priority, stack and fp_env of the server's process (M3).  Its other fields
    * are the start's own business and are ignored: link, monitor,
    * arg_size, arg_free. */
   cotp_spawn_opts spawn;

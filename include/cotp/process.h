@@ -152,13 +152,15 @@ typedef struct cotp_spawn_opts {
   /* The process keeps its own floating-point control state (rounding
    * mode, exception masks, flush-to-zero: what fesetround, feenableexcept
    * and _MM_SET_FLUSH_ZERO_MODE change), as a thread does: it is saved when
-   * the process switches out and restored when it runs again, and other
-   * processes run with the defaults meanwhile.  Without it a process runs
+   * the process switches out and restored when it runs again, also across
+   * a hibernation and between a handler's (a GenServer's) messages, and
+   * other processes run with the defaults meanwhile.  It starts with the
+   * defaults.  Without it a process runs
    * in the default state and must leave it so whenever it calls into
    * cotp: a change would reach the processes run after it on that
    * scheduler.  Keeping it costs about 2 ns a switch on x86-64, where
-   * reading that state is a third of a switch; on aarch64 every process
-   * keeps its own regardless. */
+   * reading that state is a third of a switch, and nothing more on
+   * aarch64, whose switch keeps it for every process. */
   bool fp_env;
 } cotp_spawn_opts;
 

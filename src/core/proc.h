@@ -45,6 +45,7 @@
 
 #include "cotp/io.h"
 #include "cotp/process.h"
+#include "platform/fpstate.h"
 #include "term/layout.h"
 #include "timer.h"
 
@@ -154,6 +155,10 @@ struct cotp__proc {
   _Atomic uint32_t io_seq;   /* number of the current fd wait (poller.c) */
   int io_fd;                 /* fd being waited for, -1 when none */
   _Atomic bool named;        /* has a registered name (names.c) */
+  /* (owner only, in the hole here) With PF_FP_ENV: the floating-point
+   * control state of a process whose frames were dropped (sched.c). */
+  uint16_t fp_kept_b;
+  uint32_t fp_kept_a;
   struct cotp__timer timer;  /* deadline of the current wait (its heap
                                 pointer is read by other threads) */
 
@@ -334,6 +339,22 @@ static inline void cotp__inbox_drain(struct cotp__proc *p) {
 /* Closes the inbox and frees every signal and message left (exit). */
 void cotp__mailbox_close(struct cotp__proc *p);
 /* A message holding a copy of t, or NULL (ENOMEM). */
+/* A process spawned with fp_env keeps its floating-point control state in
+ * its context while it has frames (platform/ctx.h); when they are dropped
+ * (a handler between messages, a hibernation) it keeps it here, and its
+ * bottom frame restores it when it starts again. */
+static inline void cotp__fp_keep(struct cotp__proc *p) {
+  if (__builtin_expect(p->flags & PF_FP_ENV, 0)) {
+    struct cotp__fpstate st = cotp__fpstate_get();
+    p->fp_kept_a = st.a;
+    p->fp_kept_b = st.b;
+  }
+}
+static inline void cotp__fp_restore(const struct cotp__proc *p) {
+  if (__builtin_expect(p->flags & PF_FP_ENV, 0))
+    cotp__fpstate_set((struct cotp__fpstate){p->fp_kept_a, p->fp_kept_b});
+}
+
 struct cotp__msg *cotp__msg_new_slow(cotp_term t);
 /* How many words an immediate-only tuple of up to 8 elements takes, or 0
  * when t is anything else (the common message shapes: {:tag, ref, 42}). */

@@ -192,6 +192,7 @@ void cotp__proc_start(void) {
 #endif
   cotp__settle();
   struct cotp__proc *p = self_or_null();
+  cotp__fp_restore(p);
   if (p->flags & PF_MFA)
     start_mfa(p);
   else
@@ -270,8 +271,12 @@ static int spawn(const cotp_spawn_opts *opts, cotp_pid *pid,
     p->flags |= PF_OWN_STACK;
   }
   p->priority = (uint8_t)opts->priority;
-  if (opts->fp_env)
+  if (opts->fp_env) {
     p->flags |= PF_FP_ENV;
+    struct cotp__fpstate st = cotp__fpstate_default();
+    p->fp_kept_a = st.a; /* what its bottom frame starts it with */
+    p->fp_kept_b = st.b;
+  }
   if ((err = setup(p, ctx)) != 0)
     goto undo;
   if (first) {

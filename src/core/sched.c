@@ -428,6 +428,7 @@ struct cotp__proc *cotp__chain_next(struct cotp__proc *p) {
   struct cotp__proc *q = atomic_load_explicit(&s->runnext, memory_order_relaxed);
   if (!q || !r || ((s->tick + 1) & 31) == 0 ||
       !(q->flags & PF_HANDLER) || q->home || (q->flags & PF_OWN_STACK) ||
+      ((p->flags | q->flags) & PF_FP_ENV) || /* a switch carries that */
       q->priority != COTP_PRIORITY_NORMAL ||
       (s->perturb && (next_random(s) & 1)))
     return NULL;
@@ -470,6 +471,8 @@ static inline __attribute__((always_inline)) void
 switch_out(struct cotp__sched *s, struct cotp__proc *p, enum proc_request rq) {
   if (rq != RQ_EXIT)
     cotp__monitor_flush(p); /* before any wait (monitor.c) */
+  if (rq == RQ_DROP)
+    cotp__fp_keep(p); /* its context goes: keep its state elsewhere */
   p->request = (uint8_t)rq;
   s->prev = p;
   bool dies = rq == RQ_EXIT || rq == RQ_DROP;
@@ -540,6 +543,8 @@ struct cotp__last_switch cotp__last_switch(struct cotp__proc *p,
   struct cotp__proc *q = pick_direct(s);
   if (__builtin_expect(((q ? q->flags : 0) | p->flags) & PF_FP_ENV, 0)) {
     /* the floating-point state goes with the switch: jump knows how */
+    if (rq == RQ_DROP)
+      cotp__fp_keep(p);
     if (q)
       begin(s, q, 2);
     else
@@ -560,6 +565,7 @@ void cotp__handler_start(void) {
   __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
   settle(cotp__sched_self());
+  cotp__fp_restore(cotp__sched_self()->current);
   struct cotp__proc *p = cotp__handlers_run(cotp__sched_self()->current);
 #if defined(COTP_ASAN) || defined(COTP_TSAN)
   cotp__switch_out(p, RQ_DROP);

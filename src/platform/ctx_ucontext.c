@@ -9,6 +9,7 @@
  * ucontext.  swapcontext's own frame lies just below it and is still needed
  * on resume: cotp__ctx_below_sp tells the stack copier to keep it.
  */
+#include <fenv.h>
 #include <stdint.h>
 #include <ucontext.h>
 
@@ -37,7 +38,14 @@ void *cotp__ctx_make(void *base, size_t size, void (*entry)(void)) {
    * stack it runs on is everything below it. */
   uintptr_t t = ((uintptr_t)base + size - sizeof(struct fresh)) & ~(uintptr_t)63;
   struct fresh *f = (struct fresh *)t;
+  /* getcontext takes the floating-point state too, which is the caller's
+   * (perhaps a process spawned with fp_env): a fresh one starts with the
+   * defaults */
+  fenv_t caller;
+  fegetenv(&caller);
+  fesetenv(FE_DFL_ENV);
   getcontext(&f->uc);
+  fesetenv(&caller);
   f->uc.uc_stack.ss_sp = base;
   f->uc.uc_stack.ss_size = (size_t)(t - (uintptr_t)base) - 256;
   f->uc.uc_link = NULL;

@@ -111,3 +111,71 @@ Test(fpenv, processes_run_in_the_default_whatever_cotp_run_is_called_in) {
   cr_assert_eq(fegetround(), FE_DOWNWARD);
   fesetround(FE_TONEAREST);
 }
+
+/* A handler has no frames between messages, and no context to keep the
+ * state in: it is kept in the control block, and each message starts with
+ * it.  A GenServer sets it in init. */
+static cotp_gs_ret up_init(cotp_term arg, void **state) {
+  (void)arg, (void)state;
+  fesetround(FE_UPWARD);
+  return cotp_gs_ok();
+}
+
+static cotp_gs_ret up_call(cotp_term request, cotp_genserver_from from,
+                           void **state) {
+  (void)request, (void)from, (void)state;
+  return cotp_gs_reply(cotp_bool(fegetround() == FE_UPWARD));
+}
+
+static const cotp_genserver_callbacks up_server = {
+    .name = "Up", .init = up_init, .handle_call = up_call};
+
+static void a_server_keeps_it(void *arg) {
+  (void)arg;
+  cotp_genserver_opts o = COTP_GENSERVER_OPTS_INIT;
+  o.spawn.fp_env = true;
+  cotp_pid pid;
+  cr_assert_eq(cotp_genserver_start(&up_server, COTP_NIL, &o, &pid, NULL), 0);
+  for (int i = 0; i < 50; i++) {
+    cotp_term up = cotp_genserver_call(cotp_server_pid(pid), COTP_ATOM_OK,
+                                       COTP_GENSERVER_TIMEOUT);
+    cr_assert(cotp_term_eq(up, COTP_ATOM_TRUE), "call %d", i);
+    cr_assert_eq(fegetround(), FE_TONEAREST);
+  }
+  cotp_genserver_stop(cotp_server_pid(pid), COTP_ATOM_NORMAL, COTP_INFINITY);
+}
+
+Test(fpenv, a_genserver_with_fp_env_keeps_its_rounding_between_messages) {
+  cotp_test_run(a_server_keeps_it, NULL, 1);
+}
+
+/* And so does a process that hibernates. */
+static void after_hibernation(void *arg) {
+  cotp_term msg;
+  cotp_receive(COTP_INFINITY, &msg);
+  cotp_send(cotp_get_pid(msg), cotp_bool(fegetround() == FE_UPWARD));
+  (void)arg;
+}
+
+static void hibernates_upward(void *arg) {
+  fesetround(FE_UPWARD);
+  cotp_hibernate(after_hibernation, arg);
+}
+
+static void hibernation_keeps_it(void *arg) {
+  (void)arg;
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  o.fp_env = true;
+  cotp_pid pid;
+  cr_assert_eq(cotp_spawn_opt(hibernates_upward, NULL, &o, &pid), 0);
+  cotp_yield(); /* it hibernates */
+  cr_assert_eq(fegetround(), FE_TONEAREST);
+  cotp_term up;
+  cotp_send(pid, cotp_pid_term(cotp_self()));
+  cr_assert_eq(cotp_receive(COTP_INFINITY, &up), 0);
+  cr_assert(cotp_term_eq(up, COTP_ATOM_TRUE));
+}
+
+Test(fpenv, a_process_with_fp_env_keeps_its_rounding_through_hibernation) {
+  cotp_test_run(hibernation_keeps_it, NULL, 1);
+}
