@@ -196,8 +196,7 @@ cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
         goto adopt; /* no memory for a copy: take the block as it is */
       }
       const uint64_t *src = flat_data(msg);
-      for (size_t i = 0; i < n; i++) /* at most 9 words */
-        dst[i] = src[i];
+      flat_copy(dst, src, n);
       t = box_term(dst);
     }
     cotp__chunk_free(msg, flat_bytes(n));
