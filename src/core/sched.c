@@ -467,27 +467,33 @@ struct cotp__proc *cotp__chain_next(struct cotp__proc *p) {
 #endif
 }
 
-static inline __attribute__((always_inline)) void
-switch_out(struct cotp__sched *s, struct cotp__proc *p, enum proc_request rq) {
+/* What switching p out with request rq does before the switch: returns
+ * the process to switch to, begun, or NULL for the scheduler. */
+static inline __attribute__((always_inline)) struct cotp__proc *
+before_switch(struct cotp__sched *s, struct cotp__proc *p,
+              enum proc_request rq) {
   if (rq != RQ_EXIT)
     cotp__monitor_flush(p); /* before any wait (monitor.c) */
   if (rq == RQ_DROP)
     cotp__fp_keep(p); /* its context goes: keep its state elsewhere */
   p->request = (uint8_t)rq;
   s->prev = p;
-  bool dies = rq == RQ_EXIT || rq == RQ_DROP;
   /* A high or max process that yields is runnable still, but not yet in
    * its queue: a direct pick would not see it and could choose normal
    * work over it.  The scheduler requeues it first, then picks. */
   struct cotp__proc *q =
       rq == RQ_YIELD && p->priority >= COTP_PRIORITY_HIGH ? NULL : pick_direct(s);
-  if (q) {
+  if (q)
     begin(s, q, 2);
-    jump(s, p, q, dies);
-  } else {
+  else
     s->current = NULL;
-    jump(s, p, NULL, dies);
-  }
+  return q;
+}
+
+static inline __attribute__((always_inline)) void
+switch_out(struct cotp__sched *s, struct cotp__proc *p, enum proc_request rq) {
+  struct cotp__proc *q = before_switch(s, p, rq);
+  jump(s, p, q, rq == RQ_EXIT || rq == RQ_DROP);
   settle(cotp__sched_self());
   /* A23: signals take effect when a process runs, receive or not; those
    * that woke a waiting process see it waiting */
@@ -536,28 +542,12 @@ __attribute__((noinline)) void cotp__park(struct cotp__proc *p) {
 struct cotp__last_switch cotp__last_switch(struct cotp__proc *p,
                                            enum proc_request rq) {
   struct cotp__sched *s = cotp__sched_self();
-  if (rq != RQ_EXIT)
-    cotp__monitor_flush(p);
-  p->request = (uint8_t)rq;
-  s->prev = p;
-  struct cotp__proc *q = pick_direct(s);
+  struct cotp__proc *q = before_switch(s, p, rq);
   if (__builtin_expect(((q ? q->flags : 0) | p->flags) & PF_FP_ENV, 0)) {
-    /* the floating-point state goes with the switch: jump knows how */
-    if (rq == RQ_DROP)
-      cotp__fp_keep(p);
-    if (q)
-      begin(s, q, 2);
-    else
-      s->current = NULL;
-    jump(s, p, q, true);
+    jump(s, p, q, true); /* the floating-point state goes with it */
     __builtin_unreachable();
   }
-  if (q) {
-    begin(s, q, 2);
-    return (struct cotp__last_switch){&p->sp, q->sp};
-  }
-  s->current = NULL;
-  return (struct cotp__last_switch){&p->sp, s->sp};
+  return (struct cotp__last_switch){&p->sp, q ? q->sp : s->sp};
 }
 
 void cotp__handler_start(void) {
