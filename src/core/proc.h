@@ -350,9 +350,11 @@ static inline void cotp__fp_keep(struct cotp__proc *p) {
     p->fp_kept_b = st.b;
   }
 }
+void cotp__fp_restore_now(const struct cotp__proc *p); /* sched.c */
 static inline void cotp__fp_restore(const struct cotp__proc *p) {
+  /* out of line: a bottom frame must not grow for the rare case */
   if (__builtin_expect(p->flags & PF_FP_ENV, 0))
-    cotp__fpstate_set((struct cotp__fpstate){p->fp_kept_a, p->fp_kept_b});
+    cotp__fp_restore_now(p);
 }
 
 struct cotp__msg *cotp__msg_new_slow(cotp_term t);

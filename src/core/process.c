@@ -191,8 +191,8 @@ void cotp__proc_start(void) {
   __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
   cotp__settle();
-  struct cotp__proc *p = self_or_null();
-  cotp__fp_restore(p);
+  cotp__fp_restore(self_or_null());
+  struct cotp__proc *p = self_or_null(); /* fetched again: see above */
   if (p->flags & PF_MFA)
     start_mfa(p);
   else

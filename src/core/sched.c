@@ -550,6 +550,10 @@ struct cotp__last_switch cotp__last_switch(struct cotp__proc *p,
   return (struct cotp__last_switch){&p->sp, q ? q->sp : s->sp};
 }
 
+__attribute__((noinline)) void cotp__fp_restore_now(const struct cotp__proc *p) {
+  cotp__fpstate_set((struct cotp__fpstate){p->fp_kept_a, p->fp_kept_b});
+}
+
 void cotp__handler_start(void) {
 #if defined(COTP_ASAN)
   __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
