@@ -474,6 +474,63 @@ static cotp_term copy_to_top(struct cotp__block *top, cotp_term t) {
   return r;
 }
 
+/* Whether word w holds no pointer (an immediate). */
+static inline bool immediate_word(uint64_t w) {
+  return (w & TAG_MASK) > COTP__TAG_LIST;
+}
+
+/* The commonest small values, a tuple of immediates ({:mod, :fun, 2}) or
+ * a list of up to 4 of them ([pid]), copied into room words at dst
+ * without the general copy's scan; COTP_NONE for anything else, or when
+ * they do not fit.  *used gets the words taken.  (A recursive copy of
+ * small trees of tuples and lists, tried for messages, cost more than
+ * the general copy: this is flat on purpose.) */
+static cotp_term copy_flat(uint64_t *dst, size_t room, cotp_term t,
+                           size_t *used) {
+  if (is_boxed(t)) {
+    const uint64_t *p = box_ptr(t);
+    size_t n = HDR_COUNT(p[0]);
+    if ((p[0] & 127u) != HDR_MAKE(BOX_TUPLE, 0) || n > 8 || n + 1 > room)
+      return COTP_NONE;
+    for (size_t i = 1; i <= n; i++)
+      if (!immediate_word(p[i]))
+        return COTP_NONE;
+    for (size_t i = 0; i <= n; i++)
+      dst[i] = p[i];
+    *used = n + 1;
+    return box_term(dst);
+  }
+  size_t n = 0; /* cells */
+  for (cotp_term c = t; cotp_is_cons(c); c = (cotp_term){cons_ptr(c)[1]}) {
+    if (++n > 4 || !immediate_word(cons_ptr(c)[0]))
+      return COTP_NONE;
+    uint64_t tail = cons_ptr(c)[1];
+    if (!cotp_is_cons((cotp_term){tail}) && !immediate_word(tail))
+      return COTP_NONE; /* an improper tail that points */
+  }
+  if (2 * n > room)
+    return COTP_NONE;
+  cotp_term c = t;
+  for (size_t i = 0; i < n; i++, c = (cotp_term){cons_ptr(c)[1]}) {
+    dst[2 * i] = cons_ptr(c)[0];
+    uint64_t tail = cons_ptr(c)[1];
+    dst[2 * i + 1] = i + 1 < n ? cons_term(dst + 2 * i + 2).w : tail;
+  }
+  *used = 2 * n;
+  return cons_term(dst);
+}
+
+/* copy_flat, or else copy_to_top. */
+static cotp_term copy_small(struct cotp__block *top, cotp_term t) {
+  size_t used;
+  cotp_term r = copy_flat(top->words + top->used, top->cap - top->used, t,
+                          &used);
+  if (cotp_is_none(r))
+    return copy_to_top(top, t);
+  top->used += (uint32_t)used; /* at most 9 */
+  return r;
+}
+
 cotp_term cotp_term_copy(cotp_heap *dst, cotp_term t) {
   if (cotp_is_none(t))
     return COTP_NONE;
@@ -484,7 +541,7 @@ cotp_term cotp_term_copy(cotp_heap *dst, cotp_term t) {
   struct cotp__block *top = dst ? dst->top : NULL;
   size_t room = top ? top->cap - top->used : 0;
   if (room) {
-    cotp_term r = copy_to_top(top, t);
+    cotp_term r = copy_small(top, t);
     if (!cotp_is_none(r))
       return r;
   }
@@ -493,7 +550,7 @@ cotp_term cotp_term_copy(cotp_heap *dst, cotp_term t) {
    * the heap would push next, given back if the term is not small after
    * all. */
   if (dst && !room && cotp__heap_grow(dst, 0)) {
-    cotp_term r = copy_to_top(dst->top, t);
+    cotp_term r = copy_small(dst->top, t);
     if (!cotp_is_none(r))
       return r;
     if (dst->top->used == 0)

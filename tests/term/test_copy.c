@@ -25,6 +25,40 @@ Test(copy, deep_copy_is_equal_and_independent) {
   cotp_heap_free(b);
 }
 
+/* Small values of immediates take a shortcut past the general copy
+ * (copy_flat in copy.c), and the shapes just past it do not: each is
+ * copied equal, the same size, and independent of its source, first into
+ * an empty heap and then into one with room. */
+Test(copy, small_flat_values_and_the_shapes_around_them) {
+  static const char *const texts[] = {
+      "{}", "{:mod, :fun, 2}", "{1, 2, 3, 4, 5, 6, 7, 8}",
+      "{1, 2, 3, 4, 5, 6, 7, 8, 9}",      /* 9 elements: the general copy */
+      "{:a, {:b}}", "{:a, [1]}", "{:c, {:p, [:alias | 5]}, :inc}",
+      "{1.5}", "{:a, {:b, {:c, {:d}}}}", /* a float, 5 deep: general */
+      "[:x]", "[1, 2, 3, 4]", "[1, 2, 3, 4, 5]", "[1 | :tail]",
+      "[1, 2 | 3]", "[{:a}]", "[1 | {:b}]", "[[1]]", "[\"s\"]",
+  };
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+    for (int warm = 0; warm < 2; warm++) {
+      cotp_heap *a = cotp_heap_new(), *b = cotp_heap_new();
+      if (warm) /* b's top block has room already */
+        cotp_term_copy(b, cotp_parse(b, "{:room}"));
+      cotp_heap_mark m = cotp_heap_mark_now(a);
+      cotp_term t = cotp_parse(a, texts[i]);
+      cr_assert(!cotp_is_none(t), "%s", texts[i]);
+      cotp_term c = cotp_term_copy(b, t);
+      cotp_assert_term_eq(c, t);
+      cr_assert_eq(cotp_term_size(c), cotp_term_size(t), "%s", texts[i]);
+      /* the copy lives on when its source's words are written over */
+      cotp_heap_release(a, m);
+      cotp_parse(a, "{:junk, :junk, :junk, :junk, :junk, :junk, :junk, :junk, :junk, :junk, :junk, :junk}");
+      cotp_assert_prints(c, texts[i]);
+      cotp_heap_free(a);
+      cotp_heap_free(b);
+    }
+  }
+}
+
 Test(copy, immediates_need_no_heap) {
   cotp_heap *b = cotp_heap_new();
   cr_assert_eq(cotp_term_size(COTP_ATOM_OK), 0);
