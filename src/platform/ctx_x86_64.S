@@ -19,23 +19,19 @@
  * Frame on a suspended stack, from sp up:
  *   [mxcsr:4 fcw:4] r15 r14 r13 r12 rbx rbp return-address
  */
-        .text
-        .globl  cotp__ctx_switch
-        .hidden cotp__ctx_switch
-        .type   cotp__ctx_switch,@function
-        .align  16
-cotp__ctx_switch:                       /* rdi = void **save, rsi = void *load */
-        .cfi_startproc
+
+/* The callee-saved registers, onto the stack being left. */
+        .macro  SAVE
         pushq   %rbp
         pushq   %rbx
         pushq   %r12
         pushq   %r13
         pushq   %r14
         pushq   %r15
-        subq    $8, %rsp                /* the control words' slot, unused */
-        movq    %rsp, (%rdi)
-        movq    %rsi, %rsp
-        addq    $8, %rsp
+        .endm
+
+/* And off the stack being resumed, returning into it. */
+        .macro  RESUME
         popq    %r15
         popq    %r14
         popq    %r13
@@ -43,6 +39,20 @@ cotp__ctx_switch:                       /* rdi = void **save, rsi = void *load *
         popq    %rbx
         popq    %rbp
         ret
+        .endm
+        .text
+        .globl  cotp__ctx_switch
+        .hidden cotp__ctx_switch
+        .type   cotp__ctx_switch,@function
+        .align  16
+cotp__ctx_switch:                       /* rdi = void **save, rsi = void *load */
+        .cfi_startproc
+        SAVE
+        subq    $8, %rsp                /* the control words' slot, unused */
+        movq    %rsp, (%rdi)
+        movq    %rsi, %rsp
+        addq    $8, %rsp
+        RESUME
         .cfi_endproc
         .size   cotp__ctx_switch,.-cotp__ctx_switch
 
@@ -57,12 +67,7 @@ cotp__ctx_switch:                       /* rdi = void **save, rsi = void *load *
         .align  16
 cotp__ctx_switch_fp:            /* rdi = save, rsi = load, edx = load_fp */
         .cfi_startproc
-        pushq   %rbp
-        pushq   %rbx
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
+        SAVE
         subq    $8, %rsp
         stmxcsr (%rsp)
         fnstcw  4(%rsp)
@@ -76,13 +81,7 @@ cotp__ctx_switch_fp:            /* rdi = save, rsi = load, edx = load_fp */
 1:      ldmxcsr default_words(%rip)
         fldcw   default_words+4(%rip)
 2:      addq    $8, %rsp
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %rbx
-        popq    %rbp
-        ret
+        RESUME
         .cfi_endproc
         .size   cotp__ctx_switch_fp,.-cotp__ctx_switch_fp
 

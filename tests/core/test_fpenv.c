@@ -9,6 +9,15 @@
 #include "harness.h"
 #include <fenv.h>
 
+/* Spawns fn(arg) with fp_env. */
+static cotp_pid spawn_fp(cotp_entry *fn, void *arg) {
+  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+  o.fp_env = true;
+  cotp_pid pid;
+  cr_assert_eq(cotp_spawn_opt(fn, arg, &o, &pid), 0);
+  return pid;
+}
+
 /* 1/3 rounds down to nearest and up upward: the two results differ. */
 static double third(void) {
   volatile double one = 1.0, three = 3.0;
@@ -41,10 +50,7 @@ static void plain(void *arg) {
 static void keeps_its_own(void *arg) {
   (void)arg;
   double nearest = third();
-  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
-  o.fp_env = true;
-  cotp_pid up;
-  cr_assert_eq(cotp_spawn_opt(upward, NULL, &o, &up), 0);
+  cotp_pid up = spawn_fp(upward, NULL);
   cotp_term me = cotp_pid_term(cotp_self());
   for (int i = 0; i < 100; i++) {
     cotp_term kept;
@@ -79,11 +85,9 @@ static void exits_upward(void *arg) {
 
 static void exit_leaves_the_default(void *arg) {
   (void)arg;
-  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
-  o.fp_env = true;
   for (int i = 0; i < 20; i++) {
     cotp_term ok;
-    cr_assert_eq(cotp_spawn_opt(exits_upward, (void *)(uintptr_t)cotp_self().bits, &o, NULL), 0);
+    spawn_fp(exits_upward, (void *)(uintptr_t)cotp_self().bits);
     cr_assert_eq(cotp_receive(COTP_INFINITY, &ok), 0);
     cotp_yield(); /* let it finish */
     cr_assert_eq(fegetround(), FE_TONEAREST, "round %d", i);
@@ -164,10 +168,7 @@ static void hibernates_upward(void *arg) {
 
 static void hibernation_keeps_it(void *arg) {
   (void)arg;
-  cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
-  o.fp_env = true;
-  cotp_pid pid;
-  cr_assert_eq(cotp_spawn_opt(hibernates_upward, NULL, &o, &pid), 0);
+  cotp_pid pid = spawn_fp(hibernates_upward, NULL);
   cotp_yield(); /* it hibernates */
   cr_assert_eq(fegetround(), FE_TONEAREST);
   cotp_term up;
