@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sched.c: the scheduler loop: finding work, running a process, parking,
- * stealing, sleeping and waking (design in sched.h, states in proc.h).
+ * sched.c: running processes: making them runnable, switching from one to
+ * the next, acting on what a process asked for when it switched out, and
+ * each scheduler's loop (design in sched.h, states in proc.h).  Finding
+ * work when none is at hand, and sleeping, are idle.c's.
  *
  * A process runs until it switches back with a request (proc.h); the
  * scheduler then acts on it on its own stack: requeue, park, tear down.
@@ -9,18 +11,9 @@
  * out (stacks.c) and to publish the process as WAITING: once published,
  * another thread may wake it and run it, and nothing may touch its stack
  * any more.
- *
- * Work is looked for in this order: the max and high priority queues;
- * every 61st tick the global queue (or the overflow queue), and 30 ticks
- * later the ring (or the overflow queue), so none of them starves;
- * runnext, the deque, the local ring, the overflow queue, the global
- * queue, ready file descriptors, other schedulers' overflow queues, rings
- * and deques; then the scheduler sleeps.
  */
 #include <fenv.h>
-#include <linux/futex.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ext.h"
@@ -115,59 +108,7 @@ static void enter(struct cotp__sched *s, struct cotp__proc *p) {
 #endif
 }
 
-/* --- sleeping and waking schedulers --- */
-
-static void futex_wait(_Atomic uint32_t *word, uint32_t val, int64_t timeout_ms) {
-  struct timespec ts, *tsp = NULL;
-  if (timeout_ms >= 0) {
-    ts.tv_sec = timeout_ms / 1000;
-    ts.tv_nsec = (timeout_ms % 1000) * 1000000;
-    tsp = &ts;
-  }
-  syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
-}
-
-static void futex_wake(_Atomic uint32_t *word) {
-  syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-
-/* Wakes t if it sleeps; true if this call woke it. */
-static bool wake_sched(struct cotp__sched *t) {
-  if (!atomic_load_explicit(&t->sleeping, memory_order_seq_cst))
-    return false;
-  uint32_t asleep = 0;
-  if (!atomic_compare_exchange_strong_explicit(&t->futex, &asleep, 1,
-                                               memory_order_seq_cst,
-                                               memory_order_relaxed))
-    return false;
-  if (atomic_load_explicit(&t->sleep_in_poll, memory_order_seq_cst))
-    cotp__io_interrupt();
-  else
-    futex_wake(&t->futex);
-  return true;
-}
-
-void cotp__wake_idle(void) {
-  struct cotp__rt *rt = cotp__rt;
-  if (atomic_load_explicit(&rt->nspinning, memory_order_seq_cst) != 0 ||
-      atomic_load_explicit(&rt->nsleeping, memory_order_seq_cst) == 0)
-    return;
-  for (unsigned i = 0; i < rt->nsched; i++)
-    if (wake_sched(&rt->scheds[i]))
-      return;
-}
-
-static void wake_all(void) {
-  for (unsigned i = 0; i < cotp__rt->nsched; i++)
-    wake_sched(&cotp__rt->scheds[i]);
-}
-
 /* --- making processes runnable --- */
-
-static uint64_t next_random(struct cotp__sched *s) {
-  s->rng = s->rng * 6364136223846793005ull + 1442695040888963407ull;
-  return s->rng >> 33;
-}
 
 void cotp__make_ready(struct cotp__proc *p, bool as_next) {
   struct cotp__rt *rt = cotp__rt;
@@ -183,7 +124,7 @@ void cotp__make_ready(struct cotp__proc *p, bool as_next) {
     cotp__wake_idle();
     return;
   }
-  if (as_next && ((s->perturb && (next_random(s) & 1)) ||
+  if (as_next && ((s->perturb && (cotp__sched_random(s) & 1)) ||
                   p->priority == COTP_PRIORITY_LOW))
     as_next = false; /* perturbed scheduling (tests); low waits its turn */
   if (as_next) {
@@ -355,7 +296,7 @@ static inline void begin(struct cotp__sched *s, struct cotp__proc *p,
   atomic_store_explicit(&p->state, PS_RUNNING, memory_order_relaxed);
   p->reductions = REDUCTIONS;
   if (__builtin_expect(s->perturb, 0))
-    p->reductions = 1 + (int32_t)(next_random(s) % REDUCTIONS);
+    p->reductions = 1 + (int32_t)(cotp__sched_random(s) % REDUCTIONS);
   p->runs++;
   uint64_t id = atomic_load_explicit(&s->run_id, memory_order_relaxed);
   atomic_store_explicit(&s->run_id, id + step, memory_order_relaxed);
@@ -375,12 +316,6 @@ static inline void settle(struct cotp__sched *s) {
 
 void cotp__settle(void) { settle(cotp__sched_self()); }
 
-static struct cotp__proc *local_work(struct cotp__sched *s);
-
-/* Whether s has other work queued (for the low priority rule). */
-static inline bool normal_queued(struct cotp__sched *s) {
-  return cotp__runq_len(&s->runq) > 0 || cotp__deque_len(&s->deque) > 0;
-}
 
 /* The process to switch to straight from p, its stack ready, or NULL to go
  * through the scheduler.  Every 32nd switch goes through the scheduler
@@ -399,7 +334,7 @@ static inline struct cotp__proc *pick_direct(struct cotp__sched *s) {
     if (!(q = cotp__deque_take(&s->deque)) && !(q = cotp__runq_pop(&s->runq)))
       return NULL;
   if (q->priority == COTP_PRIORITY_LOW) {
-    if (++q->low_skips < 8 && normal_queued(s)) {
+    if (++q->low_skips < 8 && cotp__normal_queued(s)) {
       cotp__runq_push(s, q); /* BEAM: low runs once per 8 picks */
       return NULL;
     }
@@ -430,7 +365,7 @@ struct cotp__proc *cotp__chain_next(struct cotp__proc *p) {
       !(q->flags & PF_HANDLER) || q->home || (q->flags & PF_OWN_STACK) ||
       ((p->flags | q->flags) & PF_FP_ENV) || /* a switch carries that */
       q->priority != COTP_PRIORITY_NORMAL ||
-      (s->perturb && (next_random(s) & 1)))
+      (s->perturb && (cotp__sched_random(s) & 1)))
     return NULL;
   struct cotp__rt *rt = cotp__rt;
   if (atomic_load_explicit(&rt->prio[1].len, memory_order_relaxed) |
@@ -588,199 +523,6 @@ static void run(struct cotp__sched *s, struct cotp__proc *p) {
   }
 }
 
-/* --- finding work --- */
-
-static struct cotp__proc *local_work(struct cotp__sched *s) {
-  struct cotp__rt *rt = cotp__rt;
-  struct cotp__proc *p;
-  if ((atomic_load_explicit(&rt->prio[1].len, memory_order_relaxed) ||
-       atomic_load_explicit(&rt->prio[0].len, memory_order_relaxed)) &&
-      ((p = cotp__pqueue_pop(&rt->prio[1])) || (p = cotp__pqueue_pop(&rt->prio[0]))))
-    return p;
-  if (s->tick % 61 == 0 && ((p = cotp__pqueue_pop(&rt->global)) ||
-                            (p = cotp__pqueue_pop(&s->overflow))))
-    return p;
-  /* the ring and the overflow get their own turn too, in case the global
-   * queue has work at every tick 0, or a tree keeps the deque full */
-  if (s->tick % 61 == 30 &&
-      ((p = cotp__runq_pop(&s->runq)) || (p = cotp__pqueue_pop(&s->overflow))))
-    return p;
-  if (atomic_load_explicit(&s->runnext, memory_order_relaxed) &&
-      (p = atomic_exchange_explicit(&s->runnext, NULL, memory_order_acq_rel)))
-    return p;
-  if ((p = cotp__deque_take(&s->deque)) || (p = cotp__runq_pop(&s->runq)) ||
-      (p = cotp__pqueue_pop(&s->overflow)))
-    return p;
-  return cotp__pqueue_pop(&rt->global);
-}
-
-static struct cotp__proc *steal(struct cotp__sched *s) {
-  struct cotp__rt *rt = cotp__rt;
-  unsigned n = rt->nsched;
-  if (n == 1)
-    return NULL;
-  /* Go's limit: at most half the busy schedulers spin at once */
-  unsigned spinning = atomic_load_explicit(&rt->nspinning, memory_order_relaxed);
-  unsigned sleeping = atomic_load_explicit(&rt->nsleeping, memory_order_relaxed);
-  if (2 * spinning >= n - sleeping)
-    return NULL;
-  atomic_fetch_add_explicit(&rt->nspinning, 1, memory_order_seq_cst);
-  struct cotp__proc *p = NULL;
-  for (int round = 0; round < 3 && !p; round++) {
-    unsigned start = (unsigned)next_random(s) % n;
-    for (unsigned i = 0; i < n && !p; i++) {
-      struct cotp__sched *v = &rt->scheds[(start + i) % n];
-      if (v == s)
-        continue;
-      /* the oldest work first: a batch of it keeps us busy longest */
-      p = cotp__overflow_steal(s, v);
-      if (!p)
-        p = cotp__runq_steal(s, v);
-      if (!p)
-        p = cotp__deque_steal(s, v);
-      if (!p && atomic_load_explicit(&v->hogged, memory_order_relaxed)) {
-        /* a hogged scheduler cannot fire its timers or run its runnext:
-         * do it for it */
-        if (cotp__timers_next(&v->timers) != TIMER_NONE)
-          cotp__timers_expire(v, cotp__now_ms(), false);
-        p = atomic_exchange_explicit(&v->runnext, NULL, memory_order_acq_rel);
-        if (!p)
-          p = local_work(s); /* what its timers just woke */
-      }
-    }
-    if (!p)
-      p = local_work(s);
-  }
-  /* the last spinner to find work wakes another: there may be more */
-  if (atomic_fetch_sub_explicit(&rt->nspinning, 1, memory_order_seq_cst) == 1 && p)
-    cotp__wake_idle();
-  return p;
-}
-
-static bool work_anywhere(struct cotp__sched *s) {
-  struct cotp__rt *rt = cotp__rt;
-  if (atomic_load(&rt->global.len) || atomic_load(&rt->prio[0].len) ||
-      atomic_load(&rt->prio[1].len) || atomic_load(&s->runnext))
-    return true;
-  for (unsigned i = 0; i < rt->nsched; i++) {
-    struct cotp__sched *v = &rt->scheds[i];
-    if (cotp__runq_len(&v->runq) || cotp__deque_len(&v->deque) ||
-        atomic_load(&v->overflow.len) ||
-        (v != s && atomic_load(&v->hogged) && atomic_load(&v->runnext)))
-      return true;
-  }
-  return false;
-}
-
-/* One pause of a spin-wait loop. */
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ volatile("yield");
-#endif
-}
-
-/*
- * Before it sleeps, an idle scheduler watches for work a little longer
- * (IDLE_SPINS looks, some tens of microseconds).  Sleeping and being woken
- * are a futex call each, a few microseconds on a virtual machine, and the
- * waker pays its half on its critical path; a producer that makes work
- * for a spinning scheduler pays nothing (cotp__wake_idle sees no sleeper).
- * A stream of tasks made by one process and run by the others is such a
- * producer: its consumers run out of work and get more every few
- * microseconds.
- */
-#define IDLE_SPINS 1000
-
-static bool spin_for_work(struct cotp__sched *s) {
-  struct cotp__rt *rt = cotp__rt;
-  for (int i = 0; i < IDLE_SPINS; i++) {
-    if (work_anywhere(s) ||
-        atomic_load_explicit(&rt->stopping, memory_order_relaxed))
-      return true;
-    cpu_relax();
-  }
-  return false;
-}
-
-static void sleep_until_work(struct cotp__sched *s) {
-  struct cotp__rt *rt = cotp__rt;
-  bool poll = cotp__io_pending() && cotp__io_take_poller();
-  atomic_store_explicit(&s->futex, 0, memory_order_relaxed);
-  atomic_store_explicit(&s->sleep_in_poll, poll, memory_order_seq_cst);
-  atomic_store_explicit(&s->sleeping, true, memory_order_seq_cst);
-  atomic_fetch_add_explicit(&rt->nsleeping, 1, memory_order_seq_cst);
-  /* Work made available before we counted ourselves asleep was not
-   * followed by a wake-up: look once more.  Deferred waits go into the
-   * heap now: nothing moves them while we sleep. */
-  if (atomic_load_explicit(&s->timers.nlater, memory_order_relaxed))
-    cotp__timer_flush(&s->timers, true, cotp__now_ms());
-  int64_t next = atomic_load_explicit(&s->timers.next, memory_order_relaxed);
-  for (unsigned i = 0; i < rt->nsched; i++) {
-    /* a hogged scheduler's timers are ours to fire too */
-    struct cotp__sched *v = &rt->scheds[i];
-    int64_t vn = cotp__timers_next(&v->timers);
-    if (v != s && vn < next && atomic_load_explicit(&v->hogged, memory_order_relaxed))
-      next = vn;
-  }
-  int64_t timeout = -1;
-  if (next != TIMER_NONE) {
-    s->now_ms = cotp__now_ms();
-    timeout = next > s->now_ms ? next - s->now_ms : 0;
-  }
-  if (timeout != 0 && !work_anywhere(s) &&
-      !atomic_load_explicit(&rt->stopping, memory_order_seq_cst)) {
-    if (poll)
-      cotp__io_poll(timeout);
-    else
-      futex_wait(&s->futex, 0, timeout);
-  }
-  if (poll)
-    cotp__io_release_poller();
-  atomic_fetch_sub_explicit(&rt->nsleeping, 1, memory_order_seq_cst);
-  atomic_store_explicit(&s->sleeping, false, memory_order_seq_cst);
-}
-
-static struct cotp__proc *find_work(struct cotp__sched *s) {
-  struct cotp__rt *rt = cotp__rt;
-  for (;;) {
-    if (atomic_load_explicit(&rt->stopping, memory_order_acquire))
-      return NULL;
-    s->tick++;
-    /* Deferred waits must move to the heap by later_by, a clock read away:
-     * every eighth look is often enough (timer.h) */
-    if (atomic_load_explicit(&s->timers.next, memory_order_relaxed) != TIMER_NONE ||
-        ((s->tick & 7) == 0 &&
-         atomic_load_explicit(&s->timers.nlater, memory_order_relaxed))) {
-      s->now_ms = cotp__now_ms();
-      cotp__timers_expire(s, s->now_ms, true);
-    }
-    struct cotp__proc *p = local_work(s);
-    if (!p && cotp__io_pending() && s->tick % 8 == 0)
-      cotp__io_poll(0);
-    if (!p)
-      p = local_work(s);
-    if (p && p->priority == COTP_PRIORITY_LOW &&
-        ++p->low_skips < 8 && normal_queued(s)) {
-      cotp__runq_push(s, p); /* BEAM: low runs once per 8 picks */
-      continue;
-    }
-    if (p) {
-      p->low_skips = 0;
-      return p;
-    }
-    if ((p = steal(s)))
-      return p;
-    if (cotp__io_pending())
-      cotp__io_poll(0);
-    if ((p = local_work(s)))
-      return p;
-    if (!spin_for_work(s))
-      sleep_until_work(s);
-  }
-}
-
 void *cotp__sched_main(void *arg) {
   struct cotp__sched *s = arg;
   cotp__tls_sched = s;
@@ -803,18 +545,18 @@ void *cotp__sched_main(void *arg) {
   fegetenv(&caller_fenv);
   fesetenv(FE_DFL_ENV);
   struct cotp__proc *p;
-  while ((p = find_work(s)))
+  while ((p = cotp__find_work(s)))
     run(s, p);
   fesetenv(&caller_fenv);
   cotp__fault_thread_close(s);
   cotp__chunk_flush();
   /* let the others see the stop too */
-  wake_all();
+  cotp__wake_all();
   cotp__tls_sched = NULL;
   return NULL;
 }
 
 void cotp__sched_stop_all(void) {
   atomic_store_explicit(&cotp__rt->stopping, true, memory_order_seq_cst);
-  wake_all();
+  cotp__wake_all();
 }

@@ -10,11 +10,11 @@
  * goes to a deque taken newest first, so trees unfold depth first (struct
  * cotp__deque).  What the ring cannot hold waits in the scheduler's
  * overflow queue, oldest first, which idle schedulers steal from before
- * they steal from the ring (sched.c).  Work that comes from outside a
+ * they steal from the ring (idle.c).  Work that comes from outside a
  * scheduler (the poller, the blocking pool, foreign threads) and
  * high/max-priority work goes to global queues under a mutex.
  *
- * An idle scheduler steals, watches for work a while (sched.c,
+ * An idle scheduler steals, watches for work a while (idle.c,
  * spin_for_work), then sleeps: on a futex, or,
  * if it holds the poller role, in epoll_wait.  A scheduler that makes work
  * available wakes a sleeping one only when none is spinning already (Go's
@@ -230,6 +230,22 @@ struct cotp__last_switch cotp__last_switch(struct cotp__proc *p,
 void *cotp__sched_main(void *arg);
 /* Wakes one sleeping scheduler (or the poller) if there is no spinner. */
 void cotp__wake_idle(void);
+/* Wakes every sleeping scheduler (the runtime stops). */
+void cotp__wake_all(void);
+/* The next process for s to run, waiting for one as long as it takes;
+ * NULL when the runtime stops (idle.c). */
+struct cotp__proc *cotp__find_work(struct cotp__sched *s);
+
+/* s's own pseudo-random numbers (perturbed scheduling, steal order). */
+static inline uint64_t cotp__sched_random(struct cotp__sched *s) {
+  s->rng = s->rng * 6364136223846793005ull + 1442695040888963407ull;
+  return s->rng >> 33;
+}
+
+/* Whether s has normal work queued (for the low priority rule). */
+static inline bool cotp__normal_queued(struct cotp__sched *s) {
+  return cotp__runq_len(&s->runq) > 0 || cotp__deque_len(&s->deque) > 0;
+}
 
 /* Puts p in s's runnext (s is the caller's scheduler) and returns what
  * was there, or NULL.  Others only ever take from runnext (they exchange
