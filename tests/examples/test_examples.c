@@ -4,28 +4,12 @@
 #include <string.h>
 
 #include "harness.h"
+#include "run_example.h"
 
-/* Runs an example (with `env`, assignments for its environment, and
- * `args`) and returns its standard output (static buffer). */
-static const char *run_with(const char *env, const char *name, const char *args) {
-  static char out[8192];
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "%s %s/examples/%s %s 2>/dev/null", env, COTP_BINARY_DIR,
-           name, args);
-  FILE *f = popen(cmd, "r");
-  cr_assert_not_null(f, "cannot run %s", name);
-  size_t n = fread(out, 1, sizeof out - 1, f);
-  out[n] = '\0';
-  int status = pclose(f);
-  cr_assert_eq(status, 0, "%s exited with status %d; printed:\n%s", name, status, out);
-  return out;
-}
-
-static const char *run(const char *name) { return run_with("", name, ""); }
+static const char *run(const char *name) { return example_run("", name); }
 
 static void expect(const char *name, const char *want) {
-  const char *got = run(name);
-  cr_assert_str_eq(got, want, "%s printed:\n%s\nexpected:\n%s", name, got, want);
+  example_expect_output(name, run(name), want);
 }
 
 Test(examples, quickstart) { expect("quickstart", "{:hello, \"world\"}\n"); }
@@ -122,17 +106,17 @@ Test(examples, book_ch3_3_password_manager) {
 }
 
 Test(examples, book_ch3_3_password_manager_tests) {
-  cr_assert_str_eq(run_with("", "password_manager", "--test"),
-                   "...\n\n3 tests, 0 failures\n");
+  example_expect_output("password_manager --test", example_run("", "password_manager --test"),
+                        "...\n\n3 tests, 0 failures\n");
 }
 
 Test(examples, book_ch3_3_cron_job) {
-  cr_assert_str_eq(run_with("CRON_INTERVAL_MS=20 CRON_RUNS=3", "cron_job", ""),
-                   "\"Working...\"\n\"Working...\"\n\"Working...\"\n");
+  example_expect_output("cron_job", example_run("CRON_INTERVAL_MS=20 CRON_RUNS=3", "cron_job"),
+                        "\"Working...\"\n\"Working...\"\n\"Working...\"\n");
 }
 
 Test(examples, book_ch3_4_food_ordering_with_reply) {
-  const char *out = run_with("ORDER_MS=300", "food_ordering", "");
+  const char *out = example_run("ORDER_MS=300", "food_ordering");
   const char *in_order[] = {"Recieved new order request from {#PID<", "[:alias | #Reference<",
                             "Order sandwich ready for Jhon\n",
                             "Recieved new order request from",

@@ -5,23 +5,10 @@
 #include <string.h>
 
 #include "harness.h"
-
-static const char *run(const char *name) {
-  static char out[8192];
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "%s/examples/%s 2>/dev/null", COTP_BINARY_DIR, name);
-  FILE *f = popen(cmd, "r");
-  cr_assert_not_null(f, "cannot run %s", name);
-  size_t n = fread(out, 1, sizeof out - 1, f);
-  out[n] = '\0';
-  int status = pclose(f);
-  cr_assert_eq(status, 0, "%s exited with status %d; printed:\n%s", name, status, out);
-  return out;
-}
+#include "run_example.h"
 
 static void expect(const char *name, const char *want) {
-  const char *got = run(name);
-  cr_assert_str_eq(got, want, "%s printed:\n%s\nexpected:\n%s", name, got, want);
+  example_expect_output(name, example_run("", name), want);
 }
 
 Test(examples, book_ch4_0_naming_processes_with_via) {

@@ -9,19 +9,9 @@
 #include <string.h>
 
 #include "harness.h"
+#include "run_example.h"
 
-static const char *run(const char *cmdline) {
-  static char out[16384];
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "%s/examples/%s 2>/dev/null", COTP_BINARY_DIR, cmdline);
-  FILE *f = popen(cmd, "r");
-  cr_assert_not_null(f, "cannot run %s", cmdline);
-  size_t n = fread(out, 1, sizeof out - 1, f);
-  out[n] = '\0';
-  int status = pclose(f);
-  cr_assert_eq(status, 0, "%s exited with status %d; printed:\n%s", cmdline, status, out);
-  return out;
-}
+static const char *run(const char *cmdline) { return example_run("", cmdline); }
 
 static void has(const char *out, const char *text) {
   cr_assert(strstr(out, text), "expected\n%s\nin:\n%s", text, out);
