@@ -567,24 +567,36 @@ int cotp_unalias(cotp_term alias) {
  * the alias, the watcher, needs no lookup.  What anyone can observe is
  * unchanged: the monitored side forgets the monitor no later than a
  * demonitor would have made it, and no DOWN could have followed.
+ *
+ * A task's reply goes through an alias of the other modes (demonitor):
+ * the monitor stays, but the sender holds its side, and a monitor's
+ * reference is an alias only of the process that made the monitor, so
+ * the watcher is the owner there too, and the shared table is not asked.
+ * The owner decides on arrival whether the alias is still active, as for
+ * any alias message.  Returns 1 (ends the monitor), 0 (owner found, the
+ * monitor stays) or -1 (not an alias of a monitor of self's).
  */
-static bool ends_own_monitor(struct cotp__proc *self, cotp_term alias,
-                             cotp_pid *owner) {
+static int watcher_owns(struct cotp__proc *self, cotp_term alias,
+                        cotp_pid *owner) {
   if (self && watched_inline(self, alias)) {
-    if (self->watch_mode != COTP_ALIAS_REPLY_DEMONITOR)
-      return false;
+    if (self->watch_mode == COTP_ALIAS_NONE)
+      return -1;
     *owner = self->u.watch.pid;
+    if (self->watch_mode != COTP_ALIAS_REPLY_DEMONITOR)
+      return 0;
     self->flags &= (uint16_t)~PF_SPAWN_WATCH;
-    return true;
+    return 1;
   }
   struct cotp__ext *e = self ? self->ext : NULL;
   struct cotp__watcher *w =
-      e ? SET_FIND(e->watchers, struct cotp__watcher, alias.w) : NULL;
-  if (!w || w->alias_mode != COTP_ALIAS_REPLY_DEMONITOR)
-    return false;
+      e && e->watchers.n ? SET_FIND(e->watchers, struct cotp__watcher, alias.w) : NULL;
+  if (!w || w->alias_mode == COTP_ALIAS_NONE)
+    return -1;
   *owner = w->pid;
+  if (w->alias_mode != COTP_ALIAS_REPLY_DEMONITOR)
+    return 0;
   SET_REMOVE(e->watchers, struct cotp__watcher, w);
-  return true;
+  return 1;
 }
 
 int cotp_send_alias(cotp_term alias, cotp_term msg) {
@@ -594,9 +606,10 @@ int cotp_send_alias(cotp_term alias, cotp_term msg) {
   cotp_pid from = {self ? atomic_load_explicit(&self->pid, memory_order_relaxed) : 0};
   cotp_pid owner;
   uint32_t flags = 0;
-  if (ends_own_monitor(self, alias, &owner))
+  int watched = watcher_owns(self, alias, &owner);
+  if (watched > 0)
     flags = SF_ENDS_MONITOR;
-  else
+  else if (watched < 0)
     owner = table_owner(alias);
   int rc = owner.bits ? cotp__signal(owner, SIG_ALIAS_MSG, flags, from, alias, msg)
                       : 0;

@@ -445,3 +445,36 @@ COTP_TEST(alias, unalias_of_a_monitor_alias_keeps_the_monitor) {
     cotp_assert_rc(cotp_unalias(ref), COTP_ENOTFOUND);
   }
 }
+
+/* A monitored process that sends through the alias of a monitor on it
+ * finds the owner on its own side of the monitor, not in the shared table
+ * (monitor.c): what arrives and what is dropped is the same as from
+ * anyone else, in each mode, before and after a demonitor.  A plain
+ * monitor's reference is no alias at all. */
+COTP_TEST(alias, the_monitored_process_sends_through_the_monitors_alias) {
+  cotp_pid t = spawn_relay();
+  cotp_term ref;
+  cotp_assert_rc(cotp_monitor_alias(t, COTP_ALIAS_DEMONITOR, &ref), 0);
+  via_alias(t, ref, COTP_ATOM(d1));
+  via_alias(t, ref, COTP_ATOM(d2));
+  cotp_assert_prints(until_marker(t), "[:d1, :d2]");
+  cotp_assert_rc(cotp_demonitor(ref, 0), 0);
+  via_alias(t, ref, COTP_ATOM(after_demonitor));
+  cotp_assert_prints(until_marker(t), "[]");
+
+  cotp_assert_rc(cotp_monitor_alias(t, COTP_ALIAS_EXPLICIT_UNALIAS, &ref), 0);
+  via_alias(t, ref, COTP_ATOM(e1));
+  cotp_assert_prints(until_marker(t), "[:e1]");
+  cotp_assert_rc(cotp_demonitor(ref, 0), 0);
+  via_alias(t, ref, COTP_ATOM(e2)); /* the alias outlives the monitor */
+  cotp_assert_prints(until_marker(t), "[:e2]");
+  cotp_assert_rc(cotp_unalias(ref), 0);
+  via_alias(t, ref, COTP_ATOM(after_unalias));
+  cotp_assert_prints(until_marker(t), "[]");
+
+  cotp_assert_rc(cotp_monitor(t, &ref), 0);
+  via_alias(t, ref, COTP_ATOM(plain));
+  cotp_assert_prints(until_marker(t), "[]");
+  cotp_assert_rc(cotp_demonitor(ref, 0), 0);
+  cotp_send(t, COTP_ATOM(return));
+}
