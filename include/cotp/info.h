@@ -28,6 +28,15 @@ COTP_API int cotp_dict_put(cotp_term key, cotp_term value, cotp_term *old);
  * not 0, or a key or value COTP_NONE) or COTP_ENOMEM the dictionary is
  * unchanged.  Returns 0, COTP_EINVAL, COTP_ENOMEM, COTP_ENOTPROC. */
 COTP_API int cotp_dict_put_many(const cotp_term *kv, size_t n);
+/* For cotp's own layers (a Task's lineage): the same as
+ * cotp_dict_put_many of the pairs in `pairs`, a tuple {k1, v1, k2, v2...}
+ * with distinct keys, but while the dictionary is empty the pairs are not
+ * copied: the dictionary reads them where they are until the process
+ * first changes it.  So they must stay valid in the calling process's own
+ * heap (cotp_self_heap()) for as long as it lives: built before any mark
+ * it will release to, and never released.  COTP_EINVAL for anything but
+ * such a tuple; otherwise as cotp_dict_put_many. */
+COTP_API int cotp__dict_lend(cotp_term pairs);
 /* The value of key, or COTP_NONE. */
 COTP_API cotp_term cotp_dict_get(cotp_term key);
 /* Removes key; *old gets its value or COTP_NONE.  Returns 0 or ENOTPROC. */

@@ -7,6 +7,13 @@
  * a value leaves the old one behind in that heap; when what is left behind
  * outgrows what is live, the live pairs are copied to a fresh heap.
  *
+ * A Task lends its dictionary its lineage (cotp__dict_lend): pairs the
+ * task built in its own heap, which the dictionary reads in place
+ * (PF_DICT_LENT) and copies into the ext only when the process first
+ * changes its dictionary.  Every task has $callers, $ancestors and
+ * $initial_call, few ever read them, and putting them cost a sixth of a
+ * task's instructions.
+ *
  * process_info of another process is a signal (INFO) that the target
  * answers with {ref, answer} when it handles it, so the answer reflects
  * every signal the asker sent before: the same channel, the same order.
@@ -21,11 +28,52 @@
 
 static struct cotp__proc *me(void) { return cotp__proc_self(); }
 
-static long dict_find(struct cotp__ext *e, cotp_term key) {
-  for (uint32_t i = 0; e && i < e->dict.n; i += 2)
-    if (cotp_term_eq(e->dict.at[i], key))
+/* The pairs of a dictionary: key, value, key, value... */
+struct pairs {
+  const cotp_term *at;
+  uint32_t n; /* keys and values */
+};
+
+static struct pairs tuple_pairs(cotp_term t) {
+  return (struct pairs){(const cotp_term *)box_ptr(t) + 1, (uint32_t)cotp_tuple_size(t)};
+}
+
+/* p's dictionary as it stands: the spawn's, or its ext's. */
+static struct pairs pairs_of(const struct cotp__proc *p) {
+  if (p->flags & PF_DICT_LENT)
+    return tuple_pairs(p->dict_lent);
+  const struct cotp__ext *e = p->ext;
+  return e ? (struct pairs){e->dict.at, e->dict.n} : (struct pairs){NULL, 0};
+}
+
+static long pairs_find(struct pairs d, cotp_term key) {
+  for (uint32_t i = 0; i < d.n; i += 2)
+    if (cotp_term_eq(d.at[i], key))
       return (long)i;
   return -1;
+}
+
+static long dict_find(struct cotp__ext *e, cotp_term key) {
+  return e ? pairs_find((struct pairs){e->dict.at, e->dict.n}, key) : -1;
+}
+
+/* Keys are mostly atoms: two immediates are equal only as the same word,
+ * and only keys that point need the full comparison. */
+static bool same_key(cotp_term a, cotp_term b) {
+  return a.w == b.w || (TAG_OF(a) <= COTP__TAG_LIST && TAG_OF(b) <= COTP__TAG_LIST &&
+                        cotp_term_eq(a, b));
+}
+
+/* Whether t is a tuple of pairs with distinct keys. */
+static bool distinct_pairs(cotp_term t) {
+  if (!cotp_is_tuple(t) || cotp_tuple_size(t) % 2)
+    return false;
+  struct pairs d = tuple_pairs(t);
+  for (uint32_t i = 2; i < d.n; i += 2)
+    for (uint32_t j = 0; j < i; j += 2)
+      if (same_key(d.at[i], d.at[j]))
+        return false;
+  return true;
 }
 
 /* Copies the live pairs to a fresh heap once garbage dominates. */
@@ -53,10 +101,43 @@ int cotp_dict_put(cotp_term key, cotp_term value, cotp_term *old) {
   if (cotp_is_none(key) || cotp_is_none(value))
     return COTP_EINVAL;
   if (old) {
-    long i = dict_find(p->ext, key);
-    *old = i >= 0 ? cotp_term_copy(&p->heap, p->ext->dict.at[i + 1]) : COTP_NONE;
+    struct pairs d = pairs_of(p);
+    long i = pairs_find(d, key);
+    *old = i >= 0 ? cotp_term_copy(&p->heap, d.at[i + 1]) : COTP_NONE;
   }
   return cotp_dict_put_many((cotp_term[]){key, value}, 1);
+}
+
+static int put_pairs(struct cotp__proc *p, const cotp_term *kv, size_t n);
+
+/* Before p changes its dictionary: the pairs it lent move into its ext. */
+static int dict_own(struct cotp__proc *p) {
+  if (!(p->flags & PF_DICT_LENT))
+    return 0;
+  struct pairs d = tuple_pairs(p->dict_lent);
+  int rc = put_pairs(p, d.at, d.n / 2);
+  if (rc)
+    return rc; /* no memory: the lent pairs stay in use */
+  p->flags &= (uint16_t)~PF_DICT_LENT;
+  p->dict_lent = COTP_NONE;
+  return 0;
+}
+
+int cotp__dict_lend(cotp_term pairs) {
+  struct cotp__proc *p = me();
+  if (!p)
+    return COTP_ENOTPROC;
+  if (!distinct_pairs(pairs))
+    return COTP_EINVAL;
+  if (cotp_tuple_size(pairs) == 0)
+    return 0;
+  if ((p->flags & (PF_HANDLER | PF_DICT_LENT)) || (p->ext && p->ext->dict.n)) {
+    struct pairs d = tuple_pairs(pairs); /* not empty, or a handler: put */
+    return cotp_dict_put_many(d.at, d.n / 2);
+  }
+  p->dict_lent = pairs;
+  p->flags |= PF_DICT_LENT;
+  return 0;
 }
 
 int cotp_dict_put_many(const cotp_term *kv, size_t n) {
@@ -70,6 +151,11 @@ int cotp_dict_put_many(const cotp_term *kv, size_t n) {
       return COTP_EINVAL;
   if (n == 0)
     return 0;
+  int rc = dict_own(p);
+  return rc ? rc : put_pairs(p, kv, n);
+}
+
+static int put_pairs(struct cotp__proc *p, const cotp_term *kv, size_t n) {
   struct cotp__ext *e = cotp__ext(p);
   if (!e)
     return COTP_ENOMEM;
@@ -108,18 +194,26 @@ cotp_term cotp_dict_get(cotp_term key) {
   struct cotp__proc *p = me();
   if (!p)
     return COTP_NONE;
-  long i = dict_find(p->ext, key);
-  return i >= 0 ? cotp_term_copy(&p->heap, p->ext->dict.at[i + 1]) : COTP_NONE;
+  struct pairs d = pairs_of(p);
+  long i = pairs_find(d, key);
+  return i >= 0 ? cotp_term_copy(&p->heap, d.at[i + 1]) : COTP_NONE;
 }
 
 int cotp_dict_erase(cotp_term key, cotp_term *old) {
   struct cotp__proc *p = me();
   if (!p)
     return COTP_ENOTPROC;
-  long i = dict_find(p->ext, key);
+  struct pairs d = pairs_of(p);
+  long i = pairs_find(d, key);
   if (old)
-    *old = i >= 0 ? cotp_term_copy(&p->heap, p->ext->dict.at[i + 1]) : COTP_NONE;
+    *old = i >= 0 ? cotp_term_copy(&p->heap, d.at[i + 1]) : COTP_NONE;
   if (i >= 0) {
+    int rc = dict_own(p); /* the pairs keep their places in the ext */
+    if (rc) {
+      if (old)
+        *old = COTP_NONE;
+      return rc;
+    }
     struct cotp__ext *e = p->ext;
     e->dict_garbage += cotp_term_size(e->dict.at[i]) + cotp_term_size(e->dict.at[i + 1]);
     memmove(&e->dict.at[i], &e->dict.at[i + 2],
@@ -137,9 +231,9 @@ static cotp_term dict_list(int which, cotp_term value) {
     return COTP_NONE;
   cotp_heap *h = &p->heap;
   cotp_term list = COTP_NIL;
-  struct cotp__ext *e = p->ext;
-  for (uint32_t i = 0; e && i < e->dict.n; i += 2) {
-    cotp_term k = e->dict.at[i], v = e->dict.at[i + 1];
+  struct pairs d = pairs_of(p);
+  for (uint32_t i = 0; i < d.n; i += 2) {
+    cotp_term k = d.at[i], v = d.at[i + 1];
     if (which == 1 && !cotp_term_eq(v, value))
       continue;
     cotp_term item = which == 2 ? COTP_TUPLE(h, cotp_term_copy(h, k),
@@ -329,9 +423,10 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
     return e ? cotp_term_copy(h, e->label) : COTP_ATOM_NIL;
   case I_DICTIONARY: {
     cotp_term list = COTP_NIL;
-    for (uint32_t i = 0; e && i < e->dict.n; i += 2)
-      list = cotp_cons(h, COTP_TUPLE(h, cotp_term_copy(h, e->dict.at[i]),
-                                     cotp_term_copy(h, e->dict.at[i + 1])),
+    struct pairs d = pairs_of(p);
+    for (uint32_t i = 0; i < d.n; i += 2)
+      list = cotp_cons(h, COTP_TUPLE(h, cotp_term_copy(h, d.at[i]),
+                                     cotp_term_copy(h, d.at[i + 1])),
                        list);
     return list;
   }

@@ -141,6 +141,7 @@ enum {
                                 entry in ext (link.c) */
   PF_FP_ENV = 1u << 14,      /* keeps its own floating-point control state
                                 (spawned with fp_env; platform/ctx.h) */
+  PF_DICT_LENT = 1u << 15,   /* dict_lent is its dictionary (info.c) */
 };
 
 struct cotp__proc {
@@ -218,8 +219,14 @@ struct cotp__proc {
   struct cotp__stackmem *own_stack; /* PF_OWN_STACK */
   struct cotp__ext *ext;        /* links, monitors, names...: on demand */
   struct cotp__catch *catching; /* innermost cotp_catch_exit(), or NULL */
-  struct cotp__msg *handling;   /* the message a handler is handling: read
-                                   in place, freed when handle returns */
+  /* A handler's (PF_HANDLER) message being handled, read in place and
+   * freed when handle returns; or, in a plain process, the dictionary it
+   * lent (PF_DICT_LENT, cotp__dict_lend): a tuple of pairs in its own
+   * heap, read in place until it first changes its dictionary (info.c). */
+  union {
+    struct cotp__msg *handling;
+    cotp_term dict_lent;
+  };
   /* A monitor not yet sent: it travels with the next message to its
    * target, or alone at the next other signal or switch (monitor.c). */
   cotp_pid pending_mon_pid;

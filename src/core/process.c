@@ -68,7 +68,10 @@ static void release_all(struct cotp__proc *p) {
     cotp__chunk_free(p->arg_copy, p->arg_copy_size);
     p->arg_copy = NULL;
   }
-  if (p->handling) { /* a handler that exited while handling it */
+  if (p->flags & PF_DICT_LENT) { /* not a message: nothing to free */
+    p->flags &= (uint16_t)~PF_DICT_LENT;
+    p->dict_lent = COTP_NONE;
+  } else if (p->handling) { /* a handler that exited while handling it */
     cotp__msg_free(p->handling);
     p->handling = NULL;
   }
@@ -590,9 +593,10 @@ void cotp_hibernate(cotp_entry *fn, void *arg) {
     abort(); /* documented: a process, a function; it cannot return */
   p->entry.fn = fn;
   p->arg = arg;
+  bool handler = p->flags & PF_HANDLER;
   p->flags &= (uint16_t)~(PF_HANDLER | PF_MFA);
   p->catching = NULL; /* the frames that would catch are going away */
-  if (p->handling) {
+  if (handler && p->handling) {
     /* hibernating inside a handler: the message it was handling stays
      * valid, as part of the heap that is kept */
     cotp__heap_adopt(&p->heap, msg_block_ready(p->handling));

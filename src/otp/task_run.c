@@ -90,10 +90,12 @@ static void run(cotp_term go) {
   cotp_term arg = cotp_tuple_get(go, COTP__GO_ARG);
   bool mfa = cotp_is_atom(fn);
 
-  /* where it comes from, in one put: $callers is [owner | the owner's];
-   * the owner made the whole of $ancestors when it has a name or
-   * ancestors of its own (proc_lib names an ancestor by its registered
-   * name), else it is [owner]; $initial_call names the function */
+  /* where it comes from: $callers is [owner | the owner's]; the owner
+   * made the whole of $ancestors when it has a name or ancestors of its
+   * own (proc_lib names an ancestor by its registered name), else it is
+   * [owner]; $initial_call names the function.  Built in the heap, under
+   * the go-ahead, which the task keeps to its end: lent to the
+   * dictionary, not copied, as few tasks ever read them (cotp/info.h). */
   cotp_term callers = cotp_tuple_get(go, COTP__GO_CALLERS);
   cotp_term ancestors = cotp_tuple_get(go, COTP__GO_ANCESTORS);
   cotp_term lineage[6] = {
@@ -111,7 +113,7 @@ static void run(cotp_term go) {
     lineage[5] = COTP_TUPLE(h, a->c, c_function_name(code),
                             cotp_int(h, stream ? 2 : 1));
   }
-  cotp_dict_put_many(lineage, 3);
+  cotp__dict_lend(cotp_tuple(h, 6, lineage));
 
   cotp_term result;
   if (mfa) {
