@@ -309,8 +309,14 @@ cotp_term cotp__down_object(cotp_heap *h, cotp_pid pid, cotp_term name) {
 static void send_down(cotp_heap *h, const struct cotp__watcher *w,
                       cotp_pid self, cotp_term reason, uint32_t flags) {
   cotp_heap_mark mark = cotp_heap_mark_now(h);
-  cotp_term down = COTP_TUPLE(h, COTP_ATOM_DOWN, w->ref, COTP_ATOM_PROCESS,
-                              cotp__down_object(h, self, w->name), reason);
+  /* The DOWN is copied by the send and needed no longer: it is built on
+   * the stack, not in a heap that a dying process has often filled, which
+   * cost every task's exit a new block.  The object is a pid or {name,
+   * node}, built in h. */
+  cotp_term obj = cotp__down_object(h, self, w->name);
+  uint64_t words[6] = {HDR_MAKE(BOX_TUPLE, 5), COTP_ATOM_DOWN.w, w->ref.w,
+                       COTP_ATOM_PROCESS.w, obj.w, reason.w};
+  cotp_term down = cotp_is_none(obj) ? COTP_NONE : box_term(words);
   if (!cotp_is_none(down))
     cotp__signal(w->pid, SIG_DOWN, flags, self, w->ref, down);
   else if (flags & SF_LINKED) { /* no room for the DOWN: the exit still goes */
