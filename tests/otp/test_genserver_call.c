@@ -361,3 +361,77 @@ COTP_TEST(genserver, a_callback_may_call_another_server) {
                                           1000),
                       cotp_int(h(), 42));
 }
+
+/* A server that hands each call's from to a helper and does not reply. */
+static cotp_pid helper_of_forwarder;
+
+static cotp_gs_ret forward_call(cotp_term request, cotp_genserver_from from, void **state) {
+  (void)request, (void)state;
+  cotp_send(helper_of_forwarder, cotp_genserver_from_term(cotp_self_heap(), from));
+  return cotp_gs_noreply();
+}
+
+static cotp_gs_ret forwarder_init(cotp_term arg, void **state) {
+  (void)arg, (void)state;
+  return cotp_gs_ok();
+}
+
+static const cotp_genserver_callbacks forwarder = {
+    .name = "Forwarder", .init = forwarder_init, .handle_call = forward_call};
+
+static void forwarding_caller(void *arg) {
+  cotp_pid server = *(cotp_pid *)arg;
+  cotp_term r;
+  int rc = cotp_genserver_call_result(srv(server), COTP_ATOM(q), 300, &r);
+  cotp_send(helper_of_forwarder, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(result),
+                                            cotp_int(NULL, rc), r));
+}
+
+static cotp_term next_from(void) {
+  cotp_term from;
+  cotp_assert_rc(cotp_receive(5000, &from), 0);
+  return from;
+}
+
+static cotp_term call_result(void) {
+  cotp_clause c = {cotp_test_pattern("{:result, rc, r}"), NULL, (cotp_term[2]){{0}}};
+  cotp_assert_rc(cotp_receive_match(&c, 1, 5000, 0, NULL), 0);
+  return COTP_TUPLE(cotp_self_heap(), c.captures[0], c.captures[1]);
+}
+
+/* H14, H33: any process the server hands from to can reply, through
+ * GenServer.reply with the struct or the term, or with a bare send to the
+ * alias taken out of from, as OTP 25's gen:reply does; only the first
+ * reply counts, and a reply after the caller gave up is dropped. */
+COTP_TEST(genserver, a_third_process_replies_through_from) {
+  helper_of_forwarder = cotp_self();
+  static cotp_pid server;
+  cotp_assert_rc(cotp_genserver_start(&forwarder, COTP_NIL, NULL, &server, NULL), 0);
+  cotp_heap *hp = h();
+
+  cotp_assert_rc(cotp_spawn(forwarding_caller, &server, NULL), 0);
+  cotp_genserver_from f;
+  cotp_assert_rc(cotp_genserver_from_get(next_from(), &f), 0);
+  cotp_assert_rc(cotp_genserver_reply(f, COTP_ATOM(by_struct)), 0);
+  cotp_assert_term_eq(call_result(), COTP_TUPLE(hp, cotp_int(NULL, 0), COTP_ATOM(by_struct)));
+  cotp_assert_rc(cotp_genserver_reply(f, COTP_ATOM(twice)), 0); /* dropped */
+
+  cotp_assert_rc(cotp_spawn(forwarding_caller, &server, NULL), 0);
+  cotp_assert_rc(cotp_genserver_reply_term(next_from(), COTP_ATOM(by_term)), 0);
+  cotp_assert_term_eq(call_result(), COTP_TUPLE(hp, cotp_int(NULL, 0), COTP_ATOM(by_term)));
+
+  cotp_assert_rc(cotp_spawn(forwarding_caller, &server, NULL), 0);
+  cotp_assert_rc(cotp_genserver_from_get(next_from(), &f), 0);
+  cotp_assert_rc(cotp_send_alias(f.ref, COTP_TUPLE(hp, cotp_cons(hp, COTP_ATOM_ALIAS, f.ref),
+                                                  COTP_ATOM(bare))),
+                 0);
+  cotp_assert_term_eq(call_result(), COTP_TUPLE(hp, cotp_int(NULL, 0), COTP_ATOM(bare)));
+
+  cotp_assert_rc(cotp_spawn(forwarding_caller, &server, NULL), 0);
+  cotp_assert_rc(cotp_genserver_from_get(next_from(), &f), 0);
+  cotp_term r = call_result(); /* no reply: the caller times out */
+  cotp_assert_term_eq(cotp_tuple_get(r, 0), cotp_int(NULL, COTP_ETIMEDOUT));
+  cotp_assert_rc(cotp_genserver_reply(f, COTP_ATOM(late)), 0); /* after the timeout */
+  cotp_test_refute_received("_", 50);
+  cotp_exit_signal(server, COTP_ATOM_KILL);
+}
