@@ -379,10 +379,12 @@ static cotp_gs_ret forwarder_init(cotp_term arg, void **state) {
 static const cotp_genserver_callbacks forwarder = {
     .name = "Forwarder", .init = forwarder_init, .handle_call = forward_call};
 
+static cotp_pid forwarder_pid;
+
+/* Calls the forwarder with the timeout in arg (ms). */
 static void forwarding_caller(void *arg) {
-  cotp_pid server = *(cotp_pid *)arg;
   cotp_term r;
-  int rc = cotp_genserver_call_result(srv(server), COTP_ATOM(q), 300, &r);
+  int rc = cotp_genserver_call_result(srv(forwarder_pid), COTP_ATOM(q), (intptr_t)arg, &r);
   cotp_send(helper_of_forwarder, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(result),
                                             cotp_int(NULL, rc), r));
 }
@@ -405,29 +407,31 @@ static cotp_term call_result(void) {
  * reply counts, and a reply after the caller gave up is dropped. */
 COTP_TEST(genserver, a_third_process_replies_through_from) {
   helper_of_forwarder = cotp_self();
-  static cotp_pid server;
+  cotp_pid server;
   cotp_assert_rc(cotp_genserver_start(&forwarder, COTP_NIL, NULL, &server, NULL), 0);
+  forwarder_pid = server;
+  void *patient = (void *)(intptr_t)30000, *hasty = (void *)(intptr_t)100;
   cotp_heap *hp = h();
 
-  cotp_assert_rc(cotp_spawn(forwarding_caller, &server, NULL), 0);
+  cotp_assert_rc(cotp_spawn(forwarding_caller, patient, NULL), 0);
   cotp_genserver_from f;
   cotp_assert_rc(cotp_genserver_from_get(next_from(), &f), 0);
   cotp_assert_rc(cotp_genserver_reply(f, COTP_ATOM(by_struct)), 0);
   cotp_assert_term_eq(call_result(), COTP_TUPLE(hp, cotp_int(NULL, 0), COTP_ATOM(by_struct)));
   cotp_assert_rc(cotp_genserver_reply(f, COTP_ATOM(twice)), 0); /* dropped */
 
-  cotp_assert_rc(cotp_spawn(forwarding_caller, &server, NULL), 0);
+  cotp_assert_rc(cotp_spawn(forwarding_caller, patient, NULL), 0);
   cotp_assert_rc(cotp_genserver_reply_term(next_from(), COTP_ATOM(by_term)), 0);
   cotp_assert_term_eq(call_result(), COTP_TUPLE(hp, cotp_int(NULL, 0), COTP_ATOM(by_term)));
 
-  cotp_assert_rc(cotp_spawn(forwarding_caller, &server, NULL), 0);
+  cotp_assert_rc(cotp_spawn(forwarding_caller, patient, NULL), 0);
   cotp_assert_rc(cotp_genserver_from_get(next_from(), &f), 0);
   cotp_assert_rc(cotp_send_alias(f.ref, COTP_TUPLE(hp, cotp_cons(hp, COTP_ATOM_ALIAS, f.ref),
                                                   COTP_ATOM(bare))),
                  0);
   cotp_assert_term_eq(call_result(), COTP_TUPLE(hp, cotp_int(NULL, 0), COTP_ATOM(bare)));
 
-  cotp_assert_rc(cotp_spawn(forwarding_caller, &server, NULL), 0);
+  cotp_assert_rc(cotp_spawn(forwarding_caller, hasty, NULL), 0);
   cotp_assert_rc(cotp_genserver_from_get(next_from(), &f), 0);
   cotp_term r = call_result(); /* no reply: the caller times out */
   cotp_assert_term_eq(cotp_tuple_get(r, 0), cotp_int(NULL, COTP_ETIMEDOUT));
