@@ -55,6 +55,11 @@ static void starter(void *arg) {
   cotp_send(st->parent, COTP_ATOM(started));
 }
 
+static bool is_started(cotp_term msg, void *ctx) {
+  (void)ctx;
+  return cotp_term_eq(msg, COTP_ATOM(started));
+}
+
 static void start_five(bool partitioned) {
   for (int i = 0; i < 5; i++) {
     struct starter st = {partitioned ? i + 1 : 0, cotp_self()};
@@ -62,10 +67,8 @@ static void start_five(bool partitioned) {
     o.arg_size = sizeof st; /* copied: a process must not read another's stack */
     cotp_spawn_opt(starter, &st, &o, NULL);
   }
-  for (int i = 0; i < 5; i++) {
-    cotp_term m;
-    cotp_receive(COTP_INFINITY, &m);
-  }
+  for (int i = 0; i < 5; i++) /* receive do :started -> ... end */
+    cotp_receive_if(is_started, NULL, COTP_INFINITY, 0, NULL);
 }
 
 static void root(void *arg) {
