@@ -61,7 +61,7 @@ build-tsan/CMakeCache.txt:
 
 tsan: deps build-tsan/CMakeCache.txt
 	cmake --build build-tsan -j$(JOBS)
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
 	  tests/run build-tsan $(TEST_FLAGS)
 
 # Only what the demo runs: the library and cotp-dl, not the suite.
