@@ -11,7 +11,7 @@
  * task built in its own heap, which the dictionary reads in place
  * (PF_DICT_LENT) and copies into the ext only when the process first
  * changes its dictionary.  Every task has $callers, $ancestors and
- * $initial_call, few ever read them, and putting them cost a sixth of a
+ * $initial_call, few ever read them, and putting them cost a tenth of a
  * task's instructions.
  *
  * process_info of another process is a signal (INFO) that the target
