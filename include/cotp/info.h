@@ -39,7 +39,9 @@ COTP_API int cotp_dict_put_many(const cotp_term *kv, size_t n);
 COTP_API int cotp__dict_lend(cotp_term pairs);
 /* The value of key, or COTP_NONE. */
 COTP_API cotp_term cotp_dict_get(cotp_term key);
-/* Removes key; *old gets its value or COTP_NONE.  Returns 0 or ENOTPROC. */
+/* Removes key; *old gets its value or COTP_NONE.  Returns 0, COTP_ENOTPROC,
+ * or COTP_ENOMEM when pairs lent to the dictionary (cotp__dict_lend) could
+ * not be copied out first (nothing is removed then). */
 COTP_API int cotp_dict_erase(cotp_term key, cotp_term *old);
 /* All keys; the keys whose value equals value (Erlang's get_keys/1); all
  * {key, value} pairs.  Lists in the caller's heap. */

@@ -38,7 +38,7 @@ static struct pairs tuple_pairs(cotp_term t) {
   return (struct pairs){(const cotp_term *)box_ptr(t) + 1, (uint32_t)cotp_tuple_size(t)};
 }
 
-/* p's dictionary as it stands: the spawn's, or its ext's. */
+/* p's dictionary as it stands: the pairs it lent, or its ext's. */
 static struct pairs pairs_of(const struct cotp__proc *p) {
   if (p->flags & PF_DICT_LENT)
     return tuple_pairs(p->dict_lent);
