@@ -9,9 +9,12 @@
  * later the ring (or the overflow queue), so none of them starves;
  * runnext, the deque, the local ring, the overflow queue, the global
  * queue, ready file descriptors, other schedulers' overflow queues, rings
- * and deques; then the scheduler sleeps.
+ * and deques; then the scheduler sleeps.  Another scheduler's short queue
+ * is taken only once it has waited (queued_at); a scheduler that sees
+ * one dozes rather than sleeps, to look at it again.
  */
 #include <linux/futex.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -21,11 +24,11 @@
 
 /* --- sleeping and waking schedulers --- */
 
-static void futex_wait(_Atomic uint32_t *word, uint32_t val, int64_t timeout_ms) {
+static void futex_wait(_Atomic uint32_t *word, uint32_t val, int64_t timeout_ns) {
   struct timespec ts, *tsp = NULL;
-  if (timeout_ms >= 0) {
-    ts.tv_sec = timeout_ms / 1000;
-    ts.tv_nsec = (timeout_ms % 1000) * 1000000;
+  if (timeout_ns >= 0) {
+    ts.tv_sec = timeout_ns / 1000000000;
+    ts.tv_nsec = timeout_ns % 1000000000;
     tsp = &ts;
   }
   syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
@@ -61,6 +64,25 @@ void cotp__wake_idle(void) {
       return;
 }
 
+void cotp__wake_for_queue(struct cotp__sched *s) {
+  struct cotp__rt *rt = cotp__rt;
+  if (cotp__runq_len(&s->runq) + cotp__deque_len(&s->deque) >= STEAL_AT_ONCE) {
+    cotp__wake_idle();
+    return;
+  }
+  /* a short queue: a dozing scheduler will look at it (queued_at, below),
+   * one asleep for good would not */
+  if (atomic_load_explicit(&rt->nspinning, memory_order_seq_cst) != 0 ||
+      atomic_load_explicit(&rt->nsleeping, memory_order_seq_cst) <=
+          atomic_load_explicit(&rt->ndozing, memory_order_seq_cst))
+    return;
+  for (unsigned i = 0; i < rt->nsched; i++) {
+    struct cotp__sched *t = &rt->scheds[i];
+    if (!atomic_load_explicit(&t->dozing, memory_order_seq_cst) && wake_sched(t))
+      return;
+  }
+}
+
 void cotp__wake_all(void) {
   for (unsigned i = 0; i < cotp__rt->nsched; i++)
     wake_sched(&cotp__rt->scheds[i]);
@@ -92,6 +114,56 @@ static struct cotp__proc *local_work(struct cotp__sched *s) {
   return cotp__pqueue_pop(&rt->global);
 }
 
+/*
+ * When work queued on another scheduler is worth taking.  A process that
+ * a busy scheduler will run within a microsecond or so is better left
+ * there: taken, it runs on a core where its control block, its messages
+ * and whoever it talks to are cold, and the one it answers (a stream's
+ * owner awaiting its tasks) follows it over or is woken across cores.
+ * Measured on an ordered stream of tiny tasks with two schedulers: half
+ * the tasks were stolen and the owner itself moved a few thousand times
+ * per 100,000 items, each move refilling a cache (benchmarks.md,
+ * eighteenth session).  So a thief takes at once only a queue that holds
+ * STEAL_AT_ONCE or more, and otherwise waits until the victim has left
+ * its queues untouched for STEAL_AFTER_NS: no process taken or added, so
+ * the victim is busy with one long run (Go waits 3 us before it takes a
+ * busy P's runnext, for the same reason).
+ */
+#define STEAL_AFTER_NS 3000
+
+enum { NONE_QUEUED, QUEUED, WORTH_STEALING };
+
+static int queued_at(struct cotp__sched *s, struct cotp__sched *v) {
+  uint32_t n = cotp__runq_len(&v->runq) + cotp__deque_len(&v->deque);
+  struct cotp__watch *w = &s->watch;
+  bool watched = w->since_ns != 0 && w->victim == v->index;
+  if (n == 0) {
+    if (watched)
+      w->since_ns = 0;
+    return NONE_QUEUED;
+  }
+  if (n >= STEAL_AT_ONCE)
+    return WORTH_STEALING;
+  if (w->since_ns != 0 && !watched)
+    return QUEUED; /* its turn comes when the one watched moves on */
+  uint32_t seen[4] = {
+      atomic_load_explicit(&v->runq.head, memory_order_relaxed),
+      atomic_load_explicit(&v->runq.tail, memory_order_relaxed),
+      atomic_load_explicit(&v->deque.top, memory_order_relaxed),
+      atomic_load_explicit(&v->deque.bottom, memory_order_relaxed)};
+  if (!watched) {
+    w->victim = v->index;
+    memcpy(w->seen, seen, sizeof seen);
+    w->since_ns = cotp__now_ns();
+    return QUEUED;
+  }
+  if (memcmp(seen, w->seen, sizeof seen) != 0) {
+    w->since_ns = 0; /* it gets on with its work: watch the next one */
+    return QUEUED;
+  }
+  return cotp__now_ns() - w->since_ns >= STEAL_AFTER_NS ? WORTH_STEALING : QUEUED;
+}
+
 static struct cotp__proc *steal(struct cotp__sched *s) {
   struct cotp__rt *rt = cotp__rt;
   unsigned n = rt->nsched;
@@ -112,10 +184,13 @@ static struct cotp__proc *steal(struct cotp__sched *s) {
         continue;
       /* the oldest work first: a batch of it keeps us busy longest */
       p = cotp__overflow_steal(s, v);
-      if (!p)
+      if (!p && queued_at(s, v) == WORTH_STEALING) {
         p = cotp__runq_steal(s, v);
-      if (!p)
-        p = cotp__deque_steal(s, v);
+        if (!p)
+          p = cotp__deque_steal(s, v);
+        if (p)
+          s->watch.since_ns = 0;
+      }
       if (!p && atomic_load_explicit(&v->hogged, memory_order_relaxed)) {
         /* a hogged scheduler cannot fire its timers or run its runnext:
          * do it for it */
@@ -135,19 +210,30 @@ static struct cotp__proc *steal(struct cotp__sched *s) {
   return p;
 }
 
-static bool work_anywhere(struct cotp__sched *s) {
+/* Whether s has work to take now: NONE_QUEUED, QUEUED (on another
+ * scheduler, not yet worth stealing: queued_at) or WORTH_STEALING. */
+static int work_anywhere(struct cotp__sched *s) {
   struct cotp__rt *rt = cotp__rt;
   if (atomic_load(&rt->global.len) || atomic_load(&rt->prio[0].len) ||
-      atomic_load(&rt->prio[1].len) || atomic_load(&s->runnext))
-    return true;
+      atomic_load(&rt->prio[1].len) || atomic_load(&s->runnext) ||
+      cotp__runq_len(&s->runq) || cotp__deque_len(&s->deque) ||
+      atomic_load(&s->overflow.len))
+    return WORTH_STEALING;
+  int found = NONE_QUEUED;
   for (unsigned i = 0; i < rt->nsched; i++) {
     struct cotp__sched *v = &rt->scheds[i];
-    if (cotp__runq_len(&v->runq) || cotp__deque_len(&v->deque) ||
-        atomic_load(&v->overflow.len) ||
-        (v != s && atomic_load(&v->hogged) && atomic_load(&v->runnext)))
-      return true;
+    if (v == s)
+      continue;
+    if (atomic_load(&v->overflow.len) ||
+        (atomic_load(&v->hogged) && atomic_load(&v->runnext)))
+      return WORTH_STEALING;
+    int q = queued_at(s, v);
+    if (q == WORTH_STEALING)
+      return q;
+    if (q == QUEUED)
+      found = QUEUED;
   }
-  return false;
+  return found;
 }
 
 /* One pause of a spin-wait loop. */
@@ -174,7 +260,7 @@ static inline void cpu_relax(void) {
 static bool spin_for_work(struct cotp__sched *s) {
   struct cotp__rt *rt = cotp__rt;
   for (int i = 0; i < IDLE_SPINS; i++) {
-    if (work_anywhere(s) ||
+    if (work_anywhere(s) == WORTH_STEALING ||
         atomic_load_explicit(&rt->stopping, memory_order_relaxed))
       return true;
     cpu_relax();
@@ -182,7 +268,14 @@ static bool spin_for_work(struct cotp__sched *s) {
   return false;
 }
 
-static void sleep_until_work(struct cotp__sched *s) {
+/*
+ * Sleeps until woken or a timer is due.  If another scheduler has work
+ * queued that is not yet worth taking (queued_at), it dozes instead: it
+ * wakes by itself after DOZE_NS to look again, and counts as dozing, so
+ * that whoever queues more does not wake it (cotp__wake_for_queue).
+ * Returns true if it dozed and nobody woke it.
+ */
+static bool sleep_until_work(struct cotp__sched *s) {
   struct cotp__rt *rt = cotp__rt;
   bool poll = cotp__io_pending() && cotp__io_take_poller();
   atomic_store_explicit(&s->futex, 0, memory_order_relaxed);
@@ -202,22 +295,41 @@ static void sleep_until_work(struct cotp__sched *s) {
     if (v != s && vn < next && atomic_load_explicit(&v->hogged, memory_order_relaxed))
       next = vn;
   }
-  int64_t timeout = -1;
+  int64_t timeout_ns = -1;
   if (next != TIMER_NONE) {
     s->now_ms = cotp__now_ms();
-    timeout = next > s->now_ms ? next - s->now_ms : 0;
+    timeout_ns = next > s->now_ms ? (next - s->now_ms) * 1000000 : 0;
   }
-  if (timeout != 0 && !work_anywhere(s) &&
+  /* Counted asleep first, then looked: whoever queues work after this
+   * look sees a sleeper that does not doze, and wakes it. */
+  int seen = work_anywhere(s);
+  bool doze = seen == QUEUED, dozed = false;
+  if (doze) {
+    atomic_store_explicit(&s->dozing, true, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&rt->ndozing, 1, memory_order_seq_cst);
+    if (timeout_ns < 0 || timeout_ns > DOZE_NS) {
+      timeout_ns = DOZE_NS;
+      dozed = true;
+    }
+  }
+  if (timeout_ns != 0 && seen != WORTH_STEALING &&
       !atomic_load_explicit(&rt->stopping, memory_order_seq_cst)) {
-    if (poll)
-      cotp__io_poll(timeout);
+    if (poll) /* in whole milliseconds, rounded up */
+      cotp__io_poll(timeout_ns < 0 ? -1 : (timeout_ns + 999999) / 1000000);
     else
-      futex_wait(&s->futex, 0, timeout);
+      futex_wait(&s->futex, 0, timeout_ns);
+  } else {
+    dozed = false;
   }
   if (poll)
     cotp__io_release_poller();
+  if (doze) {
+    atomic_fetch_sub_explicit(&rt->ndozing, 1, memory_order_seq_cst);
+    atomic_store_explicit(&s->dozing, false, memory_order_seq_cst);
+  }
   atomic_fetch_sub_explicit(&rt->nsleeping, 1, memory_order_seq_cst);
   atomic_store_explicit(&s->sleeping, false, memory_order_seq_cst);
+  return dozed && atomic_load_explicit(&s->futex, memory_order_relaxed) == 0;
 }
 
 struct cotp__proc *cotp__find_work(struct cotp__sched *s) {
@@ -254,7 +366,10 @@ struct cotp__proc *cotp__find_work(struct cotp__sched *s) {
       cotp__io_poll(0);
     if ((p = local_work(s)))
       return p;
-    if (!spin_for_work(s))
-      sleep_until_work(s);
+    /* After a doze nobody ended, the look above was the one it was for:
+     * the work seen before is still not worth taking, or gone. */
+    if (!s->dozed_off && spin_for_work(s))
+      continue;
+    s->dozed_off = sleep_until_work(s);
   }
 }

@@ -137,11 +137,11 @@ void cotp__make_ready(struct cotp__proc *p, bool as_next) {
      * first, each one's own children before its older siblings */
     if (!cotp__deque_push(&s->deque, old))
       cotp__runq_push(s, old);
-    cotp__wake_idle();
+    cotp__wake_for_queue(s);
     return;
   }
   cotp__runq_push(s, p);
-  cotp__wake_idle();
+  cotp__wake_for_queue(s);
 }
 
 void cotp__wake(struct cotp__proc *p) {

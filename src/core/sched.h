@@ -61,6 +61,14 @@ struct cotp__pqueue {
   _Atomic size_t len;
 };
 
+/* What a scheduler last saw of another's short queue, as a thief: one
+ * at a time (idle.c, queued_at). */
+struct cotp__watch {
+  unsigned victim;  /* the other scheduler's index */
+  uint32_t seen[4]; /* its ring's head and tail, its deque's top and bottom */
+  int64_t since_ns; /* when first seen so; 0 when watching none */
+};
+
 struct cotp__sched {
   /* Its own thread only. */
   unsigned index;
@@ -73,6 +81,9 @@ struct cotp__sched {
   bool perturb;                    /* cfg.sched_seed != 0 */
   struct cotp__stackset stacks;    /* run stacks this scheduler hands out */
   int64_t now_ms;                  /* clock read at the last schedule */
+  struct cotp__watch watch;        /* as a thief (idle.c) */
+  bool dozed_off;                  /* its last sleep was a doze nobody
+                                      ended (idle.c) */
 #if defined(COTP_TSAN)
   void *tsan_fiber;
 #endif
@@ -95,6 +106,7 @@ struct cotp__sched {
   _Atomic bool hogged;             /* the watchdog saw a long schedule */
   _Atomic uint32_t futex;          /* sleep word: 0 asleep, 1 woken */
   _Atomic bool sleeping;
+  _Atomic bool dozing;             /* asleep, but looks again soon */
   _Atomic bool sleep_in_poll;      /* asleep in epoll_wait, not the futex */
   void *altstack;                  /* for the stack-overflow handler */
 } __attribute__((aligned(64)));
@@ -107,6 +119,7 @@ struct cotp__rt {
   struct cotp__pqueue prio[2];     /* [0] high, [1] max */
   _Atomic unsigned nspinning;
   _Atomic unsigned nsleeping;
+  _Atomic unsigned ndozing;        /* of those asleep, how many doze */
   _Atomic bool stopping;
   _Atomic bool stopped;            /* every process is gone */
   cotp_pid root;
@@ -230,6 +243,15 @@ struct cotp__last_switch cotp__last_switch(struct cotp__proc *p,
 void *cotp__sched_main(void *arg);
 /* Wakes one sleeping scheduler (or the poller) if there is no spinner. */
 void cotp__wake_idle(void);
+/* Fewer processes than this queued on a scheduler are left to it for a
+ * while before an idle one takes them (idle.c, queued_at). */
+#define STEAL_AT_ONCE 4
+/* How long a scheduler that saw such a short queue elsewhere sleeps
+ * before it looks again. */
+#define DOZE_NS 1000000
+/* After s queued a process: wakes an idle scheduler if s's queue is worth
+ * taking now, or if none is dozing to look at it later. */
+void cotp__wake_for_queue(struct cotp__sched *s);
 /* Wakes every sleeping scheduler (the runtime stops). */
 void cotp__wake_all(void);
 /* The next process for s to run, waiting for one as long as it takes;
@@ -272,7 +294,7 @@ static inline void cotp__make_ready_on(struct cotp__sched *s,
   struct cotp__proc *old = cotp__runnext_put(s, p);
   if (old) {
     cotp__runq_push(s, old);
-    cotp__wake_idle();
+    cotp__wake_for_queue(s);
   }
 }
 

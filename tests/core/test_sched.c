@@ -266,6 +266,51 @@ Test(sched, cpu_hog_does_not_stop_a_ping_pong_pair, .timeout = 60) {
   cotp_test_run(hogged, NULL, 2);
 }
 
+/* The hog of the next test spawns these; each reports when it ran. */
+static _Atomic int64_t hog_started_ms;
+
+static void queued_behind(void *arg) {
+  (void)arg;
+  int64_t waited = cotp_monotonic_ms() - atomic_load(&hog_started_ms);
+  cotp_send(root, cotp_int(NULL, waited));
+}
+
+static void hog_with_a_queue(void *arg) {
+  (void)arg;
+  atomic_store(&hog_started_ms, cotp_monotonic_ms());
+  /* the first goes to runnext, and the second pushes it into the queue
+   * that an idle scheduler may take from */
+  cotp_spawn(queued_behind, NULL, NULL);
+  cotp_spawn(queued_behind, NULL, NULL);
+  while (!atomic_load_explicit(&hog_stop, memory_order_relaxed))
+    ;
+}
+
+static void queued_behind_a_hog(void *arg) {
+  (void)arg;
+  root = cotp_self();
+  atomic_store(&hog_stop, false);
+  cotp_spawn(hog_with_a_queue, NULL, NULL);
+  cotp_term waited;
+  int rc = cotp_receive(5000, &waited);
+  atomic_store(&hog_stop, true);
+  cotp_assert_rc(rc, 0);
+  cr_assert_lt(cotp_int_value(waited), 100,
+               "the first process queued behind a hog waited %lld ms",
+               (long long)cotp_int_value(waited));
+  cotp_assert_rc(cotp_receive(5000, &waited), 0);
+}
+
+/* A short queue is left to its own scheduler only while that one gets on
+ * with its work (idle.c, queued_at): behind a process that keeps its
+ * scheduler, the queue goes to the idle one within a doze (1 ms), not when
+ * the hog ends (here, after the first report) or when the watchdog
+ * notices it (500 ms).  Stealing by age alone is what the test checks:
+ * without it, the first report came after 605 ms. */
+Test(sched, a_short_queue_behind_a_hog_goes_to_the_idle_scheduler, .timeout = 60) {
+  cotp_test_run(queued_behind_a_hog, NULL, 2);
+}
+
 static void wait_a_second(void *arg) {
   (void)arg;
   cotp_term msg;
