@@ -31,8 +31,10 @@
 
 struct cotp__rt *cotp__rt;
 
+/* Read by name from inline asm (sched.h), which a link-time optimizer
+ * does not see: kept visible, or an -flto build fails to link. */
 __thread struct cotp__sched *cotp__tls_sched
-    __attribute__((tls_model("initial-exec")));
+    __attribute__((tls_model("initial-exec"), used, externally_visible));
 
 __attribute__((noinline)) struct cotp__sched *cotp__sched_self_call(void) {
   /* the empty asm keeps the compiler from assuming anything about the
