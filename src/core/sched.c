@@ -32,9 +32,14 @@
 struct cotp__rt *cotp__rt;
 
 /* Read by name from inline asm (sched.h), which a link-time optimizer
- * does not see: kept visible, or an -flto build fails to link. */
+ * does not see: kept visible, or a GCC -flto build fails to link. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define COTP__NAMED_IN_ASM __attribute__((used, externally_visible))
+#else
+#define COTP__NAMED_IN_ASM __attribute__((used))
+#endif
 __thread struct cotp__sched *cotp__tls_sched
-    __attribute__((tls_model("initial-exec"), used, externally_visible));
+    __attribute__((tls_model("initial-exec"))) COTP__NAMED_IN_ASM;
 
 __attribute__((noinline)) struct cotp__sched *cotp__sched_self_call(void) {
   /* the empty asm keeps the compiler from assuming anything about the
