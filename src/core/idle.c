@@ -127,7 +127,9 @@ static struct cotp__proc *local_work(struct cotp__sched *s) {
  * STEAL_AT_ONCE or more, and otherwise waits until the victim has left
  * its queues untouched for STEAL_AFTER_NS: no process taken or added, so
  * the victim is busy with one long run (Go waits 3 us before it takes a
- * busy P's runnext, for the same reason).
+ * busy P's runnext, for the same reason).  It watches one such victim at
+ * a time, and moves on to the next as soon as the one watched makes
+ * progress, so each gets its turn.
  */
 #define STEAL_AFTER_NS 3000
 
