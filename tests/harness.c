@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -95,6 +96,16 @@ bool cotp_test_sanitized(void) {
 #else
   return false;
 #endif
+}
+
+char *cotp_test_tmp_template(char *buf, size_t cap, const char *name) {
+  const char *tmp = getenv("TMPDIR");
+  if (!tmp || !*tmp)
+    tmp = "/tmp";
+  int n = snprintf(buf, cap, "%s/%s-XXXXXX", tmp, name);
+  cr_assert(n > 0 && (size_t)n < cap, "temporary path %s/%s-XXXXXX is too long",
+            tmp, name);
+  return buf;
 }
 
 size_t cotp_test_max_alive(size_t wanted) {

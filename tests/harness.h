@@ -55,6 +55,12 @@ void cotp_test_run(cotp_entry *root, void *arg, unsigned schedulers);
 /* Whether this is a sanitizer build (tests scale their sizes down). */
 bool cotp_test_sanitized(void);
 
+/* A template for mkstemp or mkdtemp in the temporary folder: "$TMPDIR/
+ * <name>-XXXXXX", or under /tmp when TMPDIR is unset or empty.  Writes it
+ * into buf (cap bytes) and returns buf; fails the test if it does not
+ * fit. */
+char *cotp_test_tmp_template(char *buf, size_t cap, const char *name);
+
 /* How many processes a test may keep alive at once: ThreadSanitizer
  * tracks each one as a fiber and stops at 8,128 of them. */
 size_t cotp_test_max_alive(size_t wanted);

@@ -394,9 +394,16 @@ static void root(void *arg) {
     o.arg_size = sizeof s;
     cotp_spawn_opt(signals, &s, &o, NULL);
   }
-  char tmp[] = "/tmp/cotp-dl-XXXXXX";
+  /* the scenario's files go to a fresh folder in $TMPDIR (or /tmp) */
+  const char *tmpdir = getenv("TMPDIR");
+  char tmp[512];
+  int tmp_len = snprintf(tmp, sizeof tmp, "%s/cotp-dl-XXXXXX",
+                         tmpdir && *tmpdir ? tmpdir : "/tmp");
   dl_manager_opts mo = DL_MANAGER_OPTS_INIT;
-  mo.dir = cfg.dir ? cfg.dir : cfg.n_urls ? "." : mkdtemp(tmp);
+  mo.dir = cfg.dir       ? cfg.dir
+           : cfg.n_urls  ? "."
+           : tmp_len > 0 && (size_t)tmp_len < sizeof tmp ? mkdtemp(tmp)
+                                                         : NULL;
   mo.worker.idle_timeout_ms = cfg.idle_ms;
   if (!mo.dir || dl_start_link(&mo, NULL) != 0) {
     fprintf(stderr, "cotp-dl: cannot start the download manager\n");

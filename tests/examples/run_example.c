@@ -27,8 +27,9 @@ static const char *tail_of(const char *path, char *buf, size_t cap) {
 
 const char *example_run(const char *env, const char *cmdline) {
   static char out[32768];
-  char err_path[] = "/tmp/cotp-example-stderr-XXXXXX";
-  int fd = mkstemp(err_path);
+  char err_path[512];
+  int fd = mkstemp(cotp_test_tmp_template(err_path, sizeof err_path,
+                                          "cotp-example-stderr"));
   cr_assert_geq(fd, 0, "cannot make a file for %s's standard error", cmdline);
   close(fd);
   char cmd[1024];
