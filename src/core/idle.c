@@ -54,33 +54,36 @@ static bool wake_sched(struct cotp__sched *t) {
   return true;
 }
 
-void cotp__wake_idle(void) {
+/* Wakes one sleeping scheduler, or with only_sound one that does not
+ * doze, unless a scheduler is looking for work already. */
+static void wake_one(bool only_sound) {
   struct cotp__rt *rt = cotp__rt;
-  if (atomic_load_explicit(&rt->nspinning, memory_order_seq_cst) != 0 ||
-      atomic_load_explicit(&rt->nsleeping, memory_order_seq_cst) == 0)
+  if (atomic_load_explicit(&rt->nspinning, memory_order_seq_cst) != 0)
     return;
-  for (unsigned i = 0; i < rt->nsched; i++)
-    if (wake_sched(&rt->scheds[i]))
-      return;
-}
-
-void cotp__wake_for_queue(struct cotp__sched *s) {
-  struct cotp__rt *rt = cotp__rt;
-  if (cotp__runq_len(&s->runq) + cotp__deque_len(&s->deque) >= STEAL_AT_ONCE) {
-    cotp__wake_idle();
-    return;
-  }
-  /* a short queue: a dozing scheduler will look at it (queued_at, below),
-   * one asleep for good would not */
-  if (atomic_load_explicit(&rt->nspinning, memory_order_seq_cst) != 0 ||
-      atomic_load_explicit(&rt->nsleeping, memory_order_seq_cst) <=
-          atomic_load_explicit(&rt->ndozing, memory_order_seq_cst))
+  unsigned asleep = atomic_load_explicit(&rt->nsleeping, memory_order_seq_cst);
+  if (asleep == 0 ||
+      (only_sound &&
+       asleep <= atomic_load_explicit(&rt->ndozing, memory_order_seq_cst)))
     return;
   for (unsigned i = 0; i < rt->nsched; i++) {
     struct cotp__sched *t = &rt->scheds[i];
-    if (!atomic_load_explicit(&t->dozing, memory_order_seq_cst) && wake_sched(t))
+    if ((!only_sound || !atomic_load_explicit(&t->dozing, memory_order_seq_cst)) &&
+        wake_sched(t))
       return;
   }
+}
+
+void cotp__wake_idle(void) { wake_one(false); }
+
+void cotp__wake_for_queue(struct cotp__sched *s) {
+  /* nobody asleep, the usual case, costs what cotp__wake_idle does (a
+   * sequentially consistent load: the sleeper counts itself, then looks
+   * for work; the queuer queues, then looks for sleepers) */
+  if (atomic_load_explicit(&cotp__rt->nsleeping, memory_order_seq_cst) == 0)
+    return;
+  /* A short queue: a dozing scheduler will look at it (queued_at, below),
+   * one asleep for good would not. */
+  wake_one(cotp__runq_len(&s->runq) + cotp__deque_len(&s->deque) < STEAL_AT_ONCE);
 }
 
 void cotp__wake_all(void) {
