@@ -372,6 +372,68 @@ COTP_API int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
                                 const cotp_spawn_opts *opts, cotp_pid *pid);
 
 /*
+ * Direct turns: how a request/answer protocol on top of handlers (a
+ * GenServer's call) skips its messages when the server is idle.
+ *
+ * cotp_handler_turn runs fn(state, arg) as the next turn of the handler
+ * process pid, at once, on the calling process's scheduler, while the
+ * caller waits: as if the caller had sent pid a request that pid handled
+ * at once, and had then waited for pid to stop running.  Inside fn,
+ * cotp_self() is pid, state is pid's handler state, and everything fn does
+ * is pid's; `arg` (arg_size bytes, at most 256) is copied onto the turn's
+ * own stack first, so fn may keep using it after the turn waits.  Any
+ * term arg points to is the caller's: fn copies what it keeps, as a
+ * handler copies what it keeps from a message.
+ *
+ * The turn answers the caller with cotp_turn_answer(tag, answer), which
+ * copies answer into the caller's heap, into *answer.  An answer is taken
+ * only while the caller still waits and nothing has arrived in its
+ * mailbox since the turn began (a reply that came another way first
+ * wins); otherwise cotp_turn_answer returns false and the turn answers
+ * with a message, as the plain protocol would.
+ *
+ * Returns:
+ *   COTP_TURN_ANSWERED (0): the turn answered; *answer is in the caller's
+ *     heap.  If tag is the caller's monitor of pid, that monitor and its
+ *     alias have ended, as a reply through a reply_demonitor alias ends
+ *     them (the monitor was still pending and is simply forgotten).
+ *   COTP_TURN_NOT_RUN: nothing ran: pid is not an idle handler process
+ *     of `handle` on this node (it is busy, has messages queued, runs on
+ *     a stack of its own, hibernated into another function, is gone), or
+ *     the caller is itself running a turn.  Send the request as a message.
+ *   COTP_TURN_UNANSWERED: the turn ran, and ended or waits (for a message,
+ *     a timer, a yield, a blocking call) without an answer; it goes on as
+ *     pid's own.  A monitor of pid the caller made just before and has
+ *     not sent yet is in place before pid runs again, so its DOWN gives
+ *     pid's real exit reason.  Wait for the answer as a message.
+ *   COTP_EINVAL (handle or fn or answer NULL, arg_size over 256, arg NULL
+ *   with a size), COTP_ENOTPROC.
+ *
+ * A turn holds its caller until its first wait, so a turn that computes
+ * for long without calling the runtime delays its caller's timeout as it
+ * would delay everything else on that scheduler.  Messages and signals
+ * sent to the caller meanwhile take effect when it runs again, as for a
+ * process that has not been scheduled yet.
+ * Context: inside a process.
+ */
+typedef enum cotp_turn_result {
+  COTP_TURN_ANSWERED = 0,
+  COTP_TURN_NOT_RUN = 1,
+  COTP_TURN_UNANSWERED = 2
+} cotp_turn_result;
+typedef void cotp_turn_fn(void *state, void *arg);
+COTP_API int cotp_handler_turn(cotp_pid pid, cotp_handler_fn *handle,
+                               cotp_term tag, cotp_turn_fn *fn,
+                               const void *arg, size_t arg_size,
+                               cotp_term *answer);
+/* From inside a direct turn whose tag is tag: hands answer to its caller
+ * (see above).  Returns true if the caller took it, false if it must go
+ * as a message (not in such a turn, already answered, the caller no
+ * longer waits, something reached the caller first, no memory).
+ * Context: inside a process. */
+COTP_API bool cotp_turn_answer(cotp_term tag, cotp_term answer);
+
+/*
  * Discards the calling process's stack and waits for a message without
  * one; when a message arrives, the process resumes in fn(arg) (Erlang's
  * erlang:hibernate/3).  The heap is kept.  Never returns.

@@ -160,6 +160,15 @@ void cotp__watcher_remove(struct cotp__proc *p, cotp_pid from, cotp_term ref);
  * (PF_SPAWN_WATCH) instead of its extension; p is not running yet. */
 void cotp__watcher_inline(struct cotp__proc *p, cotp_pid from, cotp_term ref,
                           unsigned alias_mode);
+/* Direct turns (turn.c).  The turn of process t has answered caller p
+ * through the alias of p's monitor ref: the monitor and alias end, as a
+ * reply through a reply_demonitor alias ends them (a pending monitor
+ * never sent is just forgotten). */
+void cotp__monitor_answered(struct cotp__proc *p, cotp_term ref);
+/* The turn of t ended or waits without an answer for p: p's pending
+ * monitor of t, if it has one, takes effect in t now, before anything
+ * else can happen to t, as it would have before t handled p's request. */
+void cotp__monitor_pending_to(struct cotp__proc *p, struct cotp__proc *t);
 /* A DOWN for ref arrived: true (monitor removed) if p still holds it. */
 bool cotp__down_received(struct cotp__proc *p, cotp_term ref);
 /* Makes the ref of m, a monitor p has just added with its alias_mode set,

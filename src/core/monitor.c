@@ -413,6 +413,31 @@ void cotp__monitor_carried(struct cotp__proc *p, struct cotp__msg *m,
   cotp_heap_free(h);
 }
 
+/* --- direct turns (turn.c) --- */
+
+void cotp__monitor_answered(struct cotp__proc *p, cotp_term ref) {
+  struct cotp__mon *m = find_mon(p->ext, ref);
+  if (!m)
+    return;
+  if (p->pending_mon_ref.w == ref.w) {
+    p->pending_mon_ref = COTP_NONE; /* never sent: nothing to take back */
+  } else {
+    cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+    cotp__signal(m->pid, SIG_DEMONITOR, 0, self, ref, COTP_NONE);
+    m = find_mon(p->ext, ref); /* the set may have moved */
+  }
+  drop_mon(p->ext, m);
+}
+
+void cotp__monitor_pending_to(struct cotp__proc *p, struct cotp__proc *t) {
+  cotp_pid target = {atomic_load_explicit(&t->pid, memory_order_relaxed)};
+  if (!p->pending_mon_ref.w || !cotp_pid_eq(p->pending_mon_pid, target))
+    return;
+  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  cotp__watcher_add(t, self, p->pending_mon_ref, COTP_NONE, p->pending_mon_mode);
+  p->pending_mon_ref = COTP_NONE;
+}
+
 /* --- the API --- */
 
 /* Monitors pid (as name, when name is an atom) from p; ref is new. */

@@ -423,8 +423,16 @@ before_switch(struct cotp__sched *s, struct cotp__proc *p,
   /* A high or max process that yields is runnable still, but not yet in
    * its queue: a direct pick would not see it and could choose normal
    * work over it.  The scheduler requeues it first, then picks. */
-  struct cotp__proc *q =
-      rq == RQ_YIELD && p->priority >= COTP_PRIORITY_HIGH ? NULL : pick_direct(s);
+  struct cotp__proc *q;
+  if (__builtin_expect(s->turn != NULL, 0) && s->turn->proc == p) {
+    /* the end of a direct turn, or its first wait: back to its caller,
+     * which settles p (cotp__turn_run) */
+    q = s->turn->caller;
+    s->turn = NULL;
+  } else {
+    q = rq == RQ_YIELD && p->priority >= COTP_PRIORITY_HIGH ? NULL
+                                                           : pick_direct(s);
+  }
   if (q)
     begin(s, q, 2);
   else
@@ -510,6 +518,23 @@ void cotp__handler_start(void) {
   cotp__ctx_switch(to.save, to.load);
 #endif
   __builtin_unreachable();
+}
+
+void cotp__turn_run(struct cotp__sched *s, struct cotp__turn *t) {
+  struct cotp__proc *c = t->caller, *p = t->proc;
+  s->turn = t;
+  begin(s, p, 2);
+  jump(s, c, p, false);
+  /* p switched out and chose us (before_switch); we run on the same
+   * scheduler, as nothing could have queued us meanwhile */
+  s = cotp__sched_self();
+  struct cotp__proc *prev = s->prev;
+  s->prev = NULL;
+  if (!t->answered)
+    cotp__turn_unanswered(c, prev);
+  struct cotp__proc *w = after_run(s, prev);
+  if (w)
+    cotp__runq_push(s, w);
 }
 
 static void run(struct cotp__sched *s, struct cotp__proc *p) {

@@ -69,6 +69,23 @@ struct cotp__watch {
   int64_t since_ns; /* when first seen so; 0 when watching none */
 };
 
+/*
+ * A direct turn (turn.c): the running process, the caller, runs an idle
+ * handler's next turn itself, as if it had sent a message and the handler
+ * ran at once.  This record lives on the caller's stack while the caller
+ * waits for the turn, which it does until the handler switches out for
+ * any reason; the scheduler holds it in `turn` until then.
+ */
+struct cotp__turn {
+  struct cotp__proc *caller, *proc;
+  cotp_term tag;                 /* what an answer names (cotp_turn_answer) */
+  void (*fn)(void *state, void *arg);
+  const void *arg;
+  size_t arg_size;
+  cotp_term *answer;             /* in the caller's heap */
+  bool answered;
+};
+
 struct cotp__sched {
   /* Its own thread only. */
   unsigned index;
@@ -84,6 +101,8 @@ struct cotp__sched {
   struct cotp__watch watch;        /* as a thief (idle.c) */
   bool dozed_off;                  /* its last sleep was a doze nobody
                                       ended (idle.c) */
+  struct cotp__turn *turn;         /* the direct turn running, whose
+                                      caller waits for it (turn.c) */
 #if defined(COTP_TSAN)
   void *tsan_fiber;
 #endif
@@ -239,6 +258,16 @@ struct cotp__last_switch {
 };
 struct cotp__last_switch cotp__last_switch(struct cotp__proc *p,
                                            enum proc_request rq);
+/* Runs proc's direct turn t from the caller t->caller, running on s, with
+ * proc on a run stack of its own (a fresh context at cotp__turn_start);
+ * returns when proc switches out, for whatever reason, with proc settled
+ * (sched.c). */
+void cotp__turn_run(struct cotp__sched *s, struct cotp__turn *t);
+/* The bottom frame of a direct turn (turn.c). */
+void cotp__turn_start(void);
+/* What the caller of a turn that gave no answer does before the turn's
+ * process is settled (turn.c). */
+void cotp__turn_unanswered(struct cotp__proc *caller, struct cotp__proc *p);
 /* Runs a scheduler's loop until the runtime stops. */
 void *cotp__sched_main(void *arg);
 /* Wakes one sleeping scheduler (or the poller) if there is no spinner. */

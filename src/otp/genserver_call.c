@@ -109,6 +109,8 @@ static int send_reply(cotp_pid pid, cotp_term tag, cotp_term alias,
 int cotp_genserver_reply(cotp_genserver_from from, cotp_term reply) {
   if (cotp_is_none(reply) || !cotp_is_ref(from.ref))
     return COTP_EINVAL;
+  if (from.alias && cotp_turn_answer(from.ref, reply))
+    return 0; /* the caller runs our turn and waits: handed over */
   if (!from.alias)
     return send_reply(from.pid, from.ref, COTP_NONE, reply);
   struct cotp__gs_scratch sc;
@@ -123,6 +125,8 @@ int cotp_genserver_reply(cotp_genserver_from from, cotp_term reply) {
 
 void cotp__gs_reply_here(const cotp_genserver_from *from, cotp_term reply) {
   cotp_heap *h = cotp_self_heap();
+  if (from->alias && cotp_turn_answer(from->ref, reply))
+    return; /* the caller runs our turn and waits: handed over */
   if (from->alias)
     cotp_send_alias(from->ref, COTP_TUPLE(h, cotp_cons(h, COTP_ATOM_ALIAS, from->ref),
                                           reply));
@@ -149,6 +153,8 @@ int cotp_genserver_reply_term(cotp_term from, cotp_term reply) {
     return COTP_EBADTYPE;
   if (cotp_is_none(alias) && !cotp_is_pid(pid))
     return COTP_EBADTYPE;
+  if (!cotp_is_none(alias) && cotp_turn_answer(alias, reply))
+    return 0; /* the caller runs our turn and waits: handed over */
   return send_reply(cotp_get_pid(pid), tag, alias, reply);
 }
 
@@ -174,21 +180,48 @@ static bool is_response(cotp_term msg, void *ctx) {
 
 static bool bad_timeout(int64_t ms) { return ms < 0 && ms != COTP_INFINITY; }
 
-/* Sends the request of a call; *ref gets the monitor/alias. */
-static int send_call(cotp_pid pid, cotp_term label, cotp_term request,
-                     cotp_term *ref) {
+/* The request of a call, run as the server's direct turn (cotp/process.h):
+ * handled as the call message would be, the server answering through
+ * cotp_turn_answer (cotp__gs_reply_here). */
+struct direct {
+  cotp_term request; /* in the caller's heap */
+  cotp_genserver_from from;
+};
+
+static void direct_call(void *state, void *arg) {
+  struct cotp__gs *s = state;
+  const struct direct *d = arg;
   cotp_heap *h = cotp_self_heap();
-  int rc = cotp_monitor_alias(pid, COTP_ALIAS_REPLY_DEMONITOR, ref);
-  if (rc)
-    return rc;
+  if (!(s->flags & GS_STARTED)) {
+    /* not reachable (init is the first message, and the server is idle
+     * only after it), but a request is never lost: queue it as sent */
+    cotp_term msg = COTP_TUPLE(h, cotp__gs_atom(GA_GEN_CALL),
+                               cotp_genserver_from_term(h, d->from), d->request);
+    if (cotp_is_none(msg) || cotp_send(cotp_self(), msg) != 0)
+      cotp__gs_stop(s, cotp_atom("enomem"), COTP_NONE, NULL, COTP_NONE);
+    return;
+  }
+  /* The server's own copy, as a message would give it: the caller's may
+   * go once its call has timed out, and this turn may outlast that. */
+  cotp_term request = cotp_term_copy(h, d->request);
+  if (cotp_is_none(request))
+    cotp__gs_stop(s, cotp_atom("enomem"), COTP_NONE, NULL, COTP_NONE);
+  cotp__gs_handle_call(s, request, &d->from);
+}
+
+/* Sends the request of a call whose monitor/alias is ref. */
+static int send_request(cotp_pid pid, cotp_term label, cotp_term request,
+                        cotp_term ref) {
+  cotp_heap *h = cotp_self_heap();
+  int rc;
   cotp_heap_mark mark = cotp_heap_mark_now(h);
   cotp_term from = COTP_TUPLE(h, cotp_pid_term(cotp_self()),
-                              cotp_cons(h, COTP_ATOM_ALIAS, *ref));
+                              cotp_cons(h, COTP_ATOM_ALIAS, ref));
   cotp_term msg = COTP_TUPLE(h, label, from, request);
   rc = cotp_is_none(msg) ? COTP_ENOMEM : cotp_send(pid, msg);
   cotp_heap_release(h, mark);
   if (rc)
-    cotp_demonitor(*ref, COTP_DEMONITOR_FLUSH);
+    cotp_demonitor(ref, COTP_DEMONITOR_FLUSH);
   return rc;
 }
 
@@ -228,7 +261,18 @@ int cotp__gs_call(cotp_server server, cotp_term label, cotp_term request,
   }
   cotp_receive_mark();
   struct wait w = {COTP_NONE, true};
-  rc = send_call(pid, label, request, &w.ref);
+  rc = cotp_monitor_alias(pid, COTP_ALIAS_REPLY_DEMONITOR, &w.ref);
+  int turn = COTP_TURN_NOT_RUN;
+  if (rc == 0 && label.w == cotp__gs_atom(GA_GEN_CALL).w) {
+    /* an idle server: run its turn here, with no messages (process.h) */
+    struct direct d = {request, {cotp_self(), w.ref, true}};
+    turn = cotp_handler_turn(pid, cotp__gs_handle, w.ref, direct_call, &d,
+                             sizeof d, out);
+    if (turn == COTP_TURN_ANSWERED)
+      return 0;
+  }
+  if (rc == 0 && turn != COTP_TURN_UNANSWERED)
+    rc = send_request(pid, label, request, w.ref);
   if (rc) {
     *out = COTP_ATOM_BADARG;
     return rc;

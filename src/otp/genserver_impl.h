@@ -80,6 +80,11 @@ cotp_term cotp__gs_atom(enum cotp__gs_atom a);
 /* The handler function of every server (genserver_loop.c). */
 bool cotp__gs_handle(void *arg, cotp_term msg);
 
+/* A call's request, handled in a direct turn (genserver_call.c) as
+ * cotp__gs_handle handles a call message. */
+void cotp__gs_handle_call(struct cotp__gs *s, cotp_term request,
+                          const cotp_genserver_from *from);
+
 /* Handles the init message (genserver_start.c); the handler's result. */
 bool cotp__gs_init(struct cotp__gs *s, cotp_term msg);
 

@@ -329,6 +329,15 @@ static void dispatch(struct cotp__gs *s, enum gs_kind kind, cotp_term msg,
   cotp__gs_after(s, kind, last, from, ret);
 }
 
+void cotp__gs_handle_call(struct cotp__gs *s, cotp_term request,
+                          const cotp_genserver_from *from) {
+  if (s->flags & GS_TIMER) { /* invariant 2, as for a call message */
+    cotp_cancel_timer(s->ref, NULL);
+    s->flags &= ~(uint32_t)GS_TIMER;
+  }
+  dispatch(s, GK_CALL, request, request, from);
+}
+
 bool cotp__gs_handle(void *arg, cotp_term msg) {
   struct cotp__gs *s = arg;
   if (!(s->flags & GS_STARTED))

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * turn.c: direct turns.  A process that would send a request to an idle
+ * handler and then wait for the answer runs the handler's turn itself,
+ * on its own scheduler, right away: the handler is claimed as a sender
+ * that wakes it would claim it, given a run stack of its own, and switched
+ * to; when it switches out, for any reason, control comes straight back
+ * to the caller.  In Erlang's terms this is one schedule among those the
+ * plain protocol allows: the request is sent, the server runs at once,
+ * and the caller resumes when the server stops running.
+ *
+ * What it saves is the protocol around the turn, not the turn: no request
+ * message (the request is handed over by reference and the handler copies
+ * it), no reply message (the answer is copied straight into the caller's
+ * heap), no monitor request or watcher (the caller's pending monitor of
+ * the server is forgotten once answered), no wake-up and no run queue.
+ *
+ * Invariants:
+ *  1. The turn runs on a stack of its own, never on the caller's, so a
+ *     turn that waits (receive, a call of its own, a sleep, a yield, a
+ *     blocking call) simply goes on later as the process it is, and the
+ *     caller waits for the answer as a message, as in the plain protocol.
+ *  2. An answer is taken only while the caller still waits for the turn
+ *     and nothing has arrived for the caller meanwhile: a reply through
+ *     the alias that came first wins, as it would in the caller's mailbox.
+ *  3. A turn that ends or waits without an answer gets the caller's
+ *     pending monitor of it installed before its process is settled (and
+ *     so before anyone else can run it or see it), so its DOWN carries its
+ *     real exit reason, as if the monitor had travelled with the request.
+ */
+#include <string.h>
+
+#include "ext.h"
+#include "platform/ctx.h"
+#include "runtime.h"
+
+#if defined(COTP_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+/* Larger arguments are refused: the turn's bottom frame copies them. */
+#define TURN_ARG_MAX 256
+
+/* Whether the claimed process p can run a turn here: an idle handler of
+ * `handle` with no frames, on the shared run stacks. */
+static bool turnable(const struct cotp__proc *p, cotp_handler_fn *handle) {
+  return (p->flags & PF_HANDLER) && p->entry.handle == handle && !p->home &&
+         !p->saved && !(p->flags & (PF_OWN_STACK | PF_DYING)) &&
+         atomic_load_explicit(&p->state, memory_order_relaxed) == PS_WAITING;
+}
+
+int cotp_handler_turn(cotp_pid pid, cotp_handler_fn *handle, cotp_term tag,
+                      cotp_turn_fn *fn, const void *arg, size_t arg_size,
+                      cotp_term *answer) {
+  struct cotp__sched *s = cotp__sched_self();
+  struct cotp__proc *c = s ? s->current : NULL;
+  if (!c)
+    return COTP_ENOTPROC;
+  if (!handle || !fn || !answer || arg_size > TURN_ARG_MAX ||
+      (arg_size && !arg))
+    return COTP_EINVAL;
+  struct cotp__proc *p = cotp__proc_lookup(pid);
+  /* one turn at a time per scheduler: a turn that calls another server
+   * sends its request */
+  if (!p || p == c || s->turn ||
+      atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed))
+    return COTP_TURN_NOT_RUN;
+  if (__builtin_expect(s->perturb, 0) && (cotp__sched_random(s) & 1))
+    return COTP_TURN_NOT_RUN; /* perturbed scheduling (tests): both ways */
+  /* Claim it as a waker does: clear WAITING off its empty inbox. */
+  uint64_t tag_bits = inbox_tag(pid);
+  uint64_t want = tag_bits | INBOX_WAITING;
+  if (!atomic_compare_exchange_strong_explicit(&p->inbox, &want, tag_bits,
+                                               memory_order_acq_rel,
+                                               memory_order_relaxed))
+    return COTP_TURN_NOT_RUN; /* busy, not idle, or gone */
+  if (!turnable(p, handle)) {
+    /* ours now, and not ours to run: a spurious wake-up, which every
+     * wait tolerates (its wake-up conditions may have fired meanwhile,
+     * so it cannot simply be parked again) */
+    cotp__make_ready(p, false);
+    return COTP_TURN_NOT_RUN;
+  }
+  if (!cotp__stack_acquire(s, p)) {
+    /* cannot happen for a process without frames: it takes any stack */
+    cotp__make_ready(p, false);
+    return COTP_TURN_NOT_RUN;
+  }
+  p->sp = cotp__ctx_make(p->home->mem.base, p->home->mem.size,
+                         cotp__turn_start);
+  struct cotp__turn t = {.caller = c, .proc = p, .tag = tag, .fn = fn,
+                         .arg = arg, .arg_size = arg_size, .answer = answer};
+  cotp__turn_run(s, &t);
+  if (!t.answered)
+    return COTP_TURN_UNANSWERED;
+  cotp__monitor_answered(c, tag);
+  return COTP_TURN_ANSWERED;
+}
+
+/* Runs on the turn's fresh stack, as the handler. */
+void cotp__turn_start(void) {
+#if defined(COTP_ASAN)
+  __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+  struct cotp__sched *s = cotp__sched_self();
+  struct cotp__proc *p = s->current;
+  struct cotp__turn *t = s->turn;
+  cotp__fp_restore(p);
+  /* the caller's frame may change once the turn waits: keep the
+   * argument here */
+  _Alignas(16) unsigned char arg[TURN_ARG_MAX];
+  void (*fn)(void *, void *) = t->fn;
+  if (t->arg_size)
+    memcpy(arg, t->arg, t->arg_size);
+  cotp_heap_mark mark = cotp_heap_mark_now(&p->heap);
+  fn(p->arg, arg);
+  p = cotp__proc_self(); /* perhaps on another scheduler by now */
+  cotp_heap_release(&p->heap, mark);
+  cotp__heap_trim(&p->heap); /* idle again: hold nothing */
+  cotp__ext_trim(p);
+  cotp__switch_out(p, RQ_DROP);
+  __builtin_unreachable();
+}
+
+bool cotp_turn_answer(cotp_term tag, cotp_term answer) {
+  struct cotp__sched *s = cotp__sched_self();
+  struct cotp__turn *t = s ? s->turn : NULL;
+  if (!t || t->proc != s->current || t->answered || t->tag.w != tag.w ||
+      cotp_is_none(answer))
+    return false;
+  /* invariant 2: anything that reached the caller first may be a reply */
+  if (atomic_load_explicit(&t->caller->inbox, memory_order_acquire) &
+      INBOX_PTR_MASK)
+    return false;
+  /* The caller is suspended on this very thread until the turn switches
+   * out: its heap is safe to write from here. */
+  cotp_term copy = cotp_term_copy(&t->caller->heap, answer);
+  if (cotp_is_none(copy))
+    return false; /* no memory: the answer goes as a message, or not at all */
+  *t->answer = copy;
+  t->answered = true;
+  return true;
+}
+
+void cotp__turn_unanswered(struct cotp__proc *caller, struct cotp__proc *p) {
+  cotp__monitor_pending_to(caller, p); /* invariant 3 */
+}

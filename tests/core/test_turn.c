@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Direct turns (cotp_handler_turn): a caller runs an idle handler's turn
+ * itself.  The turn is the handler's in every way; it answers straight
+ * into the caller's heap only while the caller waits and nothing reached
+ * the caller first; a turn that waits goes on as the handler's own; a
+ * turn that dies leaves a DOWN with its real reason.
+ */
+#include "harness.h"
+
+/* A counter handler: each message adds one; {:add, n} from a turn adds n. */
+struct counter {
+  long n;
+  long handled; /* messages handled by handle() */
+};
+
+static bool count(void *state, cotp_term msg) {
+  struct counter *c = state;
+  (void)msg;
+  c->n++;
+  c->handled++;
+  return true;
+}
+
+static cotp_pid spawn_counter(struct counter *c) {
+  cotp_pid pid;
+  cotp_assert_rc(cotp_spawn_handler(count, c, NULL, &pid), 0);
+  return pid;
+}
+
+/* Waits until pid is idle (parked with nothing queued). */
+static void settle_down(cotp_pid pid) {
+  for (int i = 0; i < 10000; i++) {
+    cotp_term st;
+    if (cotp_process_info(pid, COTP_ATOM(status), &st) == 0 &&
+        st.w == COTP_ATOM(waiting).w)
+      return;
+    cotp_yield();
+  }
+  cr_assert_fail("the handler never went idle");
+}
+
+/* cotp_handler_turn, retried while perturbed scheduling declines it. */
+static int turn(cotp_pid pid, cotp_term tag, cotp_turn_fn *fn, const void *arg,
+                size_t size, cotp_term *answer) {
+  for (int i = 0; i < 64; i++) {
+    int rc = cotp_handler_turn(pid, count, tag, fn, arg, size, answer);
+    if (rc != COTP_TURN_NOT_RUN)
+      return rc;
+  }
+  return COTP_TURN_NOT_RUN;
+}
+
+struct add_arg {
+  long by;
+  cotp_term tag;
+  cotp_pid caller;
+};
+
+/* Adds, and answers {self, n} with a fresh tuple in the handler's heap. */
+static void add_and_answer(void *state, void *arg) {
+  struct counter *c = state;
+  const struct add_arg *a = arg;
+  c->n += a->by;
+  cotp_heap *h = cotp_self_heap();
+  cotp_term ans = COTP_TUPLE(h, cotp_pid_term(cotp_self()), cotp_int(h, c->n),
+                             cotp_binary(h, "answered", 8));
+  cr_assert(cotp_turn_answer(a->tag, ans));
+  cr_assert(!cotp_turn_answer(a->tag, ans), "a second answer is refused");
+}
+
+COTP_TEST(turn, an_idle_handler_answers_straight_into_the_callers_heap) {
+  static struct counter c;
+  c = (struct counter){0};
+  cotp_pid pid = spawn_counter(&c);
+  settle_down(pid);
+  cotp_term tag = cotp_make_ref();
+  struct add_arg a = {5, tag, cotp_self()};
+  cotp_term ans;
+  cotp_assert_rc(turn(pid, tag, add_and_answer, &a, sizeof a, &ans),
+                 COTP_TURN_ANSWERED);
+  cotp_heap *h = cotp_self_heap();
+  /* the turn ran as the handler (self was pid), and the answer is ours */
+  cotp_assert_term_eq(ans, COTP_TUPLE(h, cotp_pid_term(pid), cotp_int(h, 5),
+                                      cotp_binary(h, "answered", 8)));
+  cr_assert_eq(c.handled, 0, "no message went to the handler");
+  /* it is an ordinary handler again: a message reaches handle() */
+  cotp_send(pid, COTP_ATOM(tick));
+  settle_down(pid);
+  cr_assert_eq(c.n, 6);
+  cr_assert_eq(c.handled, 1);
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+}
+
+static void never(void *state, void *arg) {
+  (void)state, (void)arg;
+  cr_assert_fail("this turn must not run");
+}
+
+static void nothing(void *state, void *arg) { (void)state, (void)arg; }
+
+static bool other_handler(void *state, cotp_term msg) {
+  (void)state, (void)msg;
+  return true;
+}
+
+static void nested_caller(void *state, void *arg) {
+  (void)state;
+  const cotp_pid *other = arg;
+  cotp_term ans;
+  /* a turn inside a turn: declined, the request would go as a message */
+  cotp_assert_rc(cotp_handler_turn(*other, count, COTP_ATOM(t), never, NULL, 0,
+                                   &ans),
+                 COTP_TURN_NOT_RUN);
+}
+
+COTP_TEST(turn, only_an_idle_handler_of_that_function_runs_one) {
+  static struct counter c, d;
+  c = d = (struct counter){0};
+  cotp_term ans;
+  cotp_pid pid = spawn_counter(&c);
+  settle_down(pid);
+  /* bad input */
+  cotp_assert_rc(cotp_handler_turn(pid, NULL, COTP_ATOM(t), never, NULL, 0, &ans),
+                 COTP_EINVAL);
+  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t), NULL, NULL, 0, &ans),
+                 COTP_EINVAL);
+  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t), never, NULL, 0, NULL),
+                 COTP_EINVAL);
+  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t), never, NULL, 8, &ans),
+                 COTP_EINVAL);
+  char big[257] = {0};
+  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t), never, big,
+                                   sizeof big, &ans),
+                 COTP_EINVAL);
+  /* a handler of another function, a plain process, itself, the dead */
+  cotp_pid other;
+  cotp_assert_rc(cotp_spawn_handler(other_handler, NULL, NULL, &other), 0);
+  settle_down(other);
+  cotp_assert_rc(cotp_handler_turn(other, count, COTP_ATOM(t), never, NULL, 0, &ans),
+                 COTP_TURN_NOT_RUN);
+  cotp_pid plain;
+  cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &plain), 0);
+  settle_down(plain);
+  cotp_assert_rc(cotp_handler_turn(plain, count, COTP_ATOM(t), never, NULL, 0, &ans),
+                 COTP_TURN_NOT_RUN);
+  cotp_assert_rc(cotp_handler_turn(cotp_self(), count, COTP_ATOM(t), never, NULL, 0,
+                                   &ans),
+                 COTP_TURN_NOT_RUN);
+  cotp_pid gone = spawn_counter(&d);
+  cotp_term ref;
+  cotp_assert_rc(cotp_monitor(gone, &ref), 0);
+  cotp_exit_signal(gone, COTP_ATOM_KILL);
+  cotp_test_down_of(ref, gone);
+  cotp_assert_rc(cotp_handler_turn(gone, count, COTP_ATOM(t), never, NULL, 0, &ans),
+                 COTP_TURN_NOT_RUN);
+  /* the woken plain process and the other handler are unharmed */
+  cr_assert(cotp_is_alive(plain) && cotp_is_alive(other));
+  /* a busy handler: a message queued, so the request would go behind it */
+  cotp_send(pid, COTP_ATOM(first));
+  int rc = cotp_handler_turn(pid, count, COTP_ATOM(t), nothing, NULL, 0, &ans);
+  if (rc != COTP_TURN_NOT_RUN) /* only if it had handled it already */
+    cr_assert_eq(c.handled, 1);
+  /* and a turn never nests */
+  settle_down(pid);
+  cotp_pid second = spawn_counter(&d);
+  settle_down(second);
+  cotp_assert_rc(turn(pid, COTP_ATOM(t), nested_caller, &second, sizeof second,
+                      &ans),
+                 COTP_TURN_UNANSWERED);
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+  cotp_exit_signal(second, COTP_ATOM_KILL);
+  cotp_exit_signal(other, COTP_ATOM_KILL);
+  cotp_exit_signal(plain, COTP_ATOM_KILL);
+}
+
+/* Waits for a message in its turn, then answers: too late for a direct
+ * answer, so it answers with a message.  Its argument, copied onto the
+ * turn's stack, must still be intact after the caller went on. */
+static void wait_then_answer(void *state, void *arg) {
+  struct counter *c = state;
+  const struct add_arg *a = arg;
+  cotp_term go;
+  cotp_assert_rc(cotp_receive(10000, &go), 0);
+  cotp_assert_term_eq(go, COTP_ATOM(go));
+  c->n += a->by;
+  cr_assert(!cotp_turn_answer(a->tag, COTP_ATOM(direct)),
+            "the caller no longer waits for this turn");
+  cotp_send(a->caller, COTP_TUPLE(cotp_self_heap(), a->tag, cotp_int(NULL, c->n)));
+}
+
+/* Overwrites the stack below the caller's frame. */
+static __attribute__((noinline)) void scribble(void) {
+  volatile unsigned char junk[4096];
+  for (size_t i = 0; i < sizeof junk; i++)
+    junk[i] = 0xA5;
+}
+
+COTP_TEST(turn, a_turn_that_waits_goes_on_as_the_handlers_own) {
+  static struct counter c;
+  c = (struct counter){0};
+  cotp_pid pid = spawn_counter(&c);
+  settle_down(pid);
+  cotp_term tag = cotp_make_ref(), ans = COTP_NONE;
+  struct add_arg a = {7, tag, cotp_self()};
+  cotp_assert_rc(turn(pid, tag, wait_then_answer, &a, sizeof a, &ans),
+                 COTP_TURN_UNANSWERED);
+  cr_assert(cotp_is_none(ans), "no answer was written");
+  a.by = 1000; /* the turn has its own copy */
+  scribble();
+  cotp_send(pid, COTP_ATOM(go));
+  cotp_term got;
+  cotp_assert_rc(cotp_receive(10000, &got), 0);
+  cotp_assert_term_eq(got, COTP_TUPLE(cotp_self_heap(), tag, cotp_int(NULL, 7)));
+  /* the turn ended and the handler is idle again, handling messages */
+  cotp_send(pid, COTP_ATOM(tick));
+  settle_down(pid);
+  cr_assert_eq(c.n, 8);
+  cr_assert_eq(c.handled, 1, "the go was the turn's, not handle()'s");
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+}
+
+static void yield_then_answer(void *state, void *arg) {
+  (void)state;
+  const struct add_arg *a = arg;
+  cotp_yield();
+  if (!cotp_turn_answer(a->tag, COTP_ATOM(late)))
+    cotp_send(a->caller, COTP_TUPLE(cotp_self_heap(), a->tag, COTP_ATOM(late)));
+}
+
+COTP_TEST(turn, a_turn_that_yields_goes_on_as_the_handlers_own) {
+  static struct counter c;
+  c = (struct counter){0};
+  cotp_pid pid = spawn_counter(&c);
+  settle_down(pid);
+  cotp_term tag = cotp_make_ref(), ans;
+  struct add_arg a = {0, tag, cotp_self()};
+  cotp_assert_rc(turn(pid, tag, yield_then_answer, &a, sizeof a, &ans),
+                 COTP_TURN_UNANSWERED);
+  cotp_term got;
+  cotp_assert_rc(cotp_receive(10000, &got), 0);
+  cotp_assert_term_eq(got, COTP_TUPLE(cotp_self_heap(), tag, COTP_ATOM(late)));
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+}
+
+/* Sends the caller a message, then tries to answer. */
+static void send_then_answer(void *state, void *arg) {
+  (void)state;
+  const struct add_arg *a = arg;
+  cotp_send(a->caller, COTP_ATOM(before));
+  cr_assert(!cotp_turn_answer(a->tag, COTP_ATOM(direct)),
+            "something reached the caller first: no direct answer");
+  cotp_send(a->caller, COTP_TUPLE(cotp_self_heap(), a->tag, COTP_ATOM(sent)));
+}
+
+COTP_TEST(turn, what_reaches_the_caller_first_keeps_its_place) {
+  static struct counter c;
+  c = (struct counter){0};
+  cotp_pid pid = spawn_counter(&c);
+  settle_down(pid);
+  cotp_term tag = cotp_make_ref(), ans;
+  struct add_arg a = {0, tag, cotp_self()};
+  cotp_assert_rc(turn(pid, tag, send_then_answer, &a, sizeof a, &ans),
+                 COTP_TURN_UNANSWERED);
+  cotp_term got;
+  cotp_assert_rc(cotp_receive(1000, &got), 0);
+  cotp_assert_term_eq(got, COTP_ATOM(before));
+  cotp_assert_rc(cotp_receive(1000, &got), 0);
+  cotp_assert_term_eq(got, COTP_TUPLE(cotp_self_heap(), tag, COTP_ATOM(sent)));
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+}
+
+static void die_in_turn(void *state, void *arg) {
+  (void)state, (void)arg;
+  cotp_exit(COTP_ATOM(died_in_turn));
+}
+
+/* The monitor a call makes just before its request: pending, not sent. */
+COTP_TEST(turn, a_turn_that_dies_gives_the_callers_monitor_its_real_reason) {
+  static struct counter c;
+  cotp_term ans;
+  for (int k = 0; k < 2; k++) {
+    c = (struct counter){0};
+    cotp_pid pid = spawn_counter(&c);
+    settle_down(pid);
+    int rc = COTP_TURN_NOT_RUN;
+    cotp_term ref = COTP_NONE;
+    for (int i = 0; i < 64 && rc == COTP_TURN_NOT_RUN; i++) {
+      if (cotp_is_none(ref))
+        cotp_assert_rc(cotp_monitor_alias(pid, k ? COTP_ALIAS_REPLY_DEMONITOR
+                                                 : COTP_ALIAS_NONE,
+                                          &ref),
+                       0);
+      rc = cotp_handler_turn(pid, count, ref, die_in_turn, NULL, 0, &ans);
+    }
+    cotp_assert_rc(rc, COTP_TURN_UNANSWERED);
+    cr_assert(!cotp_is_alive(pid));
+    cotp_assert_term_eq(cotp_test_down_of(ref, pid), COTP_ATOM(died_in_turn));
+  }
+}
+
+/* An answer through the tag of the caller's reply_demonitor monitor ends
+ * that monitor and its alias: nothing comes later, whatever the server
+ * does. */
+static void answer_then_die(void *state, void *arg) {
+  (void)state;
+  const struct add_arg *a = arg;
+  cr_assert(cotp_turn_answer(a->tag, COTP_ATOM(ok)));
+  /* a second reply through the alias, then death: both unseen */
+  cotp_send_alias(a->tag, COTP_TUPLE(cotp_self_heap(), a->tag, COTP_ATOM(again)));
+  cotp_exit(COTP_ATOM(after_answer));
+}
+
+COTP_TEST(turn, an_answer_ends_the_callers_monitor_and_alias) {
+  static struct counter c;
+  c = (struct counter){0};
+  cotp_pid pid = spawn_counter(&c);
+  settle_down(pid);
+  cotp_term ans, ref = COTP_NONE;
+  int rc = COTP_TURN_NOT_RUN;
+  struct add_arg a = {0, COTP_NONE, cotp_self()};
+  for (int i = 0; i < 64 && rc == COTP_TURN_NOT_RUN; i++) {
+    if (cotp_is_none(ref))
+      cotp_assert_rc(cotp_monitor_alias(pid, COTP_ALIAS_REPLY_DEMONITOR, &ref), 0);
+    a.tag = ref;
+    rc = cotp_handler_turn(pid, count, ref, answer_then_die, &a, sizeof a, &ans);
+  }
+  cotp_assert_rc(rc, COTP_TURN_ANSWERED);
+  cotp_assert_term_eq(ans, COTP_ATOM(ok));
+  cr_assert(!cotp_is_alive(pid));
+  cotp_test_refute_received("_", 100);
+  cotp_assert_rc(cotp_demonitor(ref, COTP_DEMONITOR_INFO), 0); /* gone */
+}
