@@ -400,7 +400,11 @@ COTP_API int cotp_genserver_start_monitor(const cotp_genserver_callbacks *cb,
  * its reply (Elixir's GenServer.call/3; the usual timeout is
  * COTP_GENSERVER_TIMEOUT).  The caller's receive mark
  * (cotp_receive_mark) is moved: other messages stay queued, and however
- * many there are, they are not scanned.
+ * many there are, they are not scanned.  When the server is idle, the
+ * caller runs the server's turn itself (cotp_handler_turn in
+ * cotp/process.h): no message travels either way, and nothing else
+ * differs, except that a handle_call that computes for long without a
+ * wait holds the caller until it is done, even past the timeout.
  * Context: inside a process.
  * Ownership: request is copied; the reply is in the caller's heap.
  * Returns: the reply.  On failure the caller exits, as in Elixir, with

@@ -28,34 +28,57 @@ static cotp_pid spawn_counter(struct counter *c) {
   return pid;
 }
 
-/* Waits until pid is idle (parked with nothing queued). */
+struct add_arg {
+  long by;
+  cotp_term tag;
+  cotp_pid caller;
+};
+
+/* Waits until pid is idle (parked with nothing queued).  Asking for its
+ * status is a signal it answers, so it runs once more after the answer
+ * says waiting: give it time to park again. */
 static void settle_down(cotp_pid pid) {
   for (int i = 0; i < 10000; i++) {
     cotp_term st;
     if (cotp_process_info(pid, COTP_ATOM(status), &st) == 0 &&
-        st.w == COTP_ATOM(waiting).w)
+        st.w == COTP_ATOM(waiting).w) {
+      cotp_sleep(2);
       return;
+    }
     cotp_yield();
   }
   cr_assert_fail("the handler never went idle");
 }
 
-/* cotp_handler_turn, retried while perturbed scheduling declines it. */
+/* cotp_handler_turn, retried while perturbed scheduling declines it (or
+ * a slow sanitizer build has not parked the handler yet). */
 static int turn(cotp_pid pid, cotp_term tag, cotp_turn_fn *fn, const void *arg,
                 size_t size, cotp_term *answer) {
   for (int i = 0; i < 64; i++) {
     int rc = cotp_handler_turn(pid, count, tag, fn, arg, size, answer);
     if (rc != COTP_TURN_NOT_RUN)
       return rc;
+    cotp_sleep(1);
   }
   return COTP_TURN_NOT_RUN;
 }
 
-struct add_arg {
-  long by;
-  cotp_term tag;
-  cotp_pid caller;
-};
+/* A turn of fn preceded by a fresh monitor of pid (mode), still pending
+ * as a call's is when the turn runs; *ref gets it. */
+static int monitored_turn(cotp_pid pid, cotp_alias_mode mode, cotp_turn_fn *fn,
+                          struct add_arg *a, cotp_term *ref, cotp_term *ans) {
+  for (int i = 0; i < 64; i++) {
+    cotp_assert_rc(cotp_monitor_alias(pid, mode, ref), 0);
+    a->tag = *ref;
+    int rc = cotp_handler_turn(pid, count, *ref, fn, a, sizeof *a, ans);
+    if (rc != COTP_TURN_NOT_RUN)
+      return rc;
+    /* declined: the monitor goes (a signal pid handles), and again */
+    cotp_demonitor(*ref, COTP_DEMONITOR_FLUSH);
+    cotp_sleep(2);
+  }
+  return COTP_TURN_NOT_RUN;
+}
 
 /* Adds, and answers {self, n} with a fresh tuple in the handler's heap. */
 static void add_and_answer(void *state, void *arg) {
@@ -283,17 +306,12 @@ COTP_TEST(turn, a_turn_that_dies_gives_the_callers_monitor_its_real_reason) {
     c = (struct counter){0};
     cotp_pid pid = spawn_counter(&c);
     settle_down(pid);
-    int rc = COTP_TURN_NOT_RUN;
-    cotp_term ref = COTP_NONE;
-    for (int i = 0; i < 64 && rc == COTP_TURN_NOT_RUN; i++) {
-      if (cotp_is_none(ref))
-        cotp_assert_rc(cotp_monitor_alias(pid, k ? COTP_ALIAS_REPLY_DEMONITOR
-                                                 : COTP_ALIAS_NONE,
-                                          &ref),
-                       0);
-      rc = cotp_handler_turn(pid, count, ref, die_in_turn, NULL, 0, &ans);
-    }
-    cotp_assert_rc(rc, COTP_TURN_UNANSWERED);
+    cotp_term ref;
+    struct add_arg a = {0, COTP_NONE, cotp_self()};
+    cotp_assert_rc(monitored_turn(pid, k ? COTP_ALIAS_REPLY_DEMONITOR
+                                         : COTP_ALIAS_NONE,
+                                  die_in_turn, &a, &ref, &ans),
+                   COTP_TURN_UNANSWERED);
     cr_assert(!cotp_is_alive(pid));
     cotp_assert_term_eq(cotp_test_down_of(ref, pid), COTP_ATOM(died_in_turn));
   }
@@ -316,16 +334,11 @@ COTP_TEST(turn, an_answer_ends_the_callers_monitor_and_alias) {
   c = (struct counter){0};
   cotp_pid pid = spawn_counter(&c);
   settle_down(pid);
-  cotp_term ans, ref = COTP_NONE;
-  int rc = COTP_TURN_NOT_RUN;
+  cotp_term ref, ans;
   struct add_arg a = {0, COTP_NONE, cotp_self()};
-  for (int i = 0; i < 64 && rc == COTP_TURN_NOT_RUN; i++) {
-    if (cotp_is_none(ref))
-      cotp_assert_rc(cotp_monitor_alias(pid, COTP_ALIAS_REPLY_DEMONITOR, &ref), 0);
-    a.tag = ref;
-    rc = cotp_handler_turn(pid, count, ref, answer_then_die, &a, sizeof a, &ans);
-  }
-  cotp_assert_rc(rc, COTP_TURN_ANSWERED);
+  cotp_assert_rc(monitored_turn(pid, COTP_ALIAS_REPLY_DEMONITOR, answer_then_die,
+                                &a, &ref, &ans),
+                 COTP_TURN_ANSWERED);
   cotp_assert_term_eq(ans, COTP_ATOM(ok));
   cr_assert(!cotp_is_alive(pid));
   cotp_test_refute_received("_", 100);
