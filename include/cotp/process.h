@@ -407,7 +407,8 @@ COTP_API int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
  *     not sent yet is in place before pid runs again, so its DOWN gives
  *     pid's real exit reason.  Wait for the answer as a message.
  *   COTP_EINVAL (handle or fn or answer NULL, arg_size over 256, arg NULL
- *   with a size), COTP_ENOTPROC.
+ *   with a size, unknown flags, COTP_TURN_MONITOR_ALIAS with a tag that is
+ *   not a reference), COTP_ENOTPROC.
  *
  * A turn holds its caller until its first wait, so a turn that computes
  * for long without calling the runtime delays its caller's timeout as it
@@ -421,11 +422,26 @@ typedef enum cotp_turn_result {
   COTP_TURN_NOT_RUN = 1,
   COTP_TURN_UNANSWERED = 2
 } cotp_turn_result;
+/*
+ * flags: 0, or COTP_TURN_MONITOR_ALIAS, the call idiom made cheaper: tag
+ * is then a fresh reference (cotp_make_ref) the caller has used for
+ * nothing else.  While the turn runs, tag is already an alias of the
+ * caller's, so a reply through it from whoever got it meanwhile arrives.
+ * If the turn answers, tag is nothing any more (no monitor was ever
+ * made).  If it does not (COTP_TURN_UNANSWERED), the caller monitors pid
+ * with tag as its reply_demonitor alias, just as
+ * cotp_monitor_alias(pid, COTP_ALIAS_REPLY_DEMONITOR) made before the
+ * request would have left it, and in place before pid runs again.  On
+ * COTP_TURN_NOT_RUN, tag is left unused: monitor and send as usual.  An
+ * extra return: COTP_ENOMEM when the alias or the monitor could not be
+ * made (no answer will arrive; the turn may have run).
+ */
+#define COTP_TURN_MONITOR_ALIAS 1u
 typedef void cotp_turn_fn(void *state, void *arg);
 COTP_API int cotp_handler_turn(cotp_pid pid, cotp_handler_fn *handle,
-                               cotp_term tag, cotp_turn_fn *fn,
-                               const void *arg, size_t arg_size,
-                               cotp_term *answer);
+                               cotp_term tag, unsigned flags,
+                               cotp_turn_fn *fn, const void *arg,
+                               size_t arg_size, cotp_term *answer);
 /* From inside a direct turn whose tag is tag: hands answer to its caller
  * (see above).  Returns true if the caller took it, false if it must go
  * as a message (not in such a turn, already answered, the caller no

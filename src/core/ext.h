@@ -169,6 +169,16 @@ void cotp__monitor_answered(struct cotp__proc *p, cotp_term ref);
  * monitor of t, if it has one, takes effect in t now, before anything
  * else can happen to t, as it would have before t handled p's request. */
 void cotp__monitor_pending_to(struct cotp__proc *p, struct cotp__proc *t);
+/* A turn's monitor alias made late (COTP_TURN_MONITOR_ALIAS): ref is an
+ * alias of p's in the shared table only, while the turn runs (p drains
+ * nothing meanwhile, so no message through it is judged before the
+ * turn ends); closed if the turn answers; if not, it becomes p's
+ * reply_demonitor monitor of t, installed in t too, before t is settled
+ * (false, and the alias closed, when out of memory). */
+bool cotp__turn_alias_open(struct cotp__proc *p, cotp_term ref);
+void cotp__turn_alias_close(cotp_term ref);
+bool cotp__turn_alias_to_monitor(struct cotp__proc *p, struct cotp__proc *t,
+                                 cotp_term ref);
 /* A DOWN for ref arrived: true (monitor removed) if p still holds it. */
 bool cotp__down_received(struct cotp__proc *p, cotp_term ref);
 /* Makes the ref of m, a monitor p has just added with its alias_mode set,

@@ -51,18 +51,30 @@ static void shard_lock(struct shard *s) { cotp__spin_lock(&s->lock); }
 
 static void shard_unlock(struct shard *s) { cotp__spin_unlock(&s->lock); }
 
-static uint64_t mix(uint64_t x) { /* refs come from a counter: spread them */
-  x ^= x >> 31;
-  x *= 0x9E3779B97F4A7C15ull;
-  return x ^ (x >> 29);
-}
+/*
+ * Where a reference goes keeps neighbours together.  A thread takes its
+ * references in batches of 1024 from one counter (term/build.c), and a
+ * call puts its alias and drops it soon after: so the shard is the
+ * batch's (one thread's aliases share a shard and its lock, hot in that
+ * core's cache, and other threads' batches mostly land elsewhere), and
+ * the slot is the number itself, times two, with its high bits folded in.
+ * Consecutive references take every other slot: a call's put and drop
+ * touch the same line as the last call's, and the odd slots take the
+ * collisions, so runs stay short and a removal's backward shift stops
+ * soon.  (A multiplicative hash sent every put and drop to a cold line
+ * of a random shard: an eighth of a GenServer call run in the caller.)
+ */
+#define REF_BATCH_BITS 10 /* term/build.c's REF_BATCH is 1 << 10 */
+
+static uint64_t number_of(uint64_t ref) { return ref >> COTP__TAG_BITS; }
 
 static struct shard *shard_of(cotp_term ref) {
-  return &shards[mix(ref.w) % SHARDS];
+  return &shards[(number_of(ref.w) >> REF_BATCH_BITS) % SHARDS];
 }
 
 static size_t slot_of(const struct shard *s, uint64_t ref) {
-  return (mix(ref) >> 6) & (s->cap - 1);
+  uint64_t n = number_of(ref);
+  return ((n ^ (n >> 32)) << 1) & (s->cap - 1);
 }
 
 static bool grow(struct shard *s) {
@@ -427,6 +439,32 @@ void cotp__monitor_answered(struct cotp__proc *p, cotp_term ref) {
     m = find_mon(p->ext, ref); /* the set may have moved */
   }
   drop_mon(p->ext, m);
+}
+
+bool cotp__turn_alias_open(struct cotp__proc *p, cotp_term ref) {
+  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  return table_put(ref, self);
+}
+
+void cotp__turn_alias_close(cotp_term ref) { table_drop(ref); }
+
+bool cotp__turn_alias_to_monitor(struct cotp__proc *p, struct cotp__proc *t,
+                                 cotp_term ref) {
+  struct cotp__ext *e = cotp__ext(p);
+  struct cotp__mon *m = e ? SET_ADD(e->mons, struct cotp__mon, ref.w) : NULL;
+  if (!m) {
+    table_drop(ref);
+    return false;
+  }
+  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  cotp_pid target = {atomic_load_explicit(&t->pid, memory_order_relaxed)};
+  m->pid = target;
+  m->name = COTP_NONE;
+  m->alias_mode = COTP_ALIAS_REPLY_DEMONITOR;
+  m->alias_on = true; /* in the table since the turn began */
+  m->alias_private = false;
+  cotp__watcher_add(t, self, ref, COTP_NONE, COTP_ALIAS_REPLY_DEMONITOR);
+  return true;
 }
 
 void cotp__monitor_pending_to(struct cotp__proc *p, struct cotp__proc *t) {

@@ -521,17 +521,16 @@ void cotp__handler_start(void) {
 }
 
 void cotp__turn_run(struct cotp__sched *s, struct cotp__turn *t) {
-  struct cotp__proc *c = t->caller, *p = t->proc;
   s->turn = t;
-  begin(s, p, 2);
-  jump(s, c, p, false);
-  /* p switched out and chose us (before_switch); we run on the same
-   * scheduler, as nothing could have queued us meanwhile */
+  begin(s, t->proc, 2);
+  jump(s, t->caller, t->proc, false);
+  /* the turn switched out and chose us (before_switch); we run on the
+   * same scheduler, as nothing could have queued us meanwhile */
   s = cotp__sched_self();
-  struct cotp__proc *prev = s->prev;
+  struct cotp__proc *prev = s->prev; /* t->proc */
   s->prev = NULL;
   if (!t->answered)
-    cotp__turn_unanswered(c, prev);
+    cotp__turn_unanswered(t);
   struct cotp__proc *w = after_run(s, prev);
   if (w)
     cotp__runq_push(s, w);

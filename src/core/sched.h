@@ -83,7 +83,9 @@ struct cotp__turn {
   const void *arg;
   size_t arg_size;
   cotp_term *answer;             /* in the caller's heap */
+  unsigned flags;                /* COTP_TURN_MONITOR_ALIAS */
   bool answered;
+  bool out_of_memory;            /* the late monitor could not be made */
 };
 
 struct cotp__sched {
@@ -267,7 +269,7 @@ void cotp__turn_run(struct cotp__sched *s, struct cotp__turn *t);
 void cotp__turn_start(void);
 /* What the caller of a turn that gave no answer does before the turn's
  * process is settled (turn.c). */
-void cotp__turn_unanswered(struct cotp__proc *caller, struct cotp__proc *p);
+void cotp__turn_unanswered(struct cotp__turn *t);
 /* Runs a scheduler's loop until the runtime stops. */
 void *cotp__sched_main(void *arg);
 /* Wakes one sleeping scheduler (or the poller) if there is no spinner. */

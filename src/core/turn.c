@@ -24,9 +24,17 @@
  *     and nothing has arrived for the caller meanwhile: a reply through
  *     the alias that came first wins, as it would in the caller's mailbox.
  *  3. A turn that ends or waits without an answer gets the caller's
- *     pending monitor of it installed before its process is settled (and
- *     so before anyone else can run it or see it), so its DOWN carries its
+ *     monitor of it installed before its process is settled (and so
+ *     before anyone else can run it or see it), so its DOWN carries its
  *     real exit reason, as if the monitor had travelled with the request.
+ *     That monitor is either one the caller made before and has not sent
+ *     yet (pending), or, with COTP_TURN_MONITOR_ALIAS, made right then:
+ *     the call idiom's reply_demonitor monitor, whose alias has been in
+ *     the shared table since the turn began.  An answered turn of that
+ *     kind never makes the monitor at all, only the alias, so that a reply
+ *     from anyone who got the alias during the turn still finds the
+ *     caller; the caller judges such a message when it drains, after the
+ *     turn, by which time the monitor exists or the alias is gone.
  */
 #include <string.h>
 
@@ -50,14 +58,15 @@ static bool turnable(const struct cotp__proc *p, cotp_handler_fn *handle) {
 }
 
 int cotp_handler_turn(cotp_pid pid, cotp_handler_fn *handle, cotp_term tag,
-                      cotp_turn_fn *fn, const void *arg, size_t arg_size,
-                      cotp_term *answer) {
+                      unsigned flags, cotp_turn_fn *fn, const void *arg,
+                      size_t arg_size, cotp_term *answer) {
   struct cotp__sched *s = cotp__sched_self();
   struct cotp__proc *c = s ? s->current : NULL;
   if (!c)
     return COTP_ENOTPROC;
   if (!handle || !fn || !answer || arg_size > TURN_ARG_MAX ||
-      (arg_size && !arg))
+      (arg_size && !arg) || (flags & ~(unsigned)COTP_TURN_MONITOR_ALIAS) ||
+      ((flags & COTP_TURN_MONITOR_ALIAS) && !cotp_is_ref(tag)))
     return COTP_EINVAL;
   struct cotp__proc *p = cotp__proc_lookup(pid);
   /* one turn at a time per scheduler: a turn that calls another server
@@ -81,19 +90,29 @@ int cotp_handler_turn(cotp_pid pid, cotp_handler_fn *handle, cotp_term tag,
     cotp__make_ready(p, false);
     return COTP_TURN_NOT_RUN;
   }
+  if ((flags & COTP_TURN_MONITOR_ALIAS) && !cotp__turn_alias_open(c, tag)) {
+    cotp__make_ready(p, false);
+    return COTP_ENOMEM;
+  }
   if (!cotp__stack_acquire(s, p)) {
     /* cannot happen for a process without frames: it takes any stack */
+    if (flags & COTP_TURN_MONITOR_ALIAS)
+      cotp__turn_alias_close(tag);
     cotp__make_ready(p, false);
     return COTP_TURN_NOT_RUN;
   }
   p->sp = cotp__ctx_make(p->home->mem.base, p->home->mem.size,
                          cotp__turn_start);
   struct cotp__turn t = {.caller = c, .proc = p, .tag = tag, .fn = fn,
-                         .arg = arg, .arg_size = arg_size, .answer = answer};
+                         .arg = arg, .arg_size = arg_size, .answer = answer,
+                         .flags = flags};
   cotp__turn_run(s, &t);
   if (!t.answered)
-    return COTP_TURN_UNANSWERED;
-  cotp__monitor_answered(c, tag);
+    return t.out_of_memory ? COTP_ENOMEM : COTP_TURN_UNANSWERED;
+  if (flags & COTP_TURN_MONITOR_ALIAS)
+    cotp__turn_alias_close(tag); /* never a monitor at all */
+  else
+    cotp__monitor_answered(c, tag);
   return COTP_TURN_ANSWERED;
 }
 
@@ -142,6 +161,10 @@ bool cotp_turn_answer(cotp_term tag, cotp_term answer) {
   return true;
 }
 
-void cotp__turn_unanswered(struct cotp__proc *caller, struct cotp__proc *p) {
-  cotp__monitor_pending_to(caller, p); /* invariant 3 */
+void cotp__turn_unanswered(struct cotp__turn *t) {
+  /* invariant 3 */
+  if (!(t->flags & COTP_TURN_MONITOR_ALIAS))
+    cotp__monitor_pending_to(t->caller, t->proc);
+  else if (!cotp__turn_alias_to_monitor(t->caller, t->proc, t->tag))
+    t->out_of_memory = true;
 }

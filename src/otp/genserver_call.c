@@ -261,17 +261,23 @@ int cotp__gs_call(cotp_server server, cotp_term label, cotp_term request,
   }
   cotp_receive_mark();
   struct wait w = {COTP_NONE, true};
-  rc = cotp_monitor_alias(pid, COTP_ALIAS_REPLY_DEMONITOR, &w.ref);
   int turn = COTP_TURN_NOT_RUN;
-  if (rc == 0 && label.w == cotp__gs_atom(GA_GEN_CALL).w) {
-    /* an idle server: run its turn here, with no messages (process.h) */
+  if (label.w == cotp__gs_atom(GA_GEN_CALL).w) {
+    /* An idle server: run its turn here, with no messages, and the
+     * monitor made only if the turn gives no answer (process.h). */
+    w.ref = cotp_make_ref();
     struct direct d = {request, {cotp_self(), w.ref, true}};
-    turn = cotp_handler_turn(pid, cotp__gs_handle, w.ref, direct_call, &d,
+    turn = cotp_handler_turn(pid, cotp__gs_handle, w.ref,
+                             COTP_TURN_MONITOR_ALIAS, direct_call, &d,
                              sizeof d, out);
     if (turn == COTP_TURN_ANSWERED)
       return 0;
   }
-  if (rc == 0 && turn != COTP_TURN_UNANSWERED)
+  if (turn == COTP_TURN_UNANSWERED)
+    rc = 0; /* monitored: the answer comes as a message */
+  else if (turn != COTP_TURN_NOT_RUN)
+    rc = turn; /* out of memory */
+  else if ((rc = cotp_monitor_alias(pid, COTP_ALIAS_REPLY_DEMONITOR, &w.ref)) == 0)
     rc = send_request(pid, label, request, w.ref);
   if (rc) {
     *out = COTP_ATOM_BADARG;

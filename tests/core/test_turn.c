@@ -55,7 +55,7 @@ static void settle_down(cotp_pid pid) {
 static int turn(cotp_pid pid, cotp_term tag, cotp_turn_fn *fn, const void *arg,
                 size_t size, cotp_term *answer) {
   for (int i = 0; i < 64; i++) {
-    int rc = cotp_handler_turn(pid, count, tag, fn, arg, size, answer);
+    int rc = cotp_handler_turn(pid, count, tag, 0, fn, arg, size, answer);
     if (rc != COTP_TURN_NOT_RUN)
       return rc;
     cotp_sleep(1);
@@ -70,7 +70,7 @@ static int monitored_turn(cotp_pid pid, cotp_alias_mode mode, cotp_turn_fn *fn,
   for (int i = 0; i < 64; i++) {
     cotp_assert_rc(cotp_monitor_alias(pid, mode, ref), 0);
     a->tag = *ref;
-    int rc = cotp_handler_turn(pid, count, *ref, fn, a, sizeof *a, ans);
+    int rc = cotp_handler_turn(pid, count, *ref, 0, fn, a, sizeof *a, ans);
     if (rc != COTP_TURN_NOT_RUN)
       return rc;
     /* declined: the monitor goes (a signal pid handles), and again */
@@ -132,7 +132,7 @@ static void nested_caller(void *state, void *arg) {
   const cotp_pid *other = arg;
   cotp_term ans;
   /* a turn inside a turn: declined, the request would go as a message */
-  cotp_assert_rc(cotp_handler_turn(*other, count, COTP_ATOM(t), never, NULL, 0,
+  cotp_assert_rc(cotp_handler_turn(*other, count, COTP_ATOM(t), 0, never, NULL, 0,
                                    &ans),
                  COTP_TURN_NOT_RUN);
 }
@@ -144,30 +144,30 @@ COTP_TEST(turn, only_an_idle_handler_of_that_function_runs_one) {
   cotp_pid pid = spawn_counter(&c);
   settle_down(pid);
   /* bad input */
-  cotp_assert_rc(cotp_handler_turn(pid, NULL, COTP_ATOM(t), never, NULL, 0, &ans),
+  cotp_assert_rc(cotp_handler_turn(pid, NULL, COTP_ATOM(t), 0, never, NULL, 0, &ans),
                  COTP_EINVAL);
-  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t), NULL, NULL, 0, &ans),
+  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t), 0, NULL, NULL, 0, &ans),
                  COTP_EINVAL);
-  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t), never, NULL, 0, NULL),
+  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t), 0, never, NULL, 0, NULL),
                  COTP_EINVAL);
-  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t), never, NULL, 8, &ans),
+  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t), 0, never, NULL, 8, &ans),
                  COTP_EINVAL);
   char big[257] = {0};
-  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t), never, big,
+  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t), 0, never, big,
                                    sizeof big, &ans),
                  COTP_EINVAL);
   /* a handler of another function, a plain process, itself, the dead */
   cotp_pid other;
   cotp_assert_rc(cotp_spawn_handler(other_handler, NULL, NULL, &other), 0);
   settle_down(other);
-  cotp_assert_rc(cotp_handler_turn(other, count, COTP_ATOM(t), never, NULL, 0, &ans),
+  cotp_assert_rc(cotp_handler_turn(other, count, COTP_ATOM(t), 0, never, NULL, 0, &ans),
                  COTP_TURN_NOT_RUN);
   cotp_pid plain;
   cotp_assert_rc(cotp_spawn(cotp_test_idle, NULL, &plain), 0);
   settle_down(plain);
-  cotp_assert_rc(cotp_handler_turn(plain, count, COTP_ATOM(t), never, NULL, 0, &ans),
+  cotp_assert_rc(cotp_handler_turn(plain, count, COTP_ATOM(t), 0, never, NULL, 0, &ans),
                  COTP_TURN_NOT_RUN);
-  cotp_assert_rc(cotp_handler_turn(cotp_self(), count, COTP_ATOM(t), never, NULL, 0,
+  cotp_assert_rc(cotp_handler_turn(cotp_self(), count, COTP_ATOM(t), 0, never, NULL, 0,
                                    &ans),
                  COTP_TURN_NOT_RUN);
   cotp_pid gone = spawn_counter(&d);
@@ -175,13 +175,13 @@ COTP_TEST(turn, only_an_idle_handler_of_that_function_runs_one) {
   cotp_assert_rc(cotp_monitor(gone, &ref), 0);
   cotp_exit_signal(gone, COTP_ATOM_KILL);
   cotp_test_down_of(ref, gone);
-  cotp_assert_rc(cotp_handler_turn(gone, count, COTP_ATOM(t), never, NULL, 0, &ans),
+  cotp_assert_rc(cotp_handler_turn(gone, count, COTP_ATOM(t), 0, never, NULL, 0, &ans),
                  COTP_TURN_NOT_RUN);
   /* the woken plain process and the other handler are unharmed */
   cr_assert(cotp_is_alive(plain) && cotp_is_alive(other));
   /* a busy handler: a message queued, so the request would go behind it */
   cotp_send(pid, COTP_ATOM(first));
-  int rc = cotp_handler_turn(pid, count, COTP_ATOM(t), nothing, NULL, 0, &ans);
+  int rc = cotp_handler_turn(pid, count, COTP_ATOM(t), 0, nothing, NULL, 0, &ans);
   if (rc != COTP_TURN_NOT_RUN) /* only if it had handled it already */
     cr_assert_eq(c.handled, 1);
   /* and a turn never nests */
@@ -343,4 +343,97 @@ COTP_TEST(turn, an_answer_ends_the_callers_monitor_and_alias) {
   cr_assert(!cotp_is_alive(pid));
   cotp_test_refute_received("_", 100);
   cotp_assert_rc(cotp_demonitor(ref, COTP_DEMONITOR_INFO), 0); /* gone */
+}
+
+/* --- COTP_TURN_MONITOR_ALIAS: the call idiom's monitor, made late --- */
+
+/* A turn of fn with a fresh reference as a late monitor alias. */
+static int alias_turn(cotp_pid pid, cotp_turn_fn *fn, struct add_arg *a,
+                      cotp_term *ans) {
+  for (int i = 0; i < 64; i++) {
+    a->tag = cotp_make_ref();
+    int rc = cotp_handler_turn(pid, count, a->tag, COTP_TURN_MONITOR_ALIAS, fn,
+                               a, sizeof *a, ans);
+    if (rc != COTP_TURN_NOT_RUN)
+      return rc;
+    cotp_sleep(1);
+  }
+  return COTP_TURN_NOT_RUN;
+}
+
+COTP_TEST(turn, an_answered_call_turn_leaves_no_monitor_and_no_alias) {
+  static struct counter c;
+  c = (struct counter){0};
+  cotp_pid pid = spawn_counter(&c);
+  settle_down(pid);
+  cotp_term ans;
+  cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t),
+                                   COTP_TURN_MONITOR_ALIAS, never, NULL, 0, &ans),
+                 COTP_EINVAL);
+  cotp_assert_rc(cotp_handler_turn(pid, count, cotp_make_ref(), 4, never, NULL,
+                                   0, &ans),
+                 COTP_EINVAL);
+  struct add_arg a = {0, COTP_NONE, cotp_self()};
+  cotp_assert_rc(alias_turn(pid, answer_then_die, &a, &ans), COTP_TURN_ANSWERED);
+  cotp_assert_term_eq(ans, COTP_ATOM(ok));
+  cr_assert(!cotp_is_alive(pid));
+  /* no DOWN, and the second reply through the alias was dropped */
+  cotp_test_refute_received("_", 100);
+  cotp_assert_rc(cotp_demonitor(a.tag, COTP_DEMONITOR_INFO), 0);
+  /* the alias is gone from the table: a send through it goes nowhere */
+  cotp_send_alias(a.tag, COTP_ATOM(stray));
+  cotp_test_refute_received("_", 20);
+}
+
+COTP_TEST(turn, a_call_turn_that_dies_gives_a_down_with_its_reason) {
+  static struct counter c;
+  c = (struct counter){0};
+  cotp_pid pid = spawn_counter(&c);
+  settle_down(pid);
+  cotp_term ans;
+  struct add_arg a = {0, COTP_NONE, cotp_self()};
+  cotp_assert_rc(alias_turn(pid, die_in_turn, &a, &ans), COTP_TURN_UNANSWERED);
+  cotp_assert_term_eq(cotp_test_down_of(a.tag, pid), COTP_ATOM(died_in_turn));
+}
+
+/* Gives the alias to a helper, which replies through it (a bare send to
+ * the alias) while the turn waits for it; then replies itself. */
+static void third_replier(void *arg) {
+  (void)arg;
+  cotp_term msg;
+  cotp_receive(COTP_INFINITY, &msg); /* {turn_pid, tag} */
+  cotp_term tag = cotp_tuple_get(msg, 1);
+  cotp_send_alias(tag, COTP_TUPLE(cotp_self_heap(), tag, COTP_ATOM(from_helper)));
+  cotp_send(cotp_get_pid(cotp_tuple_get(msg, 0)), COTP_ATOM(sent));
+}
+
+static void give_alias_away(void *state, void *arg) {
+  (void)state;
+  const struct add_arg *a = arg;
+  cotp_pid helper;
+  cotp_assert_rc(cotp_spawn(third_replier, NULL, &helper), 0);
+  cotp_heap *h = cotp_self_heap();
+  cotp_send(helper, COTP_TUPLE(h, cotp_pid_term(cotp_self()), a->tag));
+  cotp_term sent;
+  cotp_assert_rc(cotp_receive(10000, &sent), 0);
+  cotp_send_alias(a->tag, COTP_TUPLE(h, a->tag, COTP_ATOM(from_turn)));
+}
+
+COTP_TEST(turn, a_call_turns_alias_works_for_anyone_while_it_runs) {
+  static struct counter c;
+  c = (struct counter){0};
+  cotp_pid pid = spawn_counter(&c);
+  settle_down(pid);
+  cotp_term ans;
+  struct add_arg a = {0, COTP_NONE, cotp_self()};
+  cotp_assert_rc(alias_turn(pid, give_alias_away, &a, &ans), COTP_TURN_UNANSWERED);
+  cotp_term got;
+  cotp_assert_rc(cotp_receive(10000, &got), 0);
+  cotp_assert_term_eq(got, COTP_TUPLE(cotp_self_heap(), a.tag, COTP_ATOM(from_helper)));
+  /* the first reply ended the monitor and the alias: the turn's is dropped,
+   * and no DOWN comes when the handler dies */
+  cotp_test_refute_received("_", 50);
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+  cotp_test_refute_received("_", 50);
+  cotp_assert_rc(cotp_demonitor(a.tag, COTP_DEMONITOR_INFO), 0);
 }
