@@ -56,7 +56,9 @@ static cotp_term download(void *arg) {
   if (strstr(url, "invalid"))
     cotp_exit(cotp_format(h, "{%{__struct__: HTTPoison.Error, __exception__: true, "
                              "id: nil, reason: :nxdomain}, []}"));
-  cotp_sleep(strstr(url, "jokes") ? 20 : 60); /* the joke comes back first */
+  /* the joke comes back first, well after the failure even on a loaded
+   * sanitizer run (20 ms was not always enough there) */
+  cotp_sleep(strstr(url, "jokes") ? 100 : 200);
   return cotp_format(h, "%{__struct__: HTTPoison.Response, status_code: 200, body: ~s}",
                      strstr(url, "jokes") ? "{\"value\": \"a joke\"}" : "<100 kB of JPEG>");
 }
@@ -203,7 +205,7 @@ static void root(void *arg) {
   cotp_server dl = cotp_server_name(cotp_format(h, "MyDownloader"));
   for (int i = 0; i < 3; i++)
     cotp_genserver_call(dl, COTP_TUPLE(h, COTP_ATOM(start_download), cotp_int(h, i)), 5000);
-  cotp_sleep(300);
+  cotp_sleep(600); /* the last download takes 200 ms */
 }
 
 int main(void) {
