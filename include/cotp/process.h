@@ -398,9 +398,13 @@ COTP_API int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
  *     alias have ended, as a reply through a reply_demonitor alias ends
  *     them (the monitor was still pending and is simply forgotten).
  *   COTP_TURN_NOT_RUN: nothing ran: pid is not an idle handler process
- *     of `handle` on this node (it is busy, has messages queued, runs on
- *     a stack of its own, hibernated into another function, is gone), or
+ *     of `handle` on this node (not a handler, runs on a stack of its own,
+ *     hibernated into another function, waits inside a turn, is gone), or
  *     the caller is itself running a turn.  Send the request as a message.
+ *   COTP_TURN_BUSY: nothing ran: pid is busy (running, after a wait of
+ *     about a microsecond for it to finish, or runnable, or with messages
+ *     queued).  Send the request, or first let pid run (cotp_yield) and
+ *     try again: queued requests keep a server busy for every caller.
  *   COTP_TURN_UNANSWERED: the turn ran, and ended or waits (for a message,
  *     a timer, a yield, a blocking call) without an answer; it goes on as
  *     pid's own.  A monitor of pid the caller made just before and has
@@ -420,7 +424,8 @@ COTP_API int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
 typedef enum cotp_turn_result {
   COTP_TURN_ANSWERED = 0,
   COTP_TURN_NOT_RUN = 1,
-  COTP_TURN_UNANSWERED = 2
+  COTP_TURN_UNANSWERED = 2,
+  COTP_TURN_BUSY = 3
 } cotp_turn_result;
 /*
  * flags: 0, or COTP_TURN_MONITOR_ALIAS, the call idiom made cheaper: tag

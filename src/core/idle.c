@@ -20,6 +20,7 @@
 
 #include "runtime.h"
 #include "platform/clock.h"
+#include "platform/spinlock.h"
 #include "sched.h"
 
 /* --- sleeping and waking schedulers --- */
@@ -241,14 +242,6 @@ static int work_anywhere(struct cotp__sched *s) {
   return found;
 }
 
-/* One pause of a spin-wait loop. */
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ volatile("yield");
-#endif
-}
 
 /*
  * Before it sleeps, an idle scheduler watches for work a little longer
@@ -268,7 +261,7 @@ static bool spin_for_work(struct cotp__sched *s) {
     if (work_anywhere(s) == WORTH_STEALING ||
         atomic_load_explicit(&rt->stopping, memory_order_relaxed))
       return true;
-    cpu_relax();
+    cotp__cpu_relax();
   }
   return false;
 }

@@ -13,6 +13,15 @@
 #include <sched.h>
 #include <stdatomic.h>
 
+/* One pause of a spin-wait loop. */
+static inline void cotp__cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
 typedef struct {
   atomic_flag held;
 } cotp__spinlock;

@@ -56,7 +56,7 @@ static int turn(cotp_pid pid, cotp_term tag, cotp_turn_fn *fn, const void *arg,
                 size_t size, cotp_term *answer) {
   for (int i = 0; i < 64; i++) {
     int rc = cotp_handler_turn(pid, count, tag, 0, fn, arg, size, answer);
-    if (rc != COTP_TURN_NOT_RUN)
+    if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY)
       return rc;
     cotp_sleep(1);
   }
@@ -71,7 +71,7 @@ static int monitored_turn(cotp_pid pid, cotp_alias_mode mode, cotp_turn_fn *fn,
     cotp_assert_rc(cotp_monitor_alias(pid, mode, ref), 0);
     a->tag = *ref;
     int rc = cotp_handler_turn(pid, count, *ref, 0, fn, a, sizeof *a, ans);
-    if (rc != COTP_TURN_NOT_RUN)
+    if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY)
       return rc;
     /* declined: the monitor goes (a signal pid handles), and again */
     cotp_demonitor(*ref, COTP_DEMONITOR_FLUSH);
@@ -182,8 +182,8 @@ COTP_TEST(turn, only_an_idle_handler_of_that_function_runs_one) {
   /* a busy handler: a message queued, so the request would go behind it */
   cotp_send(pid, COTP_ATOM(first));
   int rc = cotp_handler_turn(pid, count, COTP_ATOM(t), 0, nothing, NULL, 0, &ans);
-  if (rc != COTP_TURN_NOT_RUN) /* only if it had handled it already */
-    cr_assert_eq(c.handled, 1);
+  if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY)
+    cr_assert_eq(c.handled, 1, "a turn ran only after the message (rc %d)", rc);
   /* and a turn never nests */
   settle_down(pid);
   cotp_pid second = spawn_counter(&d);
@@ -354,7 +354,7 @@ static int alias_turn(cotp_pid pid, cotp_turn_fn *fn, struct add_arg *a,
     a->tag = cotp_make_ref();
     int rc = cotp_handler_turn(pid, count, a->tag, COTP_TURN_MONITOR_ALIAS, fn,
                                a, sizeof *a, ans);
-    if (rc != COTP_TURN_NOT_RUN)
+    if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY)
       return rc;
     cotp_sleep(1);
   }

@@ -6,6 +6,8 @@
  * goes one way or the other at random; the cases are the ones where the
  * two ways could differ.
  */
+#include <stdlib.h>
+
 #include "harness.h"
 
 static cotp_pid owner;
@@ -128,5 +130,71 @@ COTP_TEST(genserver_turn, a_request_outlives_the_call_that_timed_out) {
                                         cotp_test_parse("{:payload, [1, 2, 3], \"a binary\", %{k: 1.5}}")));
     cotp_test_refute_received("{_, _}", 20); /* the late reply is dropped */
   }
+  cotp_genserver_stop(cotp_server_pid(pid), COTP_ATOM_NORMAL, COTP_INFINITY);
+}
+
+/* Many callers of one server at once, on both schedulers: turns, busy
+ * servers left to finish, queued requests, all mixed; every call gets its
+ * own answer. */
+static cotp_gs_ret count_init(cotp_term arg, void **state) {
+  (void)arg;
+  *state = calloc(1, sizeof(long));
+  return cotp_gs_ok();
+}
+
+static cotp_gs_ret count_call(cotp_term req, cotp_genserver_from from,
+                              void **state) {
+  (void)req, (void)from;
+  long *n = *state;
+  return cotp_gs_reply(cotp_int(cotp_self_heap(), ++*n));
+}
+
+static void count_free(void *state) { free(state); }
+
+static const cotp_genserver_callbacks counter_cb = {
+    .name = "TurnCounter", .init = count_init, .handle_call = count_call,
+    .free_state = count_free};
+
+struct caller {
+  cotp_pid server, owner;
+  int calls;
+};
+
+static void caller(void *arg) {
+  const struct caller *c = arg;
+  cotp_heap *h = cotp_self_heap();
+  int64_t last = 0, sum = 0;
+  for (int i = 0; i < c->calls; i++) {
+    cotp_heap_mark mark = cotp_heap_mark_now(h);
+    int64_t n = cotp_int_value(cotp_genserver_call(cotp_server_pid(c->server),
+                                                   COTP_ATOM(inc), 5000));
+    cr_assert_gt(n, last, "answers to one caller only grow");
+    last = n;
+    sum += n;
+    cotp_heap_release(h, mark);
+  }
+  cotp_send(c->owner, cotp_int(h, sum));
+}
+
+COTP_TEST(genserver_turn, many_callers_each_get_their_own_answers) {
+  enum { CALLERS = 40, CALLS = 250 };
+  cotp_pid pid;
+  cotp_assert_rc(cotp_genserver_start(&counter_cb, COTP_ATOM_OK, NULL, &pid, NULL), 0);
+  static struct caller c[CALLERS];
+  for (int i = 0; i < CALLERS; i++) {
+    c[i] = (struct caller){pid, cotp_self(), CALLS};
+    cotp_assert_rc(cotp_spawn(caller, &c[i], NULL), 0);
+  }
+  int64_t total = 0;
+  for (int i = 0; i < CALLERS; i++) {
+    cotp_term sum;
+    cotp_assert_rc(cotp_receive(30000, &sum), 0);
+    total += cotp_int_value(sum);
+  }
+  /* every number from 1 to CALLERS * CALLS was handed out exactly once */
+  int64_t n = CALLERS * CALLS;
+  cr_assert_eq(total, n * (n + 1) / 2);
+  cotp_assert_term_eq(cotp_genserver_call(cotp_server_pid(pid), COTP_ATOM(inc), 5000),
+                      cotp_int(cotp_self_heap(), n + 1));
   cotp_genserver_stop(cotp_server_pid(pid), COTP_ATOM_NORMAL, COTP_INFINITY);
 }
