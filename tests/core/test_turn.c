@@ -50,6 +50,21 @@ static void settle_down(cotp_pid pid) {
   cr_assert_fail("the handler never went idle");
 }
 
+/* A fresh counter handler on c, idle. */
+static cotp_pid idle_counter(struct counter *c) {
+  *c = (struct counter){0};
+  cotp_pid pid = spawn_counter(c);
+  settle_down(pid);
+  return pid;
+}
+
+/* The next message is want, within 10 s. */
+static void expect(cotp_term want) {
+  cotp_term got;
+  cotp_assert_rc(cotp_receive(10000, &got), 0);
+  cotp_assert_term_eq(got, want);
+}
+
 /* cotp_handler_turn, retried while perturbed scheduling declines it (or
  * a slow sanitizer build has not parked the handler yet). */
 static int turn(cotp_pid pid, cotp_term tag, cotp_turn_fn *fn, const void *arg,
@@ -94,9 +109,7 @@ static void add_and_answer(void *state, void *arg) {
 
 COTP_TEST(turn, an_idle_handler_answers_straight_into_the_callers_heap) {
   static struct counter c;
-  c = (struct counter){0};
-  cotp_pid pid = spawn_counter(&c);
-  settle_down(pid);
+  cotp_pid pid = idle_counter(&c);
   cotp_term tag = cotp_make_ref();
   struct add_arg a = {5, tag, cotp_self()};
   cotp_term ans;
@@ -139,10 +152,9 @@ static void nested_caller(void *state, void *arg) {
 
 COTP_TEST(turn, only_an_idle_handler_of_that_function_runs_one) {
   static struct counter c, d;
-  c = d = (struct counter){0};
+  d = (struct counter){0};
   cotp_term ans;
-  cotp_pid pid = spawn_counter(&c);
-  settle_down(pid);
+  cotp_pid pid = idle_counter(&c);
   /* bad input */
   cotp_assert_rc(cotp_handler_turn(pid, NULL, COTP_ATOM(t), 0, never, NULL, 0, &ans),
                  COTP_EINVAL);
@@ -221,9 +233,7 @@ static __attribute__((noinline)) void scribble(void) {
 
 COTP_TEST(turn, a_turn_that_waits_goes_on_as_the_handlers_own) {
   static struct counter c;
-  c = (struct counter){0};
-  cotp_pid pid = spawn_counter(&c);
-  settle_down(pid);
+  cotp_pid pid = idle_counter(&c);
   cotp_term tag = cotp_make_ref(), ans = COTP_NONE;
   struct add_arg a = {7, tag, cotp_self()};
   cotp_assert_rc(turn(pid, tag, wait_then_answer, &a, sizeof a, &ans),
@@ -232,9 +242,7 @@ COTP_TEST(turn, a_turn_that_waits_goes_on_as_the_handlers_own) {
   a.by = 1000; /* the turn has its own copy */
   scribble();
   cotp_send(pid, COTP_ATOM(go));
-  cotp_term got;
-  cotp_assert_rc(cotp_receive(10000, &got), 0);
-  cotp_assert_term_eq(got, COTP_TUPLE(cotp_self_heap(), tag, cotp_int(NULL, 7)));
+  expect(COTP_TUPLE(cotp_self_heap(), tag, cotp_int(NULL, 7)));
   /* the turn ended and the handler is idle again, handling messages */
   cotp_send(pid, COTP_ATOM(tick));
   settle_down(pid);
@@ -253,16 +261,12 @@ static void yield_then_answer(void *state, void *arg) {
 
 COTP_TEST(turn, a_turn_that_yields_goes_on_as_the_handlers_own) {
   static struct counter c;
-  c = (struct counter){0};
-  cotp_pid pid = spawn_counter(&c);
-  settle_down(pid);
+  cotp_pid pid = idle_counter(&c);
   cotp_term tag = cotp_make_ref(), ans;
   struct add_arg a = {0, tag, cotp_self()};
   cotp_assert_rc(turn(pid, tag, yield_then_answer, &a, sizeof a, &ans),
                  COTP_TURN_UNANSWERED);
-  cotp_term got;
-  cotp_assert_rc(cotp_receive(10000, &got), 0);
-  cotp_assert_term_eq(got, COTP_TUPLE(cotp_self_heap(), tag, COTP_ATOM(late)));
+  expect(COTP_TUPLE(cotp_self_heap(), tag, COTP_ATOM(late)));
   cotp_exit_signal(pid, COTP_ATOM_KILL);
 }
 
@@ -278,18 +282,13 @@ static void send_then_answer(void *state, void *arg) {
 
 COTP_TEST(turn, what_reaches_the_caller_first_keeps_its_place) {
   static struct counter c;
-  c = (struct counter){0};
-  cotp_pid pid = spawn_counter(&c);
-  settle_down(pid);
+  cotp_pid pid = idle_counter(&c);
   cotp_term tag = cotp_make_ref(), ans;
   struct add_arg a = {0, tag, cotp_self()};
   cotp_assert_rc(turn(pid, tag, send_then_answer, &a, sizeof a, &ans),
                  COTP_TURN_UNANSWERED);
-  cotp_term got;
-  cotp_assert_rc(cotp_receive(1000, &got), 0);
-  cotp_assert_term_eq(got, COTP_ATOM(before));
-  cotp_assert_rc(cotp_receive(1000, &got), 0);
-  cotp_assert_term_eq(got, COTP_TUPLE(cotp_self_heap(), tag, COTP_ATOM(sent)));
+  expect(COTP_ATOM(before));
+  expect(COTP_TUPLE(cotp_self_heap(), tag, COTP_ATOM(sent)));
   cotp_exit_signal(pid, COTP_ATOM_KILL);
 }
 
@@ -303,9 +302,7 @@ COTP_TEST(turn, a_turn_that_dies_gives_the_callers_monitor_its_real_reason) {
   static struct counter c;
   cotp_term ans;
   for (int k = 0; k < 2; k++) {
-    c = (struct counter){0};
-    cotp_pid pid = spawn_counter(&c);
-    settle_down(pid);
+    cotp_pid pid = idle_counter(&c);
     cotp_term ref;
     struct add_arg a = {0, COTP_NONE, cotp_self()};
     cotp_assert_rc(monitored_turn(pid, k ? COTP_ALIAS_REPLY_DEMONITOR
@@ -331,9 +328,7 @@ static void answer_then_die(void *state, void *arg) {
 
 COTP_TEST(turn, an_answer_ends_the_callers_monitor_and_alias) {
   static struct counter c;
-  c = (struct counter){0};
-  cotp_pid pid = spawn_counter(&c);
-  settle_down(pid);
+  cotp_pid pid = idle_counter(&c);
   cotp_term ref, ans;
   struct add_arg a = {0, COTP_NONE, cotp_self()};
   cotp_assert_rc(monitored_turn(pid, COTP_ALIAS_REPLY_DEMONITOR, answer_then_die,
@@ -363,9 +358,7 @@ static int alias_turn(cotp_pid pid, cotp_turn_fn *fn, struct add_arg *a,
 
 COTP_TEST(turn, an_answered_call_turn_leaves_no_monitor_and_no_alias) {
   static struct counter c;
-  c = (struct counter){0};
-  cotp_pid pid = spawn_counter(&c);
-  settle_down(pid);
+  cotp_pid pid = idle_counter(&c);
   cotp_term ans;
   cotp_assert_rc(cotp_handler_turn(pid, count, COTP_ATOM(t),
                                    COTP_TURN_MONITOR_ALIAS, never, NULL, 0, &ans),
@@ -387,9 +380,7 @@ COTP_TEST(turn, an_answered_call_turn_leaves_no_monitor_and_no_alias) {
 
 COTP_TEST(turn, a_call_turn_that_dies_gives_a_down_with_its_reason) {
   static struct counter c;
-  c = (struct counter){0};
-  cotp_pid pid = spawn_counter(&c);
-  settle_down(pid);
+  cotp_pid pid = idle_counter(&c);
   cotp_term ans;
   struct add_arg a = {0, COTP_NONE, cotp_self()};
   cotp_assert_rc(alias_turn(pid, die_in_turn, &a, &ans), COTP_TURN_UNANSWERED);
@@ -421,15 +412,11 @@ static void give_alias_away(void *state, void *arg) {
 
 COTP_TEST(turn, a_call_turns_alias_works_for_anyone_while_it_runs) {
   static struct counter c;
-  c = (struct counter){0};
-  cotp_pid pid = spawn_counter(&c);
-  settle_down(pid);
+  cotp_pid pid = idle_counter(&c);
   cotp_term ans;
   struct add_arg a = {0, COTP_NONE, cotp_self()};
   cotp_assert_rc(alias_turn(pid, give_alias_away, &a, &ans), COTP_TURN_UNANSWERED);
-  cotp_term got;
-  cotp_assert_rc(cotp_receive(10000, &got), 0);
-  cotp_assert_term_eq(got, COTP_TUPLE(cotp_self_heap(), a.tag, COTP_ATOM(from_helper)));
+  expect(COTP_TUPLE(cotp_self_heap(), a.tag, COTP_ATOM(from_helper)));
   /* the first reply ended the monitor and the alias: the turn's is dropped,
    * and no DOWN comes when the handler dies */
   cotp_test_refute_received("_", 50);
