@@ -420,6 +420,7 @@ COTP_API int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
  * sent to the caller meanwhile take effect when it runs again, as for a
  * process that has not been scheduled yet.
  * Context: inside a process.
+ * Ownership: arg is copied; *answer is in the caller's heap.
  */
 typedef enum cotp_turn_result {
   COTP_TURN_ANSWERED = 0,
@@ -437,7 +438,8 @@ typedef enum cotp_turn_result {
  * with tag as its reply_demonitor alias, just as
  * cotp_monitor_alias(pid, COTP_ALIAS_REPLY_DEMONITOR) made before the
  * request would have left it, and in place before pid runs again.  On
- * COTP_TURN_NOT_RUN, tag is left unused: monitor and send as usual.  An
+ * COTP_TURN_NOT_RUN or COTP_TURN_BUSY, tag is left unused: monitor and
+ * send as usual.  An
  * extra return: COTP_ENOMEM when the alias or the monitor could not be
  * made (no answer will arrive; the turn may have run).
  */
