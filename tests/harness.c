@@ -234,6 +234,12 @@ void cotp_test_kill_at_hold(cotp_entry *fn, void *arg, size_t arg_size) {
   cotp_assert_term_eq(cotp_test_down_of(mon, pid), COTP_ATOM_KILLED);
 }
 
+__attribute__((noinline)) void cotp_test_scribble_stack(void) {
+  volatile unsigned char junk[4096];
+  for (size_t i = 0; i < sizeof junk; i++)
+    junk[i] = 0xA5;
+}
+
 void cotp_test_busy(void *arg) {
   (void)arg;
   volatile uint64_t x = 0;

@@ -83,6 +83,9 @@ void cotp_test_refute_received(const char *pattern, int64_t ms);
  * that never comes, and one that computes and yields, never receiving. */
 void cotp_test_idle(void *arg);
 void cotp_test_busy(void *arg);
+/* Overwrites 4 KB of stack below the caller's frame, for tests that what
+ * a process lent from its stack was copied before the stack moved on. */
+void cotp_test_scribble_stack(void);
 
 /*
  * A kill that acts at the process's next drain, for tests that a killed

@@ -233,13 +233,6 @@ static void wait_then_answer(void *state, void *arg) {
   cotp_send(a->caller, COTP_TUPLE(cotp_self_heap(), a->tag, cotp_int(NULL, c->n)));
 }
 
-/* Overwrites the stack below the caller's frame. */
-static __attribute__((noinline)) void scribble(void) {
-  volatile unsigned char junk[4096];
-  for (size_t i = 0; i < sizeof junk; i++)
-    junk[i] = 0xA5;
-}
-
 COTP_TEST(turn, a_turn_that_waits_goes_on_as_the_handlers_own) {
   static struct counter c;
   cotp_pid pid = idle_counter(&c);
@@ -249,7 +242,7 @@ COTP_TEST(turn, a_turn_that_waits_goes_on_as_the_handlers_own) {
                  COTP_TURN_UNANSWERED);
   cr_assert(cotp_is_none(ans), "no answer was written");
   a.by = 1000; /* the turn has its own copy */
-  scribble();
+  cotp_test_scribble_stack();
   cotp_send(pid, COTP_ATOM(go));
   expect(COTP_TUPLE(cotp_self_heap(), tag, cotp_int(NULL, 7)));
   /* the turn ended and the handler is idle again, handling messages */

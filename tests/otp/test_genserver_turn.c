@@ -100,13 +100,6 @@ COTP_TEST(genserver_turn, what_the_server_sends_before_its_reply_stays_queued_in
   cotp_genserver_stop(cotp_server_pid(pid), COTP_ATOM_NORMAL, COTP_INFINITY);
 }
 
-/* Overwrites the stack below the caller's frame. */
-static __attribute__((noinline)) void scribble(void) {
-  volatile unsigned char junk[4096];
-  for (size_t i = 0; i < sizeof junk; i++)
-    junk[i] = 0x5A;
-}
-
 COTP_TEST(genserver_turn, a_request_outlives_the_call_that_timed_out) {
   cotp_pid pid = start();
   cotp_heap *h = cotp_self_heap();
@@ -122,7 +115,7 @@ COTP_TEST(genserver_turn, a_request_outlives_the_call_that_timed_out) {
     cotp_heap_release(h, mark);
     for (int k = 0; k < 64; k++)
       cotp_test_parse("{:junk, [9, 9, 9], \"zzzzzzzz\", %{z: 0.0}}");
-    scribble();
+    cotp_test_scribble_stack();
     cotp_send(pid, COTP_ATOM(go));
     cotp_term got;
     cotp_assert_rc(cotp_receive(5000, &got), 0);
