@@ -169,14 +169,17 @@ void cotp__monitor_answered(struct cotp__proc *p, cotp_term ref);
  * monitor of t, if it has one, takes effect in t now, before anything
  * else can happen to t, as it would have before t handled p's request. */
 void cotp__monitor_pending_to(struct cotp__proc *p, struct cotp__proc *t);
-/* A turn's monitor alias made late (COTP_TURN_MONITOR_ALIAS): ref is an
- * alias of p's in the shared table only, while the turn runs (p drains
- * nothing meanwhile, so no message through it is judged before the
- * turn ends); closed if the turn answers; if not, it becomes p's
- * reply_demonitor monitor of t, installed in t too, before t is settled
- * (false, and the alias closed, when out of memory). */
-bool cotp__turn_alias_open(struct cotp__proc *p, cotp_term ref);
-void cotp__turn_alias_close(cotp_term ref);
+/* A turn's monitor alias made late (COTP_TURN_MONITOR_ALIAS): while the
+ * turn runs, ref is an alias of p's published by the scheduler s running
+ * the turn, not put in the shared table (p drains nothing meanwhile, so
+ * no message through it is judged before the turn ends); closed if the
+ * turn answers; if not, it becomes p's reply_demonitor monitor of t, in
+ * the table and installed in t too, before t is settled (false when out
+ * of memory), and only then closed. */
+struct cotp__sched;
+void cotp__turn_alias_open(struct cotp__sched *s, struct cotp__proc *p,
+                           cotp_term ref);
+void cotp__turn_alias_close(struct cotp__sched *s);
 bool cotp__turn_alias_to_monitor(struct cotp__proc *p, struct cotp__proc *t,
                                  cotp_term ref);
 /* A DOWN for ref arrived: true (monitor removed) if p still holds it. */

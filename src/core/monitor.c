@@ -441,27 +441,58 @@ void cotp__monitor_answered(struct cotp__proc *p, cotp_term ref) {
   drop_mon(p->ext, m);
 }
 
-bool cotp__turn_alias_open(struct cotp__proc *p, cotp_term ref) {
-  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
-  return table_put(ref, self);
+/*
+ * A direct turn's alias (turn.c) is not put in the table: nearly every
+ * turn answers and drops it again, and the put and the drop were a tenth
+ * of a GenServer call.  The scheduler running the turn publishes it
+ * instead, caller first, then the reference; the one who looks it up (a
+ * third party that got the alias from the turn, so after it was
+ * published) reads the reference, the caller, and the reference again.
+ * An alias that outlives its turn unanswered is put in the table before
+ * it is unpublished, so a sender that finds it in neither place, looking
+ * here and then in the table, finds an alias no longer active.
+ */
+void cotp__turn_alias_open(struct cotp__sched *s, struct cotp__proc *p,
+                           cotp_term ref) {
+  atomic_store_explicit(&s->turn_alias_owner,
+                        atomic_load_explicit(&p->pid, memory_order_relaxed),
+                        memory_order_release);
+  atomic_store_explicit(&s->turn_alias, ref.w, memory_order_release);
 }
 
-void cotp__turn_alias_close(cotp_term ref) { table_drop(ref); }
+void cotp__turn_alias_close(struct cotp__sched *s) {
+  atomic_store_explicit(&s->turn_alias, 0, memory_order_release);
+}
+
+static cotp_pid turn_alias_owner(cotp_term ref) {
+  for (unsigned i = 0; i < cotp__rt->nsched; i++) {
+    struct cotp__sched *s = &cotp__rt->scheds[i];
+    if (atomic_load_explicit(&s->turn_alias, memory_order_acquire) != ref.w)
+      continue;
+    cotp_pid owner = {atomic_load_explicit(&s->turn_alias_owner,
+                                           memory_order_acquire)};
+    if (atomic_load_explicit(&s->turn_alias, memory_order_acquire) == ref.w)
+      return owner;
+  }
+  return (cotp_pid){0};
+}
 
 bool cotp__turn_alias_to_monitor(struct cotp__proc *p, struct cotp__proc *t,
                                  cotp_term ref) {
   struct cotp__ext *e = cotp__ext(p);
   struct cotp__mon *m = e ? SET_ADD(e->mons, struct cotp__mon, ref.w) : NULL;
-  if (!m) {
-    table_drop(ref);
+  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
+  if (!m)
+    return false;
+  if (!table_put(ref, self)) {
+    SET_REMOVE(e->mons, struct cotp__mon, m);
     return false;
   }
-  cotp_pid self = {atomic_load_explicit(&p->pid, memory_order_relaxed)};
   cotp_pid target = {atomic_load_explicit(&t->pid, memory_order_relaxed)};
   m->pid = target;
   m->name = COTP_NONE;
   m->alias_mode = COTP_ALIAS_REPLY_DEMONITOR;
-  m->alias_on = true; /* in the table since the turn began */
+  m->alias_on = true;
   m->alias_private = false;
   cotp__watcher_add(t, self, ref, COTP_NONE, COTP_ALIAS_REPLY_DEMONITOR);
   return true;
@@ -678,8 +709,9 @@ int cotp_send_alias(cotp_term alias, cotp_term msg) {
   int watched = watcher_owns(self, alias, &owner);
   if (watched > 0)
     flags = SF_ENDS_MONITOR;
-  else if (watched < 0)
-    owner = table_owner(alias);
+  else if (watched < 0 && !(owner = table_owner(alias)).bits &&
+           !(owner = turn_alias_owner(alias)).bits)
+    owner = table_owner(alias); /* put there as its turn ended */
   int rc = owner.bits ? cotp__signal(owner, SIG_ALIAS_MSG, flags, from, alias, msg)
                       : 0;
   if (rc == COTP_ENOMEM && flags) /* not sent: the monitor stays */

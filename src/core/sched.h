@@ -129,6 +129,8 @@ struct cotp__sched {
   _Atomic bool sleeping;
   _Atomic bool dozing;             /* asleep, but looks again soon */
   _Atomic bool sleep_in_poll;      /* asleep in epoll_wait, not the futex */
+  _Atomic uint64_t turn_alias;     /* the running turn's alias, or 0, and */
+  _Atomic uint64_t turn_alias_owner; /* its caller's pid (monitor.c) */
   void *altstack;                  /* for the stack-overflow handler */
 } __attribute__((aligned(64)));
 

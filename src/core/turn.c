@@ -29,8 +29,8 @@
  *     real exit reason, as if the monitor had travelled with the request.
  *     That monitor is either one the caller made before and has not sent
  *     yet (pending), or, with COTP_TURN_MONITOR_ALIAS, made right then:
- *     the call idiom's reply_demonitor monitor, whose alias has been in
- *     the shared table since the turn began.  An answered turn of that
+ *     the call idiom's reply_demonitor monitor, whose alias has been
+ *     published by the turn's scheduler since the turn began.  An answered turn of that
  *     kind never makes the monitor at all, only the alias, so that a reply
  *     from anyone who got the alias during the turn still finds the
  *     caller; the caller judges such a message when it drains, after the
@@ -130,28 +130,24 @@ int cotp_handler_turn(cotp_pid pid, cotp_handler_fn *handle, cotp_term tag,
     cotp__make_ready(p, false);
     return COTP_TURN_NOT_RUN;
   }
-  if ((flags & COTP_TURN_MONITOR_ALIAS) && !cotp__turn_alias_open(c, tag)) {
-    cotp__make_ready(p, false);
-    return COTP_ENOMEM;
-  }
   if (!cotp__stack_acquire(s, p)) {
     /* cannot happen for a process without frames: it takes any stack */
-    if (flags & COTP_TURN_MONITOR_ALIAS)
-      cotp__turn_alias_close(tag);
     cotp__make_ready(p, false);
     return COTP_TURN_NOT_RUN;
   }
+  if (flags & COTP_TURN_MONITOR_ALIAS)
+    cotp__turn_alias_open(s, c, tag);
   p->sp = cotp__ctx_make(p->home->mem.base, p->home->mem.size,
                          cotp__turn_start);
   struct cotp__turn t = {.caller = c, .proc = p, .tag = tag, .fn = fn,
                          .arg = arg, .arg_size = arg_size, .answer = answer,
                          .flags = flags};
   cotp__turn_run(s, &t);
+  if (flags & COTP_TURN_MONITOR_ALIAS)
+    cotp__turn_alias_close(s); /* answered: never a monitor at all */
   if (!t.answered)
     return t.out_of_memory ? COTP_ENOMEM : COTP_TURN_UNANSWERED;
-  if (flags & COTP_TURN_MONITOR_ALIAS)
-    cotp__turn_alias_close(tag); /* never a monitor at all */
-  else
+  if (!(flags & COTP_TURN_MONITOR_ALIAS))
     cotp__monitor_answered(c, tag);
   return COTP_TURN_ANSWERED;
 }

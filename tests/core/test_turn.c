@@ -6,6 +6,8 @@
  * the caller first; a turn that waits goes on as the handler's own; a
  * turn that dies leaves a DOWN with its real reason.
  */
+#include <stdatomic.h>
+
 #include "harness.h"
 
 /* A counter handler: each message adds one; {:add, n} from a turn adds n. */
@@ -410,6 +412,49 @@ static void give_alias_away(void *state, void *arg) {
   cotp_term sent;
   cotp_assert_rc(cotp_receive(10000, &sent), 0);
   cotp_send_alias(a->tag, COTP_TUPLE(h, a->tag, COTP_ATOM(from_turn)));
+}
+
+/* The same from another scheduler while the turn is still running: the
+ * helper finds the alias where the turn's scheduler published it.  The
+ * turn never switches out (it spins until the helper has sent), so the
+ * helper runs on the other scheduler, and its reply reaches the caller
+ * before the turn's own answer, which is then refused. */
+static _Atomic bool helper_sent;
+
+static void replier_elsewhere(void *arg) {
+  (void)arg;
+  cotp_term msg;
+  cotp_receive(COTP_INFINITY, &msg); /* the tag */
+  cotp_send_alias(msg, COTP_TUPLE(cotp_self_heap(), msg, COTP_ATOM(from_helper)));
+  atomic_store(&helper_sent, true);
+}
+
+static void spin_while_helper_replies(void *state, void *arg) {
+  (void)state;
+  const struct add_arg *a = arg;
+  atomic_store(&helper_sent, false);
+  cotp_pid helper;
+  cotp_assert_rc(cotp_spawn(replier_elsewhere, NULL, &helper), 0);
+  cotp_send(helper, a->tag);
+  int64_t deadline = cotp_monotonic_ms() + 10000;
+  while (!atomic_load(&helper_sent) && cotp_monotonic_ms() < deadline)
+    ;
+  cr_assert(atomic_load(&helper_sent), "the helper never ran");
+  cr_assert(!cotp_turn_answer(a->tag, COTP_ATOM(from_turn)),
+            "the turn's answer was taken after the helper's reply");
+}
+
+COTP_TEST(turn, a_call_turns_alias_works_from_another_scheduler_during_the_turn) {
+  static struct counter c;
+  cotp_pid pid = idle_counter(&c);
+  cotp_term ans;
+  struct add_arg a = {0, COTP_NONE, cotp_self()};
+  cotp_assert_rc(alias_turn(pid, spin_while_helper_replies, &a, &ans),
+                 COTP_TURN_UNANSWERED);
+  expect(COTP_TUPLE(cotp_self_heap(), a.tag, COTP_ATOM(from_helper)));
+  /* that reply ended the monitor the unanswered turn left */
+  cotp_assert_rc(cotp_demonitor(a.tag, COTP_DEMONITOR_INFO), 0);
+  cotp_test_refute_received("_", 20);
 }
 
 COTP_TEST(turn, a_call_turns_alias_works_for_anyone_while_it_runs) {
