@@ -37,6 +37,17 @@ COTP_API int cotp_dict_put_many(const cotp_term *kv, size_t n);
  * it will release to, and never released.  COTP_EINVAL for anything but
  * such a tuple; otherwise as cotp_dict_put_many. */
 COTP_API int cotp__dict_lend(cotp_term pairs);
+/* The same, later: make(h, src) builds such a tuple of pairs in h, and
+ * the dictionary calls it when it is first used (read or changed, by the
+ * process or by process_info), to copy the pairs into the dictionary.  So
+ * src must stay valid in the calling process's own heap as long as it
+ * lives, as for cotp__dict_lend, and make must not call the runtime.
+ * One maker is lent lazily per program (the first one lent); another, or
+ * a dictionary already in use, gets its pairs made and put at once.
+ * COTP_EINVAL for a NULL make or a COTP_NONE src, or pairs that are not
+ * such a tuple; otherwise as cotp_dict_put_many. */
+typedef cotp_term cotp__dict_maker(cotp_heap *h, cotp_term src);
+COTP_API int cotp__dict_lend_lazy(cotp_term src, cotp__dict_maker *make);
 /* The value of key, or COTP_NONE. */
 COTP_API cotp_term cotp_dict_get(cotp_term key);
 /* Removes key; *old gets its value or COTP_NONE.  Returns 0, COTP_ENOTPROC,

@@ -7,12 +7,13 @@
  * a value leaves the old one behind in that heap; when what is left behind
  * outgrows what is live, the live pairs are copied to a fresh heap.
  *
- * A Task lends its dictionary its lineage (cotp__dict_lend): pairs the
- * task built in its own heap, which the dictionary reads in place
- * (PF_DICT_LENT) and copies into the ext only when the process first
- * changes its dictionary.  Every task has $callers, $ancestors and
- * $initial_call, few ever read them, and putting them cost a tenth of a
- * task's instructions.
+ * A Task lends its dictionary its lineage (cotp__dict_lend_lazy): the
+ * go-ahead it was started with, from which the pairs are made when the
+ * dictionary is first used, straight into the ext.  Every task has
+ * $callers, $ancestors and $initial_call, few ever read them, and putting
+ * them cost a tenth of a task's instructions; building the pairs for the
+ * dictionary to read in place (cotp__dict_lend, PF_DICT_LENT) still cost
+ * one task in thirteen.
  *
  * process_info of another process is a signal (INFO) that the target
  * answers with {ref, answer} when it handles it, so the answer reflects
@@ -38,10 +39,37 @@ static struct pairs tuple_pairs(cotp_term t) {
   return (struct pairs){(const cotp_term *)box_ptr(t) + 1, (uint32_t)cotp_tuple_size(t)};
 }
 
+static int put_pairs(struct cotp__proc *p, const cotp_term *kv, size_t n);
+static bool distinct_pairs(cotp_term t);
+
+/* The one maker of lazily lent pairs (a Task's lineage). */
+static cotp__dict_maker *_Atomic lazy_maker;
+
+/* Makes the pairs p lent lazily, into its ext: its dictionary is then its
+ * own.  Without memory they stay lent, and the dictionary reads as empty
+ * until they can be made. */
+static void dict_make(struct cotp__proc *p) {
+  if (!(p->flags & PF_DICT_LENT) || !p->dict_lazy)
+    return;
+  cotp_heap scratch = {0};
+  cotp__dict_maker *make = atomic_load_explicit(&lazy_maker, memory_order_relaxed);
+  cotp_term pairs = make(&scratch, p->dict_lent);
+  if (distinct_pairs(pairs)) {
+    struct pairs d = tuple_pairs(pairs);
+    if (put_pairs(p, d.at, d.n / 2) == 0) {
+      p->flags &= (uint16_t)~PF_DICT_LENT;
+      p->dict_lent = COTP_NONE;
+      p->dict_lazy = false;
+    }
+  }
+  cotp__heap_close(&scratch);
+}
+
 /* p's dictionary as it stands: the pairs it lent, or its ext's. */
-static struct pairs pairs_of(const struct cotp__proc *p) {
+static struct pairs pairs_of(struct cotp__proc *p) {
+  dict_make(p);
   if (p->flags & PF_DICT_LENT)
-    return tuple_pairs(p->dict_lent);
+    return p->dict_lazy ? (struct pairs){NULL, 0} : tuple_pairs(p->dict_lent);
   const struct cotp__ext *e = p->ext;
   return e ? (struct pairs){e->dict.at, e->dict.n} : (struct pairs){NULL, 0};
 }
@@ -108,12 +136,13 @@ int cotp_dict_put(cotp_term key, cotp_term value, cotp_term *old) {
   return cotp_dict_put_many((cotp_term[]){key, value}, 1);
 }
 
-static int put_pairs(struct cotp__proc *p, const cotp_term *kv, size_t n);
-
 /* Before p changes its dictionary: the pairs it lent move into its ext. */
 static int dict_own(struct cotp__proc *p) {
+  dict_make(p);
   if (!(p->flags & PF_DICT_LENT))
     return 0;
+  if (p->dict_lazy)
+    return COTP_ENOMEM; /* not made: no memory */
   struct pairs d = tuple_pairs(p->dict_lent);
   int rc = put_pairs(p, d.at, d.n / 2);
   if (rc)
@@ -136,6 +165,35 @@ int cotp__dict_lend(cotp_term pairs) {
     return cotp_dict_put_many(d.at, d.n / 2);
   }
   p->dict_lent = pairs;
+  p->flags |= PF_DICT_LENT;
+  return 0;
+}
+
+int cotp__dict_lend_lazy(cotp_term src, cotp__dict_maker *make) {
+  struct cotp__proc *p = me();
+  if (!p)
+    return COTP_ENOTPROC;
+  if (!make || cotp_is_none(src))
+    return COTP_EINVAL;
+  cotp__dict_maker *first = NULL;
+  bool ours = atomic_compare_exchange_strong_explicit(
+                  &lazy_maker, &first, make, memory_order_relaxed,
+                  memory_order_relaxed) || first == make;
+  if (!ours || (p->flags & (PF_HANDLER | PF_DICT_LENT)) ||
+      (p->ext && p->ext->dict.n)) {
+    /* another maker's, or a dictionary in use: made and put now */
+    cotp_heap_mark mark = cotp_heap_mark_now(&p->heap);
+    cotp_term pairs = make(&p->heap, src);
+    int rc = distinct_pairs(pairs) ? 0 : COTP_EINVAL;
+    if (rc == 0) {
+      struct pairs d = tuple_pairs(pairs);
+      rc = cotp_dict_put_many(d.at, d.n / 2);
+    }
+    cotp_heap_release(&p->heap, mark);
+    return rc;
+  }
+  p->dict_lent = src;
+  p->dict_lazy = true;
   p->flags |= PF_DICT_LENT;
   return 0;
 }

@@ -183,6 +183,8 @@ struct cotp__proc {
   uint8_t pending_mon_mode;     /* of pending_mon_ref, below */
   uint16_t flags;
   uint8_t watch_mode;           /* u.watch's cotp_alias_mode */
+  bool dict_lazy;               /* dict_lent is what the pairs are made
+                                   of, when first read (info.c) */
   uint32_t runs;                /* times scheduled (watchdog, stats) */
   int32_t reductions;
   union {
@@ -222,7 +224,8 @@ struct cotp__proc {
   /* A handler's (PF_HANDLER) message being handled, read in place and
    * freed when handle returns; or, in a plain process, the dictionary it
    * lent (PF_DICT_LENT, cotp__dict_lend): a tuple of pairs in its own
-   * heap, read in place until it first changes its dictionary (info.c). */
+   * heap, read in place until it first changes its dictionary, or, with
+   * dict_lazy, the term they are made of when first read (info.c). */
   union {
     struct cotp__msg *handling;
     cotp_term dict_lent;

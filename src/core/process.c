@@ -71,6 +71,7 @@ static void release_all(struct cotp__proc *p) {
   if (p->flags & PF_DICT_LENT) { /* not a message: nothing to free */
     p->flags &= (uint16_t)~PF_DICT_LENT;
     p->dict_lent = COTP_NONE;
+    p->dict_lazy = false;
   } else if (p->handling) { /* a handler that exited while handling it */
     cotp__msg_free(p->handling);
     p->handling = NULL;

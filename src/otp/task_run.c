@@ -78,9 +78,37 @@ static cotp_term run_mfa(cotp_heap *h, cotp_term module, cotp_term function,
   cotp_exit(COTP_TUPLE(h, cotp__task_atoms()->undef, COTP_LIST(h, where)));
 }
 
+/* The task's lineage, made from its go-ahead when its dictionary is first
+ * used: $callers is [owner | the owner's]; the owner made the whole of
+ * $ancestors when it has a name or ancestors of its own (proc_lib names
+ * an ancestor by its registered name), else it is [owner];
+ * $initial_call names the function. */
+static cotp_term lineage(cotp_heap *h, cotp_term go) {
+  const struct cotp__task_atoms *a = cotp__task_atoms();
+  cotp_term owner = cotp_tuple_get(go, COTP__GO_OWNER);
+  cotp_term callers = cotp_tuple_get(go, COTP__GO_CALLERS);
+  cotp_term ancestors = cotp_tuple_get(go, COTP__GO_ANCESTORS);
+  cotp_term fn = cotp_tuple_get(go, COTP__GO_FN);
+  cotp_term initial;
+  if (cotp_is_atom(fn)) {
+    size_t arity = 0;
+    cotp_list_length(cotp_tuple_get(go, COTP__GO_ITEM), &arity);
+    initial = COTP_TUPLE(h, fn, cotp_tuple_get(go, COTP__GO_ARG),
+                         cotp_int(h, (int64_t)arity));
+  } else {
+    bool stream = cotp_tuple_size(go) > COTP__GO_ITEM;
+    initial = COTP_TUPLE(h, a->c, c_function_name(cotp__task_term_fn(fn)),
+                         cotp_int(h, stream ? 2 : 1));
+  }
+  return COTP_TUPLE(h, a->callers,
+                    cotp_cons(h, owner, cotp_is_list(callers) ? callers : COTP_NIL),
+                    a->ancestors,
+                    cotp_is_cons(ancestors) ? ancestors : cotp_cons(h, owner, COTP_NIL),
+                    a->initial_call, initial);
+}
+
 /* Does what the go-ahead says; returns when the task is done. */
 static void run(cotp_term go) {
-  const struct cotp__task_atoms *a = cotp__task_atoms();
   cotp_heap *h = cotp_self_heap();
   size_t n = cotp_tuple_size(go);
   cotp_term alias = cotp_tuple_get(go, COTP__GO_ALIAS);
@@ -89,31 +117,13 @@ static void run(cotp_term go) {
   cotp_term fn = cotp_tuple_get(go, COTP__GO_FN);
   cotp_term arg = cotp_tuple_get(go, COTP__GO_ARG);
   bool mfa = cotp_is_atom(fn);
-
-  /* where it comes from: $callers is [owner | the owner's]; the owner
-   * made the whole of $ancestors when it has a name or ancestors of its
-   * own (proc_lib names an ancestor by its registered name), else it is
-   * [owner]; $initial_call names the function.  Built in the heap, under
-   * the go-ahead, which the task keeps to its end: lent to the
-   * dictionary, not copied, as few tasks ever read them (cotp/info.h). */
-  cotp_term callers = cotp_tuple_get(go, COTP__GO_CALLERS);
-  cotp_term ancestors = cotp_tuple_get(go, COTP__GO_ANCESTORS);
-  cotp_term lineage[6] = {
-      a->callers, cotp_cons(h, owner, cotp_is_list(callers) ? callers : COTP_NIL),
-      a->ancestors, cotp_is_cons(ancestors) ? ancestors : cotp_cons(h, owner, COTP_NIL),
-      a->initial_call, COTP_NONE};
+  /* the go-ahead stays in the heap to the task's end: lent to the
+   * dictionary, which makes the lineage only if it is ever used, as few
+   * tasks read it (cotp/info.h) */
+  cotp__dict_lend_lazy(go, lineage);
   void (*code)(void) = mfa ? NULL : cotp__task_term_fn(fn);
   bool stream = !mfa && n > COTP__GO_ITEM;
   cotp_term args = mfa ? cotp_tuple_get(go, COTP__GO_ITEM) : COTP_NIL;
-  if (mfa) {
-    size_t arity = 0;
-    cotp_list_length(args, &arity);
-    lineage[5] = COTP_TUPLE(h, fn, arg, cotp_int(h, (int64_t)arity));
-  } else {
-    lineage[5] = COTP_TUPLE(h, a->c, c_function_name(code),
-                            cotp_int(h, stream ? 2 : 1));
-  }
-  cotp__dict_lend(cotp_tuple(h, 6, lineage));
 
   cotp_term result;
   if (mfa) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A dictionary lent its first pairs (cotp__dict_lend, a Task's lineage):
+ * A dictionary lent its first pairs (cotp__dict_lend, and lazily,
+ * cotp__dict_lend_lazy: a Task's lineage):
  * the process sees exactly what cotp_dict_put_many would have left,
  * whether it reads the pairs, changes them, is asked about them from
  * outside, hibernates, or never looks.
@@ -62,11 +63,25 @@ static void putter(void *arg) {
   read_then_change();
 }
 
+/* A maker of pairs, for cotp__dict_lend_lazy: the pairs are src. */
+static int made;
+static cotp_term copy_of(cotp_heap *h, cotp_term src) {
+  made++;
+  return cotp_term_copy(h, src);
+}
+
+/* Lends PAIRS lazily, then reads and changes them. */
+static void lazy_lender(void *arg) {
+  (void)arg;
+  cotp_assert_rc(cotp__dict_lend_lazy(cotp_test_parse(PAIRS), copy_of), 0);
+  read_then_change();
+}
+
 COTP_TEST(dict_lend, lent_pairs_read_and_change_as_put_ones) {
   parent = cotp_self();
-  cotp_entry *fns[] = {putter, lender};
-  cotp_term seen[2][9];
-  for (int k = 0; k < 2; k++) {
+  cotp_entry *fns[] = {putter, lender, lazy_lender};
+  cotp_term seen[3][9];
+  for (int k = 0; k < 3; k++) {
     cotp_pid p;
     cotp_assert_rc(cotp_spawn(fns[k], NULL, &p), 0);
     for (int i = 0; i < 4; i++)
@@ -78,12 +93,78 @@ COTP_TEST(dict_lend, lent_pairs_read_and_change_as_put_ones) {
     cotp_assert_rc(cotp_process_info(p, COTP_ATOM(dictionary), &seen[k][8]), 0);
     cotp_send(p, COTP_ATOM(go));
   }
-  for (int i = 0; i < 9; i++)
-    cotp_assert_term_eq(seen[1][i], seen[0][i]);
+  for (int k = 1; k < 3; k++)
+    for (int i = 0; i < 9; i++)
+      cotp_assert_term_eq(seen[k][i], seen[0][i]);
+  cr_assert_eq(made, 1, "the lazy pairs were made %d times", made);
   /* and what that is */
   cotp_assert_term_eq(seen[1][1], cotp_test_parse("[:c, :b, {:k, 2}, :a]"));
   cotp_assert_term_eq(seen[1][7], cotp_test_parse(
                                       "[{:new, 7}, {:c, :same}, {:b, :same}, {:a, :changed}]"));
+}
+
+/* Lazily lent pairs first used from outside, or by a change, or never;
+ * lent with a second maker, or to a dictionary in use, they are put at
+ * once; a maker that makes no pairs is refused. */
+static void lends_lazily_and_waits(void *arg) {
+  cotp_assert_rc(cotp__dict_lend_lazy(cotp_test_parse("{:a, 1, :b, 2}"), copy_of), 0);
+  if (arg == (void *)1)
+    cotp_assert_rc(cotp_dict_put(COTP_ATOM(c), COTP_ATOM(three), NULL), 0);
+  tell(COTP_ATOM(lent));
+  wait_go();
+  if (arg)
+    tell(cotp_dict_all());
+}
+
+static cotp_term other_maker(cotp_heap *h, cotp_term src) {
+  return cotp_term_copy(h, src);
+}
+
+static cotp_term no_pairs(cotp_heap *h, cotp_term src) {
+  (void)h, (void)src;
+  return COTP_ATOM(nope);
+}
+
+static void lends_with_others(void *arg) {
+  (void)arg;
+  cotp_assert_rc(cotp__dict_lend_lazy(COTP_NONE, copy_of), COTP_EINVAL);
+  cotp_assert_rc(cotp__dict_lend_lazy(COTP_ATOM(x), NULL), COTP_EINVAL);
+  cotp_assert_rc(cotp__dict_lend_lazy(cotp_test_parse("{:a, 1}"), other_maker), 0);
+  cotp_assert_rc(cotp__dict_lend_lazy(cotp_test_parse("{:b, 2}"), copy_of), 0);
+  cotp_assert_rc(cotp__dict_lend_lazy(COTP_ATOM(x), no_pairs), COTP_EINVAL);
+  tell(cotp_dict_all());
+}
+
+COTP_TEST(dict_lend, lazily_lent_pairs_are_made_once_when_first_used) {
+  parent = cotp_self();
+  made = 0;
+  cotp_pid p;
+  /* first used from outside */
+  cotp_assert_rc(cotp_spawn(lends_lazily_and_waits, (void *)2, &p), 0);
+  wait_for(COTP_ATOM(lent));
+  cr_assert_eq(made, 0);
+  cotp_term d;
+  cotp_assert_rc(cotp_process_info(p, COTP_ATOM(dictionary), &d), 0);
+  cotp_assert_term_eq(d, cotp_test_parse("[{:b, 2}, {:a, 1}]"));
+  cotp_send(p, COTP_ATOM(go));
+  wait_for(cotp_test_parse("[{:b, 2}, {:a, 1}]"));
+  cr_assert_eq(made, 1);
+  /* first used by a change */
+  cotp_assert_rc(cotp_spawn(lends_lazily_and_waits, (void *)1, &p), 0);
+  wait_for(COTP_ATOM(lent));
+  cr_assert_eq(made, 2);
+  cotp_send(p, COTP_ATOM(go));
+  wait_for(cotp_test_parse("[{:c, :three}, {:b, 2}, {:a, 1}]"));
+  /* never used: never made */
+  cotp_assert_rc(cotp_spawn(lends_lazily_and_waits, NULL, &p), 0);
+  wait_for(COTP_ATOM(lent));
+  cotp_send(p, COTP_ATOM(go));
+  cotp_sleep(20);
+  cr_assert_eq(made, 2);
+  /* copy_of is the lazy maker now: other_maker's pairs are put at once,
+   * and copy_of's then too, the dictionary being in use */
+  cotp_assert_rc(cotp_spawn(lends_with_others, NULL, NULL), 0);
+  wait_for(cotp_test_parse("[{:b, 2}, {:a, 1}]"));
 }
 
 /* Lent to a dictionary that has pairs already, or lent twice: put. */
