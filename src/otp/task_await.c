@@ -85,21 +85,27 @@ enum { AWAITING, REPLIED, DONE }; /* a task's state in the map */
 struct many {
   struct cotp__reftab tab;
   size_t awaiting; /* tasks with no reply yet */
+  struct cotp__reftab_slot *taken; /* the slot of the message accepted */
 };
 
 /* A reply of a task still awaited, or a DOWN of one not done. */
 static bool accept_many(cotp_term msg, void *ctx) {
   struct many *m = ctx;
   size_t size = cotp_tuple_size(msg);
+  struct cotp__reftab_slot *s = NULL;
   if (size == 2) {
-    struct cotp__reftab_slot *s = cotp__reftab_find(&m->tab, cotp_tuple_get(msg, 0));
-    return s && s->state == AWAITING;
+    s = cotp__reftab_find(&m->tab, cotp_tuple_get(msg, 0));
+    if (!s || s->state != AWAITING)
+      return false;
+  } else if (size == 5 && cotp_tuple_get(msg, 0).w == COTP_ATOM_DOWN.w) {
+    s = cotp__reftab_find(&m->tab, cotp_tuple_get(msg, 1));
+    if (!s || s->state == DONE)
+      return false;
+  } else {
+    return false;
   }
-  if (size == 5 && cotp_tuple_get(msg, 0).w == COTP_ATOM_DOWN.w) {
-    struct cotp__reftab_slot *s = cotp__reftab_find(&m->tab, cotp_tuple_get(msg, 1));
-    return s && s->state != DONE;
-  }
-  return false;
+  m->taken = s;
+  return true;
 }
 
 /* Removes the monitors of every task not done, and their queued DOWNs. */
@@ -140,10 +146,9 @@ int cotp_task_await_many(const cotp_task *tasks, size_t n, int64_t timeout_ms,
   if (!cotp__reftab_init(&m.tab, n))
     return COTP_ENOMEM;
   for (size_t i = 0; i < n; i++) {
-    if (!cotp__reftab_find(&m.tab, tasks[i].ref)) {
-      cotp__reftab_add(&m.tab, tasks[i].ref, (uint32_t)i);
-      m.awaiting++;
-    }
+    bool added;
+    cotp__reftab_put(&m.tab, tasks[i].ref, (uint32_t)i, &added);
+    m.awaiting += added;
   }
   int64_t deadline = cotp__task_deadline(timeout_ms);
   while (m.awaiting > 0) {
@@ -153,14 +158,13 @@ int cotp_task_await_many(const cotp_task *tasks, size_t n, int64_t timeout_ms,
     cotp_heap_mark mark = cotp_heap_mark_now(h);
     if (cotp__task_receive(accept_many, &m, deadline, &msg) != 0)
       exit_many(&m, tasks, n, COTP_ATOM_TIMEOUT, timeout_ms);
+    struct cotp__reftab_slot *s = m.taken;
     if (cotp_tuple_size(msg) == 2) {
-      struct cotp__reftab_slot *s = cotp__reftab_find(&m.tab, cotp_tuple_get(msg, 0));
       s->state = REPLIED;
       replies[s->index] = cotp_tuple_get(msg, 1);
       m.awaiting--;
       continue;
     }
-    struct cotp__reftab_slot *s = cotp__reftab_find(&m.tab, cotp_tuple_get(msg, 1));
     if (s->state == REPLIED) {
       s->state = DONE; /* the DOWN that follows a reply: the monitor is gone */
       cotp_heap_release(h, mark);
@@ -171,12 +175,16 @@ int cotp_task_await_many(const cotp_task *tasks, size_t n, int64_t timeout_ms,
               cotp__task_down_reason(h, cotp_tuple_get(msg, 3), cotp_tuple_get(msg, 4)),
               timeout_ms);
   }
-  /* the same task given twice has one reply, at the first index */
+  /* the same task given twice has one reply, at the first index; and
+   * the monitors of tasks whose DOWN has not come yet go */
   for (size_t i = 0; i < n; i++) {
     struct cotp__reftab_slot *s = cotp__reftab_find(&m.tab, tasks[i].ref);
     replies[i] = replies[s->index];
+    if (s->state != DONE) {
+      cotp__task_demonitor(tasks[i].ref);
+      s->state = DONE;
+    }
   }
-  demonitor_rest(&m, tasks, n);
   cotp__reftab_close(&m.tab);
   return 0;
 }

@@ -171,6 +171,11 @@ struct cotp__reftab_slot *cotp__reftab_find(struct cotp__reftab *t,
 /* Adds ref (not present) with index and state 0. */
 struct cotp__reftab_slot *cotp__reftab_add(struct cotp__reftab *t,
                                            cotp_term ref, uint32_t index);
+/* The slot of ref, added with index and state 0 if not present (*added
+ * says which). */
+struct cotp__reftab_slot *cotp__reftab_put(struct cotp__reftab *t,
+                                           cotp_term ref, uint32_t index,
+                                           bool *added);
 /* Removes ref, if present. */
 void cotp__reftab_remove(struct cotp__reftab *t, cotp_term ref);
 

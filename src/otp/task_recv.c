@@ -176,6 +176,18 @@ struct cotp__reftab_slot *cotp__reftab_add(struct cotp__reftab *t,
   return &t->slots[i];
 }
 
+struct cotp__reftab_slot *cotp__reftab_put(struct cotp__reftab *t,
+                                           cotp_term ref, uint32_t index,
+                                           bool *added) {
+  uint32_t i = hash(ref.w, t->mask);
+  while (t->slots[i].ref && t->slots[i].ref != ref.w)
+    i = (i + 1) & t->mask;
+  *added = !t->slots[i].ref;
+  if (*added)
+    t->slots[i] = (struct cotp__reftab_slot){ref.w, index, 0};
+  return &t->slots[i];
+}
+
 void cotp__reftab_remove(struct cotp__reftab *t, cotp_term ref) {
   struct cotp__reftab_slot *s = cotp__reftab_find(t, ref);
   if (!s)
