@@ -37,6 +37,13 @@ COTP_API int cotp_unregister(cotp_term name);
 /* The process registered as name: 0 with *pid set, or COTP_ENOTFOUND. */
 COTP_API int cotp_whereis(cotp_term name, cotp_pid *pid);
 
+/* The name pid is registered under (an atom), or COTP_NONE when it has
+ * none or is not alive: the reverse of cotp_whereis, read from the name
+ * table as it stands.  process_info(pid, registered_name) answers the same
+ * for a process, ordered with the signals the asker sent it, at the cost of
+ * a round trip.  Context: any thread while the runtime runs. */
+COTP_API cotp_term cotp_registered_name(cotp_pid pid);
+
 /* The list of registered names, built in heap h (NONE when out of
  * memory). */
 COTP_API cotp_term cotp_registered(cotp_heap *h);

@@ -143,6 +143,8 @@ cotp_term cotp__name_of(cotp_pid pid) {
   return name;
 }
 
+cotp_term cotp_registered_name(cotp_pid pid) { return cotp__name_of(pid); }
+
 cotp_term cotp_registered(cotp_heap *h) {
   pthread_mutex_lock(&lock);
   cotp_term list = COTP_NIL;

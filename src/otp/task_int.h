@@ -36,7 +36,7 @@ struct cotp__task_atoms {
   cotp_term brutal_kill, exit, nodedown, undef, erlang, apply, completed;
   cotp_term struct_, exception_, message, mfa, owner, pid, ref;
   cotp_term callers, ancestors, initial_call, c, unknown, nonode;
-  cotp_term go, enforce_exit, registered_name, trap_exit;
+  cotp_term go, enforce_exit, trap_exit;
 };
 const struct cotp__task_atoms *cotp__task_atoms(void);
 

@@ -21,11 +21,11 @@
 void cotp__task_go_head(cotp_term alias, unsigned flags, cotp_term elems[6]) {
   const struct cotp__task_atoms *a = cotp__task_atoms();
   cotp_heap *h = cotp_self_heap();
-  cotp_term self = cotp_pid_term(cotp_self());
+  cotp_pid me = cotp_self();
+  cotp_term self = cotp_pid_term(me);
   cotp_term callers = cotp_dict_get(a->callers);
   cotp_term ancestors = cotp_dict_get(a->ancestors);
-  cotp_term name = COTP_NIL;
-  cotp_process_info(cotp_self(), a->registered_name, &name);
+  cotp_term name = cotp_registered_name(me);
   elems[COTP__GO_TAG] = a->go;
   elems[COTP__GO_ALIAS] = cotp_is_none(alias) ? COTP_ATOM_NIL : alias;
   elems[COTP__GO_OWNER] = self;

@@ -58,7 +58,6 @@ static void make_atoms(void) {
   a->nonode = cotp_atom("nonode@nohost");
   a->go = cotp_atom("$cotp_task");
   a->enforce_exit = cotp_atom("enforce_exit");
-  a->registered_name = cotp_atom("registered_name");
   a->trap_exit = cotp_atom("trap_exit");
 }
 

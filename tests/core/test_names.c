@@ -34,6 +34,9 @@ COTP_TEST(names, d1_register_whereis_unregister) {
   cotp_assert_rc(cotp_register(name, p), 0);
   assert_whereis(name, p);
   cr_assert(registered(name));
+  /* the reverse of whereis */
+  cotp_assert_term_eq(cotp_registered_name(p), name);
+  cr_assert(cotp_is_none(cotp_registered_name(cotp_self())));
   cotp_assert_rc(cotp_send_name(name, COTP_ATOM(hello)), 0);
   cotp_term msgs;
   cotp_assert_rc(cotp_process_info(p, COTP_ATOM(messages), &msgs), 0);
@@ -45,6 +48,7 @@ COTP_TEST(names, d1_register_whereis_unregister) {
   cotp_term rn;
   cotp_assert_rc(cotp_process_info(p, COTP_ATOM(registered_name), &rn), 0);
   cotp_assert_term_eq(rn, COTP_NIL);
+  cr_assert(cotp_is_none(cotp_registered_name(p)));
 
   /* registered again (it may take a new name once it lost the old) */
   cotp_assert_rc(cotp_register(COTP_ATOM(d1_other), p), 0);
@@ -55,6 +59,7 @@ COTP_TEST(names, d1_register_whereis_unregister) {
   cotp_test_down_of(ref, p);
   cotp_assert_rc(cotp_whereis(name, &got), COTP_ENOTFOUND);
   cr_assert(!registered(name));
+  cr_assert(cotp_is_none(cotp_registered_name(p))); /* dead */
 
   /* a process may name itself, and a process that returns loses it too */
   cotp_assert_rc(cotp_register(COTP_ATOM(d1_root), root), 0);
