@@ -42,6 +42,14 @@ static struct pairs tuple_pairs(cotp_term t) {
 static int put_pairs(struct cotp__proc *p, const cotp_term *kv, size_t n);
 static bool distinct_pairs(cotp_term t);
 
+/* Puts a tuple of pairs with distinct keys into p's own dictionary. */
+static int put_tuple(struct cotp__proc *p, cotp_term pairs) {
+  if (!distinct_pairs(pairs))
+    return COTP_EINVAL;
+  struct pairs d = tuple_pairs(pairs);
+  return d.n ? put_pairs(p, d.at, d.n / 2) : 0;
+}
+
 /* The one maker of lazily lent pairs (a Task's lineage). */
 static cotp__dict_maker *_Atomic lazy_maker;
 
@@ -53,14 +61,10 @@ static void dict_make(struct cotp__proc *p) {
     return;
   cotp_heap scratch = {0};
   cotp__dict_maker *make = atomic_load_explicit(&lazy_maker, memory_order_relaxed);
-  cotp_term pairs = make(&scratch, p->dict_lent);
-  if (distinct_pairs(pairs)) {
-    struct pairs d = tuple_pairs(pairs);
-    if (put_pairs(p, d.at, d.n / 2) == 0) {
-      p->flags &= (uint16_t)~PF_DICT_LENT;
-      p->dict_lent = COTP_NONE;
-      p->dict_lazy = false;
-    }
+  if (put_tuple(p, make(&scratch, p->dict_lent)) == 0) {
+    p->flags &= (uint16_t)~PF_DICT_LENT;
+    p->dict_lent = COTP_NONE;
+    p->dict_lazy = false;
   }
   cotp__heap_close(&scratch);
 }
@@ -175,20 +179,20 @@ int cotp__dict_lend_lazy(cotp_term src, cotp__dict_maker *make) {
     return COTP_ENOTPROC;
   if (!make || cotp_is_none(src))
     return COTP_EINVAL;
-  cotp__dict_maker *first = NULL;
-  bool ours = atomic_compare_exchange_strong_explicit(
-                  &lazy_maker, &first, make, memory_order_relaxed,
-                  memory_order_relaxed) || first == make;
+  /* a plain read once set: every task lends, on every core */
+  cotp__dict_maker *first = atomic_load_explicit(&lazy_maker, memory_order_relaxed);
+  bool ours = first == make ||
+              (!first && (atomic_compare_exchange_strong_explicit(
+                              &lazy_maker, &first, make, memory_order_relaxed,
+                              memory_order_relaxed) ||
+                          first == make));
   if (!ours || (p->flags & (PF_HANDLER | PF_DICT_LENT)) ||
       (p->ext && p->ext->dict.n)) {
     /* another maker's, or a dictionary in use: made and put now */
     cotp_heap_mark mark = cotp_heap_mark_now(&p->heap);
-    cotp_term pairs = make(&p->heap, src);
-    int rc = distinct_pairs(pairs) ? 0 : COTP_EINVAL;
-    if (rc == 0) {
-      struct pairs d = tuple_pairs(pairs);
-      rc = cotp_dict_put_many(d.at, d.n / 2);
-    }
+    int rc = dict_own(p);
+    if (rc == 0)
+      rc = put_tuple(p, make(&p->heap, src));
     cotp_heap_release(&p->heap, mark);
     return rc;
   }

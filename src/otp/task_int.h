@@ -168,11 +168,8 @@ void cotp__reftab_close(struct cotp__reftab *t);
 /* The slot of ref, or NULL. */
 struct cotp__reftab_slot *cotp__reftab_find(struct cotp__reftab *t,
                                             cotp_term ref);
-/* Adds ref (not present) with index and state 0. */
-struct cotp__reftab_slot *cotp__reftab_add(struct cotp__reftab *t,
-                                           cotp_term ref, uint32_t index);
-/* The slot of ref, added with index and state 0 if not present (*added
- * says which). */
+/* The slot of ref, added with index and state 0 if not present (*added,
+ * unless added is NULL, says which). */
 struct cotp__reftab_slot *cotp__reftab_put(struct cotp__reftab *t,
                                            cotp_term ref, uint32_t index,
                                            bool *added);

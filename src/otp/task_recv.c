@@ -167,23 +167,16 @@ struct cotp__reftab_slot *cotp__reftab_find(struct cotp__reftab *t,
   }
 }
 
-struct cotp__reftab_slot *cotp__reftab_add(struct cotp__reftab *t,
-                                           cotp_term ref, uint32_t index) {
-  uint32_t i = hash(ref.w, t->mask);
-  while (t->slots[i].ref)
-    i = (i + 1) & t->mask;
-  t->slots[i] = (struct cotp__reftab_slot){ref.w, index, 0};
-  return &t->slots[i];
-}
-
 struct cotp__reftab_slot *cotp__reftab_put(struct cotp__reftab *t,
                                            cotp_term ref, uint32_t index,
                                            bool *added) {
   uint32_t i = hash(ref.w, t->mask);
   while (t->slots[i].ref && t->slots[i].ref != ref.w)
     i = (i + 1) & t->mask;
-  *added = !t->slots[i].ref;
-  if (*added)
+  bool fresh = !t->slots[i].ref;
+  if (added)
+    *added = fresh;
+  if (fresh)
     t->slots[i] = (struct cotp__reftab_slot){ref.w, index, 0};
   return &t->slots[i];
 }

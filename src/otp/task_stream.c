@@ -296,7 +296,7 @@ static int spawn_next(struct stream *s) {
     x->deadline = cotp_monotonic_ms() + s->opts.timeout_ms;
     list_push(s, i);
   }
-  cotp__reftab_add(&s->tab, ref, i);
+  cotp__reftab_put(&s->tab, ref, i, NULL);
   s->spawned++;
   s->running++;
   s->alive++;

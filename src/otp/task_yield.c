@@ -127,10 +127,9 @@ int cotp_task_yield_many(const cotp_task *tasks, size_t n,
   size_t distinct = 0;
   for (size_t i = 0; i < n; i++) {
     results[i] = COTP_ATOM_NIL;
-    if (!cotp__reftab_find(&m.tab, tasks[i].ref)) {
-      cotp__reftab_add(&m.tab, tasks[i].ref, (uint32_t)i);
-      distinct++;
-    }
+    bool added;
+    cotp__reftab_put(&m.tab, tasks[i].ref, (uint32_t)i, &added);
+    distinct += added;
   }
   size_t limit = opts->limit == 0 || opts->limit > distinct ? distinct : opts->limit;
   const struct cotp__task_atoms *a = cotp__task_atoms();

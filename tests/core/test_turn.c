@@ -263,14 +263,22 @@ static void yield_then_answer(void *state, void *arg) {
     cotp_send(a->caller, COTP_TUPLE(cotp_self_heap(), a->tag, COTP_ATOM(late)));
 }
 
+/* A turn of fn on a fresh idle counter that gives no direct answer;
+ * a->tag is its tag.  Returns the counter. */
+static cotp_pid unanswered_turn(struct counter *c, cotp_turn_fn *fn,
+                                struct add_arg *a) {
+  cotp_pid pid = idle_counter(c);
+  cotp_term ans;
+  *a = (struct add_arg){0, cotp_make_ref(), cotp_self()};
+  cotp_assert_rc(turn(pid, a->tag, fn, a, sizeof *a, &ans), COTP_TURN_UNANSWERED);
+  return pid;
+}
+
 COTP_TEST(turn, a_turn_that_yields_goes_on_as_the_handlers_own) {
   static struct counter c;
-  cotp_pid pid = idle_counter(&c);
-  cotp_term tag = cotp_make_ref(), ans;
-  struct add_arg a = {0, tag, cotp_self()};
-  cotp_assert_rc(turn(pid, tag, yield_then_answer, &a, sizeof a, &ans),
-                 COTP_TURN_UNANSWERED);
-  expect(COTP_TUPLE(cotp_self_heap(), tag, COTP_ATOM(late)));
+  struct add_arg a;
+  cotp_pid pid = unanswered_turn(&c, yield_then_answer, &a);
+  expect(COTP_TUPLE(cotp_self_heap(), a.tag, COTP_ATOM(late)));
   cotp_exit_signal(pid, COTP_ATOM_KILL);
 }
 
@@ -286,13 +294,10 @@ static void send_then_answer(void *state, void *arg) {
 
 COTP_TEST(turn, what_reaches_the_caller_first_keeps_its_place) {
   static struct counter c;
-  cotp_pid pid = idle_counter(&c);
-  cotp_term tag = cotp_make_ref(), ans;
-  struct add_arg a = {0, tag, cotp_self()};
-  cotp_assert_rc(turn(pid, tag, send_then_answer, &a, sizeof a, &ans),
-                 COTP_TURN_UNANSWERED);
+  struct add_arg a;
+  cotp_pid pid = unanswered_turn(&c, send_then_answer, &a);
   expect(COTP_ATOM(before));
-  expect(COTP_TUPLE(cotp_self_heap(), tag, COTP_ATOM(sent)));
+  expect(COTP_TUPLE(cotp_self_heap(), a.tag, COTP_ATOM(sent)));
   cotp_exit_signal(pid, COTP_ATOM_KILL);
 }
 
