@@ -25,31 +25,49 @@ static inline void read_unit(int argc, char **argv) {
     unit_ms = atol(argv[1]);
 }
 
-/* Prints s with every #PID<a.b.c> and #Reference<...> masked. */
-static inline void put_masked(const char *s) {
+/* s with every #PID<a.b.c> and #Reference<...> masked, as a new string. */
+static inline char *masked(const char *s) {
+  char *out = malloc(2 * strlen(s) + 16), *o = out;
+  if (!out)
+    abort();
   while (*s) {
     const char *p = strstr(s, "#PID<"), *r = strstr(s, "#Reference<");
     const char *m = p && (!r || p < r) ? p : r;
-    if (!m) {
-      fputs(s, stdout);
+    const char *mask = m == p ? "#PID<...>" : "#Reference<...>";
+    size_t keep = m ? (size_t)(m - s) : strlen(s), n = m ? strlen(mask) : 0;
+    memcpy(o, s, keep);
+    memcpy(o + keep, mask, n);
+    o += keep + n;
+    if (!m)
       break;
-    }
-    fwrite(s, 1, (size_t)(m - s), stdout);
-    fputs(m == p ? "#PID<...>" : "#Reference<...>", stdout);
     s = strchr(m, '>');
     s = s ? s + 1 : m + strlen(m);
   }
+  *o = '\0';
+  return out;
+}
+
+/* Prints a, b and c as one write: the examples print from processes on
+ * two schedulers, and a line made of several writes can be split by
+ * another process's line. */
+static inline void put_line(const char *a, const char *b, const char *c) {
+  size_t n = strlen(a) + strlen(b) + strlen(c) + 2;
+  char *line = malloc(n);
+  if (!line)
+    abort();
+  snprintf(line, n, "%s%s%s\n", a, b, c);
+  fputs(line, stdout);
+  fflush(stdout);
+  free(line);
 }
 
 /* IO.inspect(term, label: label); label NULL: IO.inspect(term). */
 static inline void show(const char *label, cotp_term t) {
-  if (label)
-    printf("%s: ", label);
   char *s = cotp_term_to_string(t);
-  put_masked(s ? s : "?");
+  char *m = masked(s ? s : "?");
+  put_line(label ? label : "", label ? ": " : "", m);
+  free(m);
   free(s);
-  putchar('\n');
-  fflush(stdout);
 }
 
 /* IO.inspect("a string"): printed with its quotes, as the book shows. */
@@ -69,10 +87,9 @@ static inline void say(const char *fmt, ...) {
     esc[j++] = buf[i];
   }
   esc[j] = '\0';
-  putchar('"');
-  put_masked(esc);
-  puts("\"");
-  fflush(stdout);
+  char *m = masked(esc);
+  put_line("\"", m, "\"");
+  free(m);
 }
 
 static _Atomic long unique_counter;
