@@ -122,9 +122,10 @@ static void restore(struct cotp__rstack *r, struct cotp__proc *p) {
 }
 
 /* Tries to take r for p, which has no frames.  Returns true with r in use
- * and p resident, evicting the former resident if there was one. */
+ * and p resident, evicting the former resident if there was one, and a
+ * fresh context at entry on top. */
 static bool try_take(struct cotp__rstack *r, struct cotp__proc *p,
-                     bool only_empty) {
+                     bool only_empty, void (*entry)(void)) {
   lock(r);
   if (r->in_use || r->pinned || (only_empty && r->resident)) {
     unlock(r);
@@ -139,27 +140,28 @@ static bool try_take(struct cotp__rstack *r, struct cotp__proc *p,
   else
     clean_shadow(r);
   p->home = r;
-  p->sp = cotp__ctx_make(r->mem.base, r->mem.size, entry_of(p));
+  p->sp = cotp__ctx_make(r->mem.base, r->mem.size, entry);
   return true;
 }
 
-static void take_any(struct cotp__stackset *set, struct cotp__proc *p) {
+static void take_any(struct cotp__stackset *set, struct cotp__proc *p,
+                     void (*entry)(void)) {
   struct cotp__rstack *hint =
       atomic_load_explicit(&set->hint, memory_order_relaxed);
-  if (hint && try_take(hint, p, true))
+  if (hint && try_take(hint, p, true, entry))
     return;
   for (;;) {
     for (unsigned i = 0; i < set->n; i++) {
       struct cotp__rstack *r = set->stacks[set->hand];
       set->hand = (set->hand + 1) % set->n;
-      if (try_take(r, p, false))
+      if (try_take(r, p, false, entry))
         return;
     }
     if (set->n < set->max) {
       struct cotp__rstack *r = rstack_new(set);
       if (r) {
         set->stacks[set->n++] = r;
-        if (try_take(r, p, false))
+        if (try_take(r, p, false, entry))
           return;
       }
     }
@@ -176,7 +178,7 @@ bool cotp__stack_acquire(struct cotp__sched *s, struct cotp__proc *p) {
   }
   struct cotp__rstack *r = p->home;
   if (!r) {
-    take_any(&s->stacks, p);
+    take_any(&s->stacks, p, entry_of(p));
     return true;
   }
   lock(r);
@@ -201,6 +203,11 @@ bool cotp__stack_acquire(struct cotp__sched *s, struct cotp__proc *p) {
     restore(r, p);
   }
   return true;
+}
+
+void cotp__stack_take_fresh(struct cotp__sched *s, struct cotp__proc *p,
+                            void (*entry)(void)) {
+  take_any(&s->stacks, p, entry);
 }
 
 struct cotp__proc *cotp__stack_release(struct cotp__proc *p, bool frames_live,

@@ -75,6 +75,14 @@ void cotp__stackset_close(struct cotp__stackset *set);
 bool cotp__stack_acquire(struct cotp__sched *s, struct cotp__proc *p);
 
 /*
+ * Gets p, which has no frames and no stack of its own, onto any stack of
+ * s's set with a fresh context that starts at entry (a direct turn starts
+ * a handler at its own bottom frame, not the usual one).
+ */
+void cotp__stack_take_fresh(struct cotp__sched *s, struct cotp__proc *p,
+                            void (*entry)(void));
+
+/*
  * After p has switched out: gives up use of its stack.  frames_live says
  * whether p will resume where it stopped (false: it exited or dropped its
  * frames).  pin keeps p's frames in place until it runs again (a blocking

@@ -130,15 +130,10 @@ int cotp_handler_turn(cotp_pid pid, cotp_handler_fn *handle, cotp_term tag,
     cotp__make_ready(p, false);
     return COTP_TURN_NOT_RUN;
   }
-  if (!cotp__stack_acquire(s, p)) {
-    /* cannot happen for a process without frames: it takes any stack */
-    cotp__make_ready(p, false);
-    return COTP_TURN_NOT_RUN;
-  }
+  /* turnable: no frames and no stack of its own, so any stack will do */
+  cotp__stack_take_fresh(s, p, cotp__turn_start);
   if (flags & COTP_TURN_MONITOR_ALIAS)
     cotp__turn_alias_open(s, c, tag);
-  p->sp = cotp__ctx_make(p->home->mem.base, p->home->mem.size,
-                         cotp__turn_start);
   struct cotp__turn t = {.caller = c, .proc = p, .tag = tag, .fn = fn,
                          .arg = arg, .arg_size = arg_size, .answer = answer,
                          .flags = flags};
@@ -165,8 +160,12 @@ void cotp__turn_start(void) {
    * argument here */
   _Alignas(16) unsigned char arg[TURN_ARG_MAX];
   void (*fn)(void *, void *) = t->fn;
-  if (t->arg_size)
+  if (t->arg_size % 8 == 0) { /* the usual struct: a few words, no call */
+    for (size_t i = 0; i < t->arg_size; i += 8)
+      memcpy(arg + i, (const unsigned char *)t->arg + i, 8);
+  } else {
     memcpy(arg, t->arg, t->arg_size);
+  }
   cotp_heap_mark mark = cotp_heap_mark_now(&p->heap);
   fn(p->arg, arg);
   p = cotp__proc_self(); /* perhaps on another scheduler by now */

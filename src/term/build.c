@@ -49,7 +49,20 @@ cotp_term cotp_float(cotp_heap *h, double v) {
 
 cotp_term cotp_bool(bool b) { return b ? COTP_ATOM_TRUE : COTP_ATOM_FALSE; }
 
-cotp_term cotp_tuple(cotp_heap *h, size_t n, const cotp_term *elems) {
+/* Writes the tuple of n elems at p (1 + n words). */
+static inline cotp_term tuple_at(uint64_t *p, size_t n, const cotp_term *elems) {
+  p[0] = HDR_MAKE(BOX_TUPLE, n);
+  uint64_t none = 0; /* a NONE element (a failed build) makes the tuple NONE */
+  for (size_t i = 0; i < n; i++) {
+    uint64_t w = elems[i].w;
+    none |= w == 0;
+    p[1 + i] = w;
+  }
+  return none ? COTP_NONE : box_term(p);
+}
+
+static __attribute__((noinline)) cotp_term
+tuple_slow(cotp_heap *h, size_t n, const cotp_term *elems) {
   if (n > COTP_MAX_TUPLE_ARITY) {
     cotp__heap_fail(h, COTP_ESYSLIMIT, "tuple of %zu elements is over the "
                                        "limit of %d", n, COTP_MAX_TUPLE_ARITY);
@@ -60,16 +73,16 @@ cotp_term cotp_tuple(cotp_heap *h, size_t n, const cotp_term *elems) {
     return COTP_NONE;
   }
   uint64_t *p = cotp__heap_alloc(h, 1 + n);
-  if (!p)
-    return COTP_NONE;
-  p[0] = HDR_MAKE(BOX_TUPLE, n);
-  uint64_t none = 0; /* a NONE element (a failed build) makes the tuple NONE */
-  for (size_t i = 0; i < n; i++) {
-    uint64_t w = elems[i].w;
-    none |= w == 0;
-    p[1 + i] = w;
-  }
-  return none ? COTP_NONE : box_term(p);
+  return p ? tuple_at(p, n, elems) : COTP_NONE;
+}
+
+cotp_term cotp_tuple(cotp_heap *h, size_t n, const cotp_term *elems) {
+  /* the usual tuple, a few given elements in the room the top block has,
+   * calls nothing: no registers to save */
+  uint64_t *p;
+  if (n - 1 < 16 && elems && h && (p = cotp__heap_bump(h, 1 + n)))
+    return tuple_at(p, n, elems);
+  return tuple_slow(h, n, elems);
 }
 
 cotp_term cotp_cons(cotp_heap *h, cotp_term head, cotp_term tail) {
