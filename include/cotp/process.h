@@ -405,6 +405,13 @@ COTP_API int cotp_spawn_handler(cotp_handler_fn *handle, void *state,
  *     about a microsecond for it to finish, or runnable, or with messages
  *     queued).  Send the request, or first let pid run (cotp_yield) and
  *     try again: queued requests keep a server busy for every caller.
+ *   COTP_TURN_HELD: nothing ran: pid's turns are held by callers on
+ *     another scheduler, which took them less than about 20 us ago (so
+ *     that a server called from every core stays in one core's cache for
+ *     a while, rather than crossing at every call).  Let others run
+ *     (cotp_yield) and try again: the hold ends soon, and the next caller
+ *     to find pid idle then takes the turns over.  Sending the request
+ *     works too, but keeps pid busy for every caller.
  *   COTP_TURN_UNANSWERED: the turn ran, and ended or waits (for a message,
  *     a timer, a yield, a blocking call) without an answer; it goes on as
  *     pid's own.  A monitor of pid the caller made just before and has
@@ -426,7 +433,8 @@ typedef enum cotp_turn_result {
   COTP_TURN_ANSWERED = 0,
   COTP_TURN_NOT_RUN = 1,
   COTP_TURN_UNANSWERED = 2,
-  COTP_TURN_BUSY = 3
+  COTP_TURN_BUSY = 3,
+  COTP_TURN_HELD = 4
 } cotp_turn_result;
 /*
  * flags: 0, or COTP_TURN_MONITOR_ALIAS, the call idiom made cheaper: tag
@@ -438,8 +446,8 @@ typedef enum cotp_turn_result {
  * with tag as its reply_demonitor alias, just as
  * cotp_monitor_alias(pid, COTP_ALIAS_REPLY_DEMONITOR) made before the
  * request would have left it, and in place before pid runs again.  On
- * COTP_TURN_NOT_RUN or COTP_TURN_BUSY, tag is left unused: monitor and
- * send as usual.  An
+ * COTP_TURN_NOT_RUN, COTP_TURN_BUSY or COTP_TURN_HELD, tag is left
+ * unused: monitor and send as usual.  An
  * extra return: COTP_ENOMEM when the alias or the monitor could not be
  * made (no answer will arrive; the turn may have run).
  */

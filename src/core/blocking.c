@@ -52,7 +52,7 @@ static void *worker(void *arg) {
     if (!pool.head)
       pool.tail = NULL;
     pthread_mutex_unlock(&pool.lock);
-    p->blocking_fn(p->blocking_arg);
+    p->blocking->fn(p->blocking->arg);
     uint32_t blocked = PS_BLOCKED;
     if (atomic_compare_exchange_strong_explicit(&p->state, &blocked, PS_RUNNABLE,
                                                 memory_order_acq_rel,
@@ -98,10 +98,11 @@ int cotp_blocking(void (*fn)(void *arg), void *arg) {
     return COTP_ENOTPROC;
   if (!fn)
     return COTP_EINVAL;
-  p->blocking_fn = fn;
-  p->blocking_arg = arg;
+  /* on this stack, which the call pins: the pool's thread reads it */
+  struct cotp__blocking_call call = {fn, arg};
+  p->blocking = &call;
   cotp__switch_out(p, RQ_BLOCKING);
-  p->blocking_fn = NULL;
+  p->blocking = NULL;
   cotp__reduce(p, 1);
   return 0;
 }

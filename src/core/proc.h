@@ -144,6 +144,12 @@ enum {
   PF_DICT_LENT = 1u << 15,   /* dict_lent is its dictionary (info.c) */
 };
 
+/* A blocking call handed to the offload pool (blocking.c). */
+struct cotp__blocking_call {
+  void (*fn)(void *);
+  void *arg;
+};
+
 struct cotp__proc {
   /* Written by any thread (and io_fd, which is here only to fill a hole:
    * the whole block is 320 bytes, so that in the page-aligned table each
@@ -196,8 +202,13 @@ struct cotp__proc {
   void *arg_owned;              /* what it gets: the spawn argument (a
                                    hibernation may change arg) */
   struct cotp__proc *next;      /* run queue / waiter list link */
-  void (*blocking_fn)(void *);
-  void *blocking_arg;
+  struct cotp__blocking_call *blocking; /* on its own stack, pinned for
+                                          the call (blocking.c) */
+  /* Which scheduler holds this handler's direct turns and since when
+   * (turn.c): read by callers on other schedulers at every call, written
+   * only when the turns change hands, so it sits on a line a turn only
+   * reads. */
+  _Atomic uint64_t turn_hold;
   cotp_term exit_reason;        /* set on the way out; in heap */
   /* Two things no process needs at once: the function and arguments of a
    * cotp_spawn_mfa until it starts (PF_MFA; the arguments are in heap),
@@ -273,14 +284,20 @@ extern struct cotp__ptable cotp__ptable;
  * pid 0 matches no pid asked for; the bound is the table's, which never
  * changes, not the count of blocks handed out, which every fresh spawn
  * writes. */
-static inline struct cotp__proc *cotp__proc_lookup(cotp_pid pid) {
+/* The block pid's number names, whoever has it now, or NULL for another
+ * node's pid, one beyond the table, or no pid at all. */
+static inline struct cotp__proc *cotp__proc_slot(cotp_pid pid) {
   uint32_t index = (uint32_t)(pid.bits & ((1u << COTP_PID_NUMBER_BITS) - 1));
   /* index - 1 wraps for index 0, the "no pid" that no process ever has */
   if ((pid.bits >> (COTP_PID_NUMBER_BITS + COTP_PID_SERIAL_BITS)) != 0 ||
       index - 1 >= cotp__ptable.max - 1)
-    return NULL; /* another node's, beyond the table, or no pid at all */
-  struct cotp__proc *p = &cotp__ptable.blocks[index];
-  if (atomic_load_explicit(&p->pid, memory_order_acquire) != pid.bits)
+    return NULL;
+  return &cotp__ptable.blocks[index];
+}
+
+static inline struct cotp__proc *cotp__proc_lookup(cotp_pid pid) {
+  struct cotp__proc *p = cotp__proc_slot(pid);
+  if (!p || atomic_load_explicit(&p->pid, memory_order_acquire) != pid.bits)
     return NULL;
   return p;
 }

@@ -273,11 +273,14 @@ int cotp__gs_call(cotp_server server, cotp_term label, cotp_term request,
      * monitor made only if the turn gives no answer (process.h). */
     w.ref = cotp_make_ref();
     struct direct d = {request, {cotp_self(), w.ref, true}};
-    for (int tries = 0;; tries++) {
+    for (int tries = 0;;) {
       turn = cotp_handler_turn(pid, cotp__gs_handle, w.ref,
                                COTP_TURN_MONITOR_ALIAS, direct_call, &d,
                                sizeof d, out);
-      if (turn != COTP_TURN_BUSY || tries == TURN_TRIES)
+      /* held: for a moment, and not counted (a queued request would
+       * undo what the hold is for) */
+      if (turn != COTP_TURN_HELD &&
+          (turn != COTP_TURN_BUSY || tries++ == TURN_TRIES))
         break;
       cotp_yield(); /* let a busy server finish rather than queue behind */
     }

@@ -82,7 +82,7 @@ static int turn(cotp_pid pid, cotp_term tag, cotp_turn_fn *fn, const void *arg,
                 size_t size, cotp_term *answer) {
   for (int i = 0; i < 64; i++) {
     int rc = cotp_handler_turn(pid, count, tag, 0, fn, arg, size, answer);
-    if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY)
+    if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY && rc != COTP_TURN_HELD)
       return rc;
     cotp_sleep(1);
   }
@@ -97,7 +97,7 @@ static int monitored_turn(cotp_pid pid, cotp_alias_mode mode, cotp_turn_fn *fn,
     cotp_assert_rc(cotp_monitor_alias(pid, mode, ref), 0);
     a->tag = *ref;
     int rc = cotp_handler_turn(pid, count, *ref, 0, fn, a, sizeof *a, ans);
-    if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY)
+    if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY && rc != COTP_TURN_HELD)
       return rc;
     /* declined: the monitor goes (a signal pid handles), and again */
     cotp_demonitor(*ref, COTP_DEMONITOR_FLUSH);
@@ -358,7 +358,7 @@ static int alias_turn(cotp_pid pid, cotp_turn_fn *fn, struct add_arg *a,
     a->tag = cotp_make_ref();
     int rc = cotp_handler_turn(pid, count, a->tag, COTP_TURN_MONITOR_ALIAS, fn,
                                a, sizeof *a, ans);
-    if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY)
+    if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY && rc != COTP_TURN_HELD)
       return rc;
     cotp_sleep(1);
   }
@@ -475,4 +475,53 @@ COTP_TEST(turn, a_call_turns_alias_works_for_anyone_while_it_runs) {
   cotp_exit_signal(pid, COTP_ATOM_KILL);
   cotp_test_refute_received("_", 50);
   cotp_assert_rc(cotp_demonitor(a.tag, COTP_DEMONITOR_INFO), 0);
+}
+
+/* --- the hold: turns stay with one scheduler for a moment --- */
+
+/* Takes turns of t->handler without end until 300 were answered: a turn
+ * the other taker's scheduler holds is COTP_TURN_HELD, a running one
+ * COTP_TURN_BUSY, and a perturbed schedule may decline one. */
+struct taker {
+  cotp_pid handler, owner;
+  long answered, held;
+};
+
+static void take_turns(void *arg) {
+  struct taker *t = arg;
+  cotp_heap *h = cotp_self_heap();
+  int64_t deadline = cotp_monotonic_ms() + 20000;
+  while (t->answered < 300 && cotp_monotonic_ms() < deadline) {
+    cotp_heap_mark mark = cotp_heap_mark_now(h);
+    struct add_arg a = {1, cotp_make_ref(), cotp_self()};
+    cotp_term ans;
+    int rc = cotp_handler_turn(t->handler, count, a.tag, 0, add_and_answer, &a,
+                               sizeof a, &ans);
+    cotp_heap_release(h, mark);
+    if (rc == COTP_TURN_ANSWERED) {
+      t->answered++;
+      continue;
+    }
+    cr_assert(rc == COTP_TURN_HELD || rc == COTP_TURN_BUSY || rc == COTP_TURN_NOT_RUN,
+              "turn: %d", rc);
+    t->held += rc == COTP_TURN_HELD;
+    cotp_yield();
+  }
+  cotp_send(t->owner, COTP_ATOM(done));
+}
+
+COTP_TEST(turn, held_turns_change_hands_so_two_takers_both_get_answers) {
+  static struct counter c;
+  cotp_pid pid = idle_counter(&c);
+  static struct taker t[2];
+  for (int i = 0; i < 2; i++) {
+    t[i] = (struct taker){pid, cotp_self(), 0, 0};
+    cotp_assert_rc(cotp_spawn(take_turns, &t[i], NULL), 0);
+  }
+  for (int i = 0; i < 2; i++)
+    expect(COTP_ATOM(done));
+  cr_assert_eq(t[0].answered, 300, "the first taker got %ld answers", t[0].answered);
+  cr_assert_eq(t[1].answered, 300, "the second taker got %ld answers", t[1].answered);
+  cr_assert_eq(c.n, 600, "every answered turn added one");
+  cr_assert_eq(c.handled, 0, "no message went to the handler");
 }

@@ -6,6 +6,7 @@
  * goes one way or the other at random; the cases are the ones where the
  * two ways could differ.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "harness.h"
@@ -189,5 +190,43 @@ COTP_TEST(genserver_turn, many_callers_each_get_their_own_answers) {
   cr_assert_eq(total, n * (n + 1) / 2);
   cotp_assert_term_eq(cotp_genserver_call(cotp_server_pid(pid), COTP_ATOM(inc), 5000),
                       cotp_int(cotp_self_heap(), n + 1));
+  cotp_genserver_stop(cotp_server_pid(pid), COTP_ATOM_NORMAL, COTP_INFINITY);
+}
+
+/* Two callers that never stop, one per scheduler: the scheduler that took
+ * the server's turns holds them for a moment (COTP_TURN_HELD for the
+ * other's callers), and then they change hands, so neither caller is shut
+ * out for long.  The first stops once the second has made its calls. */
+static _Atomic bool second_done;
+
+static void endless_caller(void *arg) {
+  const struct caller *c = arg;
+  cotp_heap *h = cotp_self_heap();
+  int64_t deadline = cotp_monotonic_ms() + 20000;
+  long calls = 0;
+  while (!atomic_load(&second_done) && cotp_monotonic_ms() < deadline) {
+    cotp_heap_mark mark = cotp_heap_mark_now(h);
+    cotp_genserver_call(cotp_server_pid(c->server), COTP_ATOM(inc), 5000);
+    cotp_heap_release(h, mark);
+    calls++;
+  }
+  cotp_send(c->owner, cotp_int(h, calls));
+}
+
+COTP_TEST(genserver_turn, a_caller_on_the_other_scheduler_is_not_shut_out) {
+  cotp_pid pid;
+  cotp_assert_rc(cotp_genserver_start(&counter_cb, COTP_ATOM_OK, NULL, &pid, NULL), 0);
+  atomic_store(&second_done, false);
+  static struct caller first, second;
+  first = (struct caller){pid, cotp_self(), 0};
+  second = (struct caller){pid, cotp_self(), 2000};
+  cotp_assert_rc(cotp_spawn(endless_caller, &first, NULL), 0);
+  cotp_assert_rc(cotp_spawn(caller, &second, NULL), 0);
+  cotp_term sum;
+  cotp_assert_rc(cotp_receive(30000, &sum), 0); /* the second's, first */
+  atomic_store(&second_done, true);
+  cotp_term calls;
+  cotp_assert_rc(cotp_receive(30000, &calls), 0);
+  cr_assert_gt(cotp_int_value(calls), 0, "the endless caller made no call");
   cotp_genserver_stop(cotp_server_pid(pid), COTP_ATOM_NORMAL, COTP_INFINITY);
 }
