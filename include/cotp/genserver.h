@@ -404,7 +404,10 @@ COTP_API int cotp_genserver_start_monitor(const cotp_genserver_callbacks *cb,
  * caller runs the server's turn itself (cotp_handler_turn in
  * cotp/process.h): no message travels either way, and nothing else
  * differs, except that a handle_call that computes for long without a
- * wait holds the caller until it is done, even past the timeout.
+ * wait holds the caller until it is done, even past the timeout.  While
+ * callers on another scheduler hold the server's turns (for about 20 us
+ * after they took them: COTP_TURN_HELD), the caller yields and tries
+ * again rather than send.
  * Context: inside a process.
  * Ownership: request is copied; the reply is in the caller's heap.
  * Returns: the reply.  On failure the caller exits, as in Elixir, with
