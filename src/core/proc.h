@@ -172,7 +172,7 @@ struct cotp__proc {
   /* The process and the scheduler running it.  From here to the end, a
    * new incarnation starts from all zeros (cotp__proc_alloc), then the few
    * fields whose default is not zero are set: a field added here is reset
-   * without anyone having to remember it. */
+   * without anyone having to remember it (all but turn_hold, below). */
   struct cotp__sig *mq_head, *mq_tail; /* private queue, messages only */
   struct cotp__sig *mark;              /* last message before the mark */
   size_t mq_len;
@@ -205,9 +205,10 @@ struct cotp__proc {
   struct cotp__blocking_call *blocking; /* on its own stack, pinned for
                                           the call (blocking.c) */
   /* Which scheduler holds this handler's direct turns and since when
-   * (turn.c): read by callers on other schedulers at every call, written
-   * only when the turns change hands, so it sits on a line a turn only
-   * reads. */
+   * (turn.c): read through the slot by callers on other schedulers at
+   * every call, written only when the turns change hands, so it sits on a
+   * line a turn only reads.  Not zeroed for a new incarnation (ptable.c):
+   * it is only ever written atomically. */
   _Atomic uint64_t turn_hold;
   cotp_term exit_reason;        /* set on the way out; in heap */
   /* Two things no process needs at once: the function and arguments of a

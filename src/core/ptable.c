@@ -199,26 +199,38 @@ static struct cache *my_cache(void) {
   return s ? &caches[s->index] : NULL;
 }
 
-/*
- * Zeroes a block from mq_head to its end (about 300 bytes) with plain
- * 16-byte stores.  A memset of that constant size compiles to `rep stos`,
- * whose start-up cost made it a third of cotp__proc_alloc's time in a
- * cpu-clock profile of skynet (a million spawns).  The empty asm in the
- * loop keeps the compiler from turning it back into a memset.
- */
-static void zero_from_mq_head(struct cotp__proc *p) {
+/* Zeroes bytes (a multiple of 8) at at with plain 16-byte stores.  A
+ * memset of a constant size compiles to `rep stos`, whose start-up cost
+ * made it a third of cotp__proc_alloc's time in a cpu-clock profile of
+ * skynet (a million spawns).  The empty asm in the loop keeps the
+ * compiler from turning it back into a memset. */
+static void zero_words(char *at, size_t bytes) {
   typedef uint64_t u64x2 __attribute__((vector_size(16), aligned(8), may_alias));
-  enum { FROM = offsetof(struct cotp__proc, mq_head),
-         BYTES = sizeof(struct cotp__proc) - FROM };
-  _Static_assert(FROM % 8 == 0 && BYTES % 8 == 0, "8-byte multiples");
-  char *at = (char *)p + FROM;
   size_t i = 0;
-  for (; i + 16 <= BYTES; i += 16) {
+  for (; i + 16 <= bytes; i += 16) {
     *(u64x2 *)(void *)(at + i) = (u64x2){0, 0};
     __asm__ volatile("" ::: "memory");
   }
-  if (i < BYTES)
+  if (i < bytes)
     *(uint64_t *)(void *)(at + i) = 0;
+}
+
+/*
+ * Zeroes a block from mq_head to its end (about 300 bytes), all but
+ * turn_hold: callers on other schedulers read that word through the slot
+ * at any time (turn.c), so it is only ever written atomically, and a new
+ * incarnation keeps its predecessor's hold, which at worst delays a call
+ * by one hold.
+ */
+static void zero_from_mq_head(struct cotp__proc *p) {
+  enum { FROM = offsetof(struct cotp__proc, mq_head),
+         HOLD = offsetof(struct cotp__proc, turn_hold),
+         AFTER = HOLD + sizeof(uint64_t),
+         END = sizeof(struct cotp__proc) };
+  _Static_assert(FROM % 8 == 0 && HOLD % 8 == 0 && END % 8 == 0,
+                 "8-byte multiples");
+  zero_words((char *)p + FROM, HOLD - FROM);
+  zero_words((char *)p + AFTER, END - AFTER);
 }
 
 struct cotp__proc *cotp__proc_alloc(int *err) {

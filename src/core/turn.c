@@ -99,7 +99,7 @@ static int wait_for_idle(struct cotp__proc *p, uint64_t tag_bits) {
  * Many callers of one server on two schedulers: when either core may run
  * the next turn, the server's lines (its control block, heap and state)
  * cross between the cores at nearly every call, and two schedulers did
- * worse than one (100 clients of a counter: 380-420 ns a call against
+ * worse than one (100 clients of a counter: 390-430 ns a call against
  * 205-215 with one scheduler).  So the scheduler that takes a handler's
  * turns holds them for a moment: for TURN_HOLD_NS after it took them,
  * callers on other schedulers get COTP_TURN_HELD, without touching the
