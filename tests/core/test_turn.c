@@ -76,13 +76,19 @@ static void expect(cotp_term want) {
   cotp_assert_term_eq(got, want);
 }
 
-/* cotp_handler_turn, retried while perturbed scheduling declines it (or
- * a slow sanitizer build has not parked the handler yet). */
+/* Whether cotp_handler_turn ran nothing and may be asked again: perturbed
+ * scheduling declined it, a slow sanitizer build had not parked the
+ * handler yet, or another taker held or ran it. */
+static bool declined(int rc) {
+  return rc == COTP_TURN_NOT_RUN || rc == COTP_TURN_BUSY || rc == COTP_TURN_HELD;
+}
+
+/* cotp_handler_turn, retried while it is declined. */
 static int turn(cotp_pid pid, cotp_term tag, cotp_turn_fn *fn, const void *arg,
                 size_t size, cotp_term *answer) {
   for (int i = 0; i < 64; i++) {
     int rc = cotp_handler_turn(pid, count, tag, 0, fn, arg, size, answer);
-    if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY && rc != COTP_TURN_HELD)
+    if (!declined(rc))
       return rc;
     cotp_sleep(1);
   }
@@ -97,7 +103,7 @@ static int monitored_turn(cotp_pid pid, cotp_alias_mode mode, cotp_turn_fn *fn,
     cotp_assert_rc(cotp_monitor_alias(pid, mode, ref), 0);
     a->tag = *ref;
     int rc = cotp_handler_turn(pid, count, *ref, 0, fn, a, sizeof *a, ans);
-    if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY && rc != COTP_TURN_HELD)
+    if (!declined(rc))
       return rc;
     /* declined: the monitor goes (a signal pid handles), and again */
     cotp_demonitor(*ref, COTP_DEMONITOR_FLUSH);
@@ -358,11 +364,22 @@ static int alias_turn(cotp_pid pid, cotp_turn_fn *fn, struct add_arg *a,
     a->tag = cotp_make_ref();
     int rc = cotp_handler_turn(pid, count, a->tag, COTP_TURN_MONITOR_ALIAS, fn,
                                a, sizeof *a, ans);
-    if (rc != COTP_TURN_NOT_RUN && rc != COTP_TURN_BUSY && rc != COTP_TURN_HELD)
+    if (!declined(rc))
       return rc;
     cotp_sleep(1);
   }
   return COTP_TURN_NOT_RUN;
+}
+
+/* An alias turn of fn on a fresh idle counter that gives no direct
+ * answer; a->tag is its alias.  Returns the counter. */
+static cotp_pid unanswered_alias_turn(struct counter *c, cotp_turn_fn *fn,
+                                      struct add_arg *a) {
+  cotp_pid pid = idle_counter(c);
+  cotp_term ans;
+  *a = (struct add_arg){0, COTP_NONE, cotp_self()};
+  cotp_assert_rc(alias_turn(pid, fn, a, &ans), COTP_TURN_UNANSWERED);
+  return pid;
 }
 
 COTP_TEST(turn, an_answered_call_turn_leaves_no_monitor_and_no_alias) {
@@ -389,10 +406,8 @@ COTP_TEST(turn, an_answered_call_turn_leaves_no_monitor_and_no_alias) {
 
 COTP_TEST(turn, a_call_turn_that_dies_gives_a_down_with_its_reason) {
   static struct counter c;
-  cotp_pid pid = idle_counter(&c);
-  cotp_term ans;
-  struct add_arg a = {0, COTP_NONE, cotp_self()};
-  cotp_assert_rc(alias_turn(pid, die_in_turn, &a, &ans), COTP_TURN_UNANSWERED);
+  struct add_arg a;
+  cotp_pid pid = unanswered_alias_turn(&c, die_in_turn, &a);
   cotp_assert_term_eq(cotp_test_down_of(a.tag, pid), COTP_ATOM(died_in_turn));
 }
 
@@ -451,11 +466,8 @@ static void spin_while_helper_replies(void *state, void *arg) {
 
 COTP_TEST(turn, a_call_turns_alias_works_from_another_scheduler_during_the_turn) {
   static struct counter c;
-  cotp_pid pid = idle_counter(&c);
-  cotp_term ans;
-  struct add_arg a = {0, COTP_NONE, cotp_self()};
-  cotp_assert_rc(alias_turn(pid, spin_while_helper_replies, &a, &ans),
-                 COTP_TURN_UNANSWERED);
+  struct add_arg a;
+  unanswered_alias_turn(&c, spin_while_helper_replies, &a);
   expect(COTP_TUPLE(cotp_self_heap(), a.tag, COTP_ATOM(from_helper)));
   /* that reply ended the monitor the unanswered turn left */
   cotp_assert_rc(cotp_demonitor(a.tag, COTP_DEMONITOR_INFO), 0);
@@ -464,10 +476,8 @@ COTP_TEST(turn, a_call_turns_alias_works_from_another_scheduler_during_the_turn)
 
 COTP_TEST(turn, a_call_turns_alias_works_for_anyone_while_it_runs) {
   static struct counter c;
-  cotp_pid pid = idle_counter(&c);
-  cotp_term ans;
-  struct add_arg a = {0, COTP_NONE, cotp_self()};
-  cotp_assert_rc(alias_turn(pid, give_alias_away, &a, &ans), COTP_TURN_UNANSWERED);
+  struct add_arg a;
+  cotp_pid pid = unanswered_alias_turn(&c, give_alias_away, &a);
   expect(COTP_TUPLE(cotp_self_heap(), a.tag, COTP_ATOM(from_helper)));
   /* the first reply ended the monitor and the alias: the turn's is dropped,
    * and no DOWN comes when the handler dies */
