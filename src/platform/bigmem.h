@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bigmem.h: large reservations of address space for memory that is handed
- * out densely (the process table), committed a stretch at a time as it
- * is reached.
+ * out densely (the process table, committed a stretch at a time as it is
+ * reached; the slabs of small chunks, term/chunk.c, left to first touch).
  *
  * Reserving the whole range at once (MAP_NORESERVE: address space, not
  * memory) lets what lives there be found by arithmetic: a pid's control
@@ -30,8 +30,9 @@
 
 /* Reserves bytes of zeroed memory, readable and writable throughout but
  * not committed until touched (MAP_NORESERVE): reading a part never
- * written reads zeros, which the process table's lookup relies on.  Returns its start, or NULL if the address space cannot
- * be had (a strict overcommit policy can refuse a large reservation). */
+ * written reads zeros, which the process table's lookup relies on.
+ * Returns its start, or NULL if the address space cannot be had (a strict
+ * overcommit policy can refuse a large reservation). */
 void *cotp__bigmem_reserve(size_t bytes);
 /* Commits [from, from + bytes) now, in one call, where the kernel can
  * (Linux 5.14's MADV_POPULATE_WRITE); elsewhere pages still come on first

@@ -17,15 +17,25 @@
  * it exits (a key destructor) or asks (a scheduler that stops).
  *
  * When the thread's lists and the depot are empty, a whole list is carved
- * from one slab (one malloc of CHUNK_BATCH chunks).  Taking them one
- * malloc at a time cost a Task.async + await about 1,300 instructions of
- * its 8,200: with 100,000 tasks outstanding the lists run dry, and at the
- * await they overflow.  The price is that chunk memory is never given
- * back to malloc: what a spike of messages took stays in the depot for
- * the next one, as most of it would stay in malloc's bins (the slabs are
- * listed, so the memory stays reachable).  ASan builds keep one malloc
- * per chunk, so that every chunk has its own red zones.  Sizes over
- * 1 KB go to malloc.
+ * from one slab of CHUNK_BATCH chunks.  Taking them one malloc at a time
+ * cost a Task.async + await about 1,300 instructions of its 8,200: with
+ * 100,000 tasks outstanding the lists run dry, and at the await they
+ * overflow.  The price is that chunk memory is never given back: what a
+ * spike of messages took stays in the depot for the next one, as most of
+ * it would stay in malloc's bins.  ASan builds keep one malloc per chunk,
+ * so that every chunk has its own red zones.  Sizes over 1 KB go to
+ * malloc.
+ *
+ * Slabs are cut one after the other from one reservation of address
+ * space (platform/bigmem.h), whose pages come on first touch.  They came
+ * from malloc before, and a scheduler thread other than the main one has
+ * an arena of malloc's own that grows with an mprotect call per step:
+ * 100,000 Task.async + await made 1,363 of them, each holding the
+ * address space's lock for writing while the other core took page faults
+ * on the same process.  From the reservation the same run makes none
+ * (benchmarks.md, twenty-second session).  A program whose reservation is
+ * refused (a strict overcommit policy) or used up gets its slabs from
+ * malloc, listed so that their memory stays reachable (LeakSanitizer).
  *
  * A chunk carries nothing: the caller passes the size back when freeing.
  * A list is linked through each chunk's first word; the depot links the
@@ -35,6 +45,7 @@
 #include <stdlib.h>
 
 #include "layout.h"
+#include "platform/bigmem.h"
 
 #define CLASSES CHUNK_CLASSES
 #define CLASS_BYTES CHUNK_CLASS_BYTES
@@ -63,12 +74,51 @@ static pthread_once_t depots_once = PTHREAD_ONCE_INIT;
 static pthread_key_t key;
 
 #if SLABS
-/* Every slab, so that their memory stays reachable (LeakSanitizer). */
+/* Every slab from malloc, so that their memory stays reachable
+ * (LeakSanitizer). */
 static struct slab {
   struct slab *next;
   void *pad; /* chunks start 16-byte aligned, as malloc's do */
 } *slabs;
 static pthread_mutex_t slabs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The reservation slabs are cut from: 8 GB of address space, reserved at
+ * the first carve and kept for the life of the program, as chunks are. */
+#define ARENA_BYTES ((size_t)8 << 30)
+static struct {
+  char *next, *end; /* both NULL: not reserved (yet, or refused) */
+  bool tried;
+} arena;
+
+/* bytes (a multiple of 32) from the reservation, or NULL; under
+ * slabs_lock */
+static void *arena_cut(size_t bytes) {
+  if (!arena.tried) {
+    arena.tried = true;
+    if ((arena.next = cotp__bigmem_reserve(ARENA_BYTES)))
+      arena.end = arena.next + ARENA_BYTES;
+  }
+  if ((size_t)(arena.end - arena.next) < bytes)
+    return NULL;
+  void *at = arena.next;
+  arena.next += bytes;
+  return at;
+}
+
+static void *slab_alloc(size_t bytes) {
+  pthread_mutex_lock(&slabs_lock);
+  char *at = arena_cut(bytes);
+  if (!at) {
+    struct slab *s = malloc(sizeof *s + bytes);
+    if (s) {
+      s->next = slabs;
+      slabs = s;
+      at = (char *)(s + 1);
+    }
+  }
+  pthread_mutex_unlock(&slabs_lock);
+  return at;
+}
 #endif
 
 static void flush_at_exit(void *unused) {
@@ -139,14 +189,9 @@ static void *depot_take(unsigned c, uint32_t *n) {
 static void *carve(unsigned c) {
 #if SLABS
   size_t size = (size_t)(c + 1) * CLASS_BYTES;
-  struct slab *s = malloc(sizeof *s + BATCH * size);
-  if (!s)
+  char *at = slab_alloc(BATCH * size);
+  if (!at)
     return NULL;
-  pthread_mutex_lock(&slabs_lock);
-  s->next = slabs;
-  slabs = s;
-  pthread_mutex_unlock(&slabs_lock);
-  char *at = (char *)(s + 1);
   for (unsigned i = 0; i + 1 < BATCH; i++)
     *(void **)(at + i * size) = at + (i + 1) * size;
   *(void **)(at + (BATCH - 1) * size) = NULL;
