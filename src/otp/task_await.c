@@ -163,6 +163,11 @@ int cotp_task_await_many(const cotp_task *tasks, size_t n, int64_t timeout_ms,
       s->state = REPLIED;
       replies[s->index] = cotp_tuple_get(msg, 1);
       m.awaiting--;
+      /* a reply that is an immediate needs nothing of the message's copy:
+       * the heap takes the next message in the same place, instead of
+       * growing by a tuple per task */
+      if ((replies[s->index].w & 7u) > COTP__TAG_LIST) /* an immediate */
+        cotp_heap_release(h, mark);
       continue;
     }
     if (s->state == REPLIED) {
