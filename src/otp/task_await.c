@@ -85,21 +85,21 @@ enum { AWAITING, REPLIED, DONE }; /* a task's state in the map */
 struct many {
   struct cotp__reftab tab;
   size_t awaiting; /* tasks with no reply yet */
-  struct cotp__reftab_slot *taken; /* the slot of the message accepted */
+  uint32_t *taken; /* the slot of the message accepted */
 };
 
 /* A reply of a task still awaited, or a DOWN of one not done. */
 static bool accept_many(cotp_term msg, void *ctx) {
   struct many *m = ctx;
   size_t size = cotp_tuple_size(msg);
-  struct cotp__reftab_slot *s = NULL;
+  uint32_t *s = NULL;
   if (size == 2) {
     s = cotp__reftab_find(&m->tab, cotp_tuple_get(msg, 0));
-    if (!s || s->state != AWAITING)
+    if (!s || cotp__reftab_state(s) != AWAITING)
       return false;
   } else if (size == 5 && cotp_tuple_get(msg, 0).w == COTP_ATOM_DOWN.w) {
     s = cotp__reftab_find(&m->tab, cotp_tuple_get(msg, 1));
-    if (!s || s->state == DONE)
+    if (!s || cotp__reftab_state(s) == DONE)
       return false;
   } else {
     return false;
@@ -111,10 +111,10 @@ static bool accept_many(cotp_term msg, void *ctx) {
 /* Removes the monitors of every task not done, and their queued DOWNs. */
 static void demonitor_rest(struct many *m, const cotp_task *tasks, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    struct cotp__reftab_slot *s = cotp__reftab_find(&m->tab, tasks[i].ref);
-    if (s && s->state != DONE) {
+    uint32_t *s = cotp__reftab_find(&m->tab, tasks[i].ref);
+    if (s && cotp__reftab_state(s) != DONE) {
       cotp__task_demonitor(tasks[i].ref);
-      s->state = DONE;
+      cotp__reftab_set_state(s, DONE);
     }
   }
 }
@@ -143,11 +143,11 @@ int cotp_task_await_many(const cotp_task *tasks, size_t n, int64_t timeout_ms,
     cotp__task_check_owner(&tasks[i], "cotp_task_await_many");
   cotp__task_check_timeout(timeout_ms, "cotp_task_await_many");
   struct many m = {.awaiting = 0};
-  if (!cotp__reftab_init(&m.tab, n))
+  if (!cotp__reftab_init(&m.tab, n, &tasks[0].ref, sizeof *tasks))
     return COTP_ENOMEM;
   for (size_t i = 0; i < n; i++) {
     bool added;
-    cotp__reftab_put(&m.tab, tasks[i].ref, (uint32_t)i, &added);
+    cotp__reftab_put(&m.tab, (uint32_t)i, &added);
     m.awaiting += added;
   }
   int64_t deadline = cotp__task_deadline(timeout_ms);
@@ -158,24 +158,24 @@ int cotp_task_await_many(const cotp_task *tasks, size_t n, int64_t timeout_ms,
     cotp_heap_mark mark = cotp_heap_mark_now(h);
     if (cotp__task_receive(accept_many, &m, deadline, &msg) != 0)
       exit_many(&m, tasks, n, COTP_ATOM_TIMEOUT, timeout_ms);
-    struct cotp__reftab_slot *s = m.taken;
+    uint32_t *s = m.taken, index = cotp__reftab_index(s);
     if (cotp_tuple_size(msg) == 2) {
-      s->state = REPLIED;
-      replies[s->index] = cotp_tuple_get(msg, 1);
+      cotp__reftab_set_state(s, REPLIED);
+      replies[index] = cotp_tuple_get(msg, 1);
       m.awaiting--;
       /* a reply that is an immediate needs nothing of the message's copy:
        * the heap takes the next message in the same place, instead of
        * growing by a tuple per task */
-      if ((replies[s->index].w & 7u) > COTP__TAG_LIST) /* an immediate */
+      if ((replies[index].w & 7u) > COTP__TAG_LIST) /* an immediate */
         cotp_heap_release(h, mark);
       continue;
     }
-    if (s->state == REPLIED) {
-      s->state = DONE; /* the DOWN that follows a reply: the monitor is gone */
+    if (cotp__reftab_state(s) == REPLIED) {
+      cotp__reftab_set_state(s, DONE); /* the DOWN after a reply: the monitor is gone */
       cotp_heap_release(h, mark);
       continue;
     }
-    s->state = DONE;
+    cotp__reftab_set_state(s, DONE);
     exit_many(&m, tasks, n,
               cotp__task_down_reason(h, cotp_tuple_get(msg, 3), cotp_tuple_get(msg, 4)),
               timeout_ms);
@@ -183,11 +183,11 @@ int cotp_task_await_many(const cotp_task *tasks, size_t n, int64_t timeout_ms,
   /* the same task given twice has one reply, at the first index; and
    * the monitors of tasks whose DOWN has not come yet go */
   for (size_t i = 0; i < n; i++) {
-    struct cotp__reftab_slot *s = cotp__reftab_find(&m.tab, tasks[i].ref);
-    replies[i] = replies[s->index];
-    if (s->state != DONE) {
+    uint32_t *s = cotp__reftab_find(&m.tab, tasks[i].ref);
+    replies[i] = replies[cotp__reftab_index(s)];
+    if (cotp__reftab_state(s) != DONE) {
       cotp__task_demonitor(tasks[i].ref);
-      s->state = DONE;
+      cotp__reftab_set_state(s, DONE);
     }
   }
   cotp__reftab_close(&m.tab);

@@ -149,32 +149,52 @@ void cotp__task_demonitor(cotp_term ref);
 void *cotp__scratch_alloc(size_t bytes, cotp_resource **handle);
 void cotp__scratch_free(cotp_resource *handle);
 
-/* A small map from reference to index, open addressing: for the waiting
- * functions that watch many tasks at once and for streams.  Its memory is
- * scratch memory (above) beyond four entries. */
+/*
+ * A map from a task's reference to its index in the caller's array of
+ * what it watches (tasks, a stream's slots), open addressing: for the
+ * waiting functions that watch many tasks at once and for streams.  A slot
+ * is 4 bytes, (index + 1) << 2 with a state of 2 bits the caller keeps
+ * there, 0 when empty; the reference is read from the caller's array
+ * (refs, then every stride bytes).  Slots that held the reference took
+ * 16 bytes: 4 MB for 100,000 tasks, fresh memory that cost await_many a
+ * page fault per 256 tasks.  Its memory is scratch memory (above) beyond
+ * eight slots.
+ */
+#define COTP__REFTAB_MAX ((1u << 30) - 2) /* indexes up to this one */
 struct cotp__reftab {
-  struct cotp__reftab_slot {
-    uint64_t ref; /* 0: empty */
-    uint32_t index;
-    uint32_t state;
-  } *slots;
+  uint32_t *slots;
   uint32_t mask;
+  const char *refs; /* the reference of index i: refs + i * stride */
+  size_t stride;
   cotp_resource *scratch;
-  struct cotp__reftab_slot small[8];
+  uint32_t small[8];
 };
-/* Room for n entries: false when out of memory. */
-bool cotp__reftab_init(struct cotp__reftab *t, size_t n);
+/* Room for n entries whose references are at refs, every stride bytes:
+ * false when out of memory (or n is over COTP__REFTAB_MAX + 1). */
+bool cotp__reftab_init(struct cotp__reftab *t, size_t n, const cotp_term *refs,
+                       size_t stride);
+/* The same, in slots the caller gives: cap of them, a power of two at
+ * least twice the entries. */
+void cotp__reftab_init_in(struct cotp__reftab *t, uint32_t *slots, size_t cap,
+                          const cotp_term *refs, size_t stride);
 void cotp__reftab_close(struct cotp__reftab *t);
 /* The slot of ref, or NULL. */
-struct cotp__reftab_slot *cotp__reftab_find(struct cotp__reftab *t,
-                                            cotp_term ref);
-/* The slot of ref, added with index and state 0 if not present (*added,
- * unless added is NULL, says which). */
-struct cotp__reftab_slot *cotp__reftab_put(struct cotp__reftab *t,
-                                           cotp_term ref, uint32_t index,
-                                           bool *added);
+uint32_t *cotp__reftab_find(const struct cotp__reftab *t, cotp_term ref);
+/* The slot of index's reference, added with state 0 if not present
+ * (*added, unless added is NULL, says which: a reference given twice
+ * keeps its first index). */
+uint32_t *cotp__reftab_put(struct cotp__reftab *t, uint32_t index, bool *added);
 /* Removes ref, if present. */
 void cotp__reftab_remove(struct cotp__reftab *t, cotp_term ref);
+static inline uint32_t cotp__reftab_index(const uint32_t *slot) {
+  return (*slot >> 2) - 1;
+}
+static inline unsigned cotp__reftab_state(const uint32_t *slot) {
+  return *slot & 3u;
+}
+static inline void cotp__reftab_set_state(uint32_t *slot, unsigned state) {
+  *slot = (*slot & ~3u) | state;
+}
 
 /* --- shutting down (task_shutdown.c) --- */
 

@@ -17,6 +17,7 @@
  * struct, with no allocation.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "task_int.h"
 
@@ -114,12 +115,14 @@ void cotp__scratch_free(cotp_resource *handle) {
 
 /*
  * The home slot of a reference: its number with the bits above the mask
- * folded in by exclusive or.  References come from a counter, and a batch
- * of tasks has consecutive ones whose replies come back in about the order
- * they were made: folding keeps consecutive numbers in neighbouring slots,
- * so a map of 100,000 tasks (4 MB) is walked a cache line at a time
- * instead of at random (a multiplicative hash made each lookup a cache
- * miss: a tenth of Task.await_many's time).  Numbers that differ only
+ * folded in by exclusive or, times two.  References come from a counter,
+ * and a batch of tasks has consecutive ones whose replies come back in
+ * about the order they were made: folding keeps consecutive numbers in
+ * neighbouring slots, so the map is walked a cache line at a time instead
+ * of at random (a multiplicative hash made each lookup a cache miss: a
+ * tenth of Task.await_many's time), and the tasks' array with it.  Times
+ * two leaves every other slot free for collisions, so that a reference
+ * that is not there is found missing at once.  Numbers that differ only
  * above the mask still get different slots.
  */
 static uint32_t hash(uint64_t ref, uint32_t mask) {
@@ -128,23 +131,34 @@ static uint32_t hash(uint64_t ref, uint32_t mask) {
   return (uint32_t)((n ^ (n >> bits) ^ (n >> 2 * bits)) << 1) & mask;
 }
 
-bool cotp__reftab_init(struct cotp__reftab *t, size_t n) {
+/* The reference of a full slot. */
+static uint64_t ref_of(const struct cotp__reftab *t, uint32_t slot) {
+  const cotp_term *r =
+      (const cotp_term *)(const void *)(t->refs + (size_t)((slot >> 2) - 1) * t->stride);
+  return r->w;
+}
+
+void cotp__reftab_init_in(struct cotp__reftab *t, uint32_t *slots, size_t cap,
+                          const cotp_term *refs, size_t stride) {
+  t->slots = slots;
+  memset(slots, 0, cap * sizeof *slots);
+  t->mask = (uint32_t)(cap - 1);
+  t->refs = (const char *)refs;
+  t->stride = stride;
+}
+
+bool cotp__reftab_init(struct cotp__reftab *t, size_t n, const cotp_term *refs,
+                       size_t stride) {
   size_t cap = 8;
+  if (n > (size_t)COTP__REFTAB_MAX + 1)
+    return false;
   while (cap < 2 * n)
     cap *= 2;
-  if (cap > UINT32_MAX / 2)
-    return false;
   t->scratch = NULL;
-  if (cap <= 8) {
-    t->slots = t->small;
-  } else {
-    t->slots = cotp__scratch_alloc(cap * sizeof *t->slots, &t->scratch);
-    if (!t->slots)
-      return false;
-  }
-  for (size_t i = 0; i < cap; i++)
-    t->slots[i].ref = 0;
-  t->mask = (uint32_t)(cap - 1);
+  uint32_t *slots = t->small;
+  if (cap > 8 && !(slots = cotp__scratch_alloc(cap * sizeof *slots, &t->scratch)))
+    return false;
+  cotp__reftab_init_in(t, slots, cap, refs, stride);
   return true;
 }
 
@@ -155,40 +169,39 @@ void cotp__reftab_close(struct cotp__reftab *t) {
   t->slots = NULL;
 }
 
-struct cotp__reftab_slot *cotp__reftab_find(struct cotp__reftab *t,
-                                            cotp_term ref) {
+uint32_t *cotp__reftab_find(const struct cotp__reftab *t, cotp_term ref) {
   if (!cotp_is_ref(ref))
     return NULL;
   for (uint32_t i = hash(ref.w, t->mask);; i = (i + 1) & t->mask) {
-    if (t->slots[i].ref == ref.w)
-      return &t->slots[i];
-    if (!t->slots[i].ref)
+    uint32_t slot = t->slots[i];
+    if (!slot)
       return NULL;
+    if (ref_of(t, slot) == ref.w)
+      return &t->slots[i];
   }
 }
 
-struct cotp__reftab_slot *cotp__reftab_put(struct cotp__reftab *t,
-                                           cotp_term ref, uint32_t index,
-                                           bool *added) {
-  uint32_t i = hash(ref.w, t->mask);
-  while (t->slots[i].ref && t->slots[i].ref != ref.w)
+uint32_t *cotp__reftab_put(struct cotp__reftab *t, uint32_t index, bool *added) {
+  uint64_t ref = ((const cotp_term *)(const void *)(t->refs + (size_t)index * t->stride))->w;
+  uint32_t i = hash(ref, t->mask);
+  while (t->slots[i] && ref_of(t, t->slots[i]) != ref)
     i = (i + 1) & t->mask;
-  bool fresh = !t->slots[i].ref;
+  bool fresh = !t->slots[i];
   if (added)
     *added = fresh;
   if (fresh)
-    t->slots[i] = (struct cotp__reftab_slot){ref.w, index, 0};
+    t->slots[i] = (index + 1) << 2;
   return &t->slots[i];
 }
 
 void cotp__reftab_remove(struct cotp__reftab *t, cotp_term ref) {
-  struct cotp__reftab_slot *s = cotp__reftab_find(t, ref);
+  uint32_t *s = cotp__reftab_find(t, ref);
   if (!s)
     return;
   uint32_t hole = (uint32_t)(s - t->slots);
   /* shift back every entry of the run after the hole that may move to it */
-  for (uint32_t i = (hole + 1) & t->mask; t->slots[i].ref; i = (i + 1) & t->mask) {
-    uint32_t home = hash(t->slots[i].ref, t->mask);
+  for (uint32_t i = (hole + 1) & t->mask; t->slots[i]; i = (i + 1) & t->mask) {
+    uint32_t home = hash(ref_of(t, t->slots[i]), t->mask);
     /* the entry may fill the hole if its home is not in (hole, i] */
     bool movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
     if (movable) {
@@ -196,5 +209,5 @@ void cotp__reftab_remove(struct cotp__reftab *t, cotp_term ref) {
       hole = i;
     }
   }
-  t->slots[hole].ref = 0;
+  t->slots[hole] = 0;
 }

@@ -183,6 +183,8 @@ static int start(struct stream *s) {
   if (s->max == 0)
     s->max = 1;
   s->window = s->max > UINT32_MAX / 2 ? UINT32_MAX : 2 * s->max;
+  if (s->window > COTP__REFTAB_MAX + 1)
+    return COTP_ENOMEM; /* slots for a billion tasks in flight */
   s->oldest = s->newest = NIL_INDEX;
   cotp_term trap = COTP_ATOM_FALSE;
   cotp_process_info(s->consumer, cotp__task_atoms()->trap_exit, &trap);
@@ -197,9 +199,7 @@ static int start(struct stream *s) {
   s->tab.slots = cap <= 8 ? s->tab.small : malloc(cap * sizeof *s->tab.slots);
   if (!s->slots || !s->ring || !s->heap || !s->tab.slots)
     return COTP_ENOMEM;
-  for (size_t i = 0; i < cap; i++)
-    s->tab.slots[i].ref = 0;
-  s->tab.mask = (uint32_t)(cap - 1);
+  cotp__reftab_init_in(&s->tab, s->tab.slots, cap, &s->slots[0].ref, sizeof *s->slots);
   for (uint32_t i = 0; i < s->window; i++) {
     struct slot *x = &s->slots[i];
     if (!(x->heap = cotp_heap_new()))
@@ -296,7 +296,7 @@ static int spawn_next(struct stream *s) {
     x->deadline = cotp_monotonic_ms() + s->opts.timeout_ms;
     list_push(s, i);
   }
-  cotp__reftab_put(&s->tab, ref, i, NULL);
+  cotp__reftab_put(&s->tab, i, NULL); /* the slot holds ref now */
   s->spawned++;
   s->running++;
   s->alive++;
@@ -310,13 +310,14 @@ static bool accept(cotp_term msg, void *ctx) {
   struct stream *s = ctx;
   size_t size = cotp_tuple_size(msg);
   if (size == 2) {
-    struct cotp__reftab_slot *t = cotp__reftab_find(&s->tab, cotp_tuple_get(msg, 0));
-    return t && !s->slots[t->index].replied;
+    uint32_t *t = cotp__reftab_find(&s->tab, cotp_tuple_get(msg, 0));
+    return t && !s->slots[cotp__reftab_index(t)].replied;
   }
   if (size != 5 || cotp_tuple_get(msg, 0).w != COTP_ATOM_DOWN.w)
     return false;
-  struct cotp__reftab_slot *t = cotp__reftab_find(&s->tab, cotp_tuple_get(msg, 1));
-  return t && cotp_pid_eq(cotp_get_pid(cotp_tuple_get(msg, 3)), s->slots[t->index].pid);
+  uint32_t *t = cotp__reftab_find(&s->tab, cotp_tuple_get(msg, 1));
+  return t &&
+         cotp_pid_eq(cotp_get_pid(cotp_tuple_get(msg, 3)), s->slots[cotp__reftab_index(t)].pid);
 }
 
 static bool accept_exit(cotp_term msg, void *ctx) {
@@ -382,7 +383,7 @@ static void maybe_free(struct stream *s, struct slot *x) {
 
 static void handle(struct stream *s, cotp_term msg) {
   if (cotp_tuple_size(msg) == 2) {
-    uint32_t i = cotp__reftab_find(&s->tab, cotp_tuple_get(msg, 0))->index;
+    uint32_t i = cotp__reftab_index(cotp__reftab_find(&s->tab, cotp_tuple_get(msg, 0)));
     struct slot *x = &s->slots[i];
     x->result = keep(x, cotp_tuple_get(msg, 1));
     x->replied = true;
@@ -391,7 +392,7 @@ static void handle(struct stream *s, cotp_term msg) {
     return;
   }
   cotp_term ref = cotp_tuple_get(msg, 1), reason = cotp_tuple_get(msg, 4);
-  uint32_t i = cotp__reftab_find(&s->tab, ref)->index;
+  uint32_t i = cotp__reftab_index(cotp__reftab_find(&s->tab, ref));
   struct slot *x = &s->slots[i];
   cotp__reftab_remove(&s->tab, ref);
   s->alive--;

@@ -91,8 +91,8 @@ static bool accept_many(cotp_term msg, void *ctx) {
     ref = cotp_tuple_get(msg, 1);
   else
     return false;
-  struct cotp__reftab_slot *s = cotp__reftab_find(&m->tab, ref);
-  return s && s->state == PENDING;
+  uint32_t *s = cotp__reftab_find(&m->tab, ref);
+  return s && cotp__reftab_state(s) == PENDING;
 }
 
 static void check_yield_opts(const cotp_task_yield_opts *o) {
@@ -122,13 +122,13 @@ int cotp_task_yield_many(const cotp_task *tasks, size_t n,
   for (size_t i = 0; i < n; i++)
     cotp__task_check_owner(&tasks[i], "cotp_task_yield_many");
   struct many m;
-  if (!cotp__reftab_init(&m.tab, n))
+  if (!cotp__reftab_init(&m.tab, n, &tasks[0].ref, sizeof *tasks))
     return COTP_ENOMEM;
   size_t distinct = 0;
   for (size_t i = 0; i < n; i++) {
     results[i] = COTP_ATOM_NIL;
     bool added;
-    cotp__reftab_put(&m.tab, tasks[i].ref, (uint32_t)i, &added);
+    cotp__reftab_put(&m.tab, (uint32_t)i, &added);
     distinct += added;
   }
   size_t limit = opts->limit == 0 || opts->limit > distinct ? distinct : opts->limit;
@@ -143,29 +143,29 @@ int cotp_task_yield_many(const cotp_task *tasks, size_t n,
       break;
     }
     bool reply = cotp_tuple_size(msg) == 2;
-    struct cotp__reftab_slot *s =
-        cotp__reftab_find(&m.tab, cotp_tuple_get(msg, reply ? 0 : 1));
+    uint32_t *s = cotp__reftab_find(&m.tab, cotp_tuple_get(msg, reply ? 0 : 1));
+    uint32_t index = cotp__reftab_index(s);
     if (reply) {
-      cotp__task_demonitor(tasks[s->index].ref);
-      results[s->index] = tag(h, COTP_ATOM_OK, cotp_tuple_get(msg, 1));
+      cotp__task_demonitor(tasks[index].ref);
+      results[index] = tag(h, COTP_ATOM_OK, cotp_tuple_get(msg, 1));
     } else if (is_noconnection(msg)) {
       cotp__reftab_close(&m.tab);
       exit_nodedown(h, msg, a->yield_many,
                     COTP_LIST(h, cotp__task_list_term(h, tasks, n),
                               cotp__task_timeout_term(h, timeout_ms)));
     } else {
-      results[s->index] = tag(h, a->exit, cotp_tuple_get(msg, 4));
+      results[index] = tag(h, a->exit, cotp_tuple_get(msg, 4));
     }
-    s->state = GOT;
+    cotp__reftab_set_state(s, GOT);
     got++;
   }
   for (size_t i = 0; i < n; i++) {
-    struct cotp__reftab_slot *s = cotp__reftab_find(&m.tab, tasks[i].ref);
-    if (s->index != i) { /* the same task twice: one answer */
-      results[i] = results[s->index];
+    uint32_t *s = cotp__reftab_find(&m.tab, tasks[i].ref);
+    if (cotp__reftab_index(s) != i) { /* the same task twice: one answer */
+      results[i] = results[cotp__reftab_index(s)];
       continue;
     }
-    if (s->state == GOT || !timed_out)
+    if (cotp__reftab_state(s) == GOT || !timed_out)
       continue;
     /* still running when the time ran out (not when the limit was
      * reached: F29) */
