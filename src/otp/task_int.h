@@ -184,8 +184,8 @@ uint32_t *cotp__reftab_find(const struct cotp__reftab *t, cotp_term ref);
  * (*added, unless added is NULL, says which: a reference given twice
  * keeps its first index). */
 uint32_t *cotp__reftab_put(struct cotp__reftab *t, uint32_t index, bool *added);
-/* Removes ref, if present. */
-void cotp__reftab_remove(struct cotp__reftab *t, cotp_term ref);
+/* Removes the entry of a slot that find or put gave. */
+void cotp__reftab_remove_at(struct cotp__reftab *t, uint32_t *slot);
 static inline uint32_t cotp__reftab_index(const uint32_t *slot) {
   return (*slot >> 2) - 1;
 }

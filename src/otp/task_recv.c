@@ -194,11 +194,8 @@ uint32_t *cotp__reftab_put(struct cotp__reftab *t, uint32_t index, bool *added) 
   return &t->slots[i];
 }
 
-void cotp__reftab_remove(struct cotp__reftab *t, cotp_term ref) {
-  uint32_t *s = cotp__reftab_find(t, ref);
-  if (!s)
-    return;
-  uint32_t hole = (uint32_t)(s - t->slots);
+void cotp__reftab_remove_at(struct cotp__reftab *t, uint32_t *slot) {
+  uint32_t hole = (uint32_t)(slot - t->slots);
   /* shift back every entry of the run after the hole that may move to it */
   for (uint32_t i = (hole + 1) & t->mask; t->slots[i]; i = (i + 1) & t->mask) {
     uint32_t home = hash(ref_of(t, t->slots[i]), t->mask);

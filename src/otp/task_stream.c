@@ -108,6 +108,7 @@ struct stream {
   uint32_t *ring;         /* unordered: free slots, then done slots */
   uint32_t nfree, done_head, done_count;
   struct cotp__reftab tab;
+  uint32_t *taken;        /* the map's slot of the message accept took */
   struct slot *slots;
 };
 
@@ -311,11 +312,13 @@ static bool accept(cotp_term msg, void *ctx) {
   size_t size = cotp_tuple_size(msg);
   if (size == 2) {
     uint32_t *t = cotp__reftab_find(&s->tab, cotp_tuple_get(msg, 0));
+    s->taken = t;
     return t && !s->slots[cotp__reftab_index(t)].replied;
   }
   if (size != 5 || cotp_tuple_get(msg, 0).w != COTP_ATOM_DOWN.w)
     return false;
   uint32_t *t = cotp__reftab_find(&s->tab, cotp_tuple_get(msg, 1));
+  s->taken = t;
   return t &&
          cotp_pid_eq(cotp_get_pid(cotp_tuple_get(msg, 3)), s->slots[cotp__reftab_index(t)].pid);
 }
@@ -381,9 +384,10 @@ static void maybe_free(struct stream *s, struct slot *x) {
     s->ring[s->nfree++] = (uint32_t)(x - s->slots);
 }
 
+/* msg is what accept took last */
 static void handle(struct stream *s, cotp_term msg) {
+  uint32_t i = cotp__reftab_index(s->taken);
   if (cotp_tuple_size(msg) == 2) {
-    uint32_t i = cotp__reftab_index(cotp__reftab_find(&s->tab, cotp_tuple_get(msg, 0)));
     struct slot *x = &s->slots[i];
     x->result = keep(x, cotp_tuple_get(msg, 1));
     x->replied = true;
@@ -391,10 +395,9 @@ static void handle(struct stream *s, cotp_term msg) {
     finished(s, i);
     return;
   }
-  cotp_term ref = cotp_tuple_get(msg, 1), reason = cotp_tuple_get(msg, 4);
-  uint32_t i = cotp__reftab_index(cotp__reftab_find(&s->tab, ref));
+  cotp_term reason = cotp_tuple_get(msg, 4);
   struct slot *x = &s->slots[i];
-  cotp__reftab_remove(&s->tab, ref);
+  cotp__reftab_remove_at(&s->tab, s->taken);
   s->alive--;
   x->down = true;
   list_remove(s, i);
