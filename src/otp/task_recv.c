@@ -11,9 +11,10 @@
  *
  * The map is open addressing with linear probing over a power-of-two
  * table at most half full, keyed by the reference's word (references are
- * immediates, so the word is the identity).  Removal shifts the following
- * entries back (no tombstones), so a map that sees many adds and removes,
- * as a stream's does, never degrades.  Up to four entries live inside the
+ * immediates, so the word is the identity), which each slot finds through
+ * the index it holds (task_int.h).  Removal shifts the following entries
+ * back (no tombstones), so a map that sees many adds and removes, as a
+ * stream's does, never degrades.  Up to four entries live inside the
  * struct, with no allocation.
  */
 #include <stdlib.h>
