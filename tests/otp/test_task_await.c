@@ -310,3 +310,25 @@ COTP_TEST(task, await_many_of_many_tasks_with_duplicates) {
   cotp_assert_term_eq(r[N], cotp_int(h, 7));
   tu_refute_any(20);
 }
+
+/* Replies of every kind, immediates (whose message copies await_many
+ * gives back at once) between terms that live in the heap, each at its
+ * task's index */
+COTP_TEST(task, await_many_returns_replies_of_every_kind) {
+  cotp_heap *h = cotp_self_heap();
+  enum { N = 6 };
+  cotp_task t[N];
+  for (int i = 0; i < N; i++)
+    t[i] = tu_fake_task();
+  cotp_term want[N] = {
+      COTP_TUPLE(h, COTP_ATOM(boxed), cotp_int(h, 1)), cotp_int(h, 5),
+      cotp_binary(h, "a binary of some length", 23), COTP_ATOM(plain),
+      COTP_LIST(h, cotp_int(h, 1), COTP_TUPLE(h, cotp_int(h, 2), cotp_int(h, 3))),
+      cotp_int(h, -7)};
+  for (int i = 0; i < N; i++)
+    tu_send_self(COTP_TUPLE(h, t[i].ref, want[i]));
+  cotp_term r[N];
+  cotp_assert_rc(cotp_task_await_many(t, N, 5000, r), 0);
+  for (int i = 0; i < N; i++)
+    cotp_assert_term_eq(r[i], want[i]);
+}
