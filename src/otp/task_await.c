@@ -166,7 +166,7 @@ int cotp_task_await_many(const cotp_task *tasks, size_t n, int64_t timeout_ms,
       /* a reply that is an immediate needs nothing of the message's copy:
        * the heap takes the next message in the same place, instead of
        * growing by a tuple per task */
-      if ((replies[index].w & 7u) > COTP__TAG_LIST) /* an immediate */
+      if (cotp__task_immediate(replies[index]))
         cotp_heap_release(h, mark);
       continue;
     }

@@ -149,6 +149,12 @@ void cotp__task_demonitor(cotp_term ref);
 void *cotp__scratch_alloc(size_t bytes, cotp_resource **handle);
 void cotp__scratch_free(cotp_resource *handle);
 
+/* Whether v lives in no heap: an atom, a pid, a reference, [], a small
+ * integer (every tag above the list's).  Such a reply needs no copy. */
+static inline bool cotp__task_immediate(cotp_term v) {
+  return (v.w & 7u) > COTP__TAG_LIST;
+}
+
 /*
  * A map from a task's reference to its index in the caller's array of
  * what it watches (tasks, a stream's slots), open addressing: for the

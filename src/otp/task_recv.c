@@ -132,11 +132,12 @@ static uint32_t hash(uint64_t ref, uint32_t mask) {
   return (uint32_t)((n ^ (n >> bits) ^ (n >> 2 * bits)) << 1) & mask;
 }
 
-/* The reference of a full slot. */
+/* The reference of index, and of a full slot. */
+static uint64_t ref_at(const struct cotp__reftab *t, uint32_t index) {
+  return ((const cotp_term *)(const void *)(t->refs + (size_t)index * t->stride))->w;
+}
 static uint64_t ref_of(const struct cotp__reftab *t, uint32_t slot) {
-  const cotp_term *r =
-      (const cotp_term *)(const void *)(t->refs + (size_t)((slot >> 2) - 1) * t->stride);
-  return r->w;
+  return ref_at(t, cotp__reftab_index(&slot));
 }
 
 void cotp__reftab_init_in(struct cotp__reftab *t, uint32_t *slots, size_t cap,
@@ -183,7 +184,7 @@ uint32_t *cotp__reftab_find(const struct cotp__reftab *t, cotp_term ref) {
 }
 
 uint32_t *cotp__reftab_put(struct cotp__reftab *t, uint32_t index, bool *added) {
-  uint64_t ref = ((const cotp_term *)(const void *)(t->refs + (size_t)index * t->stride))->w;
+  uint64_t ref = ref_at(t, index);
   uint32_t i = hash(ref, t->mask);
   while (t->slots[i] && ref_of(t, t->slots[i]) != ref)
     i = (i + 1) & t->mask;

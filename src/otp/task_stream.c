@@ -338,19 +338,7 @@ static void flush_exit(struct stream *s, struct slot *x) {
 /* v copied to h, unless it needs no heap (an atom, a pid, a reference,
  * [], a small integer): the common results cost no copy. */
 static cotp_term keep_in(cotp_heap *h, cotp_term v) {
-  switch (cotp_term_type(v)) {
-  case COTP_TATOM:
-  case COTP_TPID:
-  case COTP_TREF:
-  case COTP_TNIL:
-    return v;
-  case COTP_TINTEGER:
-    if ((v.w & 7u) == COTP__TAG_INT)
-      return v;
-    return cotp_term_copy(h, v);
-  default:
-    return cotp_term_copy(h, v);
-  }
+  return cotp__task_immediate(v) ? v : cotp_term_copy(h, v);
 }
 
 /* A reply's value, kept in the slot's heap. */

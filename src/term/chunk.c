@@ -30,10 +30,11 @@
  * space (platform/bigmem.h), whose pages come on first touch.  They came
  * from malloc before, and a scheduler thread other than the main one has
  * an arena of malloc's own that grows with an mprotect call per step:
- * 100,000 Task.async + await made 1,363 of them, each holding the
- * address space's lock for writing while the other core took page faults
- * on the same process.  From the reservation the same run makes none
- * (benchmarks.md, twenty-second session).  A program whose reservation is
+ * the spawn benchmark made 14,108 of them and the task benchmark 926,
+ * each holding the address space's lock for writing while the other core
+ * took page faults in the same process.  From the reservation each makes
+ * none beyond the runtime's own few (benchmarks.md, twenty-second
+ * session).  A program whose reservation is
  * refused (a strict overcommit policy) or used up gets its slabs from
  * malloc, listed so that their memory stays reachable (LeakSanitizer).
  *
