@@ -151,28 +151,30 @@ struct cotp__blocking_call {
 };
 
 struct cotp__proc {
-  /* Written by any thread (and io_fd, which is here only to fill a hole:
-   * the whole block is 320 bytes, so that in the page-aligned table each
-   * spans exactly 5 cache lines).  Each is set by cotp__proc_alloc, not
-   * zeroed with the rest. */
+  /* Written by any thread: the line every send writes, and the owner
+   * writes when it drains, parks or wakes.  The owner reads nothing here
+   * while it runs, so a sender on another core finds the line where the
+   * last sender left it (its pid, which every sender reads and the owner
+   * reads often, is on a line nobody writes: below).  arg_free and
+   * blocking are here only to fill it: the whole block is 320 bytes, so
+   * that in the page-aligned table each spans exactly 5 cache lines.
+   * Each is set by cotp__proc_alloc, not zeroed with the rest. */
   _Atomic uint64_t inbox;  /* tagged head: (serial16 << 48) | sig ptr */
   _Atomic uint32_t state;
   _Atomic unsigned io_ready; /* events the poller saw for the fd wait */
-  _Atomic uint64_t pid;    /* bits of the current incarnation */
+  void (*arg_free)(void *);  /* spawn_opts.arg_free, until it has run */
   _Atomic uint32_t io_seq;   /* number of the current fd wait (poller.c) */
   int io_fd;                 /* fd being waited for, -1 when none */
-  _Atomic bool named;        /* has a registered name (names.c) */
-  /* (owner only, in the hole here) With PF_FP_ENV: the floating-point
-   * control state of a process whose frames were dropped (sched.c). */
-  uint16_t fp_kept_b;
-  uint32_t fp_kept_a;
+  struct cotp__blocking_call *blocking; /* on its own stack, pinned for
+                                          the call (blocking.c) */
   struct cotp__timer timer;  /* deadline of the current wait (its heap
                                 pointer is read by other threads) */
 
   /* The process and the scheduler running it.  From here to the end, a
    * new incarnation starts from all zeros (cotp__proc_alloc), then the few
    * fields whose default is not zero are set: a field added here is reset
-   * without anyone having to remember it (all but turn_hold, below). */
+   * without anyone having to remember it (all but named to turn_hold,
+   * below). */
   struct cotp__sig *mq_head, *mq_tail; /* private queue, messages only */
   struct cotp__sig *mark;              /* last message before the mark */
   size_t mq_len;
@@ -198,17 +200,25 @@ struct cotp__proc {
     cotp_handler_fn *handle;
   } entry;
   void *arg;
-  void (*arg_free)(void *);     /* spawn_opts.arg_free, until it has run */
   void *arg_owned;              /* what it gets: the spawn argument (a
                                    hibernation may change arg) */
   struct cotp__proc *next;      /* run queue / waiter list link */
-  struct cotp__blocking_call *blocking; /* on its own stack, pinned for
-                                          the call (blocking.c) */
+  /* From here to turn_hold, a line that is read far more than written,
+   * and a span that a new incarnation does not zero (ptable.c): those
+   * read by other threads are set by cotp__proc_alloc with atomic
+   * stores, the rest only mean something with a flag that says so. */
+  _Atomic bool named;           /* has a registered name (names.c) */
+  /* (owner only) With PF_FP_ENV: the floating-point control state of a
+   * process whose frames were dropped (sched.c). */
+  uint16_t fp_kept_b;
+  uint32_t fp_kept_a;
+  /* The bits of the current incarnation: read by every send to it and
+   * by the process itself, written only when the block is handed out. */
+  _Atomic uint64_t pid;
   /* Which scheduler holds this handler's direct turns and since when
    * (turn.c): read through the slot by callers on other schedulers at
-   * every call, written only when the turns change hands, so it sits on a
-   * line a turn only reads.  Not zeroed for a new incarnation (ptable.c):
-   * it is only ever written atomically. */
+   * every call, written only when the turns change hands.  Only ever
+   * written atomically: a new incarnation keeps its predecessor's. */
   _Atomic uint64_t turn_hold;
   cotp_term exit_reason;        /* set on the way out; in heap */
   /* Two things no process needs at once: the function and arguments of a

@@ -436,8 +436,6 @@ static int spawn_opt(const cotp_spawn_opts *opts, cotp_pid *pid,
       memcpy(copy, given, n);
     *argp = copy;
   }
-  if (l.link)
-    cotp__inbox_drain(parent); /* as cotp_spawn_link */
   int rc = watch ? spawn(opts, pid, setup_linked, &l) : spawn(opts, pid, base, ctx);
   if (rc != 0 && n) {
     cotp__chunk_free(*argp, n);
@@ -461,7 +459,6 @@ int cotp_spawn_link(cotp_entry *fn, void *arg, cotp_pid *pid) {
   struct linked l = {setup_plain, &pl, self_or_null(), true, COTP_NONE, 0, false};
   if (!l.parent)
     return COTP_ENOTPROC;
-  cotp__inbox_drain(l.parent);
   int rc = spawn(NULL, pid, setup_linked, &l);
   return rc;
 }
