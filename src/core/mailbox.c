@@ -252,7 +252,8 @@ int cotp_send(cotp_pid pid, cotp_term msg) {
       m->from.bits = atomic_load_explicit(&self->pid, memory_order_relaxed);
       m->aux = self->pending_mon_ref;
     }
-    enum push_result r = cotp__inbox_push(p, pid, &m->sig);
+    enum push_result r = carry ? cotp__inbox_push(p, pid, &m->sig)
+                               : cotp__inbox_push_msg(p, pid, &m->sig);
     if (r == PUSH_WOKE) {
       cotp__prefetch_to_run(p);
       if (self)

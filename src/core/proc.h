@@ -362,6 +362,42 @@ static inline void cotp__mq_append(struct cotp__proc *p, struct cotp__sig *s) {
   p->mq_len++;
 }
 
+/*
+ * cotp__inbox_push for a plain message (no monitor riding with it).  To a
+ * process parked with an empty inbox, the push takes the wake-up and puts
+ * the message straight into the private queue: whoever clears WAITING owns
+ * the parked process until it makes it ready (the same claim a timer, the
+ * poller or a direct turn makes), and the queue push that makes it ready
+ * publishes the append.  The woken process then finds its inbox empty and
+ * has nothing to take and reverse: 65 instructions less per ping-pong
+ * round trip, of 1,077.
+ */
+static inline enum push_result cotp__inbox_push_msg(struct cotp__proc *p,
+                                                    cotp_pid pid,
+                                                    struct cotp__sig *s) {
+  uint64_t tag = inbox_tag(pid);
+  uint64_t old = atomic_load_explicit(&p->inbox, memory_order_relaxed);
+  for (;;) {
+    uint64_t ptr = old & INBOX_PTR_MASK;
+    if ((old & ~INBOX_PTR_MASK) != tag || ptr == INBOX_CLOSED)
+      return PUSH_DEAD;
+    if (ptr == INBOX_WAITING) { /* parked, nothing queued */
+      if (atomic_compare_exchange_weak_explicit(&p->inbox, &old, tag,
+                                                memory_order_acq_rel,
+                                                memory_order_relaxed)) {
+        cotp__mq_append(p, s);
+        return PUSH_WOKE;
+      }
+      continue;
+    }
+    s->next = (struct cotp__sig *)(uintptr_t)ptr; /* not waiting: a push */
+    if (atomic_compare_exchange_weak_explicit(
+            &p->inbox, &old, tag | (uint64_t)(uintptr_t)s, memory_order_acq_rel,
+            memory_order_relaxed))
+      return PUSH_OK;
+  }
+}
+
 /* Moves everything in the inbox to the private queue (owner).  Every
  * look at the mailbox starts here, so a monitor request still waiting for
  * a message to travel with goes first (monitor.c): its effects (a DOWN
