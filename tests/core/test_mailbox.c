@@ -292,3 +292,70 @@ COTP_TEST(mailbox, messages_of_every_shape_arrive_intact) {
     cotp_assert_term_eq(got, t);
   }
 }
+
+/* --- a message handed straight to a parked process (cotp__inbox_push_msg) --- */
+
+static bool is_stop(cotp_term msg, void *ctx) {
+  (void)ctx;
+  return cotp_term_eq(msg, COTP_ATOM(stop));
+}
+
+/* Traps exits, says it is ready, waits for :stop alone (leaving the rest
+ * queued), then reports the next three messages in one tuple. */
+static void parked_receiver(void *arg) {
+  cotp_pid root = {(uint64_t)(uintptr_t)arg};
+  cotp_heap *h = cotp_self_heap();
+  cotp_trap_exit(true, NULL);
+  cotp_send(root, COTP_ATOM(ready));
+  cotp_term got[3], stop;
+  cotp_receive_if(is_stop, NULL, 10000, 0, &stop);
+  for (int i = 0; i < 3; i++)
+    if (cotp_receive(0, &got[i]) != 0)
+      got[i] = COTP_ATOM(missing);
+  cotp_send(root, COTP_TUPLE(h, COTP_ATOM(saw), got[0], got[1], got[2]));
+}
+
+/* Whether pid's process is parked with nothing in its inbox: the state in
+ * which a send hands the message straight to its private queue. */
+static bool parked_empty(cotp_pid pid) {
+  struct cotp__proc *p = cotp__proc_lookup(pid);
+  return p && (atomic_load(&p->inbox) & INBOX_PTR_MASK) == INBOX_WAITING;
+}
+
+/* C1 with the shortcut: a message that goes straight into a parked
+ * process's private queue keeps its place among its sender's signals.  The
+ * exit signal sent after it (a message for a trapper, through the inbox)
+ * comes after it, and the next message after that, whichever way each went.
+ * Rounds alternate between waiting for the receiver to park first and not. */
+COTP_TEST(mailbox, c1_message_to_a_parked_process_keeps_its_place) {
+  cotp_heap *h = cotp_self_heap();
+  cotp_term me = cotp_pid_term(cotp_self());
+  int rounds = cotp_test_sanitized() ? 50 : 300, parked = 0;
+  for (int round = 0; round < rounds; round++) {
+    cotp_heap_mark mark = cotp_heap_mark_now(h);
+    cotp_pid r;
+    cotp_assert_rc(cotp_spawn(parked_receiver, (void *)(uintptr_t)cotp_self().bits, &r), 0);
+    cotp_term ready;
+    cotp_assert_rc(cotp_receive(10000, &ready), 0);
+    cotp_assert_term_eq(ready, COTP_ATOM(ready));
+    if (round % 2 == 0) {
+      for (int i = 0; i < 100000 && !parked_empty(r); i++)
+        cotp_yield();
+      parked += parked_empty(r);
+    }
+    cotp_send(r, COTP_TUPLE(h, COTP_ATOM(m), cotp_int(h, 1)));
+    cotp_exit_signal(r, COTP_ATOM(bye));
+    cotp_send(r, COTP_TUPLE(h, COTP_ATOM(m), cotp_int(h, 2)));
+    cotp_send(r, COTP_ATOM(stop));
+    cotp_term saw;
+    cotp_assert_rc(cotp_receive(10000, &saw), 0);
+    cotp_assert_term_eq(saw, COTP_TUPLE(h, COTP_ATOM(saw),
+                                        COTP_TUPLE(h, COTP_ATOM(m), cotp_int(h, 1)),
+                                        COTP_TUPLE(h, COTP_ATOM_EXIT, me, COTP_ATOM(bye)),
+                                        COTP_TUPLE(h, COTP_ATOM(m), cotp_int(h, 2))));
+    cotp_heap_release(h, mark);
+  }
+  /* the shortcut was taken: the receiver was found parked in most rounds
+   * that waited for it */
+  cr_assert_gt(parked, rounds / 4, "parked in %d rounds of %d", parked, rounds / 2);
+}
