@@ -152,10 +152,11 @@ struct cotp__blocking_call {
 
 struct cotp__proc {
   /* Written by any thread: the line every send writes, and the owner
-   * writes when it drains, parks or wakes.  The owner reads nothing here
-   * while it runs, so a sender on another core finds the line where the
-   * last sender left it (its pid, which every sender reads and the owner
-   * reads often, is on a line nobody writes: below).  arg_free and
+   * writes when it drains, parks or wakes.  The owner touches it only
+   * when it looks at its mailbox or waits, so between two of those a
+   * sender on another core finds the line where the last sender left it
+   * (the pid, which every sender reads and the owner reads often, is on
+   * a line nobody writes: below).  arg_free and
    * blocking are here only to fill it: the whole block is 320 bytes, so
    * that in the page-aligned table each spans exactly 5 cache lines.
    * Each is set by cotp__proc_alloc, not zeroed with the rest. */
