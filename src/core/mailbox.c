@@ -106,7 +106,7 @@ void cotp__inbox_drain_slow(struct cotp__proc *p) {
                  ~INBOX_PTR_MASK;
   uint64_t got = atomic_exchange_explicit(&p->inbox, tag, memory_order_acquire);
   struct cotp__sig *s = (struct cotp__sig *)(uintptr_t)(got & INBOX_PTR_MASK);
-  if (s && !s->next && s->kind == SIG_MSG && !(s->flags & SF_MONITOR)) {
+  if (s && !s->next && cotp__sig_is_plain_msg(s)) {
     /* the common case: one message */
     cotp__mq_append(p, s);
     return;
@@ -123,7 +123,7 @@ void cotp__inbox_drain_slow(struct cotp__proc *p) {
    * order (an exit signal may end the process here). */
   for (s = rev; s; s = rev) {
     rev = s->next;
-    if (s->kind == SIG_MSG && !(s->flags & SF_MONITOR))
+    if (cotp__sig_is_plain_msg(s))
       cotp__mq_append(p, s);
     else
       cotp__signal_handle(p, s, rev);
@@ -252,8 +252,7 @@ int cotp_send(cotp_pid pid, cotp_term msg) {
       m->from.bits = atomic_load_explicit(&self->pid, memory_order_relaxed);
       m->aux = self->pending_mon_ref;
     }
-    enum push_result r = carry ? cotp__inbox_push(p, pid, &m->sig)
-                               : cotp__inbox_push_msg(p, pid, &m->sig);
+    enum push_result r = cotp__inbox_push(p, pid, &m->sig);
     if (r == PUSH_WOKE) {
       cotp__prefetch_to_run(p);
       if (self)

@@ -293,7 +293,7 @@ COTP_TEST(mailbox, messages_of_every_shape_arrive_intact) {
   }
 }
 
-/* --- a message handed straight to a parked process (cotp__inbox_push_msg) --- */
+/* --- a message handed straight to a parked process (cotp__inbox_push) --- */
 
 static bool is_stop(cotp_term msg, void *ctx) {
   (void)ctx;
