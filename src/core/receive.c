@@ -16,6 +16,7 @@
  * deferred wait when it is far ahead, timer.h).
  */
 #include "platform/clock.h"
+#include "platform/ctx.h"
 #include "runtime.h"
 
 #define NO_DEADLINE INT64_MAX
@@ -92,10 +93,13 @@ typedef bool match_fn(cotp_term msg, void *ctx, int *clause);
 static bool match_any(cotp_term msg, void *ctx, int *clause);
 
 /* Inlined into each receive function, and wait_more into it, so that a
- * process waits with one frame of its own above cotp__park (sched.c). */
+ * process waits with one frame of its own above cotp__park (sched.c).
+ * *resumed becomes true once the process has parked: the receive function
+ * then returns through cotp__ctx_return_resumed (platform/ctx.h), whose
+ * jump into the caller is predicted where a return would not be. */
 static inline __attribute__((always_inline)) int
 receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
-             cotp_term *out) {
+             cotp_term *out, bool *resumed) {
   struct cotp__proc *p = cotp__proc_self();
   if (!p)
     return COTP_ENOTPROC;
@@ -142,6 +146,7 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
       cotp__reduce(p, 1);
       return COTP_ETIMEDOUT;
     }
+    *resumed = true;
     if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed)) {
       end_wait(p);
       cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
@@ -175,23 +180,23 @@ __attribute__((noinline)) static int take_first(struct cotp__proc *p,
   return 0;
 }
 
-/* Parks p until its private queue has a message. */
-static inline __attribute__((always_inline)) struct cotp__sig *
+/* Parks p, whose private queue is empty, until it has a message. */
+static inline __attribute__((always_inline)) void
 park_for_message(struct cotp__proc *p) {
-  cotp__inbox_drain(p);
-  while (!p->mq_head) {
+  do {
     cotp__park(p);
     if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed))
       cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
-  }
-  return p->mq_head;
+  } while (!p->mq_head);
 }
 
 /* Out of line: what the timeout needs stays out of cotp_receive's frame,
  * which a process blocked in receive keeps while parked. */
 __attribute__((noinline)) static int receive_timed(int64_t timeout_ms,
                                                    cotp_term *msg) {
-  return receive_core(match_any, NULL, timeout_ms, 0, msg);
+  bool resumed = false;
+  int rc = receive_core(match_any, NULL, timeout_ms, 0, msg, &resumed);
+  return resumed ? cotp__ctx_return_resumed(rc) : rc;
 }
 
 int cotp_receive(int64_t timeout_ms, cotp_term *msg) {
@@ -200,7 +205,11 @@ int cotp_receive(int64_t timeout_ms, cotp_term *msg) {
   struct cotp__proc *p = cotp__proc_self();
   if (!p)
     return COTP_ENOTPROC;
-  return take_first(p, park_for_message(p), msg);
+  cotp__inbox_drain(p);
+  if (p->mq_head)
+    return take_first(p, p->mq_head, msg);
+  park_for_message(p);
+  return cotp__ctx_return_resumed(take_first(p, p->mq_head, msg));
 }
 
 struct clauses {
@@ -228,7 +237,9 @@ int cotp_receive_match(const cotp_clause *clauses, size_t n,
         (cotp_pattern_pins(clauses[i].pattern) && !clauses[i].pins))
       return cotp__proc_self() ? COTP_EINVAL : COTP_ENOTPROC;
   struct clauses cs = {clauses, n};
-  return receive_core(match_clauses, &cs, timeout_ms, flags, msg);
+  bool resumed = false;
+  int rc = receive_core(match_clauses, &cs, timeout_ms, flags, msg, &resumed);
+  return resumed ? cotp__ctx_return_resumed(rc) : rc;
 }
 
 struct accept {
@@ -247,7 +258,9 @@ int cotp_receive_if(cotp_accept_fn *accept, void *ctx, int64_t timeout_ms,
   if (!accept)
     return cotp__proc_self() ? COTP_EINVAL : COTP_ENOTPROC;
   struct accept a = {accept, ctx};
-  return receive_core(match_accept, &a, timeout_ms, flags, msg);
+  bool resumed = false;
+  int rc = receive_core(match_accept, &a, timeout_ms, flags, msg, &resumed);
+  return resumed ? cotp__ctx_return_resumed(rc) : rc;
 }
 
 void cotp_receive_mark(void) {
@@ -277,7 +290,9 @@ int cotp_sleep(int64_t ms) {
   int64_t deadline = deadline_of(ms, &now);
   int64_t exact = -1; /* a sleep ends by its timer: never deferred */
   /* messages only wake us up: move them along so they do not keep doing so */
+  bool resumed = false;
   while (wait_more(p, &deadline, now, &exact)) {
+    resumed = true;
     now = -1;
     if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed)) {
       end_wait(p);
@@ -287,5 +302,5 @@ int cotp_sleep(int64_t ms) {
   }
   end_wait(p);
   cotp__reduce(p, 1);
-  return 0;
+  return resumed ? cotp__ctx_return_resumed(0) : 0;
 }

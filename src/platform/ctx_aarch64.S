@@ -76,6 +76,16 @@ cotp__ctx_make:                 /* x0 = base, x1 = size, x2 = entry */
         ret
         .size   cotp__ctx_make,.-cotp__ctx_make
 
+/* int cotp__ctx_return_resumed(int rc) (ctx.h): a plain return here, rc
+ * already in w0. */
+        .globl  cotp__ctx_return_resumed
+        .hidden cotp__ctx_return_resumed
+        .type   cotp__ctx_return_resumed,%function
+        .align  4
+cotp__ctx_return_resumed:
+        ret
+        .size   cotp__ctx_return_resumed,.-cotp__ctx_return_resumed
+
         .section .rodata
         .globl  cotp__ctx_below_sp
         .hidden cotp__ctx_below_sp

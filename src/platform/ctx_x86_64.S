@@ -116,6 +116,27 @@ cotp__ctx_make:                 /* rdi = base, rsi = size, rdx = entry */
         .cfi_endproc
         .size   cotp__ctx_make,.-cotp__ctx_make
 
+/*
+ * int cotp__ctx_return_resumed(int rc) (ctx.h)
+ * The return address comes off the stack into rcx, free at a return, and
+ * is jumped to.  This leaves one entry on the CPU's return stack that no
+ * `ret` took, as every switch does; that stack is a ring, and the entries
+ * below it are the suspended context's anyway.
+ */
+        .globl  cotp__ctx_return_resumed
+        .hidden cotp__ctx_return_resumed
+        .type   cotp__ctx_return_resumed,@function
+        .align  16
+cotp__ctx_return_resumed:       /* edi = rc */
+        .cfi_startproc
+        movl    %edi, %eax
+        popq    %rcx
+        .cfi_def_cfa_offset 0
+        .cfi_register %rip, %rcx
+        jmp     *%rcx
+        .cfi_endproc
+        .size   cotp__ctx_return_resumed,.-cotp__ctx_return_resumed
+
         .section .rodata
         .globl  cotp__ctx_below_sp
         .hidden cotp__ctx_below_sp
