@@ -520,10 +520,33 @@ void cotp__handler_start(void) {
   __builtin_unreachable();
 }
 
+/*
+ * A turn is entered by a call on its stack where it can be
+ * (cotp__ctx_call_on): a turn that ends without switching out, nearly
+ * every one, then returns into its caller, and every return on the way is
+ * predicted. Entering a fresh context (a switch whose return goes to the
+ * context's entry) and switching back (a return into the caller from the
+ * turn's deepest frame, then one from turn_run into its caller) left
+ * three returns mispredicted. Sanitizer builds announce each switch
+ * (jump), and a process with its own floating-point state switches
+ * through cotp__ctx_switch_fp, so those switch.
+ */
 void cotp__turn_run(struct cotp__sched *s, struct cotp__turn *t) {
   s->turn = t;
   begin(s, t->proc, 2);
+#if defined(COTP__CTX_CALL_ON) && !defined(COTP_ASAN) && !defined(COTP_TSAN)
+  if (!((t->caller->flags | t->proc->flags) & PF_FP_ENV)) {
+    const struct cotp__stackmem *m = &t->proc->home->mem;
+    t->called = true;
+    cotp__ctx_call_on(&t->caller->sp,
+                      (void *)(((uintptr_t)m->base + m->size) & ~(uintptr_t)15),
+                      cotp__turn_start);
+  } else {
+    jump(s, t->caller, t->proc, false);
+  }
+#else
   jump(s, t->caller, t->proc, false);
+#endif
   /* the turn switched out and chose us (before_switch); we run on the
    * same scheduler, as nothing could have queued us meanwhile */
   s = cotp__sched_self();
@@ -534,6 +557,14 @@ void cotp__turn_run(struct cotp__sched *s, struct cotp__turn *t) {
   struct cotp__proc *w = after_run(s, prev);
   if (w)
     cotp__runq_push(s, w);
+}
+
+bool cotp__turn_return(struct cotp__proc *p) {
+  struct cotp__sched *s = cotp__sched_self();
+  if (!s->turn || s->turn->proc != p || !s->turn->called)
+    return false;
+  before_switch(s, p, RQ_DROP); /* the caller, begun: it settles p */
+  return true;
 }
 
 static void run(struct cotp__sched *s, struct cotp__proc *p) {

@@ -86,6 +86,8 @@ struct cotp__turn {
   unsigned flags;                /* COTP_TURN_MONITOR_ALIAS */
   bool answered;
   bool out_of_memory;            /* the late monitor could not be made */
+  bool called;                   /* entered by cotp__ctx_call_on: its bottom
+                                    frame may return (cotp__turn_return) */
 };
 
 struct cotp__sched {
@@ -263,12 +265,18 @@ struct cotp__last_switch {
 struct cotp__last_switch cotp__last_switch(struct cotp__proc *p,
                                            enum proc_request rq);
 /* Runs proc's direct turn t from the caller t->caller, running on s, with
- * proc on a run stack of its own (a fresh context at cotp__turn_start);
+ * proc on a run stack of its own (cotp__turn_start called at its top, or
+ * a fresh context there);
  * returns when proc switches out, for whatever reason, with proc settled
  * (sched.c). */
 void cotp__turn_run(struct cotp__sched *s, struct cotp__turn *t);
 /* The bottom frame of a direct turn (turn.c). */
 void cotp__turn_start(void);
+/* Whether the turn's process p, its bottom frame done, can return into
+ * its caller without a switch: entered by a call and never switched out.
+ * If so, does all a switch back to the caller does but the switch, and
+ * the bottom frame returns (sched.c). */
+bool cotp__turn_return(struct cotp__proc *p);
 /* What the caller of a turn that gave no answer does before the turn's
  * process is settled (turn.c). */
 void cotp__turn_unanswered(struct cotp__turn *t);

@@ -200,7 +200,8 @@ int cotp_handler_turn(cotp_pid pid, cotp_handler_fn *handle, cotp_term tag,
   return COTP_TURN_ANSWERED;
 }
 
-/* Runs on the turn's fresh stack, as the handler. */
+/* Runs on the turn's fresh stack, as the handler: called there, or the
+ * entry of a fresh context (cotp__turn_run). */
 void cotp__turn_start(void) {
 #if defined(COTP_ASAN)
   __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
@@ -221,6 +222,8 @@ void cotp__turn_start(void) {
   cotp_heap_release(&p->heap, mark);
   cotp__heap_trim(&p->heap); /* idle again: hold nothing */
   cotp__ext_trim(p);
+  if (cotp__turn_return(p))
+    return; /* into cotp__ctx_call_on, which resumes the caller */
   cotp__switch_out(p, RQ_DROP);
   __builtin_unreachable();
 }

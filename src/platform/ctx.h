@@ -38,6 +38,24 @@ void cotp__ctx_switch_fp(void **save, void *load, int load_fp);
 void *cotp__ctx_make(void *base, size_t size, void (*entry)(void));
 
 /*
+ * Suspends the running context as cotp__ctx_switch does, storing its
+ * stack pointer in *save, and calls fn() on the fresh stack whose
+ * (16-aligned) top is top.  If fn returns, the suspended context resumes
+ * and this returns.  If fn's context switches to *save instead, that is
+ * this returning too, and fn's context goes on as any other: it must then
+ * never return (there is nothing under it).  A call and two returns the
+ * CPU predicts, where entering a fresh context made by cotp__ctx_make and
+ * switching back to the caller left three returns mispredicted (a direct
+ * turn, core/turn.c).  Only cotp__ctx_switch may resume *save, so the
+ * floating-point control state stays the thread's.  Not in the ucontext
+ * fallback (COTP__CTX_CALL_ON is defined where it exists).
+ */
+#if !defined(COTP_CTX_UCONTEXT)
+#define COTP__CTX_CALL_ON 1
+void cotp__ctx_call_on(void **save, void *top, void (*fn)(void));
+#endif
+
+/*
  * Returns rc to the caller of the function that tail-calls this, with an
  * indirect jump where that function's own `ret` would have been.  For a
  * function that suspended its context and was resumed: the CPU predicts

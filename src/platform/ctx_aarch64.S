@@ -76,6 +76,54 @@ cotp__ctx_make:                 /* x0 = base, x1 = size, x2 = entry */
         ret
         .size   cotp__ctx_make,.-cotp__ctx_make
 
+/*
+ * void cotp__ctx_call_on(void **save, void *top, void (*fn)(void)) (ctx.h)
+ * Leaves a switch's frame on the caller's stack; x19, saved in it, keeps
+ * save across fn; x29 = 0 and x30 = 0 end backtraces on the fresh stack.
+ */
+        .globl  cotp__ctx_call_on
+        .hidden cotp__ctx_call_on
+        .type   cotp__ctx_call_on,%function
+        .align  4
+cotp__ctx_call_on:              /* x0 = save, x1 = top, x2 = fn */
+        sub     sp, sp, #176
+        stp     x19, x20, [sp, #0]
+        stp     x21, x22, [sp, #16]
+        stp     x23, x24, [sp, #32]
+        stp     x25, x26, [sp, #48]
+        stp     x27, x28, [sp, #64]
+        stp     x29, x30, [sp, #80]
+        stp     d8, d9, [sp, #96]
+        stp     d10, d11, [sp, #112]
+        stp     d12, d13, [sp, #128]
+        stp     d14, d15, [sp, #144]
+        mrs     x9, fpcr
+        str     x9, [sp, #160]
+        mov     x9, sp
+        str     x9, [x0]
+        mov     x19, x0
+        mov     sp, x1
+        mov     x29, #0
+        mov     x30, #0
+        blr     x2
+        ldr     x9, [x19]
+        mov     sp, x9
+        ldp     x19, x20, [sp, #0]
+        ldp     x21, x22, [sp, #16]
+        ldp     x23, x24, [sp, #32]
+        ldp     x25, x26, [sp, #48]
+        ldp     x27, x28, [sp, #64]
+        ldp     x29, x30, [sp, #80]
+        ldp     d8, d9, [sp, #96]
+        ldp     d10, d11, [sp, #112]
+        ldp     d12, d13, [sp, #128]
+        ldp     d14, d15, [sp, #144]
+        ldr     x9, [sp, #160]
+        msr     fpcr, x9
+        add     sp, sp, #176
+        ret
+        .size   cotp__ctx_call_on,.-cotp__ctx_call_on
+
 /* int cotp__ctx_return_resumed(int rc) (ctx.h): a plain return here, rc
  * already in w0. */
         .globl  cotp__ctx_return_resumed

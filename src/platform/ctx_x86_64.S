@@ -117,6 +117,32 @@ cotp__ctx_make:                 /* rdi = base, rsi = size, rdx = entry */
         .size   cotp__ctx_make,.-cotp__ctx_make
 
 /*
+ * void cotp__ctx_call_on(void **save, void *top, void (*fn)(void)) (ctx.h)
+ * The frame it leaves on the caller's stack is a switch's, so that
+ * cotp__ctx_switch can resume it.  rbx, saved in that frame, keeps save
+ * across fn.  On the fresh stack, fn's return address is this function's;
+ * the unwind information stops there.
+ */
+        .globl  cotp__ctx_call_on
+        .hidden cotp__ctx_call_on
+        .type   cotp__ctx_call_on,@function
+        .align  16
+cotp__ctx_call_on:              /* rdi = save, rsi = top, rdx = fn */
+        .cfi_startproc
+        SAVE
+        subq    $8, %rsp                /* the control words' slot, unused */
+        movq    %rsp, (%rdi)
+        movq    %rdi, %rbx
+        movq    %rsi, %rsp
+        .cfi_undefined %rip
+        call    *%rdx
+        movq    (%rbx), %rsp
+        addq    $8, %rsp
+        RESUME
+        .cfi_endproc
+        .size   cotp__ctx_call_on,.-cotp__ctx_call_on
+
+/*
  * int cotp__ctx_return_resumed(int rc) (ctx.h)
  * The return address comes off the stack into rcx, free at a return, and
  * is jumped to.  This leaves one entry on the CPU's return stack that no

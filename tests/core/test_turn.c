@@ -288,6 +288,50 @@ COTP_TEST(turn, a_turn_that_yields_goes_on_as_the_handlers_own) {
   cotp_exit_signal(pid, COTP_ATOM_KILL);
 }
 
+/* Answers at once when a->by is odd (the turn ends and returns into its
+ * caller), yields first when it is even (the turn switches out, and goes
+ * on as the handler's own, answering late). */
+static void odd_now_even_late(void *state, void *arg) {
+  struct counter *c = state;
+  const struct add_arg *a = arg;
+  c->n += a->by;
+  if (a->by % 2 == 0) {
+    yield_then_answer(state, arg);
+    return;
+  }
+  cr_assert(cotp_turn_answer(a->tag, cotp_int(NULL, c->n)));
+}
+
+/* The two ways a turn gives control back to its caller (sched.c,
+ * cotp__turn_run): returning, where it was entered by a call, and
+ * switching out.  Alternated, the caller's own values must come back
+ * intact from both, and every late turn must finish as the handler's. */
+COTP_TEST(turn, turns_that_return_and_turns_that_switch_out_alternate) {
+  static struct counter c;
+  cotp_pid pid = idle_counter(&c);
+  long sum = 0, odd = 0, late = 0;
+  for (long by = 1; by <= 40; by++) {
+    struct add_arg a = {by, cotp_make_ref(), cotp_self()};
+    cotp_term ans;
+    int rc = turn(pid, a.tag, odd_now_even_late, &a, sizeof a, &ans);
+    sum += by;
+    if (by % 2) {
+      cotp_assert_rc(rc, COTP_TURN_ANSWERED);
+      cr_assert_eq(cotp_int_value(ans), sum, "the count after %ld", by);
+      odd++;
+    } else {
+      cotp_assert_rc(rc, COTP_TURN_UNANSWERED);
+      expect(COTP_TUPLE(cotp_self_heap(), a.tag, COTP_ATOM(late)));
+      late++;
+      settle_down(pid);
+    }
+  }
+  cr_assert_eq(odd, 20);
+  cr_assert_eq(late, 20);
+  cr_assert_eq(c.n, 40 * 41 / 2);
+  cotp_exit_signal(pid, COTP_ATOM_KILL);
+}
+
 /* Sends the caller a message, then tries to answer. */
 static void send_then_answer(void *state, void *arg) {
   (void)state;
