@@ -9,12 +9,8 @@
  * Frame on a suspended stack (176 bytes, 16-aligned), from sp up:
  *   x19..x28, x29, x30, d8..d15, fpcr, padding
  */
-        .text
-        .globl  cotp__ctx_switch
-        .hidden cotp__ctx_switch
-        .type   cotp__ctx_switch,%function
-        .align  4
-cotp__ctx_switch:                       /* x0 = void **save, x1 = void *load */
+/* The frame, onto the stack being left. */
+        .macro  SAVE
         sub     sp, sp, #176
         stp     x19, x20, [sp, #0]
         stp     x21, x22, [sp, #16]
@@ -28,9 +24,10 @@ cotp__ctx_switch:                       /* x0 = void **save, x1 = void *load */
         stp     d14, d15, [sp, #144]
         mrs     x9, fpcr
         str     x9, [sp, #160]
-        mov     x9, sp
-        str     x9, [x0]
-        mov     sp, x1
+        .endm
+
+/* And off the stack being resumed, returning into it. */
+        .macro  RESUME
         ldp     x19, x20, [sp, #0]
         ldp     x21, x22, [sp, #16]
         ldp     x23, x24, [sp, #32]
@@ -45,6 +42,19 @@ cotp__ctx_switch:                       /* x0 = void **save, x1 = void *load */
         msr     fpcr, x9
         add     sp, sp, #176
         ret
+        .endm
+
+        .text
+        .globl  cotp__ctx_switch
+        .hidden cotp__ctx_switch
+        .type   cotp__ctx_switch,%function
+        .align  4
+cotp__ctx_switch:                       /* x0 = void **save, x1 = void *load */
+        SAVE
+        mov     x9, sp
+        str     x9, [x0]
+        mov     sp, x1
+        RESUME
         .size   cotp__ctx_switch,.-cotp__ctx_switch
 
 /* Every context keeps its own FPCR here: the switch that x86-64 keeps for
@@ -86,19 +96,7 @@ cotp__ctx_make:                 /* x0 = base, x1 = size, x2 = entry */
         .type   cotp__ctx_call_on,%function
         .align  4
 cotp__ctx_call_on:              /* x0 = save, x1 = top, x2 = fn */
-        sub     sp, sp, #176
-        stp     x19, x20, [sp, #0]
-        stp     x21, x22, [sp, #16]
-        stp     x23, x24, [sp, #32]
-        stp     x25, x26, [sp, #48]
-        stp     x27, x28, [sp, #64]
-        stp     x29, x30, [sp, #80]
-        stp     d8, d9, [sp, #96]
-        stp     d10, d11, [sp, #112]
-        stp     d12, d13, [sp, #128]
-        stp     d14, d15, [sp, #144]
-        mrs     x9, fpcr
-        str     x9, [sp, #160]
+        SAVE
         mov     x9, sp
         str     x9, [x0]
         mov     x19, x0
@@ -108,20 +106,7 @@ cotp__ctx_call_on:              /* x0 = save, x1 = top, x2 = fn */
         blr     x2
         ldr     x9, [x19]
         mov     sp, x9
-        ldp     x19, x20, [sp, #0]
-        ldp     x21, x22, [sp, #16]
-        ldp     x23, x24, [sp, #32]
-        ldp     x25, x26, [sp, #48]
-        ldp     x27, x28, [sp, #64]
-        ldp     x29, x30, [sp, #80]
-        ldp     d8, d9, [sp, #96]
-        ldp     d10, d11, [sp, #112]
-        ldp     d12, d13, [sp, #128]
-        ldp     d14, d15, [sp, #144]
-        ldr     x9, [sp, #160]
-        msr     fpcr, x9
-        add     sp, sp, #176
-        ret
+        RESUME
         .size   cotp__ctx_call_on,.-cotp__ctx_call_on
 
 /* int cotp__ctx_return_resumed(int rc) (ctx.h): a plain return here, rc
