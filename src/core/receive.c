@@ -92,14 +92,20 @@ typedef bool match_fn(cotp_term msg, void *ctx, int *clause);
 
 static bool match_any(cotp_term msg, void *ctx, int *clause);
 
+/* A wait's result, returned into the receive function's caller: by the
+ * jump of cotp__ctx_return_resumed (platform/ctx.h) once the process has
+ * parked, which is predicted where a return would not be, or by a plain
+ * return.  Inlined in tail position, so the jump is the receive
+ * function's own return. */
+static inline __attribute__((always_inline)) int give(int rc, bool parked) {
+  return parked ? cotp__ctx_return_resumed(rc) : rc;
+}
+
 /* Inlined into each receive function, and wait_more into it, so that a
- * process waits with one frame of its own above cotp__park (sched.c).
- * *resumed becomes true once the process has parked: the receive function
- * then returns through cotp__ctx_return_resumed (platform/ctx.h), whose
- * jump into the caller is predicted where a return would not be. */
+ * process waits with one frame of its own above cotp__park (sched.c). */
 static inline __attribute__((always_inline)) int
 receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
-             cotp_term *out, bool *resumed) {
+             cotp_term *out) {
   struct cotp__proc *p = cotp__proc_self();
   if (!p)
     return COTP_ENOTPROC;
@@ -117,6 +123,7 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
     poll = false;          /* one already past is found so by wait_more */
   }
   cotp__inbox_drain(p);
+  bool parked = false;
   struct cotp__sig *prev = NULL;
   if ((flags & COTP_RECV_AFTER_MARK) && (p->flags & PF_MARKED))
     prev = p->mark;
@@ -130,7 +137,7 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
         if (out)
           *out = t;
         cotp__reduce(p, 1);
-        return clause;
+        return give(clause, parked);
       }
     }
     if (deadline < 0 && !poll) {
@@ -144,9 +151,9 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
     if (poll || !wait_more(p, &deadline, now, &defer_ms)) {
       end_wait(p);
       cotp__reduce(p, 1);
-      return COTP_ETIMEDOUT;
+      return give(COTP_ETIMEDOUT, parked);
     }
-    *resumed = true;
+    parked = true;
     if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed)) {
       end_wait(p);
       cotp__proc_exit(p, COTP_ATOM_SHUTDOWN);
@@ -194,9 +201,7 @@ park_for_message(struct cotp__proc *p) {
  * which a process blocked in receive keeps while parked. */
 __attribute__((noinline)) static int receive_timed(int64_t timeout_ms,
                                                    cotp_term *msg) {
-  bool resumed = false;
-  int rc = receive_core(match_any, NULL, timeout_ms, 0, msg, &resumed);
-  return resumed ? cotp__ctx_return_resumed(rc) : rc;
+  return receive_core(match_any, NULL, timeout_ms, 0, msg);
 }
 
 int cotp_receive(int64_t timeout_ms, cotp_term *msg) {
@@ -209,7 +214,7 @@ int cotp_receive(int64_t timeout_ms, cotp_term *msg) {
   if (p->mq_head)
     return take_first(p, p->mq_head, msg);
   park_for_message(p);
-  return cotp__ctx_return_resumed(take_first(p, p->mq_head, msg));
+  return give(take_first(p, p->mq_head, msg), true);
 }
 
 struct clauses {
@@ -237,9 +242,7 @@ int cotp_receive_match(const cotp_clause *clauses, size_t n,
         (cotp_pattern_pins(clauses[i].pattern) && !clauses[i].pins))
       return cotp__proc_self() ? COTP_EINVAL : COTP_ENOTPROC;
   struct clauses cs = {clauses, n};
-  bool resumed = false;
-  int rc = receive_core(match_clauses, &cs, timeout_ms, flags, msg, &resumed);
-  return resumed ? cotp__ctx_return_resumed(rc) : rc;
+  return receive_core(match_clauses, &cs, timeout_ms, flags, msg);
 }
 
 struct accept {
@@ -258,9 +261,7 @@ int cotp_receive_if(cotp_accept_fn *accept, void *ctx, int64_t timeout_ms,
   if (!accept)
     return cotp__proc_self() ? COTP_EINVAL : COTP_ENOTPROC;
   struct accept a = {accept, ctx};
-  bool resumed = false;
-  int rc = receive_core(match_accept, &a, timeout_ms, flags, msg, &resumed);
-  return resumed ? cotp__ctx_return_resumed(rc) : rc;
+  return receive_core(match_accept, &a, timeout_ms, flags, msg);
 }
 
 void cotp_receive_mark(void) {
@@ -290,9 +291,9 @@ int cotp_sleep(int64_t ms) {
   int64_t deadline = deadline_of(ms, &now);
   int64_t exact = -1; /* a sleep ends by its timer: never deferred */
   /* messages only wake us up: move them along so they do not keep doing so */
-  bool resumed = false;
+  bool parked = false;
   while (wait_more(p, &deadline, now, &exact)) {
-    resumed = true;
+    parked = true;
     now = -1;
     if (atomic_load_explicit(&cotp__rt->stopping, memory_order_relaxed)) {
       end_wait(p);
@@ -302,5 +303,5 @@ int cotp_sleep(int64_t ms) {
   }
   end_wait(p);
   cotp__reduce(p, 1);
-  return resumed ? cotp__ctx_return_resumed(0) : 0;
+  return give(0, parked);
 }

@@ -536,17 +536,12 @@ void cotp__turn_run(struct cotp__sched *s, struct cotp__turn *t) {
   begin(s, t->proc, 2);
 #if defined(COTP__CTX_CALL_ON) && !defined(COTP_ASAN) && !defined(COTP_TSAN)
   if (!((t->caller->flags | t->proc->flags) & PF_FP_ENV)) {
-    const struct cotp__stackmem *m = &t->proc->home->mem;
-    t->called = true;
-    cotp__ctx_call_on(&t->caller->sp,
-                      (void *)(((uintptr_t)m->base + m->size) & ~(uintptr_t)15),
+    t->called = true; /* run stacks are whole pages: the top is aligned */
+    cotp__ctx_call_on(&t->caller->sp, cotp__rstack_top(t->proc->home),
                       cotp__turn_start);
-  } else {
-    jump(s, t->caller, t->proc, false);
-  }
-#else
-  jump(s, t->caller, t->proc, false);
+  } else
 #endif
+    jump(s, t->caller, t->proc, false);
   /* the turn switched out and chose us (before_switch); we run on the
    * same scheduler, as nothing could have queued us meanwhile */
   s = cotp__sched_self();

@@ -80,10 +80,6 @@ void cotp__stackset_close(struct cotp__stackset *set) {
   *set = (struct cotp__stackset){0};
 }
 
-static char *top_of(const struct cotp__rstack *r) {
-  return r->mem.base + r->mem.size;
-}
-
 /* Under ASan the shadow of a stack still describes the frames of its last
  * occupant; a new occupant's frames start from a clean slate. */
 static void clean_shadow(const struct cotp__rstack *r) {
@@ -97,7 +93,7 @@ static void clean_shadow(const struct cotp__rstack *r) {
 /* Copies the frames of the resident `old` out of r (r is in use by us). */
 static void evict(struct cotp__rstack *r, struct cotp__proc *old) {
   char *from = (char *)old->sp - cotp__ctx_below_sp;
-  size_t len = (size_t)(top_of(r) - from);
+  size_t len = (size_t)(cotp__rstack_top(r) - from);
   void *buf = cotp__chunk_alloc(len);
   if (!buf) {
     /* Nowhere to put the frames: there is no way to run anything on this
@@ -115,7 +111,7 @@ static void evict(struct cotp__rstack *r, struct cotp__proc *old) {
 
 static void restore(struct cotp__rstack *r, struct cotp__proc *p) {
   clean_shadow(r);
-  memcpy(top_of(r) - p->saved_len, p->saved, p->saved_len);
+  memcpy(cotp__rstack_top(r) - p->saved_len, p->saved, p->saved_len);
   cotp__chunk_free(p->saved, p->saved_len);
   p->saved = NULL;
   p->saved_len = 0;

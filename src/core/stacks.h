@@ -60,6 +60,12 @@ struct cotp__stackset {
                                           empty (any thread writes it) */
 };
 
+/* The top of r's stack: frames grow down from here, and a saved stack
+ * is the range [sp, top). */
+static inline char *cotp__rstack_top(const struct cotp__rstack *r) {
+  return r->mem.base + r->mem.size;
+}
+
 int cotp__stackset_init(struct cotp__stackset *set, size_t size,
                         unsigned initial, unsigned max);
 /* Unmaps the set's stacks (runtime stop, after every process is gone). */
