@@ -384,14 +384,12 @@ static inline bool cotp__stack_acquire_fast(struct cotp__sched *s,
                                             struct cotp__proc *p,
                                             struct cotp__rstack *r) {
   if (r && !atomic_flag_test_and_set_explicit(&r->lock, memory_order_acquire)) {
-    bool mine = !r->in_use && r->resident == p;
-    if (mine) {
-      r->in_use = true;
-      r->pinned = false;
-    }
+    if (r->in_use || r->resident != p)
+      return cotp__stack_acquire_locked(p); /* evicted, or taken */
+    r->in_use = true;
+    r->pinned = false;
     atomic_flag_clear_explicit(&r->lock, memory_order_release);
-    if (mine)
-      return true;
+    return true;
   }
   return cotp__stack_acquire(s, p);
 }

@@ -178,6 +178,11 @@ bool cotp__stack_acquire(struct cotp__sched *s, struct cotp__proc *p) {
     return true;
   }
   lock(r);
+  return cotp__stack_acquire_locked(p);
+}
+
+bool cotp__stack_acquire_locked(struct cotp__proc *p) {
+  struct cotp__rstack *r = p->home;
   if (r->in_use || (r->pinned && r->resident != p)) {
     p->next = NULL;
     if (r->waiters_tail)

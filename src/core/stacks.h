@@ -79,6 +79,10 @@ void cotp__stackset_close(struct cotp__stackset *set);
  * by it.
  */
 bool cotp__stack_acquire(struct cotp__sched *s, struct cotp__proc *p);
+/* The same for p with frames on its home stack, whose lock the caller
+ * holds: the lock is released.  (The inline fast path that found p's
+ * frames evicted goes on here rather than lock the stack a second time.) */
+bool cotp__stack_acquire_locked(struct cotp__proc *p);
 
 /*
  * Gets p, which has no frames and no stack of its own, onto any stack of
