@@ -191,7 +191,7 @@ cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
       uint64_t *dst;
       if (top && top->cap - top->used >= n) {
         dst = top->words + top->used;
-        top->used += (uint32_t)n; /* at most 9 */
+        top->used += (uint32_t)n; /* at most FLAT_MAX_ELEMENTS + 1 */
       } else if (!(dst = cotp__heap_try_alloc(&p->heap, n))) {
         goto adopt; /* no memory for a copy: take the block as it is */
       }

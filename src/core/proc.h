@@ -426,14 +426,20 @@ static inline void cotp__fp_restore(const struct cotp__proc *p) {
 }
 
 struct cotp__msg *cotp__msg_new_slow(cotp_term t);
-/* How many words an immediate-only tuple of up to 8 elements takes, or 0
- * when t is anything else (the common message shapes: {:tag, ref, 42}). */
+/* The most elements a flat message's tuple has: a task's go-ahead with a
+ * stream item has 9 (task_int.h), and copied the general way it took a
+ * 256-byte chunk and 200 instructions more. */
+#define FLAT_MAX_ELEMENTS 10
+
+/* How many words an immediate-only tuple of up to FLAT_MAX_ELEMENTS
+ * elements takes, or 0 when t is anything else (the common message shapes:
+ * {:tag, ref, 42}). */
 static inline size_t flat_tuple_words(cotp_term t) {
   if (TAG_OF(t) != COTP__TAG_BOXED || t.w == 0)
     return 0;
   const uint64_t *p = box_ptr(t);
   /* a tuple header: kind BOX_TUPLE and the header tag in the low 7 bits */
-  if ((p[0] & 127u) != HDR_MAKE(BOX_TUPLE, 0) || HDR_COUNT(p[0]) > 8)
+  if ((p[0] & 127u) != HDR_MAKE(BOX_TUPLE, 0) || HDR_COUNT(p[0]) > FLAT_MAX_ELEMENTS)
     return 0;
   size_t n = HDR_COUNT(p[0]);
   for (size_t i = 1; i <= n; i++)
@@ -455,9 +461,10 @@ static inline size_t flat_tuple_words(cotp_term t) {
 _Static_assert(sizeof(struct cotp__msg) == sizeof(struct cotp__block) &&
                    offsetof(struct cotp__block, words) == sizeof(struct cotp__msg),
                "a flat message's header can become a block header in place");
-/* Copies a flat message's n words (at most 9).  Most messages are 2 to 4
- * words ({:tag, ref}, {ref, reply}): two overlapping pairs copy those
- * without a loop, whose exit mispredicts when sizes alternate. */
+/* Copies a flat message's n words (at most FLAT_MAX_ELEMENTS + 1).  Most
+ * messages are 2 to 4 words ({:tag, ref}, {ref, reply}): two overlapping
+ * pairs copy those without a loop, whose exit mispredicts when sizes
+ * alternate. */
 static inline void flat_copy(uint64_t *restrict dst,
                              const uint64_t *restrict src, size_t n) {
   if (n - 2 <= 2) {
@@ -489,7 +496,7 @@ static inline struct cotp__block *msg_block_ready(struct cotp__msg *m) {
   size_t words = flat_words(m);
   struct cotp__block *b = (struct cotp__block *)(void *)m;
   *b = (struct cotp__block){.prev = NULL,
-                            .cap = (uint32_t)words, /* at most 9 */
+                            .cap = (uint32_t)words, /* at most 11 */
                             .used = (uint32_t)words,
                             .offheap = NULL,
                             .mem = m,

@@ -359,3 +359,39 @@ COTP_TEST(mailbox, c1_message_to_a_parked_process_keeps_its_place) {
    * that waited for it */
   cr_assert_gt(parked, rounds / 4, "parked in %d rounds of %d", parked, rounds / 2);
 }
+
+/* Returns the message it was spawned with to the process named by arg. */
+static void echo_first(void *arg) {
+  cotp_pid to = {(uint64_t)(uintptr_t)arg};
+  cotp_term msg;
+  if (cotp_receive(10000, &msg) == 0)
+    cotp_send(to, msg);
+}
+
+/* Tuples of immediates travel as flat messages up to a size (proc.h) and
+ * the general way beyond: each size, on either side of the bound, arrives
+ * whole, sent and as a spawn's first message, with a small heap top so
+ * the copy into the receiver's heap sometimes needs a new block. */
+COTP_TEST(mailbox, tuples_of_immediates_of_every_size_arrive_whole) {
+  cotp_heap *h = cotp_self_heap();
+  cotp_term ref = cotp_make_ref();
+  for (size_t n = 1; n <= FLAT_MAX_ELEMENTS + 3; n++) {
+    cotp_heap_mark mark = cotp_heap_mark_now(h);
+    cotp_term elems[FLAT_MAX_ELEMENTS + 3];
+    for (size_t i = 0; i < n; i++)
+      elems[i] = i % 3 == 0 ? cotp_int(h, (int64_t)i)
+                 : i % 3 == 1 ? ref : cotp_pid_term(cotp_self());
+    cotp_term t = cotp_tuple(h, n, elems);
+    cr_assert_eq(flat_tuple_words(t), n <= FLAT_MAX_ELEMENTS ? n + 1 : 0, "n = %zu", n);
+    cotp_assert_rc(cotp_send(cotp_self(), t), 0);
+    cotp_term got;
+    cotp_assert_rc(cotp_receive(0, &got), 0);
+    cotp_assert_term_eq(got, t);
+    cotp_spawn_opts o = COTP_SPAWN_OPTS_INIT;
+    o.message = t;
+    cotp_assert_rc(cotp_spawn_opt(echo_first, (void *)(uintptr_t)cotp_self().bits, &o, NULL), 0);
+    cotp_assert_rc(cotp_receive(10000, &got), 0);
+    cotp_assert_term_eq(got, t);
+    cotp_heap_release(h, mark);
+  }
+}
