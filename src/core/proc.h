@@ -496,7 +496,7 @@ static inline struct cotp__block *msg_block_ready(struct cotp__msg *m) {
   size_t words = flat_words(m);
   struct cotp__block *b = (struct cotp__block *)(void *)m;
   *b = (struct cotp__block){.prev = NULL,
-                            .cap = (uint32_t)words, /* at most 11 */
+                            .cap = (uint32_t)words, /* FLAT_MAX_ELEMENTS + 1 at most */
                             .used = (uint32_t)words,
                             .offheap = NULL,
                             .mem = m,

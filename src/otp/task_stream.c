@@ -105,9 +105,8 @@ struct stream {
   uint32_t alive;         /* task processes whose DOWN has not come */
   uint64_t spawned, emitted;
   uint32_t spawn_at, emit_at; /* spawned and emitted modulo window: the
-                                 slots they name when ordered (a division
-                                 at each look cost the consumer more than
-                                 these two counters) */
+                                 slots they name when ordered, kept so
+                                 that no look divides */
   uint32_t oldest, newest; /* deadline list ends */
   uint32_t *ring;         /* unordered: free slots, then done slots */
   uint32_t nfree, done_head, done_count;
