@@ -104,9 +104,6 @@ struct stream {
   uint32_t running;       /* tasks neither replied nor down: <= max */
   uint32_t alive;         /* task processes whose DOWN has not come */
   uint64_t spawned, emitted;
-  uint32_t spawn_at, emit_at; /* spawned and emitted modulo window: the
-                                 slots they name when ordered, kept so
-                                 that no look divides */
   uint32_t oldest, newest; /* deadline list ends */
   uint32_t *ring;         /* unordered: free slots, then done slots */
   uint32_t nfree, done_head, done_count;
@@ -234,14 +231,15 @@ static int start(struct stream *s) {
 static bool can_spawn(struct stream *s) {
   if (s->input_done || s->running >= s->max)
     return false;
-  return s->opts.ordered ? s->slots[s->spawn_at].state == FREE
+  return s->opts.ordered ? s->slots[s->spawned % s->window].state == FREE
                          : s->nfree > 0;
 }
 
 /* Starts a task for the next input: 1 started, 0 no more input, < 0 an
  * error (the input's, or no memory). */
 static int spawn_next(struct stream *s) {
-  uint32_t i = s->opts.ordered ? s->spawn_at : s->ring[s->nfree - 1];
+  uint32_t i = s->opts.ordered ? (uint32_t)(s->spawned % s->window)
+                               : s->ring[s->nfree - 1];
   struct slot *x = &s->slots[i];
   cotp_heap *h = cotp_self_heap();
   cotp_heap *ih = s->opts.zip_input_on_exit ? x->heap : h;
@@ -306,7 +304,6 @@ static int spawn_next(struct stream *s) {
   }
   cotp__reftab_put(&s->tab, i, NULL); /* the slot holds ref now */
   s->spawned++;
-  s->spawn_at = wrap(s, s->spawn_at + 1);
   s->running++;
   s->alive++;
   return 1;
@@ -512,7 +509,7 @@ _Noreturn static void exit_timeout(struct stream *s) {
 /* The next result to emit, if there is one: its slot. */
 static struct slot *ready(struct stream *s) {
   if (s->opts.ordered) {
-    struct slot *x = &s->slots[s->emit_at];
+    struct slot *x = &s->slots[s->emitted % s->window];
     return x->state == BUSY && x->position == s->emitted && !x->emitted &&
                    (x->replied || x->down)
                ? x
@@ -526,7 +523,6 @@ static void emitted(struct stream *s, struct slot *x) {
   x->emitted = true;
   if (s->opts.ordered) {
     s->emitted++;
-    s->emit_at = wrap(s, s->emit_at + 1);
   } else {
     s->done_head = wrap(s, s->done_head + 1);
     s->done_count--;
