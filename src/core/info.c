@@ -425,8 +425,11 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
     cotp_term list = COTP_NIL;
     cotp_term items[64], *all = p->mq_len <= 64 ? items : malloc(p->mq_len * sizeof *all);
     size_t n = 0;
-    for (struct cotp__sig *m = p->mq_head; all && m; m = m->next)
-      all[n++] = ((struct cotp__msg *)m)->term;
+    for (struct cotp__sig *m = p->mq_head; all && m; m = m->next) {
+      struct cotp__msg *msg = (struct cotp__msg *)m;
+      uint64_t *w = is_bare_down(m) ? cotp__heap_alloc(h, BARE_DOWN_WORDS) : NULL;
+      all[n++] = !is_bare_down(m) ? msg->term : w ? bare_down_words(w, msg) : COTP_NONE;
+    }
     while (all && n > 0)
       list = cotp_cons(h, cotp_term_copy(h, all[--n]), list);
     if (all != items)

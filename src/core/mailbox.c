@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "ext.h"
+#include "runtime.h"
 #include "sched.h"
 
 /* A message of words words of heap, the term still to be written. */
@@ -80,6 +81,10 @@ struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
 }
 
 void cotp__msg_free(struct cotp__msg *m) {
+  if (is_bare_down(&m->sig)) {
+    cotp__chunk_free(m, BARE_DOWN_BYTES);
+    return;
+  }
   if (m->sig.flags & SF_FLAT) {
     cotp__chunk_free(m, flat_bytes(flat_words(m)));
     return;
@@ -179,6 +184,16 @@ struct cotp__msg *cotp__mailbox_unlink(struct cotp__proc *p,
 cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
                              struct cotp__sig *m) {
   struct cotp__msg *msg = cotp__mailbox_unlink(p, prev, m);
+  if (is_bare_down(m)) {
+    uint64_t *dst = cotp__heap_try_alloc(&p->heap, BARE_DOWN_WORDS);
+    if (!dst) {
+      cotp__msg_free(msg);
+      cotp__proc_exit(p, COTP_ATOM_KILLED);
+    }
+    cotp_term t = bare_down_words(dst, msg);
+    cotp__chunk_free(msg, BARE_DOWN_BYTES);
+    return t;
+  }
   if (m->flags & SF_FLAT) {
     /* Small and pointer-free: copy it into the heap (usually a bump of the
      * top block, which a loop's release keeps) and free the message now,

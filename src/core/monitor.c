@@ -320,6 +320,10 @@ cotp_term cotp__down_object(cotp_heap *h, cotp_pid pid, cotp_term name) {
  * w's process as well (ext.h). */
 static void send_down(cotp_heap *h, const struct cotp__watcher *w,
                       cotp_pid self, cotp_term reason, uint32_t flags) {
+  if (cotp_is_none(w->name) && bare_down_fits(w->ref, reason)) {
+    cotp__signal_bare_down(w->pid, flags, self, w->ref);
+    return;
+  }
   cotp_heap_mark mark = cotp_heap_mark_now(h);
   /* The DOWN is copied by the send and needed no longer: it is built on
    * the stack, not in a heap that a dying process has often filled, which
@@ -591,8 +595,9 @@ int cotp_monitor_name(cotp_term name, cotp_term *ref) {
 
 /* Removes a DOWN for ref from the private queue, if there is one. */
 static bool flush_down(struct cotp__proc *p, cotp_term ref) {
+  uint64_t buf[BARE_DOWN_WORDS];
   for (struct cotp__sig *prev = NULL, *m = p->mq_head; m; prev = m, m = m->next) {
-    cotp_term t = ((struct cotp__msg *)m)->term;
+    cotp_term t = msg_term((struct cotp__msg *)m, buf);
     if (cotp_tuple_size(t) == 5 && cotp_tuple_get(t, 0).w == COTP_ATOM_DOWN.w &&
         cotp_tuple_get(t, 1).w == ref.w) {
       cotp__mailbox_take(p, prev, m);

@@ -97,8 +97,10 @@ enum {
                            has dropped its side already (monitor.c) */
   SF_MODE_SHIFT = 4,    /* SIG_MONITOR, SF_MONITOR: the cotp_alias_mode,
                            2 bits */
-  SF_MONITOR = 64u      /* a message that also carries a monitor request
+  SF_MONITOR = 64u,     /* a message that also carries a monitor request
                            from its sender, ref in aux (monitor.c) */
+  SF_BARE_DOWN = 128u   /* a DOWN sent as its parts, with no term: see
+                           bare_down_words */
 };
 
 struct cotp__sig {
@@ -529,6 +531,45 @@ static inline struct cotp__msg *cotp__msg_new(cotp_term t) {
   return m;
 }
 
+/*
+ * A bare DOWN (SF_BARE_DOWN) is {:DOWN, aux, :process, from, :normal}, the
+ * common one (a process that monitored a local one by pid, or spawned it
+ * monitored, hears that it ended normally), sent as the message header's
+ * first 32 bytes only: no term, and a 32-byte chunk instead of a flat
+ * message's 96.  A caller that starts 100,000 tasks before awaiting them
+ * holds a DOWN for each; at 96 bytes they were 2,300 fresh pages (about a
+ * twentieth of a task's time).  The tuple is written out where the
+ * message is read: into a buffer for a receive's scan, into the heap when
+ * the message is taken.
+ */
+#define BARE_DOWN_BYTES offsetof(struct cotp__msg, term)
+_Static_assert(BARE_DOWN_BYTES == 32, "a bare DOWN takes the smallest chunk");
+#define BARE_DOWN_WORDS 6
+static inline bool is_bare_down(const struct cotp__sig *s) {
+  return s->flags & SF_BARE_DOWN;
+}
+/* Writes bare DOWN m's tuple at w (BARE_DOWN_WORDS words); returns it. */
+static inline cotp_term bare_down_words(uint64_t *w, const struct cotp__msg *m) {
+  w[0] = HDR_MAKE(BOX_TUPLE, 5);
+  w[1] = COTP_ATOM_DOWN.w;
+  w[2] = m->aux.w;
+  w[3] = COTP_ATOM_PROCESS.w;
+  w[4] = cotp_pid_term(m->from).w;
+  w[5] = COTP_ATOM_NORMAL.w;
+  return box_term(w);
+}
+/* Message m's term, as a receive's scan reads it: a bare DOWN's is
+ * written in buf, valid until buf is used again. */
+static inline cotp_term msg_term(const struct cotp__msg *m,
+                                 uint64_t buf[BARE_DOWN_WORDS]) {
+  return is_bare_down(&m->sig) ? bare_down_words(buf, m) : m->term;
+}
+/* A reason that a DOWN may carry bare: :normal (the object, a pid, and
+ * the reference, an immediate, are checked by the sender). */
+static inline bool bare_down_fits(cotp_term ref, cotp_term reason) {
+  return reason.w == COTP_ATOM_NORMAL.w && (ref.w & TAG_MASK) > COTP__TAG_LIST;
+}
+
 void cotp__msg_free(struct cotp__msg *m);
 /* Delivers a copy of t to pid; wakes it if it waits.  0 or COTP_ENOMEM. */
 int cotp__deliver(cotp_pid pid, cotp_term t);
@@ -538,7 +579,9 @@ struct cotp__msg *cotp__mailbox_unlink(struct cotp__proc *p,
                                        struct cotp__sig *prev,
                                        struct cotp__sig *m);
 /* Unlinks message m as above and moves it into p's heap; returns its
- * term. */
+ * term.  A bare DOWN's is written into the heap: a process that has no
+ * memory left for those 48 bytes exits with reason killed, as it does
+ * when it has none for the reason of an exit signal (signal.c). */
 cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
                              struct cotp__sig *m);
 

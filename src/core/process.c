@@ -166,11 +166,19 @@ struct cotp__proc *cotp__handlers_run(struct cotp__proc *p) {
      * handler exits, teardown frees it; if it hibernates, it joins the
      * heap (cotp_hibernate). */
     cotp_heap_mark mark = cotp_heap_mark_now(&p->heap);
-    struct cotp__msg *msg = cotp__mailbox_unlink(p, NULL, m);
+    struct cotp__msg *msg = NULL;
+    cotp_term t;
+    if (is_bare_down(m)) { /* no term to read in place: made in the heap */
+      t = cotp__mailbox_take(p, NULL, m);
+    } else {
+      msg = cotp__mailbox_unlink(p, NULL, m);
+      t = msg->term;
+    }
     p->handling = msg;
-    bool go_on = p->entry.handle(p->arg, msg->term);
+    bool go_on = p->entry.handle(p->arg, t);
     p->handling = NULL;
-    cotp__msg_free(msg);
+    if (msg)
+      cotp__msg_free(msg);
     cotp_heap_release(&p->heap, mark);
     if (!go_on)
       cotp__proc_exit(p, COTP_ATOM_NORMAL);

@@ -128,10 +128,11 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
   if ((flags & COTP_RECV_AFTER_MARK) && (p->flags & PF_MARKED))
     prev = p->mark;
   struct cotp__sig *m = prev ? prev->next : p->mq_head;
+  uint64_t bare[BARE_DOWN_WORDS]; /* a bare DOWN's tuple, while matched */
   for (;;) {
     for (; m; prev = m, m = m->next) {
       int clause = 0;
-      if (match == match_any || match(((struct cotp__msg *)m)->term, ctx, &clause)) {
+      if (match == match_any || match(msg_term((struct cotp__msg *)m, bare), ctx, &clause)) {
         end_wait(p);
         cotp_term t = cotp__mailbox_take(p, prev, m);
         if (out)

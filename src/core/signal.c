@@ -17,9 +17,11 @@
  *   UNLINK(_ACK) aux: the unlink id
  *   MONITOR      aux: ref; term: the name it was monitored by, or NONE
  *   DEMONITOR    aux: ref
- *   DOWN         aux: ref; term {:DOWN, ref, :process, obj, reason}; flag
- *                SF_LINKED: it carries the exit signal of the link to
- *                the same process too (ext.h), which acts first
+ *   DOWN         aux: ref; term {:DOWN, ref, :process, obj, reason}, or
+ *                no term (SF_BARE_DOWN: obj is from, the reason :normal;
+ *                proc.h); flag SF_LINKED: it carries the exit signal of
+ *                the link to the same process too (ext.h), which acts
+ *                first
  *   INFO         aux: ref; term: the request (info.c), answered
  *                {ref, answer} after every earlier signal took effect
  */
@@ -27,6 +29,16 @@
 
 #include "ext.h"
 #include "runtime.h"
+
+/* Pushes signal m onto p's inbox (p is to's process), waking p. */
+static int push(struct cotp__proc *p, cotp_pid to, struct cotp__msg *m) {
+  enum push_result r = cotp__inbox_push(p, to, &m->sig);
+  if (r == PUSH_DEAD)
+    cotp__msg_free(m);
+  else if (r == PUSH_WOKE)
+    cotp__make_ready(p, true);
+  return (int)r;
+}
 
 int cotp__signal(cotp_pid to, uint32_t kind, uint32_t flags, cotp_pid from,
                  cotp_term aux, cotp_term term) {
@@ -43,12 +55,23 @@ int cotp__signal(cotp_pid to, uint32_t kind, uint32_t flags, cotp_pid from,
   m->sig.flags |= flags; /* keeps what cotp__msg_new set */
   m->from = from;
   m->aux = aux;
-  enum push_result r = cotp__inbox_push(p, to, &m->sig);
-  if (r == PUSH_DEAD)
-    cotp__msg_free(m);
-  else if (r == PUSH_WOKE)
-    cotp__make_ready(p, true);
-  return (int)r;
+  return push(p, to, m);
+}
+
+int cotp__signal_bare_down(cotp_pid to, uint32_t flags, cotp_pid from,
+                           cotp_term ref) {
+  cotp__monitor_flush(cotp__proc_self());
+  struct cotp__proc *p = cotp__proc_lookup(to);
+  if (!p)
+    return PUSH_DEAD;
+  struct cotp__msg *m = cotp__chunk_alloc(BARE_DOWN_BYTES);
+  if (!m)
+    return COTP_ENOMEM;
+  m->sig.kind = SIG_DOWN;
+  m->sig.flags = SF_BARE_DOWN | flags;
+  m->from = from;
+  m->aux = ref; /* and no term: the chunk ends here */
+  return push(p, to, m);
 }
 
 static void discard(struct cotp__sig *s) { cotp__msg_free((struct cotp__msg *)s); }
@@ -118,7 +141,8 @@ static void on_exit_signal(struct cotp__proc *p, struct cotp__msg *m,
  * its own, before the DOWN.  Returns false when it ended p. */
 static bool carried_exit(struct cotp__proc *p, struct cotp__msg *m,
                          struct cotp__sig *rest) {
-  cotp_term reason = cotp_tuple_get(m->term, 4), dies_with = reason;
+  cotp_term reason = is_bare_down(&m->sig) ? COTP_ATOM_NORMAL : cotp_tuple_get(m->term, 4);
+  cotp_term dies_with = reason;
   enum exit_verdict v = decide(p, m->from, reason, true, &dies_with);
   if (v == EXIT_DROPPED)
     return true;
