@@ -127,10 +127,10 @@ size_t cotp__set_in_order(const struct cotp__keyset *s, size_t esz,
  * negative COTP_ENOMEM. */
 int cotp__signal(cotp_pid to, uint32_t kind, uint32_t flags, cotp_pid from,
                  cotp_term aux, cotp_term term);
-/* The same for {:DOWN, ref, :process, from, :normal}, sent bare (proc.h):
- * ref must pass bare_down_fits. */
-int cotp__signal_bare_down(cotp_pid to, uint32_t flags, cotp_pid from,
-                           cotp_term ref);
+/* The same for a bare message (proc.h): flags name its shape, and from
+ * and aux are its parts (immediates). */
+int cotp__signal_bare(cotp_pid to, uint32_t kind, uint32_t flags,
+                      uint64_t from, cotp_term aux);
 /* Handles one signal taken from the inbox (drain): appends messages to the
  * private queue, acts on the rest; may exit p (then it does not return). */
 void cotp__signal_handle(struct cotp__proc *p, struct cotp__sig *s,

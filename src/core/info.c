@@ -427,8 +427,8 @@ static cotp_term info_item(struct cotp__proc *p, cotp_term item, cotp_heap *h,
     size_t n = 0;
     for (struct cotp__sig *m = p->mq_head; all && m; m = m->next) {
       struct cotp__msg *msg = (struct cotp__msg *)m;
-      uint64_t *w = is_bare_down(m) ? cotp__heap_alloc(h, BARE_DOWN_WORDS) : NULL;
-      all[n++] = !is_bare_down(m) ? msg->term : w ? bare_down_words(w, msg) : COTP_NONE;
+      uint64_t *w = is_bare(m) ? cotp__heap_alloc(h, bare_words(m)) : NULL;
+      all[n++] = !is_bare(m) ? msg->term : w ? bare_tuple_at(w, msg) : COTP_NONE;
     }
     while (all && n > 0)
       list = cotp_cons(h, cotp_term_copy(h, all[--n]), list);

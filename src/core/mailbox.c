@@ -81,8 +81,8 @@ struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
 }
 
 void cotp__msg_free(struct cotp__msg *m) {
-  if (is_bare_down(&m->sig)) {
-    cotp__chunk_free(m, BARE_DOWN_BYTES);
+  if (is_bare(&m->sig)) {
+    cotp__chunk_free(m, BARE_BYTES);
     return;
   }
   if (m->sig.flags & SF_FLAT) {
@@ -184,14 +184,14 @@ struct cotp__msg *cotp__mailbox_unlink(struct cotp__proc *p,
 cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
                              struct cotp__sig *m) {
   struct cotp__msg *msg = cotp__mailbox_unlink(p, prev, m);
-  if (is_bare_down(m)) {
-    uint64_t *dst = cotp__heap_try_alloc(&p->heap, BARE_DOWN_WORDS);
+  if (is_bare(m)) {
+    uint64_t *dst = cotp__heap_try_alloc(&p->heap, bare_words(m));
     if (!dst) {
       cotp__msg_free(msg);
       cotp__proc_exit(p, COTP_ATOM_KILLED);
     }
-    cotp_term t = bare_down_words(dst, msg);
-    cotp__chunk_free(msg, BARE_DOWN_BYTES);
+    cotp_term t = bare_tuple_at(dst, msg);
+    cotp__chunk_free(msg, BARE_BYTES);
     return t;
   }
   if (m->flags & SF_FLAT) {

@@ -320,8 +320,8 @@ cotp_term cotp__down_object(cotp_heap *h, cotp_pid pid, cotp_term name) {
  * w's process as well (ext.h). */
 static void send_down(cotp_heap *h, const struct cotp__watcher *w,
                       cotp_pid self, cotp_term reason, uint32_t flags) {
-  if (cotp_is_none(w->name) && bare_down_fits(w->ref, reason)) {
-    cotp__signal_bare_down(w->pid, flags, self, w->ref);
+  if (cotp_is_none(w->name) && reason.w == COTP_ATOM_NORMAL.w && bare_part(w->ref)) {
+    cotp__signal_bare(w->pid, SIG_DOWN, SF_BARE_DOWN | flags, self.bits, w->ref);
     return;
   }
   cotp_heap_mark mark = cotp_heap_mark_now(h);
@@ -595,7 +595,7 @@ int cotp_monitor_name(cotp_term name, cotp_term *ref) {
 
 /* Removes a DOWN for ref from the private queue, if there is one. */
 static bool flush_down(struct cotp__proc *p, cotp_term ref) {
-  uint64_t buf[BARE_DOWN_WORDS];
+  uint64_t buf[BARE_MAX_WORDS];
   for (struct cotp__sig *prev = NULL, *m = p->mq_head; m; prev = m, m = m->next) {
     cotp_term t = msg_term((struct cotp__msg *)m, buf);
     if (cotp_tuple_size(t) == 5 && cotp_tuple_get(t, 0).w == COTP_ATOM_DOWN.w &&
@@ -704,6 +704,13 @@ static int watcher_owns(struct cotp__proc *self, cotp_term alias,
   return 1;
 }
 
+/* {alias, v} with v an immediate: a reply that can travel bare (proc.h;
+ * its sender is not needed, as nothing reads a message's). */
+static bool is_bare_reply(cotp_term alias, cotp_term msg) {
+  return cotp_tuple_size(msg) == 2 && cotp_tuple_get(msg, 0).w == alias.w &&
+         bare_part(alias) && bare_part(cotp_tuple_get(msg, 1));
+}
+
 int cotp_send_alias(cotp_term alias, cotp_term msg) {
   if (!cotp_is_ref(alias) || cotp_is_none(msg))
     return COTP_EINVAL;
@@ -717,8 +724,12 @@ int cotp_send_alias(cotp_term alias, cotp_term msg) {
   else if (watched < 0 && !(owner = table_owner(alias)).bits &&
            !(owner = turn_alias_owner(alias)).bits)
     owner = table_owner(alias); /* put there as its turn ended */
-  int rc = owner.bits ? cotp__signal(owner, SIG_ALIAS_MSG, flags, from, alias, msg)
-                      : 0;
+  int rc = 0;
+  if (owner.bits && is_bare_reply(alias, msg))
+    rc = cotp__signal_bare(owner, SIG_ALIAS_MSG, flags | SF_BARE_REPLY,
+                           cotp_tuple_get(msg, 1).w, alias);
+  else if (owner.bits)
+    rc = cotp__signal(owner, SIG_ALIAS_MSG, flags, from, alias, msg);
   if (rc == COTP_ENOMEM && flags) /* not sent: the monitor stays */
     cotp__watcher_add(self, owner, alias, COTP_NONE, COTP_ALIAS_REPLY_DEMONITOR);
   if (self)

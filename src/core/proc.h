@@ -99,8 +99,8 @@ enum {
                            2 bits */
   SF_MONITOR = 64u,     /* a message that also carries a monitor request
                            from its sender, ref in aux (monitor.c) */
-  SF_BARE_DOWN = 128u   /* a DOWN sent as its parts, with no term: see
-                           bare_down_words */
+  SF_BARE_REPLY = 8u,   /* bare messages, with no term (see is_bare) */
+  SF_BARE_DOWN = 128u
 };
 
 struct cotp__sig {
@@ -114,7 +114,8 @@ struct cotp__sig {
  * the receiver's heap and the rest of the allocation goes with it. */
 struct cotp__msg {
   struct cotp__sig sig;
-  cotp_pid from;  /* the sending process (bits 0 if none) */
+  cotp_pid from;  /* the sending process (bits 0 if none); a bare
+                     reply's value (SF_BARE_REPLY) */
   cotp_term aux;  /* an immediate the kind needs (a ref, an id) */
   cotp_term term; /* in the block that follows */
 };
@@ -532,42 +533,57 @@ static inline struct cotp__msg *cotp__msg_new(cotp_term t) {
 }
 
 /*
- * A bare DOWN (SF_BARE_DOWN) is {:DOWN, aux, :process, from, :normal}, the
- * common one (a process that monitored a local one by pid, or spawned it
- * monitored, hears that it ended normally), sent as the message header's
- * first 32 bytes only: no term, and a 32-byte chunk instead of a flat
- * message's 96.  A caller that starts 100,000 tasks before awaiting them
- * holds a DOWN for each; at 96 bytes they were 2,300 fresh pages (about a
- * twentieth of a task's time).  The tuple is written out where the
- * message is read: into a buffer for a receive's scan, into the heap when
- * the message is taken.
+ * Bare messages: two shapes so common that they travel with no term, only
+ * the message header's first 32 bytes (a 32-byte chunk), their variable
+ * parts in its from and aux words:
+ *
+ *   SF_BARE_DOWN   {:DOWN, aux, :process, from, :normal}: a process
+ *                  watched by pid (or spawned monitored) ended normally
+ *   SF_BARE_REPLY  {aux, v}, sent through the alias aux, v an immediate
+ *                  kept in from's word: a task's reply
+ *
+ * A caller that starts 100,000 tasks before awaiting them holds a reply
+ * and a DOWN for each: as flat messages of 64 and 96 bytes they were
+ * 3,900 fresh pages, and bare ones made task_async_await 9% faster (most
+ * of it the DOWNs': docs/benchmarks.md).  The tuple is written
+ * out where the message is read: into a buffer for a receive's scan, into
+ * the heap when the message is taken or handled, and by process_info.
  */
-#define BARE_DOWN_BYTES offsetof(struct cotp__msg, term)
-_Static_assert(BARE_DOWN_BYTES == 32, "a bare DOWN takes the smallest chunk");
-#define BARE_DOWN_WORDS 6
-static inline bool is_bare_down(const struct cotp__sig *s) {
-  return s->flags & SF_BARE_DOWN;
+#define BARE_BYTES offsetof(struct cotp__msg, term)
+_Static_assert(BARE_BYTES == 32, "a bare message takes the smallest chunk");
+#define BARE_MAX_WORDS 6
+static inline bool is_bare(const struct cotp__sig *s) {
+  return s->flags & (SF_BARE_DOWN | SF_BARE_REPLY);
 }
-/* Writes bare DOWN m's tuple at w (BARE_DOWN_WORDS words); returns it. */
-static inline cotp_term bare_down_words(uint64_t *w, const struct cotp__msg *m) {
-  w[0] = HDR_MAKE(BOX_TUPLE, 5);
-  w[1] = COTP_ATOM_DOWN.w;
-  w[2] = m->aux.w;
-  w[3] = COTP_ATOM_PROCESS.w;
-  w[4] = cotp_pid_term(m->from).w;
-  w[5] = COTP_ATOM_NORMAL.w;
+static inline size_t bare_words(const struct cotp__sig *s) {
+  return s->flags & SF_BARE_DOWN ? 6 : 3;
+}
+/* Writes bare message m's tuple at w (bare_words of it); returns it. */
+static inline cotp_term bare_tuple_at(uint64_t *w, const struct cotp__msg *m) {
+  if (m->sig.flags & SF_BARE_DOWN) {
+    w[0] = HDR_MAKE(BOX_TUPLE, 5);
+    w[1] = COTP_ATOM_DOWN.w;
+    w[2] = m->aux.w;
+    w[3] = COTP_ATOM_PROCESS.w;
+    w[4] = cotp_pid_term(m->from).w;
+    w[5] = COTP_ATOM_NORMAL.w;
+  } else {
+    w[0] = HDR_MAKE(BOX_TUPLE, 2);
+    w[1] = m->aux.w;
+    w[2] = m->from.bits;
+  }
   return box_term(w);
 }
-/* Message m's term, as a receive's scan reads it: a bare DOWN's is
+/* Message m's term, as a receive's scan reads it: a bare message's is
  * written in buf, valid until buf is used again. */
 static inline cotp_term msg_term(const struct cotp__msg *m,
-                                 uint64_t buf[BARE_DOWN_WORDS]) {
-  return is_bare_down(&m->sig) ? bare_down_words(buf, m) : m->term;
+                                 uint64_t buf[BARE_MAX_WORDS]) {
+  return is_bare(&m->sig) ? bare_tuple_at(buf, m) : m->term;
 }
-/* A reason that a DOWN may carry bare: :normal (the object, a pid, and
- * the reference, an immediate, are checked by the sender). */
-static inline bool bare_down_fits(cotp_term ref, cotp_term reason) {
-  return reason.w == COTP_ATOM_NORMAL.w && (ref.w & TAG_MASK) > COTP__TAG_LIST;
+/* Whether a term lives in no heap (an immediate): what a bare message's
+ * parts must be. */
+static inline bool bare_part(cotp_term t) {
+  return (t.w & TAG_MASK) > COTP__TAG_LIST;
 }
 
 void cotp__msg_free(struct cotp__msg *m);
@@ -579,8 +595,8 @@ struct cotp__msg *cotp__mailbox_unlink(struct cotp__proc *p,
                                        struct cotp__sig *prev,
                                        struct cotp__sig *m);
 /* Unlinks message m as above and moves it into p's heap; returns its
- * term.  A bare DOWN's is written into the heap: a process that has no
- * memory left for those 48 bytes exits with reason killed, as it does
+ * term.  A bare message's is written into the heap: a process that has no
+ * memory left for those few words exits with reason killed, as it does
  * when it has none for the reason of an exit signal (signal.c). */
 cotp_term cotp__mailbox_take(struct cotp__proc *p, struct cotp__sig *prev,
                              struct cotp__sig *m);

@@ -168,7 +168,7 @@ struct cotp__proc *cotp__handlers_run(struct cotp__proc *p) {
     cotp_heap_mark mark = cotp_heap_mark_now(&p->heap);
     struct cotp__msg *msg = NULL;
     cotp_term t;
-    if (is_bare_down(m)) { /* no term to read in place: made in the heap */
+    if (is_bare(m)) { /* no term to read in place: made in the heap */
       t = cotp__mailbox_take(p, NULL, m);
     } else {
       msg = cotp__mailbox_unlink(p, NULL, m);

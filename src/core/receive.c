@@ -128,7 +128,7 @@ receive_core(match_fn *match, void *ctx, int64_t timeout_ms, unsigned flags,
   if ((flags & COTP_RECV_AFTER_MARK) && (p->flags & PF_MARKED))
     prev = p->mark;
   struct cotp__sig *m = prev ? prev->next : p->mq_head;
-  uint64_t bare[BARE_DOWN_WORDS]; /* a bare DOWN's tuple, while matched */
+  uint64_t bare[BARE_MAX_WORDS]; /* a bare message's tuple, while matched */
   for (;;) {
     for (; m; prev = m, m = m->next) {
       int clause = 0;

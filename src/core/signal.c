@@ -10,7 +10,8 @@
  *
  * What each kind carries:
  *   MSG          term: the message
- *   ALIAS_MSG    aux: the alias; term: the message
+ *   ALIAS_MSG    aux: the alias; term: the message, or no term
+ *                (SF_BARE_REPLY: {alias, v}, v in from's word; proc.h)
  *   EXIT         term {:EXIT, from, reason}, built by the sender so that
  *                a trapping receiver only relabels it; flag SF_LINKED
  *   LINK         -
@@ -58,19 +59,19 @@ int cotp__signal(cotp_pid to, uint32_t kind, uint32_t flags, cotp_pid from,
   return push(p, to, m);
 }
 
-int cotp__signal_bare_down(cotp_pid to, uint32_t flags, cotp_pid from,
-                           cotp_term ref) {
+int cotp__signal_bare(cotp_pid to, uint32_t kind, uint32_t flags,
+                      uint64_t from, cotp_term aux) {
   cotp__monitor_flush(cotp__proc_self());
   struct cotp__proc *p = cotp__proc_lookup(to);
   if (!p)
     return PUSH_DEAD;
-  struct cotp__msg *m = cotp__chunk_alloc(BARE_DOWN_BYTES);
+  struct cotp__msg *m = cotp__chunk_alloc(BARE_BYTES);
   if (!m)
     return COTP_ENOMEM;
-  m->sig.kind = SIG_DOWN;
-  m->sig.flags = SF_BARE_DOWN | flags;
-  m->from = from;
-  m->aux = ref; /* and no term: the chunk ends here */
+  m->sig.kind = kind;
+  m->sig.flags = flags;
+  m->from.bits = from;
+  m->aux = aux; /* and no term: the chunk ends here */
   return push(p, to, m);
 }
 
@@ -141,7 +142,7 @@ static void on_exit_signal(struct cotp__proc *p, struct cotp__msg *m,
  * its own, before the DOWN.  Returns false when it ended p. */
 static bool carried_exit(struct cotp__proc *p, struct cotp__msg *m,
                          struct cotp__sig *rest) {
-  cotp_term reason = is_bare_down(&m->sig) ? COTP_ATOM_NORMAL : cotp_tuple_get(m->term, 4);
+  cotp_term reason = is_bare(&m->sig) ? COTP_ATOM_NORMAL : cotp_tuple_get(m->term, 4);
   cotp_term dies_with = reason;
   enum exit_verdict v = decide(p, m->from, reason, true, &dies_with);
   if (v == EXIT_DROPPED)
