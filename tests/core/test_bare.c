@@ -145,8 +145,19 @@ COTP_TEST(bare, a_bare_down_carries_the_links_exit) {
 
 /* A handler gets a bare DOWN whole, and one that hibernates while handling
  * it keeps it valid (the tuple was made in the heap hibernation keeps). */
-static cotp_pid reply_to;
+static cotp_pid reply_to; /* the test's process */
 static cotp_term held;
+
+/* Spawns handler, and peer, and tells handler peer's pid. */
+static cotp_pid handler_told_of(cotp_handler_fn *handler, cotp_entry *peer,
+                                cotp_pid *peer_pid) {
+  reply_to = cotp_self();
+  cotp_pid h;
+  cotp_assert_rc(cotp_spawn_handler(handler, NULL, NULL, &h), 0);
+  cotp_assert_rc(cotp_spawn(peer, NULL, peer_pid), 0);
+  cotp_send(h, cotp_pid_term(*peer_pid));
+  return h;
+}
 
 static void after_hibernating(void *arg) {
   (void)arg;
@@ -169,11 +180,7 @@ static bool watch_then_hibernate(void *state, cotp_term msg) {
 }
 
 COTP_TEST(bare, a_handler_reads_a_bare_down_and_may_hibernate_on_it) {
-  reply_to = cotp_self();
-  cotp_pid handler, watched;
-  cotp_assert_rc(cotp_spawn_handler(watch_then_hibernate, NULL, NULL, &handler), 0);
-  cotp_assert_rc(cotp_spawn(returns, NULL, &watched), 0);
-  cotp_send(handler, cotp_pid_term(watched));
+  cotp_pid watched, handler = handler_told_of(watch_then_hibernate, returns, &watched);
   cotp_term down, pair;
   cotp_assert_rc(cotp_receive(10000, &down), 0);
   cr_assert_eq(cotp_tuple_size(down), 5);
@@ -292,8 +299,6 @@ COTP_TEST(bare, a_bare_reply_ends_a_reply_demonitor_monitor) {
 
 /* A handler gets a bare reply whole: told a replier's pid, it makes an
  * alias and has the replier answer through it; the answer it forwards. */
-static cotp_pid forward_to;
-
 static bool ask_and_forward(void *state, cotp_term msg) {
   (void)state;
   cotp_heap *h = cotp_self_heap();
@@ -303,16 +308,12 @@ static bool ask_and_forward(void *state, cotp_term msg) {
     cotp_send(cotp_get_pid(msg), COTP_TUPLE(h, alias, cotp_int(h, -7)));
     return true;
   }
-  cotp_send(forward_to, COTP_TUPLE(h, COTP_ATOM(seen), msg));
+  cotp_send(reply_to, COTP_TUPLE(h, COTP_ATOM(seen), msg));
   return true;
 }
 
 COTP_TEST(bare, a_handler_reads_a_bare_reply) {
-  forward_to = cotp_self();
-  cotp_pid handler, pid;
-  cotp_assert_rc(cotp_spawn_handler(ask_and_forward, NULL, NULL, &handler), 0);
-  cotp_assert_rc(cotp_spawn(replier, NULL, &pid), 0);
-  cotp_send(handler, cotp_pid_term(pid));
+  cotp_pid pid, handler = handler_told_of(ask_and_forward, replier, &pid);
   cotp_term got;
   cotp_assert_rc(cotp_receive(10000, &got), 0);
   cotp_term reply = cotp_tuple_get(got, 1);
