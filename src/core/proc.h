@@ -455,7 +455,7 @@ static inline size_t flat_tuple_words(cotp_term t) {
  * A flat message (SF_FLAT) keeps its word count in the upper bits of its
  * flags, and its words right after its header, with no block header
  * between: a reply {ref, 42} takes one 64-byte chunk, a DOWN message one
- * of 96.  The receiver copies the words out; if they must join its heap
+ * of 96 (the commonest of both travel bare instead: below).  The receiver copies the words out; if they must join its heap
  * as they are (no memory for a copy, a handler hibernating with the
  * message), a block header takes the place of the message header, which
  * is no longer needed by then and has the same size.
