@@ -600,7 +600,7 @@ static bool flush_down(struct cotp__proc *p, cotp_term ref) {
     cotp_term t = msg_term((struct cotp__msg *)m, buf);
     if (cotp_tuple_size(t) == 5 && cotp_tuple_get(t, 0).w == COTP_ATOM_DOWN.w &&
         cotp_tuple_get(t, 1).w == ref.w) {
-      cotp__mailbox_take(p, prev, m);
+      cotp__msg_free(cotp__mailbox_unlink(p, prev, m)); /* not read: no copy */
       return true;
     }
   }
