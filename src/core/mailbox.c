@@ -231,16 +231,7 @@ int cotp__deliver(cotp_pid pid, cotp_term t) {
   struct cotp__msg *m = cotp__msg_new(t);
   if (!m)
     return COTP_ENOMEM;
-  switch (cotp__inbox_push(p, pid, &m->sig)) {
-  case PUSH_DEAD:
-    cotp__msg_free(m);
-    break;
-  case PUSH_WOKE:
-    cotp__make_ready(p, true);
-    break;
-  default:
-    break;
-  }
+  cotp__msg_push(p, pid, m);
   return 0;
 }
 

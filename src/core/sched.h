@@ -231,6 +231,18 @@ struct cotp__proc *cotp__pqueue_pop(struct cotp__pqueue *q);
  * scheduler's runnext (as_next) or run queue, or the global queue when the
  * caller is not a scheduler; wakes an idle scheduler if needed. */
 void cotp__make_ready(struct cotp__proc *p, bool as_next);
+/* Pushes message or signal m onto the inbox of p (to's process): frees it
+ * if p has gone, makes p ready if the push woke it.  Returns the push's
+ * result. */
+static inline enum push_result cotp__msg_push(struct cotp__proc *p, cotp_pid to,
+                                              struct cotp__msg *m) {
+  enum push_result r = cotp__inbox_push(p, to, &m->sig);
+  if (r == PUSH_DEAD)
+    cotp__msg_free(m);
+  else if (r == PUSH_WOKE)
+    cotp__make_ready(p, true);
+  return r;
+}
 /* WAITING -> RUNNABLE and enqueue, if p is waiting.  Any thread. */
 void cotp__wake(struct cotp__proc *p);
 /* Switches the running process out with a request: to the next process

@@ -31,16 +31,6 @@
 #include "ext.h"
 #include "runtime.h"
 
-/* Pushes signal m onto p's inbox (p is to's process), waking p. */
-static int push(struct cotp__proc *p, cotp_pid to, struct cotp__msg *m) {
-  enum push_result r = cotp__inbox_push(p, to, &m->sig);
-  if (r == PUSH_DEAD)
-    cotp__msg_free(m);
-  else if (r == PUSH_WOKE)
-    cotp__make_ready(p, true);
-  return (int)r;
-}
-
 int cotp__signal(cotp_pid to, uint32_t kind, uint32_t flags, cotp_pid from,
                  cotp_term aux, cotp_term term) {
   /* a monitor the running process asked for goes before anything else it
@@ -56,7 +46,7 @@ int cotp__signal(cotp_pid to, uint32_t kind, uint32_t flags, cotp_pid from,
   m->sig.flags |= flags; /* keeps what cotp__msg_new set */
   m->from = from;
   m->aux = aux;
-  return push(p, to, m);
+  return (int)cotp__msg_push(p, to, m);
 }
 
 int cotp__signal_bare(cotp_pid to, uint32_t kind, uint32_t flags,
@@ -72,7 +62,7 @@ int cotp__signal_bare(cotp_pid to, uint32_t kind, uint32_t flags,
   m->sig.flags = flags;
   m->from.bits = from;
   m->aux = aux; /* and no term: the chunk ends here */
-  return push(p, to, m);
+  return (int)cotp__msg_push(p, to, m);
 }
 
 static void discard(struct cotp__sig *s) { cotp__msg_free((struct cotp__msg *)s); }
