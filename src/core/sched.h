@@ -105,6 +105,8 @@ struct cotp__sched {
   struct cotp__watch watch;        /* as a thief (idle.c) */
   bool dozed_off;                  /* its last sleep was a doze nobody
                                       ended (idle.c) */
+  uint8_t idle_misses;             /* spins in a row that found nothing
+                                      (idle.c) */
   struct cotp__turn *turn;         /* the direct turn running, whose
                                       caller waits for it (turn.c) */
 #if defined(COTP_TSAN)
