@@ -257,12 +257,12 @@ static int work_anywhere(struct cotp__sched *s) {
  * indexes, which it writes at every push and pop, so the next write waits
  * for the line to come back from the watcher's cache.  A stream whose
  * tasks run one at a time (ordered, at most two at once) gives a thief
- * nothing to take, ever, and paid 5% of its time for being watched.  So
+ * nothing to take, ever, and ran 6% slower for being watched.  So
  * the spin adapts, as an adaptive mutex's does: each spin that found
  * nothing halves the next one, and finding work (by spinning or by
- * stealing) restores the whole of it.  The shortest spin, IDLE_SPINS_MIN
- * looks, still covers STEAL_AFTER_NS, so a thief still sees a victim
- * stuck in one long run.
+ * stealing) restores the whole of it.  A victim held by one long run is
+ * still seen: within the spin while it is long, otherwise at the first
+ * look after a doze (queued_at).
  */
 #define IDLE_SPINS 1000
 #define IDLE_SPINS_MIN 64
