@@ -90,11 +90,29 @@ static void clean_shadow(const struct cotp__rstack *r) {
 #endif
 }
 
+/*
+ * Saved frames take a chunk of the size class their length falls in
+ * (layout.h) and sit at its end, so that the chunk lines up with the top
+ * of the stack they came from: swap_frames trades a whole chunk with the
+ * range below the top.  Past the classes, a chunk of exactly the length.
+ */
+static size_t saved_room(size_t len) {
+  if (len - 1 >= CHUNK_CLASSES * CHUNK_CLASS_BYTES)
+    return len;
+  return ((len - 1) / CHUNK_CLASS_BYTES + 1) * CHUNK_CLASS_BYTES;
+}
+
+static void free_saved(struct cotp__proc *p) {
+  size_t room = saved_room(p->saved_len);
+  cotp__chunk_free((char *)p->saved - (room - p->saved_len), room);
+}
+
 /* Copies the frames of the resident `old` out of r (r is in use by us). */
 static void evict(struct cotp__rstack *r, struct cotp__proc *old) {
   char *from = (char *)old->sp - cotp__ctx_below_sp;
   size_t len = (size_t)(cotp__rstack_top(r) - from);
-  void *buf = cotp__chunk_alloc(len);
+  size_t room = saved_room(len);
+  char *buf = cotp__chunk_alloc(room);
   if (!buf) {
     /* Nowhere to put the frames: there is no way to run anything on this
      * stack without losing a process, and memory is gone anyway. */
@@ -102,6 +120,7 @@ static void evict(struct cotp__rstack *r, struct cotp__proc *old) {
     abort();
   }
   clean_shadow(r);
+  buf += room - len; /* at the chunk's end (saved_room) */
   memcpy(buf, from, len);
   /* atomic stores: a process that wakes old may be reading these at the
    * same time, for a prefetch (sched.h, cotp__prefetch_to_run) */
@@ -112,9 +131,55 @@ static void evict(struct cotp__rstack *r, struct cotp__proc *old) {
 static void restore(struct cotp__rstack *r, struct cotp__proc *p) {
   clean_shadow(r);
   memcpy(cotp__rstack_top(r) - p->saved_len, p->saved, p->saved_len);
-  cotp__chunk_free(p->saved, p->saved_len);
+  free_saved(p);
   p->saved = NULL;
   p->saved_len = 0;
+}
+
+/* 32 bytes at a time, with the wide registers where the CPU has them. */
+typedef char block32 __attribute__((vector_size(32), aligned(1)));
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&         \
+    !defined(COTP_ASAN) && !defined(COTP_TSAN)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void swap_blocks(char *a, char *b, size_t n) {
+  for (size_t i = 0; i < n; i += 32) {
+    block32 x = *(block32 *)(a + i), y = *(block32 *)(b + i);
+    *(block32 *)(a + i) = y;
+    *(block32 *)(b + i) = x;
+  }
+}
+
+/*
+ * The usual eviction of a large ring: old's frames out of r, p's in.
+ * When the two need chunks of one size class, they trade places in one
+ * pass, and p's buffer, just read, becomes old's: no allocation, no free,
+ * and the buffer's lines are already here.  The whole class-sized range
+ * below the top moves either way; the bytes past either one's frames are
+ * dead (below a stack pointer, or past a saved length).
+ */
+static bool swap_frames(struct cotp__rstack *r, struct cotp__proc *old,
+                        struct cotp__proc *p) {
+#if defined(COTP_ASAN)
+  (void)r, (void)old, (void)p;
+  return false; /* the shadow of the stack must be cleaned first */
+#else
+  char *top = cotp__rstack_top(r);
+  size_t old_len = (size_t)(top - ((char *)old->sp - cotp__ctx_below_sp));
+  size_t len = p->saved_len;
+  size_t room = saved_room(len);
+  if (!p->saved || len > CHUNK_CLASSES * CHUNK_CLASS_BYTES ||
+      saved_room(old_len) != room)
+    return false;
+  char *chunk = (char *)p->saved - (room - len);
+  swap_blocks(top - room, chunk, room);
+  p->saved = NULL;
+  p->saved_len = 0;
+  __atomic_store_n(&old->saved, chunk + (room - old_len), __ATOMIC_RELAXED);
+  __atomic_store_n(&old->saved_len, (uint32_t)old_len, __ATOMIC_RELAXED);
+  return true;
+#endif
 }
 
 /* Tries to take r for p, which has no frames.  Returns true with r in use
@@ -199,6 +264,8 @@ bool cotp__stack_acquire_locked(struct cotp__proc *p) {
   r->resident = p;
   unlock(r);
   if (old != p) {
+    if (old && swap_frames(r, old, p))
+      return true;
     if (old)
       evict(r, old);
     restore(r, p);
@@ -240,7 +307,7 @@ struct cotp__proc *cotp__stack_release(struct cotp__proc *p, bool frames_live,
 
 void cotp__stack_forget(struct cotp__proc *p) {
   if (p->saved)
-    cotp__chunk_free(p->saved, p->saved_len);
+    free_saved(p);
   p->saved = NULL;
   p->saved_len = 0;
   if (p->home) {

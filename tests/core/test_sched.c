@@ -505,3 +505,48 @@ COTP_TEST(sched, frames_survive_eviction) {
     cotp_assert_rc(cotp_receive(30000, &msg), 0);
   }
 }
+
+/* A ring member whose frame is 16 * (1 + index % 9) bytes of pattern deeper
+ * than the others': neighbours park with frames of different lengths, some
+ * in one size class of saved chunks (their frames trade places in one
+ * swap, stacks.c) and some not (copied out and in).  Every wait must give
+ * back the pattern intact, at the same addresses. */
+static void deep_member(void *arg) {
+  int64_t index = *(int64_t *)arg;
+  size_t n = 2 * (size_t)(1 + index % 9);
+  volatile uint64_t pattern[n];
+  for (size_t i = 0; i < n; i++)
+    pattern[i] = (uint64_t)index * 1000003u + i;
+  cotp_term msg;
+  cotp_assert_rc(cotp_receive(30000, &msg), 0); /* the next member's pid */
+  cotp_pid next = cotp_get_pid(msg);
+  for (;;) {
+    cotp_assert_rc(cotp_receive(30000, &msg), 0);
+    for (size_t i = 0; i < n; i++)
+      cr_assert_eq(pattern[i], (uint64_t)index * 1000003u + i,
+                   "member %lld lost word %zu of its frame", (long long)index, i);
+    int64_t left = cotp_int_value(msg);
+    cotp_send(left > 0 ? next : root, cotp_int(NULL, left - 1));
+    if (left <= 0)
+      return;
+  }
+}
+
+COTP_TEST(sched, frames_of_different_lengths_trade_places_intact) {
+  root = cotp_self();
+  enum { N = 200, HOPS = 20000 };
+  cotp_pid members[N];
+  cotp_spawn_opts opts = COTP_SPAWN_OPTS_INIT;
+  opts.arg_size = sizeof(int64_t);
+  for (int64_t i = 0; i < N; i++)
+    cotp_assert_rc(cotp_spawn_opt(deep_member, &i, &opts, &members[i]), 0);
+  for (int i = 0; i < N; i++)
+    cotp_send(members[i], cotp_pid_term(members[(i + 1) % N]));
+  cotp_send(members[0], cotp_int(NULL, HOPS));
+  cotp_term msg;
+  cotp_assert_rc(cotp_receive(60000, &msg), 0);
+  cr_assert_eq(cotp_int_value(msg), -1);
+  /* the token ended at one member; the rest wait: stop them */
+  for (int i = 0; i < N; i++)
+    cotp_exit_signal(members[i], COTP_ATOM_KILL);
+}
