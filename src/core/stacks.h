@@ -9,8 +9,10 @@
  * least a page.  So processes run on a set of resident run stacks (mapped
  * once, guard page below, reused forever), and a parked process that holds
  * a run stack another process needs is evicted: the used part of the
- * stack, [sp, top), is copied into a buffer of exactly that size, and
- * copied back when the process runs again (libaco's copy-stack).
+ * stack, [sp, top), is copied into a chunk of its size class, and copied
+ * back when the process runs again (libaco's copy-stack).  When the frames
+ * going out and those coming in need chunks of one class, the two trade
+ * places in one pass and the chunk changes hands (stacks.c, swap_frames).
  *
  * The catch is that a C stack frame holds pointers into the stack, so a
  * process must resume at the addresses it was suspended at: on the same
