@@ -140,7 +140,28 @@ cotp_heap_mark cotp_heap_mark_now(cotp_heap *h) {
       .block = b, .used = b ? b->used : 0, .offheap = b ? b->offheap : NULL};
 }
 
+__attribute__((noinline)) static void release_blocks(cotp_heap *h,
+                                                   cotp_heap_mark mark);
+
+/* The two releases of a loop that marks once and builds a term per turn
+ * return at once, with no frame: back to the marked point of the same
+ * block, and back to an empty heap whose one block stays. */
 void cotp_heap_release(cotp_heap *h, cotp_heap_mark mark) {
+  struct cotp__block *b = h->top;
+  if (b && !b->offheap) {
+    if (b == mark.block && !mark.offheap) {
+      b->used = (uint32_t)mark.used;
+      return;
+    }
+    if (!mark.block && !b->prev && b->mem == b && b->cap <= BLOCK_MAX) {
+      b->used = 0;
+      return;
+    }
+  }
+  release_blocks(h, mark);
+}
+
+static void release_blocks(cotp_heap *h, cotp_heap_mark mark) {
   struct cotp__block *b = h->top;
   while (b != mark.block) {
     struct cotp__block *prev = b->prev;
