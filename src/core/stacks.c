@@ -136,11 +136,12 @@ static void restore(struct cotp__rstack *r, struct cotp__proc *p) {
   p->saved_len = 0;
 }
 
+#if !defined(COTP_ASAN) /* which copies instead: see swap_frames */
 /* 32 bytes at a time, with the wide registers where the CPU has them. */
 typedef char block32 __attribute__((vector_size(32), aligned(1)));
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&         \
-    !defined(COTP_ASAN) && !defined(COTP_TSAN)
+    !defined(COTP_TSAN)
 __attribute__((target_clones("avx2", "default")))
 #endif
 static void swap_blocks(char *a, char *b, size_t n) {
@@ -150,6 +151,7 @@ static void swap_blocks(char *a, char *b, size_t n) {
     *(block32 *)(b + i) = x;
   }
 }
+#endif
 
 /*
  * The usual eviction of a large ring: old's frames out of r, p's in.
