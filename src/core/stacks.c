@@ -91,19 +91,12 @@ static void clean_shadow(const struct cotp__rstack *r) {
 }
 
 /*
- * Saved frames take a chunk of the size class their length falls in
- * (layout.h) and sit at its end, so that the chunk lines up with the top
- * of the stack they came from: swap_frames trades a whole chunk with the
- * range below the top.  Past the classes, a chunk of exactly the length.
+ * Saved frames sit at the end of their chunk (cotp__chunk_room, layout.h),
+ * so that the chunk lines up with the top of the stack they came from:
+ * swap_frames trades a whole chunk with the range below the top.
  */
-static size_t saved_room(size_t len) {
-  if (len - 1 >= CHUNK_CLASSES * CHUNK_CLASS_BYTES)
-    return len;
-  return ((len - 1) / CHUNK_CLASS_BYTES + 1) * CHUNK_CLASS_BYTES;
-}
-
 static void free_saved(struct cotp__proc *p) {
-  size_t room = saved_room(p->saved_len);
+  size_t room = cotp__chunk_room(p->saved_len);
   cotp__chunk_free((char *)p->saved - (room - p->saved_len), room);
 }
 
@@ -111,7 +104,7 @@ static void free_saved(struct cotp__proc *p) {
 static void evict(struct cotp__rstack *r, struct cotp__proc *old) {
   char *from = (char *)old->sp - cotp__ctx_below_sp;
   size_t len = (size_t)(cotp__rstack_top(r) - from);
-  size_t room = saved_room(len);
+  size_t room = cotp__chunk_room(len);
   char *buf = cotp__chunk_alloc(room);
   if (!buf) {
     /* Nowhere to put the frames: there is no way to run anything on this
@@ -120,7 +113,7 @@ static void evict(struct cotp__rstack *r, struct cotp__proc *old) {
     abort();
   }
   clean_shadow(r);
-  buf += room - len; /* at the chunk's end (saved_room) */
+  buf += room - len; /* at the chunk's end (free_saved) */
   memcpy(buf, from, len);
   /* atomic stores: a process that wakes old may be reading these at the
    * same time, for a prefetch (sched.h, cotp__prefetch_to_run) */
@@ -170,9 +163,9 @@ static bool swap_frames(struct cotp__rstack *r, struct cotp__proc *old,
   char *top = cotp__rstack_top(r);
   size_t old_len = (size_t)(top - ((char *)old->sp - cotp__ctx_below_sp));
   size_t len = p->saved_len;
-  size_t room = saved_room(len);
-  if (!p->saved || len > CHUNK_CLASSES * CHUNK_CLASS_BYTES ||
-      saved_room(old_len) != room)
+  size_t room = cotp__chunk_room(len);
+  if (!p->saved || room % CHUNK_CLASS_BYTES ||
+      cotp__chunk_room(old_len) != room)
     return false;
   char *chunk = (char *)p->saved - (room - len);
   swap_blocks(top - room, chunk, room);

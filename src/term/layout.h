@@ -200,6 +200,15 @@ extern __thread struct cotp__chunk_cache cotp__chunk_tls
 void *cotp__chunk_alloc_slow(size_t bytes);
 void cotp__chunk_free_slow(void *p, size_t bytes);
 
+/* The bytes a chunk asked for with `bytes` really holds: its size class's
+ * (every class chunk is whole, chunk.c), or exactly `bytes` past the
+ * classes.  Asking for the room instead of the bytes gets the same chunk. */
+static inline size_t cotp__chunk_room(size_t bytes) {
+  if (bytes - 1 >= CHUNK_CLASSES * CHUNK_CLASS_BYTES)
+    return bytes;
+  return ((bytes - 1) / CHUNK_CLASS_BYTES + 1) * CHUNK_CLASS_BYTES;
+}
+
 /* bytes of memory, from the calling thread's cache when small; freed with
  * cotp__chunk_free(p, bytes) by any thread.  NULL when out of memory.
  * The fast paths are inline: every message takes one of each. */
