@@ -177,6 +177,12 @@ void cotp_test_refute_received(const char *pattern, int64_t ms) {
   }
 }
 
+const char *cotp_test_show(cotp_term t) {
+  static __thread char buf[256];
+  cotp_term_print(buf, sizeof buf, t);
+  return buf;
+}
+
 bool cotp_test_is_cmd(cotp_term msg, const char *name, size_t arity) {
   return cotp_tuple_size(msg) == arity &&
          cotp_term_eq(cotp_tuple_get(msg, 0), cotp_atom(name));

@@ -107,6 +107,16 @@ cotp_pid cotp_test_kill_holder(void);
  * asserts that it was that process and that it died killed. */
 void cotp_test_kill_at_hold(cotp_entry *fn, void *arg, size_t arg_size);
 
+/* A pid passed as a spawn's argument, and back. */
+static inline void *cotp_test_pid_arg(cotp_pid p) { return (void *)(uintptr_t)p.bits; }
+static inline cotp_pid cotp_test_arg_pid(void *arg) {
+  return (cotp_pid){(uint64_t)(uintptr_t)arg};
+}
+
+/* t printed, for a failure's message: a buffer of the calling thread's,
+ * overwritten by the next call. */
+const char *cotp_test_show(cotp_term t);
+
 /* Whether msg is a tuple of arity elements whose first is the atom name. */
 bool cotp_test_is_cmd(cotp_term msg, const char *name, size_t arity);
 

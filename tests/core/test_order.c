@@ -10,21 +10,12 @@
 
 static bool is_down(cotp_term msg) { return cotp_test_is_cmd(msg, "DOWN", 5); }
 
-static void *pid_arg(cotp_pid p) { return (void *)(uintptr_t)p.bits; }
-static cotp_pid arg_pid(void *arg) { return (cotp_pid){(uint64_t)(uintptr_t)arg}; }
-
-static char *show(cotp_term t) {
-  static __thread char buf[256];
-  cotp_term_print(buf, sizeof buf, t);
-  return buf;
-}
-
 /* ------------------------------------------------------------------------ */
 
 /* Waits for {:go, k, reason, y}, sends {:m, self, i} for i < k, exits with
  * reason; with k negative, sends until it is killed, yielding every y. */
 static void b12_child(void *arg) {
-  cotp_pid root = arg_pid(arg);
+  cotp_pid root = cotp_test_arg_pid(arg);
   cotp_heap *h = cotp_self_heap();
   cotp_term go;
   cotp_receive(COTP_INFINITY, &go);
@@ -51,7 +42,7 @@ COTP_TEST(order, b12_down_never_overtakes_messages, .timeout = 120) {
     cotp_heap_mark mark = cotp_heap_mark_now(h);
     cotp_pid child;
     cotp_term ref;
-    cotp_assert_rc(cotp_spawn(b12_child, pid_arg(cotp_self()), &child), 0);
+    cotp_assert_rc(cotp_spawn(b12_child, cotp_test_pid_arg(cotp_self()), &child), 0);
     cotp_assert_rc(cotp_monitor(child, &ref), 0);
     bool killed = round % 2;
     int64_t k = killed ? -1 : 1 + round % 8;
@@ -78,7 +69,7 @@ COTP_TEST(order, b12_down_never_overtakes_messages, .timeout = 120) {
       }
       cr_assert(cotp_test_is_cmd(msg, "m", 3) && cotp_term_eq(cotp_tuple_get(msg, 1), cpid),
                 "round %d: unexpected %s (a message after its sender's DOWN?)",
-                round, show(msg));
+                round, cotp_test_show(msg));
       cr_assert_eq(cotp_int_value(cotp_tuple_get(msg, 2)), next, "round %d", round);
       if (killed && next == 0)
         cotp_exit_signal(child, COTP_ATOM_KILL);
@@ -162,7 +153,7 @@ COTP_TEST(order, b13_named_monitor_down_after_pid_name_and_alias_sends, .timeout
       }
       cr_assert(cotp_test_is_cmd(msg, "n", 3) &&
                     cotp_term_eq(cotp_tuple_get(msg, 1), cotp_pid_term(child)),
-                "round %d: unexpected %s", round, show(msg));
+                "round %d: unexpected %s", round, cotp_test_show(msg));
       cr_assert_eq(cotp_int_value(cotp_tuple_get(msg, 2)), next, "round %d", round);
       next++;
     }
@@ -177,7 +168,7 @@ COTP_TEST(order, b13_named_monitor_down_after_pid_name_and_alias_sends, .timeout
  * in order, as {:dump, list}. */
 static void recorder(void *arg) {
   cotp_trap_exit(true, NULL);
-  cotp_send(arg_pid(arg), COTP_ATOM(trapping));
+  cotp_send(cotp_test_arg_pid(arg), COTP_ATOM(trapping));
   cotp_heap *h = cotp_self_heap();
   cotp_term got[64];
   size_t n = 0;
@@ -247,7 +238,7 @@ COTP_TEST(order, c1_pairwise_fifo_for_every_signal_kind, .timeout = 60) {
   for (int round = 0; round < 100; round++) {
     cotp_heap_mark mark = cotp_heap_mark_now(h);
     cotp_pid rec;
-    cotp_assert_rc(cotp_spawn(recorder, pid_arg(cotp_self()), &rec), 0);
+    cotp_assert_rc(cotp_spawn(recorder, cotp_test_pid_arg(cotp_self()), &rec), 0);
     cotp_clause ready = {cotp_test_pattern(":trapping"), NULL, NULL};
     cotp_assert_rc(cotp_receive_match(&ready, 1, 10000, 0, NULL), 0);
     cotp_send(rec, COTP_ATOM(m1));
@@ -342,7 +333,7 @@ COTP_TEST(order, c2_nothing_sent_after_exit_signal_is_seen, .timeout = 120) {
 /* ------------------------------------------------------------------------ */
 
 static void say_hello(void *arg) {
-  cotp_send(arg_pid(arg), COTP_TUPLE(cotp_self_heap(), COTP_ATOM(spawned),
+  cotp_send(cotp_test_arg_pid(arg), COTP_TUPLE(cotp_self_heap(), COTP_ATOM(spawned),
                                     cotp_pid_term(cotp_self())));
 }
 
@@ -361,7 +352,7 @@ COTP_TEST(order, c4_runtime_service_messages_are_unordered_but_all_arrive) {
     cotp_assert_rc(cotp_send_after(i % 3, cotp_self(), timer, NULL), 0);
     cotp_assert_rc(cotp_send(cotp_self(), COTP_TUPLE(h, COTP_ATOM(direct), cotp_int(h, i))), 0);
     cotp_assert_rc(cotp_send_name(name, COTP_TUPLE(h, COTP_ATOM(named), cotp_int(h, i))), 0);
-    cotp_assert_rc(cotp_spawn(say_hello, pid_arg(cotp_self()), NULL), 0);
+    cotp_assert_rc(cotp_spawn(say_hello, cotp_test_pid_arg(cotp_self()), NULL), 0);
     cotp_heap_release(h, m);
   }
   int timers[N] = {0}, spawned = 0, next_direct = 0;
@@ -379,7 +370,7 @@ COTP_TEST(order, c4_runtime_service_messages_are_unordered_but_all_arrive) {
     } else if (cotp_test_is_cmd(msg, "named", 2)) {
       cr_assert_eq(i, next_named++);
     } else {
-      cr_assert(cotp_test_is_cmd(msg, "spawned", 2), "unexpected %s", show(msg));
+      cr_assert(cotp_test_is_cmd(msg, "spawned", 2), "unexpected %s", cotp_test_show(msg));
       spawned++;
     }
     cotp_heap_release(h, m);

@@ -8,15 +8,6 @@
 #include "cotp/io.h"
 #include "harness.h"
 
-static void *pid_arg(cotp_pid p) { return (void *)(uintptr_t)p.bits; }
-static cotp_pid arg_pid(void *arg) { return (cotp_pid){(uint64_t)(uintptr_t)arg}; }
-
-static char *show(cotp_term t) {
-  static __thread char buf[256];
-  cotp_term_print(buf, sizeof buf, t);
-  return buf;
-}
-
 /* C9 and C10: a receiver counts each sender's messages, which must come
  * in order and exactly once, while others poke at it. */
 enum { C9_SENDERS = 2, C9_BATCH = 64 };
@@ -141,28 +132,35 @@ static _Atomic int c10_blocking_done;
 
 /* Computes without calling the runtime until released (saying so with
  * c10_busy_now, set after its last call), then counts what it got. */
-static void c10_busy(void *arg) {
-  cotp_pid root = arg_pid(arg);
-  cotp_trap_exit(true, NULL);
-  atomic_store(&c10_busy_now, true);
-  while (!atomic_load_explicit(&c10_release, memory_order_acquire))
-    ; /* native code: no signal is handled here */
+/* Counts messages until :done: {:n, k} for k = *next, *next + 1... in
+ * order; exit signals received as messages; and anything else. */
+static void c10_count(int64_t *next, int64_t *exits, int64_t *other) {
   cotp_heap *h = cotp_self_heap();
-  int64_t next = 0, exits = 0, other = 0;
   for (;;) {
     cotp_heap_mark m = cotp_heap_mark_now(h);
     cotp_term msg;
     cotp_receive(COTP_INFINITY, &msg);
     if (cotp_term_eq(msg, COTP_ATOM(done)))
       break;
-    if (cotp_test_is_cmd(msg, "n", 2) && cotp_int_value(cotp_tuple_get(msg, 1)) == next)
-      next++;
+    if (cotp_test_is_cmd(msg, "n", 2) && cotp_int_value(cotp_tuple_get(msg, 1)) == *next)
+      ++*next;
     else if (cotp_test_is_cmd(msg, "EXIT", 3))
-      exits++;
+      ++*exits;
     else
-      other++;
+      ++*other;
     cotp_heap_release(h, m);
   }
+}
+
+static void c10_busy(void *arg) {
+  cotp_pid root = cotp_test_arg_pid(arg);
+  cotp_trap_exit(true, NULL);
+  atomic_store(&c10_busy_now, true);
+  while (!atomic_load_explicit(&c10_release, memory_order_acquire))
+    ; /* native code: no signal is handled here */
+  cotp_heap *h = cotp_self_heap();
+  int64_t next = 0, exits = 0, other = 0;
+  c10_count(&next, &exits, &other);
   cotp_term links, by;
   cotp_process_info(cotp_self(), cotp_atom("links"), &links);
   cotp_process_info(cotp_self(), cotp_atom("monitored_by"), &by);
@@ -182,35 +180,25 @@ static void c10_wait_release(void *arg) {
 /* Waits in a blocking call (the BEAM's dirty schedulers) until released,
  * then counts as c10_busy. */
 static void c10_blocked(void *arg) {
-  cotp_pid root = arg_pid(arg);
+  cotp_pid root = cotp_test_arg_pid(arg);
   cotp_heap *h = cotp_self_heap();
   cotp_blocking(c10_wait_release, NULL);
-  int64_t next = 0, other = 0;
-  for (;;) {
-    cotp_heap_mark m = cotp_heap_mark_now(h);
-    cotp_term msg;
-    cotp_receive(COTP_INFINITY, &msg);
-    if (cotp_term_eq(msg, COTP_ATOM(done)))
-      break;
-    if (cotp_test_is_cmd(msg, "n", 2) && cotp_int_value(cotp_tuple_get(msg, 1)) == next)
-      next++;
-    else
-      other++;
-    cotp_heap_release(h, m);
-  }
+  int64_t next = 0, exits = 0, other = 0;
+  c10_count(&next, &exits, &other);
+  other += exits; /* it traps no exits: one would be a bug here */
   cotp_send(root, COTP_TUPLE(h, COTP_ATOM(counted), cotp_int(h, next), cotp_int(h, other)));
 }
 
 /* Asks process_info of the pid in arg and reports the answer. */
 static void c10_asker(void *arg) {
-  cotp_pid target = arg_pid(arg);
+  cotp_pid target = cotp_test_arg_pid(arg);
   cotp_term len;
   int rc = cotp_process_info(target, cotp_atom("message_queue_len"), &len);
   cotp_send(c9.root, COTP_TUPLE(cotp_self_heap(), COTP_ATOM(asked), cotp_int(NULL, rc), len));
 }
 
 static void linker(void *arg) {
-  cotp_link(arg_pid(arg));
+  cotp_link(cotp_test_arg_pid(arg));
   cotp_receive(COTP_INFINITY, NULL);
 }
 
@@ -234,13 +222,13 @@ static void c10_root(void *arg) {
   cotp_pid p, l;
   cotp_term ref;
   atomic_store(&c10_busy_now, false);
-  cotp_assert_rc(cotp_spawn(c10_busy, pid_arg(cotp_self()), &p), 0);
+  cotp_assert_rc(cotp_spawn(c10_busy, cotp_test_pid_arg(cotp_self()), &p), 0);
   wait_busy();
   cotp_assert_rc(cotp_monitor(p, &ref), 0);
-  cotp_assert_rc(cotp_spawn(linker, pid_arg(p), &l), 0);
+  cotp_assert_rc(cotp_spawn(linker, cotp_test_pid_arg(p), &l), 0);
   cotp_term lref;
   cotp_assert_rc(cotp_monitor(l, &lref), 0);
-  cotp_assert_rc(cotp_spawn(c10_asker, pid_arg(p), NULL), 0);
+  cotp_assert_rc(cotp_spawn(c10_asker, cotp_test_pid_arg(p), NULL), 0);
   for (int i = 0; i < n; i++) {
     cotp_heap_mark m = cotp_heap_mark_now(h);
     cotp_send(p, COTP_TUPLE(h, COTP_ATOM(n), cotp_int(h, i)));
@@ -276,10 +264,10 @@ static void c10_root(void *arg) {
     atomic_store(&c10_release, false);
     atomic_store(&c10_blocking_done, 0);
     atomic_store(&c10_busy_now, false);
-    cotp_assert_rc(cotp_spawn(c10_blocked, pid_arg(cotp_self()), &p), 0);
+    cotp_assert_rc(cotp_spawn(c10_blocked, cotp_test_pid_arg(cotp_self()), &p), 0);
     wait_busy();
     cotp_assert_rc(cotp_monitor(p, &ref), 0);
-    cotp_assert_rc(cotp_spawn(c10_asker, pid_arg(p), NULL), 0);
+    cotp_assert_rc(cotp_spawn(c10_asker, cotp_test_pid_arg(p), NULL), 0);
     for (int i = 0; i < n / 10; i++)
       cotp_send(p, COTP_TUPLE(h, COTP_ATOM(n), cotp_int(h, i)));
     if (kill)
@@ -407,7 +395,7 @@ COTP_TEST(order, c11_no_lost_wakeups_at_schedule_out, .timeout = 120) {
     cotp_term msg;
     cotp_assert_rc(cotp_receive(60000, &msg), 0);
     cr_assert(cotp_test_is_cmd(msg, "pair_done", 2), "%s (pair id, round): a lost wake-up",
-              show(msg));
+              cotp_test_show(msg));
   }
 }
 
@@ -436,7 +424,7 @@ static void c13_scanner(void *arg) {
 }
 
 static void c13_flooder(void *arg) {
-  cotp_pid target = arg_pid(arg);
+  cotp_pid target = cotp_test_arg_pid(arg);
   cotp_heap *h = cotp_self_heap();
   static const char x[200] = {'x'};
   cotp_term big = cotp_binary(h, x, sizeof x);
@@ -492,7 +480,7 @@ COTP_TEST(order, c13_kill_amid_a_large_batch_frees_it_and_answers_noproc, .timeo
     cotp_assert_rc(cotp_receive(10000, &msg), 0);
     int which = cotp_term_eq(msg, d1) ? 0 : cotp_term_eq(msg, d2) ? 1
                 : cotp_term_eq(msg, me_exit) ? 2 : -1;
-    cr_assert(which >= 0 && !seen[which], "unexpected %s", show(msg));
+    cr_assert(which >= 0 && !seen[which], "unexpected %s", cotp_test_show(msg));
     seen[which] = true;
   }
   cotp_term msg;
@@ -506,7 +494,7 @@ COTP_TEST(order, c13_kill_amid_a_large_batch_frees_it_and_answers_noproc, .timeo
     cotp_assert_rc(cotp_spawn(c13_scanner, NULL, &s), 0);
     cotp_assert_rc(cotp_monitor(s, &ref), 0);
     for (int f = 0; f < 2; f++)
-      cotp_assert_rc(cotp_spawn(c13_flooder, pid_arg(s), NULL), 0);
+      cotp_assert_rc(cotp_spawn(c13_flooder, cotp_test_pid_arg(s), NULL), 0);
     cotp_sleep(20 + 10 * round);
     cotp_assert_rc(cotp_exit_signal(s, COTP_ATOM(stop_scanning)), 0);
     cotp_term caps[1];
