@@ -80,18 +80,22 @@ struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
   return m;
 }
 
-void cotp__msg_free(struct cotp__msg *m) {
-  if (is_bare(&m->sig)) {
-    cotp__chunk_free(m, BARE_BYTES);
-    return;
-  }
-  if (m->sig.flags & SF_FLAT) {
-    cotp__chunk_free(m, flat_bytes(flat_words(m)));
-    return;
-  }
+/* A message with a heap block: what it shares is released first. */
+__attribute__((noinline)) static void msg_free_block(struct cotp__msg *m) {
   struct cotp__block *b = msg_block(m);
   cotp__block_release_offheap(b);
   cotp__chunk_free(m, b->mem_size);
+}
+
+/* The common messages, bare and flat, are one chunk each, freed with no
+ * frame; the block case stays out of line. */
+void cotp__msg_free(struct cotp__msg *m) {
+  if (is_bare(&m->sig))
+    cotp__chunk_free(m, BARE_BYTES);
+  else if (m->sig.flags & SF_FLAT)
+    cotp__chunk_free(m, flat_bytes(flat_words(m)));
+  else
+    msg_free_block(m);
 }
 
 /* A signal left in a stopped process's mailbox: messages are freed, and

@@ -399,8 +399,8 @@ static inline enum push_result cotp__inbox_push(struct cotp__proc *p,
  * look at the mailbox starts here, so a monitor request still waiting for
  * a message to travel with goes first (monitor.c): its effects (a DOWN
  * with noproc) must be there to be seen. */
-void cotp__inbox_drain_slow(struct cotp__proc *p);
-void cotp__monitor_flush_slow(struct cotp__proc *p);
+COTP__SLOW_PATH void cotp__inbox_drain_slow(struct cotp__proc *p);
+COTP__SLOW_PATH void cotp__monitor_flush_slow(struct cotp__proc *p);
 static inline void cotp__inbox_drain(struct cotp__proc *p) {
   if (p->pending_mon_ref.w)
     cotp__monitor_flush_slow(p);
@@ -428,7 +428,7 @@ static inline void cotp__fp_restore(const struct cotp__proc *p) {
     cotp__fp_restore_now(p);
 }
 
-struct cotp__msg *cotp__msg_new_slow(cotp_term t);
+COTP__SLOW_PATH struct cotp__msg *cotp__msg_new_slow(cotp_term t);
 /* The most elements a flat message's tuple has: a task's go-ahead with a
  * stream item has 9 (task_int.h), and copied the general way it took a
  * 256-byte chunk and 200 instructions more. */

@@ -389,7 +389,7 @@ static inline void cotp__prefetch_to_run(const struct cotp__proc *p) {
 
 /* Charges reductions to the running process; yields when its budget is
  * spent (or exits when the runtime stops).  Inside a process. */
-void cotp__reduce_slow(struct cotp__proc *p);
+COTP__SLOW_PATH void cotp__reduce_slow(struct cotp__proc *p);
 static inline void cotp__reduce(struct cotp__proc *p, int n) {
   if ((p->reductions -= n) <= 0)
     cotp__reduce_slow(p);

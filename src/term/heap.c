@@ -191,7 +191,7 @@ static void release_blocks(cotp_heap *h, cotp_heap_mark mark) {
   b->used = (uint32_t)mark.used; /* it was b's */
 }
 
-void cotp__heap_trim(cotp_heap *h) {
+void cotp__heap_trim_slow(cotp_heap *h) {
   struct cotp__block *b = h->top;
   if (b && !b->prev && b->used == 0 && b->mem == b) {
     h->top = NULL;

@@ -42,6 +42,15 @@
 
 #include "cotp/term.h"
 
+/*
+ * The out-of-line half of a function whose common case is inline (the
+ * *_slow functions).  Link-time optimisation would otherwise inline it
+ * back into the functions that use the fast path, and its register needs
+ * then make each of them save six registers on entry, common case or not:
+ * cotp__msg_free took 43 instructions to push one chunk on a list.
+ */
+#define COTP__SLOW_PATH __attribute__((noinline))
+
 #define TAG_MASK 7u
 #define TAG_OF(t) ((unsigned)((t).w & TAG_MASK))
 
@@ -197,8 +206,8 @@ struct cotp__chunk_cache {
 extern __thread struct cotp__chunk_cache cotp__chunk_tls
     __attribute__((tls_model("initial-exec")));
 
-void *cotp__chunk_alloc_slow(size_t bytes);
-void cotp__chunk_free_slow(void *p, size_t bytes);
+COTP__SLOW_PATH void *cotp__chunk_alloc_slow(size_t bytes);
+COTP__SLOW_PATH void cotp__chunk_free_slow(void *p, size_t bytes);
 
 /* The bytes a chunk asked for with `bytes` really holds: its size class's
  * (every class chunk is whole, chunk.c), or exactly `bytes` past the
@@ -253,7 +262,7 @@ void cotp__chunk_flush(void);
  * structures (a process's). */
 void cotp__heap_close(cotp_heap *h);
 /* Allocation: a bump of the top block, inline; a new block otherwise. */
-uint64_t *cotp__heap_alloc_slow(cotp_heap *h, size_t words);
+COTP__SLOW_PATH uint64_t *cotp__heap_alloc_slow(cotp_heap *h, size_t words);
 uint64_t *cotp__heap_grow(cotp_heap *h, size_t words);
 /* Takes off h the top block, which holds nothing (kept as the spare). */
 void cotp__heap_pop_empty(cotp_heap *h);
@@ -272,8 +281,15 @@ static inline uint64_t *cotp__heap_alloc(cotp_heap *h, size_t words) {
   return p ? p : cotp__heap_alloc_slow(h, words);
 }
 /* Gives back the blocks an emptied h keeps for reuse (its first block,
- * the spare): for a process going idle. */
-void cotp__heap_trim(cotp_heap *h);
+ * the spare): for a process going idle.  Inline, the test of whether
+ * there is anything to give back: a handler that passed its blocks on
+ * (cotp__heap_pass_on) or built nothing has not, and a call that saves
+ * registers for the frees it would make costs it 14 instructions. */
+COTP__SLOW_PATH void cotp__heap_trim_slow(cotp_heap *h);
+static inline void cotp__heap_trim(cotp_heap *h) {
+  if (h->top || h->spare)
+    cotp__heap_trim_slow(h);
+}
 /* Trims from (cotp__heap_trim), handing what it kept for reuse to to, if
  * to has no such block of its own: one idle process's loss is the next
  * one's gain (handler chains, sched.c). */
