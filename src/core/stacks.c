@@ -200,12 +200,11 @@ static bool try_take(struct cotp__rstack *r, struct cotp__proc *p,
   return true;
 }
 
-static void take_any(struct cotp__stackset *set, struct cotp__proc *p,
-                     void (*entry)(void)) {
-  struct cotp__rstack *hint =
-      atomic_load_explicit(&set->hint, memory_order_relaxed);
-  if (hint && try_take(hint, p, true, entry))
-    return;
+/* take_any past the hint: the clock, out of line so that a turn that
+ * takes the hint (nearly every handler's) saves no registers for it. */
+COTP__SLOW_PATH static void take_by_clock(struct cotp__stackset *set,
+                                          struct cotp__proc *p,
+                                          void (*entry)(void)) {
   for (;;) {
     for (unsigned i = 0; i < set->n; i++) {
       struct cotp__rstack *r = set->stacks[set->hand];
@@ -222,6 +221,14 @@ static void take_any(struct cotp__stackset *set, struct cotp__proc *p,
       }
     }
   }
+}
+
+static void take_any(struct cotp__stackset *set, struct cotp__proc *p,
+                     void (*entry)(void)) {
+  struct cotp__rstack *hint =
+      atomic_load_explicit(&set->hint, memory_order_relaxed);
+  if (!hint || !try_take(hint, p, true, entry))
+    take_by_clock(set, p, entry);
 }
 
 bool cotp__stack_acquire(struct cotp__sched *s, struct cotp__proc *p) {

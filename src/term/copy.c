@@ -282,14 +282,10 @@ void cotp__term_move_scratch(uint64_t *dst, const uint64_t *buf, size_t words,
   }
 }
 
-size_t cotp__term_words(cotp_term t) {
-  if (!points(t))
-    return 0;
-  if (flat_tuple(t))
-    return 1 + HDR_COUNT(*box_ptr(t));
-  size_t small = small_words(t, SMALL_DEPTH);
-  if (small != NOT_SMALL)
-    return small;
+/* cotp__term_words of a term too deep for small_words: a walk with an
+ * explicit stack, out of line so that the common terms, answered above
+ * it, are answered with no frame. */
+COTP__SLOW_PATH static size_t words_walk(cotp_term t) {
   struct range local[16], *stack = local;
   size_t depth = 0, cap = 16, words = 0;
   for (;;) {
@@ -326,6 +322,15 @@ size_t cotp__term_words(cotp_term t) {
   if (stack != local)
     free(stack);
   return words;
+}
+
+size_t cotp__term_words(cotp_term t) {
+  if (!points(t))
+    return 0;
+  if (flat_tuple(t))
+    return 1 + HDR_COUNT(*box_ptr(t));
+  size_t small = small_words(t, SMALL_DEPTH);
+  return small != NOT_SMALL ? small : words_walk(t);
 }
 
 /* Copies the object t points at to *hp, retaining what it shares; returns
