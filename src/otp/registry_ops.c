@@ -211,8 +211,8 @@ int cotp_registry_update_value(cotp_registry *reg, cotp_term key,
     return rc ? rc : COTP_EINVAL; /* L13: unsupported on duplicates */
   cotp_heap *h = cotp_self_heap();
   cotp_pid self = cotp_self();
-  struct reg_partition *p = &reg->parts[cotp__reg_key_partition(reg, key)];
   uint32_t hash = cotp__reg_hash(key);
+  struct reg_partition *p = &reg->parts[cotp__reg_hash_partition(reg, hash)];
   struct reg_shard *s = cotp__reg_shard(p, hash);
   pthread_mutex_lock(&p->wlock);
   struct reg_knode *k = cotp__reg_find(s, hash, key);
@@ -285,7 +285,7 @@ cotp_term cotp_registry_lookup(cotp_registry *reg, cotp_term key) {
      * its partition removes the entry a little later (L5), as Elixir's
      * lookup checks Process.alive? */
     cotp_term l = cotp__reg_part_entries(
-        &reg->parts[cotp__reg_key_partition(reg, key)], hash, key, h, COTP_NIL);
+        &reg->parts[cotp__reg_hash_partition(reg, hash)], hash, key, h, COTP_NIL);
     if (cotp_is_cons(l) &&
         !cotp_is_alive_now(cotp_get_pid(cotp_tuple_get(cotp_head(l), 0))))
       return COTP_NIL;
@@ -306,7 +306,7 @@ int cotp_registry_lookup_pid(cotp_registry *reg, cotp_term key,
   uint32_t hash = cotp__reg_hash(key);
   unsigned first = 0, last = reg->n;
   if (reg->keys != COTP_REGISTRY_DUPLICATE) {
-    first = cotp__reg_key_partition(reg, key);
+    first = cotp__reg_hash_partition(reg, hash);
     last = first + 1;
   }
   int rc = COTP_ENOTFOUND;

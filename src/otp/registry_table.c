@@ -56,12 +56,14 @@ uint32_t cotp__reg_hash(cotp_term key) {
   return mix64(cotp_term_phash2(key));
 }
 
-unsigned cotp__reg_key_partition(const cotp_registry *r, cotp_term key) {
-  if (r->n == 1)
-    return 0;
+unsigned cotp__reg_hash_partition(const cotp_registry *r, uint32_t hash) {
   /* re-mixed so that the partition does not pick the bits the shard uses */
-  uint32_t h = cotp__reg_hash(key) * 0x9E3779B1u;
+  uint32_t h = hash * 0x9E3779B1u;
   return r->n == 1 ? 0 : (unsigned)(((uint64_t)h * r->n) >> 32);
+}
+
+unsigned cotp__reg_key_partition(const cotp_registry *r, cotp_term key) {
+  return r->n == 1 ? 0 : cotp__reg_hash_partition(r, cotp__reg_hash(key));
 }
 
 unsigned cotp__reg_pid_partition(const cotp_registry *r, cotp_pid pid) {
@@ -232,15 +234,10 @@ static void pids_grow(struct reg_partition *p) {
   free(old);
 }
 
-struct reg_prec *cotp__reg_prec(struct reg_partition *p, cotp_pid pid,
-                                bool create) {
-  if (p->npbuckets) {
-    for (struct reg_prec *r = p->pids[pid_bucket(p, pid)]; r; r = r->next)
-      if (cotp_pid_eq(r->pid, pid))
-        return r;
-  }
-  if (!create)
-    return NULL;
+/* A new record for pid: out of line, so that finding one, the common
+ * case, saves no registers for the table's growth. */
+__attribute__((noinline)) static struct reg_prec *prec_new(struct reg_partition *p,
+                                                           cotp_pid pid) {
   if (p->npids >= p->npbuckets)
     pids_grow(p);
   if (!p->npbuckets)
@@ -254,6 +251,16 @@ struct reg_prec *cotp__reg_prec(struct reg_partition *p, cotp_pid pid,
   p->pids[b] = r;
   p->npids++;
   return r;
+}
+
+struct reg_prec *cotp__reg_prec(struct reg_partition *p, cotp_pid pid,
+                                bool create) {
+  if (p->npbuckets) {
+    for (struct reg_prec *r = p->pids[pid_bucket(p, pid)]; r; r = r->next)
+      if (cotp_pid_eq(r->pid, pid))
+        return r;
+  }
+  return create ? prec_new(p, pid) : NULL;
 }
 
 void cotp__reg_prec_drop(struct reg_partition *p, struct reg_prec *r) {
