@@ -81,7 +81,7 @@ struct cotp__msg *cotp__msg_new_slow(cotp_term t) {
 }
 
 /* A message with a heap block: what it shares is released first. */
-__attribute__((noinline)) static void msg_free_block(struct cotp__msg *m) {
+COTP__SLOW_PATH static void msg_free_block(struct cotp__msg *m) {
   struct cotp__block *b = msg_block(m);
   cotp__block_release_offheap(b);
   cotp__chunk_free(m, b->mem_size);

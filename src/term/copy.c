@@ -283,8 +283,8 @@ void cotp__term_move_scratch(uint64_t *dst, const uint64_t *buf, size_t words,
 }
 
 /* cotp__term_words of a term too deep for small_words: a walk with an
- * explicit stack, out of line so that the common terms, answered above
- * it, are answered with no frame. */
+ * explicit stack, out of line so that cotp__term_words answers the
+ * common terms with no frame. */
 COTP__SLOW_PATH static size_t words_walk(cotp_term t) {
   struct range local[16], *stack = local;
   size_t depth = 0, cap = 16, words = 0;
