@@ -120,10 +120,13 @@ struct cotp_registry {
 int cotp__reg_tables_init(cotp_registry *r);
 void cotp__reg_tables_close(cotp_registry *r);
 uint32_t cotp__reg_hash(cotp_term key);
-/* The partition of key (or of pid, for a registry partitioned by pid). */
-unsigned cotp__reg_key_partition(const cotp_registry *r, cotp_term key);
-/* The same, from the key's hash (cotp__reg_hash) when the caller has it. */
+/* The partition of the key whose hash (cotp__reg_hash) is hash, in a
+ * registry of unique keys (duplicates go by pid: cotp__reg_pid_partition).
+ * A caller hashes a key once, for its partition and its shard alike. */
 unsigned cotp__reg_hash_partition(const cotp_registry *r, uint32_t hash);
+/* The partitions that may hold the key of that hash: [*first, *last). */
+void cotp__reg_key_partitions(const cotp_registry *r, uint32_t hash,
+                              unsigned *first, unsigned *last);
 unsigned cotp__reg_pid_partition(const cotp_registry *r, cotp_pid pid);
 struct reg_shard *cotp__reg_shard(struct reg_partition *p, uint32_t hash);
 /* The key node for key in its shard (the shard locked by the caller). */

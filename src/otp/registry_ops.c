@@ -15,10 +15,11 @@
 
 #include "registry_impl.h"
 
-static unsigned partition_for(const cotp_registry *r, cotp_term key,
+/* The partition that holds pid's entries under the key of that hash. */
+static unsigned partition_for(const cotp_registry *r, uint32_t hash,
                               cotp_pid pid) {
   return r->keys == COTP_REGISTRY_DUPLICATE ? cotp__reg_pid_partition(r, pid)
-                                            : cotp__reg_key_partition(r, key);
+                                            : cotp__reg_hash_partition(r, hash);
 }
 
 /* Storage unlinked under the locks, freed after them (invariant 4). */
@@ -106,8 +107,8 @@ int cotp_registry_register(cotp_registry *reg, cotp_term key, cotp_term value,
   if (rc || cotp_is_none(value))
     return rc ? rc : COTP_EINVAL;
   cotp_pid self = cotp_self();
-  struct reg_partition *p = &reg->parts[partition_for(reg, key, self)];
   uint32_t hash = cotp__reg_hash(key);
+  struct reg_partition *p = &reg->parts[partition_for(reg, hash, self)];
   pthread_mutex_lock(&p->wlock);
   bool linked = cotp__reg_prec(p, self, false) != NULL;
   pthread_mutex_unlock(&p->wlock);
@@ -147,8 +148,8 @@ int cotp_registry_register(cotp_registry *reg, cotp_term key, cotp_term value,
 static int unregister_where(cotp_registry *reg, cotp_term key,
                             cotp_match_spec *ms) {
   cotp_pid self = cotp_self();
-  struct reg_partition *p = &reg->parts[partition_for(reg, key, self)];
   uint32_t hash = cotp__reg_hash(key);
+  struct reg_partition *p = &reg->parts[partition_for(reg, hash, self)];
   struct graveyard g = {NULL, NULL};
   pthread_mutex_lock(&p->wlock);
   struct reg_knode *k = cotp__reg_find(cotp__reg_shard(p, hash), hash, key);
@@ -304,11 +305,8 @@ int cotp_registry_lookup_pid(cotp_registry *reg, cotp_term key,
   if (!cotp__reg_alive(reg))
     return COTP_ENOPROC;
   uint32_t hash = cotp__reg_hash(key);
-  unsigned first = 0, last = reg->n;
-  if (reg->keys != COTP_REGISTRY_DUPLICATE) {
-    first = cotp__reg_hash_partition(reg, hash);
-    last = first + 1;
-  }
+  unsigned first, last;
+  cotp__reg_key_partitions(reg, hash, &first, &last);
   int rc = COTP_ENOTFOUND;
   for (unsigned i = first; i < last && rc; i++) {
     struct reg_shard *s = cotp__reg_shard(&reg->parts[i], hash);

@@ -23,18 +23,6 @@ static int check_read(cotp_registry *r, cotp_term key) {
   return cotp__reg_alive(r) ? 0 : COTP_ENOPROC;
 }
 
-/* The partitions that may hold key: [*first, *last). */
-static void key_partitions(const cotp_registry *r, cotp_term key,
-                           unsigned *first, unsigned *last) {
-  if (r->keys == COTP_REGISTRY_DUPLICATE) {
-    *first = 0;
-    *last = r->n;
-  } else {
-    *first = cotp__reg_key_partition(r, key);
-    *last = *first + 1;
-  }
-}
-
 /* match/count_match: walks the entries under key that ms accepts; with h,
  * conses {pid, value} (copied) onto *out in registration order. */
 static int match_walk(cotp_registry *r, cotp_term key, cotp_term pattern,
@@ -50,7 +38,7 @@ static int match_walk(cotp_registry *r, cotp_term key, cotp_term pattern,
     return rc;
   uint32_t hash = cotp__reg_hash(key);
   unsigned first, last;
-  key_partitions(r, key, &first, &last);
+  cotp__reg_key_partitions(r, hash, &first, &last);
   cotp_term list = COTP_NIL;
   size_t n = 0;
   for (unsigned i = last; i-- > first && !cotp_is_none(list);) {
@@ -217,7 +205,7 @@ int cotp_registry_values(cotp_registry *reg, cotp_term key, cotp_pid pid,
     return rc ? rc : COTP_EINVAL;
   uint32_t hash = cotp__reg_hash(key);
   unsigned first, last;
-  key_partitions(reg, key, &first, &last);
+  cotp__reg_key_partitions(reg, hash, &first, &last);
   cotp_term list = COTP_NIL;
   for (unsigned i = last; i-- > first;) {
     struct reg_shard *s = cotp__reg_shard(&reg->parts[i], hash);
@@ -336,11 +324,11 @@ int cotp_registry_dispatch(cotp_registry *reg, cotp_term key,
   int rc = check_read(reg, key);
   if (rc || !fn || (flags & ~COTP_REGISTRY_PARALLEL))
     return rc ? rc : COTP_EINVAL;
+  uint32_t hash = cotp__reg_hash(key);
   unsigned first, last;
-  key_partitions(reg, key, &first, &last);
+  cotp__reg_key_partitions(reg, hash, &first, &last);
   if ((flags & COTP_REGISTRY_PARALLEL) && last - first > 1)
     return dispatch_parallel(reg, key, fn, ctx);
-  uint32_t hash = cotp__reg_hash(key);
   for (unsigned i = first; i < last; i++) {
     cotp_term entries = cotp__reg_part_entries(&reg->parts[i], hash, key, h, COTP_NIL);
     if (cotp_is_none(entries))

@@ -62,8 +62,15 @@ unsigned cotp__reg_hash_partition(const cotp_registry *r, uint32_t hash) {
   return r->n == 1 ? 0 : (unsigned)(((uint64_t)h * r->n) >> 32);
 }
 
-unsigned cotp__reg_key_partition(const cotp_registry *r, cotp_term key) {
-  return r->n == 1 ? 0 : cotp__reg_hash_partition(r, cotp__reg_hash(key));
+void cotp__reg_key_partitions(const cotp_registry *r, uint32_t hash,
+                              unsigned *first, unsigned *last) {
+  if (r->keys == COTP_REGISTRY_DUPLICATE) {
+    *first = 0;
+    *last = r->n;
+  } else {
+    *first = cotp__reg_hash_partition(r, hash);
+    *last = *first + 1;
+  }
 }
 
 unsigned cotp__reg_pid_partition(const cotp_registry *r, cotp_pid pid) {
