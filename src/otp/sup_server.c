@@ -267,16 +267,30 @@ static cotp_term terminate_child(struct sup *s, cotp_term id) {
   return COTP_ATOM_OK;
 }
 
-static cotp_term restart_child(struct sup *s, cotp_term id) {
+/* The child restart_child and delete_child act on: a stopped one of a
+ * static supervisor.  Returns it, or NULL with the call's {:error, _} in
+ * *refused. */
+static struct child *stopped_child(struct sup *s, cotp_term id,
+                                   cotp_term *refused) {
+  struct child *c = s->dynamic ? NULL : cotp__sup_by_id(s, id);
   if (s->dynamic)
-    return error(COTP_ATOM(simple_one_for_one));
-  struct child *c = cotp__sup_by_id(s, id);
+    *refused = error(COTP_ATOM(simple_one_for_one));
+  else if (!c)
+    *refused = error(COTP_ATOM(not_found));
+  else if (c->status == CHILD_RUNNING)
+    *refused = error(COTP_ATOM(running));
+  else if (c->status == CHILD_RESTARTING)
+    *refused = error(COTP_ATOM(restarting));
+  else
+    return c;
+  return NULL;
+}
+
+static cotp_term restart_child(struct sup *s, cotp_term id) {
+  cotp_term refused;
+  struct child *c = stopped_child(s, id, &refused);
   if (!c)
-    return error(COTP_ATOM(not_found));
-  if (c->status == CHILD_RUNNING)
-    return error(COTP_ATOM(running));
-  if (c->status == CHILD_RESTARTING)
-    return error(COTP_ATOM(restarting));
+    return refused;
   cotp_pid pid;
   cotp_term reply;
   int rc = cotp__sup_do_start(s, c, &pid, &reply);
@@ -292,15 +306,10 @@ static cotp_term restart_child(struct sup *s, cotp_term id) {
 }
 
 static cotp_term delete_child(struct sup *s, cotp_term id) {
-  if (s->dynamic)
-    return error(COTP_ATOM(simple_one_for_one));
-  struct child *c = cotp__sup_by_id(s, id);
+  cotp_term refused;
+  struct child *c = stopped_child(s, id, &refused);
   if (!c)
-    return error(COTP_ATOM(not_found));
-  if (c->status == CHILD_RUNNING)
-    return error(COTP_ATOM(running));
-  if (c->status == CHILD_RESTARTING)
-    return error(COTP_ATOM(restarting));
+    return refused;
   cotp__sup_remove(s, c);
   return COTP_ATOM_OK;
 }

@@ -264,16 +264,11 @@ static bool match_at(const struct node *nodes, size_t *i, cotp_term t,
     const struct node *nd = &nodes[(*i)++];
     switch (nd->op) {
     case N_LIT:
-      return cotp_term_eq(nd->lit, t);
     case N_ANY:
-      return true;
     case N_BIND:
-      caps[nd->n] = t;
-      return true;
     case N_SAME:
-      return cotp_term_eq(caps[nd->n], t);
     case N_PIN:
-      return cotp_term_eq(pins[nd->n], t);
+      return match_leaf(nd, t, pins, caps);
     case N_TUPLE: {
       if (cotp_tuple_size(t) != nd->n || !cotp_is_tuple(t))
         return false;
