@@ -272,10 +272,12 @@ static cotp_term terminate_child(struct sup *s, cotp_term id) {
  * *refused. */
 static struct child *stopped_child(struct sup *s, cotp_term id,
                                    cotp_term *refused) {
-  struct child *c = s->dynamic ? NULL : cotp__sup_by_id(s, id);
-  if (s->dynamic)
+  if (s->dynamic) {
     *refused = error(COTP_ATOM(simple_one_for_one));
-  else if (!c)
+    return NULL;
+  }
+  struct child *c = cotp__sup_by_id(s, id);
+  if (!c)
     *refused = error(COTP_ATOM(not_found));
   else if (c->status == CHILD_RUNNING)
     *refused = error(COTP_ATOM(running));
