@@ -25,15 +25,10 @@
 #include <string.h>
 
 #include "genserver_impl.h"
+#include "module_atom.h"
 
 cotp_term cotp__gs_module(const cotp_genserver_callbacks *cb) {
-  const char *name = cb && cb->name ? cb->name : "GenServer";
-  char buf[300];
-  if (strncmp(name, "Elixir.", 7) != 0 && name[0] >= 'A' && name[0] <= 'Z') {
-    snprintf(buf, sizeof buf, "Elixir.%s", name);
-    name = buf;
-  }
-  cotp_term m = cotp_atom(name);
+  cotp_term m = cotp__module_atom(cb && cb->name ? cb->name : "GenServer");
   return cotp_is_none(m) ? cotp__gs_atom(GA_GENSERVER) : m;
 }
 

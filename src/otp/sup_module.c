@@ -17,11 +17,12 @@
  * expansion happens once per start, never per message.
  */
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cotp.h>
+
+#include "module_atom.h"
 
 struct entry {
   uint64_t module;
@@ -103,14 +104,7 @@ cotp_term cotp_genserver_default_child_spec(cotp_heap *h, cotp_term arg,
                                             void *ctx) {
   const cotp_genserver_callbacks *cb = ctx;
   /* "Counter" is the alias Counter, :"Elixir.Counter", as in Elixir */
-  const char *name = cb->name ? cb->name : "GenServer";
-  char buf[300];
-  snprintf(buf, sizeof buf, "%s%s",
-           name[0] >= 'A' && name[0] <= 'Z' && strncmp(name, "Elixir.", 7) != 0
-               ? "Elixir."
-               : "",
-           name);
-  cotp_term id = cotp_atom(buf);
+  cotp_term id = cotp__module_atom(cb->name ? cb->name : "GenServer");
   cotp_child_spec s = cotp_genserver_child_spec(id, cb, arg, COTP_ATOM_NIL);
   return cotp_child_spec_term(h, &s);
 }

@@ -15,18 +15,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
+#include "module_atom.h"
 #include "sup_impl.h"
 
 cotp_term cotp__sup_module_name(const struct sup *s) {
-  const char *n = s->mod && s->mod->name ? s->mod->name : "Supervisor";
-  char buf[300];
-  if (n[0] >= 'A' && n[0] <= 'Z' && strncmp(n, "Elixir.", 7) != 0) {
-    snprintf(buf, sizeof buf, "Elixir.%s", n);
-    return cotp_atom(buf);
-  }
-  return cotp_atom(n);
+  return cotp__module_atom(s->mod && s->mod->name ? s->mod->name : "Supervisor");
 }
 
 /* --- init --- */

@@ -21,20 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "module_atom.h"
 #include "sup_impl.h"
 
 /* --- names --- */
-
-/* A module name as the atom Elixir uses: "Stack" is :"Elixir.Stack",
- * "gen_server" stays. */
-static cotp_term module_atom(const char *name) {
-  char buf[300];
-  if (name[0] >= 'A' && name[0] <= 'Z' && strncmp(name, "Elixir.", 7) != 0) {
-    snprintf(buf, sizeof buf, "Elixir.%s", name);
-    return cotp_atom(buf);
-  }
-  return cotp_atom(name);
-}
 
 static cotp_term c_tag(void) { return COTP_ATOM_STR("$cotp_c"); }
 
@@ -595,7 +585,7 @@ cotp_child_spec cotp_genserver_child_spec(cotp_term id,
   s.ctx = (void *)(uintptr_t)cb;
   s.args = COTP_LIST(h, arg, cotp_is_none(name) ? COTP_ATOM_NIL : name);
   if (cb && cb->name)
-    s.modules = COTP_LIST(h, module_atom(cb->name));
+    s.modules = COTP_LIST(h, cotp__module_atom(cb->name));
   return s;
 }
 
@@ -621,6 +611,6 @@ cotp_child_spec cotp_supervisor_child_spec(cotp_term id,
   s.args = COTP_LIST(h, arg);
   s.type = COTP_SUPERVISOR;
   if (mod && mod->name)
-    s.modules = COTP_LIST(h, module_atom(mod->name));
+    s.modules = COTP_LIST(h, cotp__module_atom(mod->name));
   return s;
 }

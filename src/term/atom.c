@@ -55,6 +55,13 @@ static const char *const predefined[] = {
 #undef NAME_
 };
 
+/* Their lengths, for cotp__atom_text: term comparison reads them */
+static const uint8_t predefined_len[] = {
+#define LEN_(c, s) sizeof(s) - 1,
+    COTP_ATOM_MAP(LEN_)
+#undef LEN_
+};
+
 /* Written under grow_lock, read by anyone. */
 static _Atomic(struct atom_entry *) *_Atomic chunks[ATOM_LIMIT / CHUNK];
 static _Atomic(struct index_table *) table;
@@ -246,7 +253,7 @@ const char *cotp__atom_text(uint64_t index, size_t *len) {
   if (index < COTP__ATOM_PREDEFINED) {
     /* Constant atoms can be printed before anything created an atom. */
     if (len)
-      *len = strlen(predefined[index]);
+      *len = predefined_len[index];
     return predefined[index];
   }
   struct atom_entry *e = entry_at((uint32_t)index);

@@ -70,19 +70,31 @@ static void dup_key_error(cotp_heap *h, cotp_term key) {
                   len >= sizeof text ? "..." : "");
 }
 
-/* Sorts order[0, n) by key: insertion sort below 16, else merge sort with
- * tmp; both stable, and the merge is O(n log n). */
+/* Insertion sort of order[0, n) by key, for a few pairs.  Returns a key
+ * that equals another, or NONE.  No second pass is needed to find one: a
+ * key being inserted stops at the first key not above it, and if it has a
+ * twin, that key is the twin or equal to it. */
+static cotp_term sort_few(size_t *order, size_t n, const cotp_term *keys) {
+  cotp_term dup = COTP_NONE;
+  for (size_t i = 1; i < n; i++) {
+    size_t x = order[i], j = i;
+    int c = 1;
+    while (j > 0 && (c = cotp__key_compare(keys[order[j - 1]], keys[x])) > 0) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    if (c == 0)
+      dup = keys[x];
+    order[j] = x;
+  }
+  return dup;
+}
+
+/* Sorts order[0, n) by key, merge sort with tmp: stable and O(n log n). */
 static void sort_pairs(size_t *order, size_t *tmp, size_t n,
                        const cotp_term *keys) {
   if (n < 16) {
-    for (size_t i = 1; i < n; i++) {
-      size_t x = order[i], j = i;
-      while (j > 0 && cotp__key_compare(keys[order[j - 1]], keys[x]) > 0) {
-        order[j] = order[j - 1];
-        j--;
-      }
-      order[j] = x;
-    }
+    sort_few(order, n, keys);
     return;
   }
   size_t half = n / 2;
@@ -109,21 +121,30 @@ cotp_term cotp_map(cotp_heap *h, size_t n, const cotp_term *keys,
   for (size_t i = 0; i < n; i++)
     if (cotp_is_none(keys[i]) || cotp_is_none(values[i]))
       return COTP_NONE;
-  size_t *order = n ? malloc(2 * n * sizeof *order) : NULL;
-  if (n && !order) {
+  /* the order of the pairs, and room to merge: on the stack for the usual
+   * small map (a child spec is one of six keys, built at every start) */
+  size_t local[2 * 16];
+  size_t *order = n <= 16 ? local : malloc(2 * n * sizeof *order);
+  if (!order) {
     cotp__heap_fail(h, COTP_ENOMEM, "map: out of memory sorting %zu keys", n);
     return COTP_NONE;
   }
   for (size_t i = 0; i < n; i++)
     order[i] = i;
-  if (n > 1)
+  cotp_term dup = COTP_NONE;
+  if (n < 16) {
+    dup = sort_few(order, n, keys);
+  } else {
     sort_pairs(order, order + n, n, keys);
-  for (size_t i = 1; i < n; i++) {
-    if (cotp__key_compare(keys[order[i - 1]], keys[order[i]]) == 0) {
-      dup_key_error(h, keys[order[i]]);
+    for (size_t i = 1; i < n && cotp_is_none(dup); i++)
+      if (cotp__key_compare(keys[order[i - 1]], keys[order[i]]) == 0)
+        dup = keys[order[i]];
+  }
+  if (!cotp_is_none(dup)) {
+    dup_key_error(h, dup);
+    if (order != local)
       free(order);
-      return COTP_NONE;
-    }
+    return COTP_NONE;
   }
   uint64_t *p = map_alloc(h, n);
   if (p) {
@@ -132,7 +153,8 @@ cotp_term cotp_map(cotp_heap *h, size_t n, const cotp_term *keys,
       p[1 + n + i] = values[order[i]].w;
     }
   }
-  free(order);
+  if (order != local)
+    free(order);
   return p ? box_term(p) : COTP_NONE;
 }
 

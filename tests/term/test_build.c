@@ -198,6 +198,50 @@ Test(build, map_duplicate_key_is_an_error) {
   cotp_heap_free(h);
 }
 
+/* Every sequence of up to 6 keys from 4 (two atoms that share a first
+ * letter, 1 and 1.0, which are different keys): a map is refused exactly
+ * when a key repeats, and otherwise holds the keys in term order.  The
+ * sort of a small map finds duplicates without a second pass (map.c). */
+Test(build, small_maps_find_every_duplicate_in_any_order) {
+  cotp_heap *h = cotp_heap_new();
+  cotp_term pool[] = {cotp_atom("shutdown"), cotp_atom("start"),
+                      cotp_int(h, 1), cotp_float(h, 1.0)};
+  for (size_t n = 1; n <= 6; n++) {
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+      total *= 4;
+    for (size_t code = 0; code < total; code++) {
+      cotp_term k[6], v[6];
+      unsigned seen = 0;
+      bool repeats = false;
+      for (size_t i = 0, c = code; i < n; i++, c /= 4) {
+        repeats |= (seen >> (c % 4)) & 1;
+        seen |= 1u << (c % 4);
+        k[i] = pool[c % 4];
+        v[i] = cotp_int(h, (int64_t)i);
+      }
+      cotp_term m = cotp_map(h, n, k, v);
+      cr_assert_eq(cotp_is_none(m), repeats, "keys %zu, code %zu", n, code);
+      if (repeats) {
+        cotp_assert_rc(cotp_heap_error(h), COTP_EDUPKEY);
+        cotp_heap_free(h); /* the first error stays: a fresh heap */
+        h = cotp_heap_new();
+        pool[2] = cotp_int(h, 1);
+        pool[3] = cotp_float(h, 1.0);
+        continue;
+      }
+      for (size_t i = 1; i < n; i++) { /* 1 then 1.0, which compare equal */
+        cotp_term a = cotp_map_key(m, i - 1), b = cotp_map_key(m, i);
+        int c = cotp_term_compare(a, b);
+        cr_assert(c < 0 || (c == 0 && cotp_is_integer(a) && cotp_is_float(b)));
+      }
+      for (size_t i = 0; i < n; i++)
+        cr_assert_eq(cotp_int_value(cotp_map_get(m, k[i])), (int64_t)i);
+    }
+  }
+  cotp_heap_free(h);
+}
+
 Test(build, pids_and_refs) {
   cotp_pid p = cotp_pid_make(0, 12, 3);
   cotp_term t = cotp_pid_term(p);
