@@ -109,17 +109,21 @@ int cotp_registry_register(cotp_registry *reg, cotp_term key, cotp_term value,
   cotp_pid self = cotp_self();
   uint32_t hash = cotp__reg_hash(key);
   struct reg_partition *p = &reg->parts[partition_for(reg, hash, self)];
-  pthread_mutex_lock(&p->wlock);
-  bool linked = cotp__reg_prec(p, self, false) != NULL;
-  pthread_mutex_unlock(&p->wlock);
-  /* L6: link first, so that an entry never exists without the link that
-   * will clean it up; the link is a call into the runtime, so no lock is
-   * held across it. */
-  if (!linked && !cotp_pid_eq(self, p->parent) && cotp_link(p->pid) != 0)
-    return COTP_ENOPROC;
   struct graveyard g = {NULL, NULL};
   cotp_pid holder = {0};
   pthread_mutex_lock(&p->wlock);
+  bool linked = cotp__reg_prec(p, self, false) != NULL;
+  if (!linked) {
+    pthread_mutex_unlock(&p->wlock);
+    /* L6: link first, so that an entry never exists without the link
+     * that will clean it up; the link is a call into the runtime, so no
+     * lock is held across it.  (A caller with entries here is linked
+     * already, and only it can remove them while it lives: it adds in
+     * the same hold of the lock.) */
+    if (!cotp_pid_eq(self, p->parent) && cotp_link(p->pid) != 0)
+      return COTP_ENOPROC;
+    pthread_mutex_lock(&p->wlock);
+  }
   rc = add_locked(reg, p, hash, key, value, self, &holder, &g);
   bool left = cotp__reg_prec(p, self, false) != NULL;
   pthread_mutex_unlock(&p->wlock);

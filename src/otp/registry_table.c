@@ -89,10 +89,20 @@ int cotp__reg_tables_init(cotp_registry *r) {
   r->parts = calloc(r->n, sizeof *r->parts);
   if (!r->parts)
     return COTP_ENOMEM;
+  /* Writers hold the lock for a few hundred instructions, and two
+   * schedulers registering at once met it held about once a pair: a plain
+   * mutex then sleeps in the kernel, where the wait and the wake-up cost
+   * more than the section.  An adaptive one spins first (glibc). */
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+#if defined(PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP)
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
   for (unsigned i = 0; i < r->n; i++) {
     struct reg_partition *p = &r->parts[i];
-    pthread_mutex_init(&p->wlock, NULL);
+    pthread_mutex_init(&p->wlock, &attr);
   }
+  pthread_mutexattr_destroy(&attr);
   return 0;
 }
 
