@@ -15,7 +15,8 @@
  *     processes link to; on their EXIT it removes their entries.
  *
  * Locks and who takes them:
- *  1. `wlock` (a mutex per partition) serialises the partition's writers:
+ *  1. `wlock` (a mutex per partition, spinning before it sleeps:
+ *     registry_table.c) serialises the partition's writers:
  *     register, unregister, update_value, and the cleanup after an exit.
  *     It alone protects the pid index.  Writers take it first, then the
  *     write lock of the one shard they change.
