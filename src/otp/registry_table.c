@@ -95,7 +95,8 @@ int cotp__reg_tables_init(cotp_registry *r) {
    * more than the section.  An adaptive one spins first (glibc). */
   pthread_mutexattr_t attr;
   pthread_mutexattr_init(&attr);
-#if defined(PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP)
+#if defined(PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP) /* glibc's kind is an enum:
+                                                     its initializer says it is there */
   pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
 #endif
   for (unsigned i = 0; i < r->n; i++) {

@@ -122,7 +122,7 @@ cotp_term cotp_map(cotp_heap *h, size_t n, const cotp_term *keys,
     if (cotp_is_none(keys[i]) || cotp_is_none(values[i]))
       return COTP_NONE;
   /* the order of the pairs, and room to merge: on the stack for the usual
-   * small map (a child spec is one of six keys, built at every start) */
+   * small map (a child spec is one of seven keys, built at every start) */
   size_t local[2 * 16];
   size_t *order = n <= 16 ? local : malloc(2 * n * sizeof *order);
   if (!order) {
