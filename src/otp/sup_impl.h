@@ -89,8 +89,11 @@ struct sup {
 
 /* --- children (sup_child.c) --- */
 
-/* A child from a checked spec term (copied into its own heap). */
-struct child *cotp__sup_child_new(struct sup *s, cotp_term spec);
+/* A child from a checked spec term (copied into its own heap); read is
+ * the spec's fields as cotp__sup_spec_read gave them, or NULL to read
+ * them here. */
+struct child *cotp__sup_child_new(struct sup *s, cotp_term spec,
+                                  const struct child *read);
 void cotp__sup_child_free(struct child *c);
 void cotp__sup_append(struct sup *s, struct child *c);
 void cotp__sup_remove(struct sup *s, struct child *c); /* and frees it */
@@ -113,6 +116,10 @@ cotp_term cotp__sup_start_term(cotp_heap *h, cotp_child_start_fn *fn,
                                void *ctx, cotp_term args);
 /* Reads a checked spec's fields. */
 void cotp__sup_spec_fields(cotp_term spec, struct child *c);
+/* cotp_child_spec_check and, when it passes, cotp__sup_spec_fields, in
+ * one reading of the spec (a start_child's). */
+int cotp__sup_spec_read(cotp_heap *h, cotp_term spec, struct child *c,
+                        cotp_term *reason);
 /* What a spec check's reason (cotp_child_spec_check's, or
  * {:duplicate_child_name, id}) means, in a sentence naming the child (by
  * id, or by its 1-based position in the init list when it has none;

@@ -153,7 +153,7 @@ static cotp_gs_ret sup_init(cotp_term arg, void **state) {
   if (!check_specs(s, specs, &reason))
     return cotp_gs_stop(reason);
   for (cotp_term l = specs; cotp_is_cons(l); l = cotp_tail(l)) {
-    struct child *c = cotp__sup_child_new(s, cotp_head(l));
+    struct child *c = cotp__sup_child_new(s, cotp_head(l), NULL);
     if (!c)
       return cotp_gs_stop(COTP_ATOM(enomem));
     cotp__sup_append(s, c);
@@ -184,11 +184,11 @@ static cotp_term spec_error(struct sup *s, cotp_term spec, cotp_term e) {
 static cotp_term start_child(struct sup *s, cotp_term spec) {
   cotp_heap *h = cotp_self_heap();
   cotp_term why;
-  if (cotp_child_spec_check(h, spec, &why) != 0)
+  struct child probe;
+  memset(&probe, 0, sizeof probe);
+  if (cotp__sup_spec_read(h, spec, &probe, &why) != 0)
     return spec_error(s, spec, why);
   if (!s->dynamic) {
-    struct child probe;
-    cotp__sup_spec_fields(spec, &probe);
     if (probe.significant && (s->auto_shutdown == COTP_AUTO_SHUTDOWN_NEVER ||
                               probe.restart == COTP_PERMANENT))
       return spec_error(
@@ -200,14 +200,14 @@ static cotp_term start_child(struct sup *s, cotp_term spec) {
     if (old)
       return error(COTP_ATOM(already_present));
   } else {
-    if (cotp_map_get(spec, SUP_ATOM(significant)).w == COTP_ATOM_TRUE.w)
+    if (probe.significant)
       return spec_error(
           s, spec, COTP_TUPLE(h, COTP_ATOM(invalid_significant), COTP_ATOM_TRUE));
     if (s->max_children != COTP_INFINITY &&
         (int64_t)s->nchildren >= s->max_children)
       return error(COTP_ATOM(max_children));
   }
-  struct child *c = cotp__sup_child_new(s, spec);
+  struct child *c = cotp__sup_child_new(s, spec, &probe);
   if (!c)
     return error(COTP_ATOM(enomem));
   cotp_pid pid;

@@ -161,10 +161,13 @@ static int fail(cotp_heap *h, cotp_term *reason, const char *what, cotp_term v) 
   return COTP_EINVAL;
 }
 
-int cotp_child_spec_check(cotp_heap *h, cotp_term spec, cotp_term *reason) {
-  struct fields f;
-  if (!read_fields(spec, &f))
+/* cotp_child_spec_check on the fields read from spec (readable: whether
+ * it was a map or a 6-tuple). */
+static int check_fields(cotp_heap *h, cotp_term spec, bool readable,
+                        const struct fields *fp, cotp_term *reason) {
+  if (!readable)
     return fail(h, reason, "invalid_child_spec", spec);
+  struct fields f = *fp;
   if (cotp_is_none(f.id))
     return fail(h, reason, "missing_id", COTP_NONE);
   if (cotp_is_none(f.start))
@@ -198,6 +201,12 @@ int cotp_child_spec_check(cotp_heap *h, cotp_term spec, cotp_term *reason) {
   if (!cotp_is_none(sg) && !cotp_is_boolean(sg))
     return fail(h, reason, "invalid_significant", sg);
   return 0;
+}
+
+int cotp_child_spec_check(cotp_heap *h, cotp_term spec, cotp_term *reason) {
+  struct fields f;
+  bool readable = read_fields(spec, &f);
+  return check_fields(h, spec, readable, &f, reason);
 }
 
 /* --- saying what is wrong, in words --- */
@@ -292,9 +301,9 @@ void cotp__sup_spec_explain(char *buf, size_t size, cotp_term spec,
   put_term(buf, size, &at, reason);
 }
 
-void cotp__sup_spec_fields(cotp_term spec, struct child *c) {
-  struct fields f;
-  read_fields(spec, &f);
+/* A child's fields from a checked spec's. */
+static void fill(const struct fields *fp, struct child *c) {
+  struct fields f = *fp;
   c->id = f.id;
   if (is_c_start(f.start)) {
     c->cfn = (cotp_child_start_fn *)(uintptr_t)cotp_int_value(
@@ -328,6 +337,22 @@ void cotp__sup_spec_fields(cotp_term spec, struct child *c) {
   else
     c->modules = COTP_NIL;
   c->significant = f.significant.w == COTP_ATOM_TRUE.w;
+}
+
+void cotp__sup_spec_fields(cotp_term spec, struct child *c) {
+  struct fields f;
+  read_fields(spec, &f);
+  fill(&f, c);
+}
+
+int cotp__sup_spec_read(cotp_heap *h, cotp_term spec, struct child *c,
+                        cotp_term *reason) {
+  struct fields f;
+  bool readable = read_fields(spec, &f);
+  int rc = check_fields(h, spec, readable, &f, reason);
+  if (rc == 0)
+    fill(&f, c);
+  return rc;
 }
 
 static const char *const spec_keys[] = {"id",   "start",   "restart",

@@ -217,17 +217,19 @@ cotp_term cotp_atom_existing(const char *name, size_t len) {
 }
 
 int cotp_atom_new(const char *name, size_t len, cotp_term *out) {
-  int rc = check_name(name, len);
-  if (rc)
-    return rc;
+  if (!name)
+    return COTP_EINVAL;
   pthread_once(&once, enter_predefined);
   uint64_t h = hash_name(name, len);
   uint32_t v = probe(atomic_load_explicit(&table, memory_order_acquire), h,
                      name, len);
-  if (v) {
+  if (v) { /* the same bytes as a valid name: no need to check them */
     *out = atom_term(v - 1);
     return 0;
   }
+  int rc = check_name(name, len);
+  if (rc)
+    return rc;
   pthread_mutex_lock(&grow_lock);
   v = probe(atomic_load_explicit(&table, memory_order_relaxed), h, name, len);
   uint32_t index = v ? v - 1 : 0;

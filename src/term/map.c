@@ -2,7 +2,9 @@
 /*
  * map.c: maps as one sorted array of keys and one of values.
  *
- * Lookup is a binary search, O(log n); put and remove build a new map,
+ * Lookup is a binary search, O(log n), except for an atom in a map of up
+ * to 32 keys, which is looked for word by word (comparing atoms in term
+ * order means comparing their names); put and remove build a new map,
  * O(n).  Erlang switches to a hash trie above 32 keys to make updates
  * O(log n); the maps that travel in messages here are small, so the flat
  * form is kept for every size until a workload shows otherwise.  Keys are
@@ -28,9 +30,31 @@ cotp_term cotp_map_value(cotp_term m, size_t i) {
   return i < n ? (cotp_term){map_words(m)[1 + n + i]} : COTP_NONE;
 }
 
+/* Up to this many keys, an atom is looked for by its word. */
+#define SCAN_MAX 32
+
+/* Position of the atom key in the small map whose words are p, or -1.
+ * Two atoms are equal exactly when their words are, so no term compare
+ * is needed, and a compare is dear for atoms: term order is by name. */
+static long scan_atom(const uint64_t *p, cotp_term key) {
+  for (size_t i = 0, n = HDR_COUNT(p[0]); i < n; i++)
+    if (p[1 + i] == key.w)
+      return (long)i;
+  return -1;
+}
+
+static bool scannable(const uint64_t *p, cotp_term key) {
+  return TAG_OF(key) == COTP__TAG_ATOM && HDR_COUNT(p[0]) <= SCAN_MAX;
+}
+
 /* Position of key in m, or -(insertion point) - 1. */
 static long map_find(cotp_term m, cotp_term key) {
   const uint64_t *p = map_words(m);
+  if (scannable(p, key)) {
+    long at = scan_atom(p, key);
+    if (at >= 0)
+      return at;
+  }
   size_t lo = 0, hi = HDR_COUNT(p[0]);
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -48,7 +72,8 @@ static long map_find(cotp_term m, cotp_term key) {
 cotp_term cotp_map_get(cotp_term m, cotp_term key) {
   if (!cotp_is_map(m) || cotp_is_none(key))
     return COTP_NONE;
-  long at = map_find(m, key);
+  const uint64_t *p = map_words(m);
+  long at = scannable(p, key) ? scan_atom(p, key) : map_find(m, key);
   return at >= 0 ? cotp_map_value(m, (size_t)at) : COTP_NONE;
 }
 

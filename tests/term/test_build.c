@@ -2,6 +2,7 @@
 /* The typed builder and the accessors, for every type. */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
@@ -239,6 +240,46 @@ Test(build, small_maps_find_every_duplicate_in_any_order) {
         cr_assert_eq(cotp_int_value(cotp_map_get(m, k[i])), (int64_t)i);
     }
   }
+  cotp_heap_free(h);
+}
+
+/* An atom is looked for word by word in a map of up to 32 keys, and by
+ * binary search in a larger one (map.c): both find every key, miss an
+ * atom that is not a key, and put replaces the value of the key found. */
+Test(build, atom_keys_are_found_in_maps_of_every_size) {
+  cotp_heap *h = cotp_heap_new();
+  cotp_term k[40], v[40];
+  for (int i = 0; i < 40; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "key_%02d", 39 - i); /* not in term order */
+    k[i] = cotp_atom(name);
+    v[i] = cotp_int(h, i);
+  }
+  cotp_term absent = cotp_atom("key_99"), first = cotp_atom("a_first");
+  for (size_t n = 1; n <= 40; n++) {
+    cotp_term m = cotp_map(h, n, k, v);
+    cr_assert(!cotp_is_none(m), "%zu keys", n);
+    for (size_t i = 0; i < n; i++)
+      cr_assert_eq(cotp_int_value(cotp_map_get(m, k[i])), (int64_t)i,
+                   "key %zu of %zu", i, n);
+    cr_assert(cotp_is_none(cotp_map_get(m, absent)), "%zu keys", n);
+    cr_assert(cotp_is_none(cotp_map_get(m, first)), "%zu keys", n);
+    cotp_term m2 = cotp_map_put(h, m, k[n / 2], cotp_int(h, -1));
+    cr_assert_eq(cotp_map_size(m2), n);
+    cr_assert_eq(cotp_int_value(cotp_map_get(m2, k[n / 2])), -1);
+    cotp_term m3 = cotp_map_put(h, m, absent, cotp_int(h, -2));
+    cr_assert_eq(cotp_map_size(m3), n + 1);
+    cr_assert_eq(cotp_int_value(cotp_map_get(m3, absent)), -2);
+    cotp_term m4 = cotp_map_remove(h, m, k[0]);
+    cr_assert_eq(cotp_map_size(m4), n - 1);
+    cr_assert(cotp_is_none(cotp_map_get(m4, k[0])));
+    /* an integer key, which sorts before every atom, moves them all */
+    cotp_term m5 = cotp_map_put(h, m, cotp_int(h, 7), cotp_int(h, -3));
+    for (size_t i = 0; i < n; i++)
+      cr_assert_eq(cotp_int_value(cotp_map_get(m5, k[i])), (int64_t)i);
+    cr_assert_eq(cotp_int_value(cotp_map_get(m5, cotp_int(h, 7))), -3);
+  }
+  cr_assert_eq(cotp_heap_error(h), 0);
   cotp_heap_free(h);
 }
 
