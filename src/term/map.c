@@ -2,10 +2,10 @@
 /*
  * map.c: maps as one sorted array of keys and one of values.
  *
- * Lookup is a binary search, O(log n), except for an atom in a map of up
- * to 32 keys, which is looked for word by word (comparing atoms in term
- * order means comparing their names); put and remove build a new map,
- * O(n).  Erlang switches to a hash trie above 32 keys to make updates
+ * Lookup is a binary search, O(log n), except for an immediate key (an
+ * atom, most often) in a map of up to 32 keys, which is looked for word by
+ * word (comparing atoms in term order means comparing their names).  Put
+ * and remove build a new map, O(n).  Erlang switches to a hash trie above 32 keys to make updates
  * O(log n); the maps that travel in messages here are small, so the flat
  * form is kept for every size until a workload shows otherwise.  Keys are
  * kept in cotp__key_compare order, the order Erlang prints small maps in.
@@ -30,13 +30,15 @@ cotp_term cotp_map_value(cotp_term m, size_t i) {
   return i < n ? (cotp_term){map_words(m)[1 + n + i]} : COTP_NONE;
 }
 
-/* Up to this many keys, an atom is looked for by its word. */
+/* Up to this many keys, an immediate is looked for by its word. */
 #define SCAN_MAX 32
 
-/* Position of the atom key in the small map whose words are p, or -1.
- * Two atoms are equal exactly when their words are, so no term compare
- * is needed, and a compare is dear for atoms: term order is by name. */
-static long scan_atom(const uint64_t *p, cotp_term key) {
+/* Position of the immediate key (an integer that fits in a word, an atom,
+ * a pid, a reference or []) in the small map whose words are p, or -1.
+ * Immediates are canonical (layout.h): two are the same key exactly when
+ * their words are equal, so no term compare is needed, and a compare is
+ * dear for atoms, whose term order is by name. */
+static long scan_immediate(const uint64_t *p, cotp_term key) {
   for (size_t i = 0, n = HDR_COUNT(p[0]); i < n; i++)
     if (p[1 + i] == key.w)
       return (long)i;
@@ -44,14 +46,14 @@ static long scan_atom(const uint64_t *p, cotp_term key) {
 }
 
 static bool scannable(const uint64_t *p, cotp_term key) {
-  return TAG_OF(key) == COTP__TAG_ATOM && HDR_COUNT(p[0]) <= SCAN_MAX;
+  return TAG_OF(key) > COTP__TAG_LIST && HDR_COUNT(p[0]) <= SCAN_MAX;
 }
 
 /* Position of key in m, or -(insertion point) - 1. */
 static long map_find(cotp_term m, cotp_term key) {
   const uint64_t *p = map_words(m);
   if (scannable(p, key)) {
-    long at = scan_atom(p, key);
+    long at = scan_immediate(p, key);
     if (at >= 0)
       return at;
   }
@@ -73,7 +75,7 @@ cotp_term cotp_map_get(cotp_term m, cotp_term key) {
   if (!cotp_is_map(m) || cotp_is_none(key))
     return COTP_NONE;
   const uint64_t *p = map_words(m);
-  long at = scannable(p, key) ? scan_atom(p, key) : map_find(m, key);
+  long at = scannable(p, key) ? scan_immediate(p, key) : map_find(m, key);
   return at >= 0 ? cotp_map_value(m, (size_t)at) : COTP_NONE;
 }
 

@@ -243,9 +243,10 @@ Test(build, small_maps_find_every_duplicate_in_any_order) {
   cotp_heap_free(h);
 }
 
-/* An atom is looked for word by word in a map of up to 32 keys, and by
- * binary search in a larger one (map.c): both find every key, miss an
- * atom that is not a key, and put replaces the value of the key found. */
+/* An immediate key is looked for word by word in a map of up to 32 keys,
+ * and by binary search in a larger one (map.c): both find every key, miss
+ * one that is not a key, and put replaces the value of the key found.
+ * Integers, [] and a float equal to an integer key share the maps. */
 Test(build, atom_keys_are_found_in_maps_of_every_size) {
   cotp_heap *h = cotp_heap_new();
   cotp_term k[40], v[40];
@@ -273,11 +274,16 @@ Test(build, atom_keys_are_found_in_maps_of_every_size) {
     cotp_term m4 = cotp_map_remove(h, m, k[0]);
     cr_assert_eq(cotp_map_size(m4), n - 1);
     cr_assert(cotp_is_none(cotp_map_get(m4, k[0])));
-    /* an integer key, which sorts before every atom, moves them all */
+    /* numbers sort before every atom and [] after: they move them all */
     cotp_term m5 = cotp_map_put(h, m, cotp_int(h, 7), cotp_int(h, -3));
+    m5 = cotp_map_put(h, m5, cotp_float(h, 7.0), cotp_int(h, -4));
+    m5 = cotp_map_put(h, m5, COTP_NIL, cotp_int(h, -5));
     for (size_t i = 0; i < n; i++)
       cr_assert_eq(cotp_int_value(cotp_map_get(m5, k[i])), (int64_t)i);
     cr_assert_eq(cotp_int_value(cotp_map_get(m5, cotp_int(h, 7))), -3);
+    cr_assert_eq(cotp_int_value(cotp_map_get(m5, cotp_float(h, 7.0))), -4);
+    cr_assert_eq(cotp_int_value(cotp_map_get(m5, COTP_NIL)), -5);
+    cr_assert(cotp_is_none(cotp_map_get(m5, cotp_int(h, 8))));
   }
   cr_assert_eq(cotp_heap_error(h), 0);
   cotp_heap_free(h);
