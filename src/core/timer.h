@@ -4,8 +4,9 @@
  *
  * Two kinds of node: the deadline of a process's wait (embedded in its
  * control block, so a receive with a timeout allocates nothing) and a
- * send_after timer (allocated, holding the message and found by its
- * reference through a sharded table).  A node is added to the heap of the
+ * send_after timer (a chunk holding its message, or holding an immediate
+ * term and turning into the message when it fires: timer.c), found by its
+ * reference through a sharded table.  A node is added to the heap of the
  * scheduler the adding process runs on; it may be removed from any thread,
  * so its `heap` pointer says where it is, NULL once it fired or was
  * removed.  Lock order: a heap's lock before a reference-table shard's.

@@ -143,6 +143,39 @@ COTP_TEST(timer, a_million_timers, .timeout = 120) {
   cr_assert_eq(cotp_mailbox_length(), 0);
 }
 
+/* A timer whose message is an immediate becomes that message when it
+ * fires (timer.c, fire_immediate); one with a boxed message carries a
+ * message from the start.  Both kinds arrive intact and in deadline
+ * order, and both are freed when they fire to a process that is gone. */
+static void exits_at_once(void *arg) { (void)arg; }
+
+COTP_TEST(timer, every_kind_of_message_fires_intact_even_to_the_dead) {
+  cotp_heap *h = cotp_self_heap();
+  cotp_term ref = cotp_make_ref();
+  cotp_term sent[] = {COTP_ATOM(tick), cotp_int(h, 42), cotp_int(h, -7), COTP_NIL,
+                      cotp_pid_term(cotp_self()), ref,
+                      COTP_TUPLE(h, COTP_ATOM(a), cotp_int(h, 1)),
+                      cotp_binary(h, "bytes", 5), cotp_float(h, 2.5),
+                      COTP_LIST(h, COTP_ATOM(x), ref)};
+  enum { N = sizeof sent / sizeof sent[0] };
+  cotp_pid gone;
+  cotp_term mref, down;
+  cotp_assert_rc(cotp_spawn_monitor(exits_at_once, NULL, &gone, &mref), 0);
+  cotp_assert_rc(cotp_receive(5000, &down), 0); /* its DOWN: it is gone */
+  int64_t base = cotp_monotonic_ms() + 5;
+  for (int i = 0; i < N; i++) {
+    cotp_assert_rc(cotp_send_at(base + i, cotp_self(), sent[i], NULL), 0);
+    cotp_assert_rc(cotp_send_at(base + i, gone, sent[i], NULL), 0);
+  }
+  for (int i = 0; i < N; i++) {
+    cotp_term msg;
+    cotp_assert_rc(cotp_receive(5000, &msg), 0);
+    cotp_assert_term_eq(msg, sent[i]);
+  }
+  cotp_term extra;
+  cotp_assert_rc(cotp_receive(20, &extra), COTP_ETIMEDOUT);
+}
+
 /* A30: timeouts of 2^32 ms and more are valid. */
 COTP_TEST(timer, a30_timeouts_beyond_32_bits) {
   cotp_term ref;
