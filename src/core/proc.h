@@ -507,6 +507,18 @@ static inline struct cotp__block *msg_block_ready(struct cotp__msg *m) {
   return b;
 }
 
+/* Writes the header of a flat message of `words` words (0: t is an
+ * immediate, the whole message) into the chunk m; the words are the
+ * caller's to copy. */
+static inline void cotp__msg_init_flat(struct cotp__msg *m, size_t words,
+                                       cotp_term t) {
+  m->sig.kind = SIG_MSG;
+  m->sig.flags = SF_FLAT | (uint32_t)(words << SF_WORDS_SHIFT);
+  m->from.bits = 0;
+  m->aux = COTP_NONE;
+  m->term = t;
+}
+
 static inline struct cotp__msg *cotp__msg_new(cotp_term t) {
   size_t words = 0;
   if (TAG_OF(t) <= COTP__TAG_LIST) {
@@ -517,11 +529,7 @@ static inline struct cotp__msg *cotp__msg_new(cotp_term t) {
   /* an immediate, or a flat tuple: one allocation, a few words copied */
   struct cotp__msg *m = (struct cotp__msg *)cotp__chunk_alloc(flat_bytes(words));
   if (m) {
-    m->sig.kind = SIG_MSG;
-    m->sig.flags = SF_FLAT | (uint32_t)(words << SF_WORDS_SHIFT);
-    m->from.bits = 0;
-    m->aux = COTP_NONE;
-    m->term = t;
+    cotp__msg_init_flat(m, words, t);
     if (words) {
       uint64_t *dst = flat_data(m);
       const uint64_t *src = box_ptr(t);
@@ -582,9 +590,7 @@ static inline cotp_term msg_term(const struct cotp__msg *m,
 }
 /* Whether a term lives in no heap (an immediate): what a bare message's
  * parts must be. */
-static inline bool bare_part(cotp_term t) {
-  return (t.w & TAG_MASK) > COTP__TAG_LIST;
-}
+static inline bool bare_part(cotp_term t) { return cotp__is_immediate(t); }
 
 void cotp__msg_free(struct cotp__msg *m);
 /* Delivers a copy of t to pid; wakes it if it waits.  0 or COTP_ENOMEM. */

@@ -357,7 +357,7 @@ static int start_timer(int64_t deadline, cotp_pid pid, cotp_term msg,
   struct send_timer *t = send_timer_new();
   if (!t)
     return COTP_ENOMEM;
-  if (TAG_OF(msg) > COTP__TAG_LIST) {
+  if (cotp__is_immediate(msg)) {
     t->imm = msg; /* fire_immediate */
   } else if (!(t->msg = cotp__msg_new(msg))) {
     send_timer_free(t);
@@ -465,10 +465,7 @@ int cotp_read_timer(cotp_term ref, int64_t *left_ms) {
 static struct cotp__msg *fire_immediate(struct send_timer *t) {
   cotp_term term = t->imm;
   struct cotp__msg *m = (struct cotp__msg *)(void *)t;
-  *m = (struct cotp__msg){.sig = {.next = NULL, .kind = SIG_MSG, .flags = SF_FLAT},
-                          .from = {0},
-                          .aux = COTP_NONE,
-                          .term = term};
+  cotp__msg_init_flat(m, 0, term);
   return m;
 }
 

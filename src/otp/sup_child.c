@@ -13,15 +13,11 @@ static bool boxed(cotp_term t) {
   return !cotp_is_none(t) && (t.w & 7u) <= 1u && !cotp_is_nil(t);
 }
 
-struct child *cotp__sup_child_new(struct sup *s, cotp_term spec,
-                                  const struct child *read) {
-  struct child *c = calloc(1, sizeof *c);
+struct child *cotp__sup_child_new(struct sup *s, const struct child *fields) {
+  struct child *c = malloc(sizeof *c);
   if (!c)
     return NULL;
-  if (read)
-    *c = *read;
-  else
-    cotp__sup_spec_fields(spec, c);
+  *c = *fields;
   if (s->dynamic)
     c->id = COTP_ATOM_UNDEFINED;
   if (s->dynamic && !cotp_is_nil(s->extra)) {

@@ -89,11 +89,10 @@ struct sup {
 
 /* --- children (sup_child.c) --- */
 
-/* A child from a checked spec term (copied into its own heap); read is
- * the spec's fields as cotp__sup_spec_read gave them, or NULL to read
- * them here. */
-struct child *cotp__sup_child_new(struct sup *s, cotp_term spec,
-                                  const struct child *read);
+/* A child with the fields of a checked spec (cotp__sup_spec_read or
+ * cotp__sup_spec_fields, into a zeroed struct); the terms are copied into
+ * its own heap. */
+struct child *cotp__sup_child_new(struct sup *s, const struct child *fields);
 void cotp__sup_child_free(struct child *c);
 void cotp__sup_append(struct sup *s, struct child *c);
 void cotp__sup_remove(struct sup *s, struct child *c); /* and frees it */

@@ -153,7 +153,10 @@ static cotp_gs_ret sup_init(cotp_term arg, void **state) {
   if (!check_specs(s, specs, &reason))
     return cotp_gs_stop(reason);
   for (cotp_term l = specs; cotp_is_cons(l); l = cotp_tail(l)) {
-    struct child *c = cotp__sup_child_new(s, cotp_head(l), NULL);
+    struct child fields;
+    memset(&fields, 0, sizeof fields);
+    cotp__sup_spec_fields(cotp_head(l), &fields);
+    struct child *c = cotp__sup_child_new(s, &fields);
     if (!c)
       return cotp_gs_stop(COTP_ATOM(enomem));
     cotp__sup_append(s, c);
@@ -207,7 +210,7 @@ static cotp_term start_child(struct sup *s, cotp_term spec) {
         (int64_t)s->nchildren >= s->max_children)
       return error(COTP_ATOM(max_children));
   }
-  struct child *c = cotp__sup_child_new(s, spec, &probe);
+  struct child *c = cotp__sup_child_new(s, &probe);
   if (!c)
     return error(COTP_ATOM(enomem));
   cotp_pid pid;

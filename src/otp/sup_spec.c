@@ -164,32 +164,31 @@ static int fail(cotp_heap *h, cotp_term *reason, const char *what, cotp_term v) 
 /* cotp_child_spec_check on the fields read from spec (readable: whether
  * it was a map or a 6-tuple). */
 static int check_fields(cotp_heap *h, cotp_term spec, bool readable,
-                        const struct fields *fp, cotp_term *reason) {
+                        const struct fields *f, cotp_term *reason) {
   if (!readable)
     return fail(h, reason, "invalid_child_spec", spec);
-  struct fields f = *fp;
-  if (cotp_is_none(f.id))
+  if (cotp_is_none(f->id))
     return fail(h, reason, "missing_id", COTP_NONE);
-  if (cotp_is_none(f.start))
+  if (cotp_is_none(f->start))
     return fail(h, reason, "missing_start", COTP_NONE);
-  if (!is_mfa(f.start) && !(is_c_start(f.start) &&
-                            cotp_int_value(cotp_tuple_get(f.start, 1)) != 0))
-    return fail(h, reason, "invalid_mfa", f.start);
-  cotp_term r = f.restart;
+  if (!is_mfa(f->start) && !(is_c_start(f->start) &&
+                             cotp_int_value(cotp_tuple_get(f->start, 1)) != 0))
+    return fail(h, reason, "invalid_mfa", f->start);
+  cotp_term r = f->restart;
   if (!cotp_is_none(r) && r.w != SUP_ATOM(permanent).w &&
       r.w != SUP_ATOM(transient).w && r.w != SUP_ATOM(temporary).w)
     return fail(h, reason, "invalid_restart_type", r);
-  cotp_term t = f.type;
+  cotp_term t = f->type;
   if (!cotp_is_none(t) && t.w != SUP_ATOM(worker).w &&
       t.w != SUP_ATOM(supervisor).w)
     return fail(h, reason, "invalid_child_type", t);
-  cotp_term sd = f.shutdown;
+  cotp_term sd = f->shutdown;
   int64_t ms;
   if (!cotp_is_none(sd) && sd.w != COTP_ATOM_INFINITY.w &&
       sd.w != SUP_ATOM(brutal_kill).w &&
       (cotp_get_int(sd, &ms) != 0 || ms < 0))
     return fail(h, reason, "invalid_shutdown", sd);
-  cotp_term m = f.modules;
+  cotp_term m = f->modules;
   if (!cotp_is_none(m) && m.w != SUP_ATOM(dynamic).w) {
     if (!is_list(m))
       return fail(h, reason, "invalid_modules", m);
@@ -197,7 +196,7 @@ static int check_fields(cotp_heap *h, cotp_term spec, bool readable,
       if (!cotp_is_atom(cotp_head(l)))
         return fail(h, reason, "invalid_module", cotp_head(l));
   }
-  cotp_term sg = f.significant;
+  cotp_term sg = f->significant;
   if (!cotp_is_none(sg) && !cotp_is_boolean(sg))
     return fail(h, reason, "invalid_significant", sg);
   return 0;
@@ -302,41 +301,40 @@ void cotp__sup_spec_explain(char *buf, size_t size, cotp_term spec,
 }
 
 /* A child's fields from a checked spec's. */
-static void fill(const struct fields *fp, struct child *c) {
-  struct fields f = *fp;
-  c->id = f.id;
-  if (is_c_start(f.start)) {
+static void fill(const struct fields *f, struct child *c) {
+  c->id = f->id;
+  if (is_c_start(f->start)) {
     c->cfn = (cotp_child_start_fn *)(uintptr_t)cotp_int_value(
-        cotp_tuple_get(f.start, 1));
-    c->ctx = (void *)(uintptr_t)cotp_int_value(cotp_tuple_get(f.start, 2));
+        cotp_tuple_get(f->start, 1));
+    c->ctx = (void *)(uintptr_t)cotp_int_value(cotp_tuple_get(f->start, 2));
     c->module = c->function = COTP_NONE;
-    c->args = cotp_tuple_get(f.start, 3);
+    c->args = cotp_tuple_get(f->start, 3);
   } else {
     c->cfn = NULL;
     c->ctx = NULL;
-    c->module = cotp_tuple_get(f.start, 0);
-    c->function = cotp_tuple_get(f.start, 1);
-    c->args = cotp_tuple_get(f.start, 2);
+    c->module = cotp_tuple_get(f->start, 0);
+    c->function = cotp_tuple_get(f->start, 1);
+    c->args = cotp_tuple_get(f->start, 2);
   }
-  c->restart = f.restart.w == SUP_ATOM(transient).w   ? COTP_TRANSIENT
-               : f.restart.w == SUP_ATOM(temporary).w ? COTP_TEMPORARY
+  c->restart = f->restart.w == SUP_ATOM(transient).w   ? COTP_TRANSIENT
+               : f->restart.w == SUP_ATOM(temporary).w ? COTP_TEMPORARY
                                                        : COTP_PERMANENT;
-  c->type = f.type.w == SUP_ATOM(supervisor).w ? COTP_SUPERVISOR : COTP_WORKER;
-  if (cotp_is_none(f.shutdown))
+  c->type = f->type.w == SUP_ATOM(supervisor).w ? COTP_SUPERVISOR : COTP_WORKER;
+  if (cotp_is_none(f->shutdown))
     c->shutdown = c->type == COTP_SUPERVISOR ? COTP_INFINITY : 5000;
-  else if (f.shutdown.w == COTP_ATOM_INFINITY.w)
+  else if (f->shutdown.w == COTP_ATOM_INFINITY.w)
     c->shutdown = COTP_INFINITY;
-  else if (f.shutdown.w == SUP_ATOM(brutal_kill).w)
+  else if (f->shutdown.w == SUP_ATOM(brutal_kill).w)
     c->shutdown = COTP_SHUTDOWN_BRUTAL_KILL;
   else
-    c->shutdown = cotp_int_value(f.shutdown);
-  if (!cotp_is_none(f.modules))
-    c->modules = f.modules;
+    c->shutdown = cotp_int_value(f->shutdown);
+  if (!cotp_is_none(f->modules))
+    c->modules = f->modules;
   else if (cotp_is_atom(c->module))
     c->modules = COTP_NONE; /* [module], built when shown */
   else
     c->modules = COTP_NIL;
-  c->significant = f.significant.w == COTP_ATOM_TRUE.w;
+  c->significant = f->significant.w == COTP_ATOM_TRUE.w;
 }
 
 void cotp__sup_spec_fields(cotp_term spec, struct child *c) {

@@ -54,6 +54,14 @@
 #define TAG_MASK 7u
 #define TAG_OF(t) ((unsigned)((t).w & TAG_MASK))
 
+/* Whether t lives in no heap: an integer that fits in a word, an atom, a
+ * pid, a reference or [].  Immediates are canonical (invariant 1 below
+ * for integers; the others have one form only), so two are the same term
+ * exactly when their words are equal. */
+static inline bool cotp__is_immediate(cotp_term t) {
+  return TAG_OF(t) > COTP__TAG_LIST;
+}
+
 enum cotp__box_kind {
   BOX_TUPLE = 0,
   BOX_INT64 = 1,

@@ -35,9 +35,9 @@ cotp_term cotp_map_value(cotp_term m, size_t i) {
 
 /* Position of the immediate key (an integer that fits in a word, an atom,
  * a pid, a reference or []) in the small map whose words are p, or -1.
- * Immediates are canonical (layout.h): two are the same key exactly when
- * their words are equal, so no term compare is needed, and a compare is
- * dear for atoms, whose term order is by name. */
+ * Equal words are the only way two immediates are the same key
+ * (layout.h), so no term compare is needed, and a compare is dear for
+ * atoms, whose term order is by name. */
 static long scan_immediate(const uint64_t *p, cotp_term key) {
   for (size_t i = 0, n = HDR_COUNT(p[0]); i < n; i++)
     if (p[1 + i] == key.w)
@@ -46,7 +46,7 @@ static long scan_immediate(const uint64_t *p, cotp_term key) {
 }
 
 static bool scannable(const uint64_t *p, cotp_term key) {
-  return TAG_OF(key) > COTP__TAG_LIST && HDR_COUNT(p[0]) <= SCAN_MAX;
+  return cotp__is_immediate(key) && HDR_COUNT(p[0]) <= SCAN_MAX;
 }
 
 /* Position of key in m, or -(insertion point) - 1. */
