@@ -3,9 +3,11 @@
  * cotp/timer.h: timers that send messages (Erlang's erlang:send_after/3,
  * cancel_timer/1, read_timer/1).
  *
- * Timers are kept per scheduler in a 4-ary heap: starting or cancelling one
- * is O(log n), and a million pending timers are fine.  Times are
- * milliseconds on the monotonic clock; any non-negative 64-bit delay is
+ * Timers are kept per scheduler in a timing wheel: starting or cancelling
+ * one takes the same few dozen instructions however many are pending, and
+ * a million pending timers are fine.  Timers fire in deadline order; those
+ * due at the same millisecond fire in the order they were started.  Times
+ * are milliseconds on the monotonic clock; any non-negative 64-bit delay is
  * valid (2^32 ms and beyond included).
  */
 #ifndef COTP_TIMER_H

@@ -49,7 +49,7 @@ void cotp_exit_normal(void) {
 
 /* Ends a pending timed wait and fd wait. */
 static void end_waits(struct cotp__proc *p) {
-  if (atomic_load_explicit(&p->timer.heap, memory_order_acquire))
+  if (atomic_load_explicit(&p->timer.wheel, memory_order_acquire))
     cotp__timer_remove(&p->timer);
   if (p->io_fd >= 0)
     cotp__io_cancel(p);

@@ -273,7 +273,7 @@ struct cotp__proc *cotp__proc_alloc(int *err) {
   p->arg_free = NULL;
   p->blocking = NULL;
   p->timer.kind = TK_WAIT;
-  atomic_store_explicit(&p->timer.heap, NULL, memory_order_relaxed);
+  atomic_store_explicit(&p->timer.wheel, NULL, memory_order_relaxed);
   atomic_store_explicit(&p->io_ready, 0, memory_order_relaxed);
   atomic_store_explicit(&p->named, false, memory_order_relaxed);
   atomic_store_explicit(&p->state, PS_RUNNABLE, memory_order_relaxed);

@@ -61,7 +61,7 @@ wait_more(struct cotp__proc *p, int64_t *deadline, int64_t now,
         else
           cotp__switch_out(p, RQ_YIELD); /* no memory for a timer: poll */
       }
-    } else if (!atomic_load_explicit(&p->timer.heap, memory_order_acquire)) {
+    } else if (!atomic_load_explicit(&p->timer.wheel, memory_order_acquire)) {
       return false; /* it fired */
     }
   }

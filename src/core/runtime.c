@@ -66,7 +66,7 @@ static void free_runtime(struct cotp__rt *rt) {
     struct cotp__sched *s = &rt->scheds[i];
     if (s->stacks.stacks)
       cotp__stackset_close(&s->stacks);
-    cotp__timer_heap_close(&s->timers);
+    cotp__timer_wheel_close(&s->timers);
     cotp__pqueue_destroy(&s->overflow);
   }
   cotp__timer_refs_close();
@@ -110,7 +110,7 @@ static int make_runtime(const cotp_config *cfg, struct cotp__rt **out) {
     atomic_init(&s->deque.bottom, 0);
     cotp__pqueue_init(&s->overflow);
     atomic_init(&s->runnext, NULL);
-    rc = cotp__timer_heap_init(&s->timers);
+    rc = cotp__timer_wheel_init(&s->timers);
     if (rc == 0)
       rc = cotp__stackset_init(&s->stacks, cfg->stack_size, INITIAL_STACKS,
                                max_stacks);

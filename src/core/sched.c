@@ -175,7 +175,7 @@ void cotp__reduce_slow(struct cotp__proc *p) {
  * may be read. */
 static bool wake_condition(struct cotp__proc *p, uint16_t flags) {
   if ((flags & PF_TIMED) &&
-      !atomic_load_explicit(&p->timer.heap, memory_order_acquire))
+      !atomic_load_explicit(&p->timer.wheel, memory_order_acquire))
     return true; /* the deadline passed (the timer fired) */
   return (flags & PF_IO) &&
          atomic_load_explicit(&p->io_ready, memory_order_acquire) != 0;

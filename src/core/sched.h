@@ -123,7 +123,7 @@ struct cotp__sched {
   struct cotp__runq runq;
   struct cotp__deque deque;
   struct cotp__pqueue overflow;    /* what the ring could not hold */
-  struct cotp__timer_heap timers;
+  struct cotp__timer_wheel timers;
   _Atomic(struct cotp__proc *) runnext; /* taken by others only when
                                            hogged */
   _Atomic uint64_t run_id;         /* odd while a process runs; +1 at each

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * timer.c: timer heaps, send_after/cancel_timer/read_timer, and firing.
- * The design is in timer.h.
+ * timer.c: deferred waits, send_after/cancel_timer/read_timer, and firing.
+ * The design is in timer.h; the wheel that holds the timers is
+ * timer_wheel.c.
  */
 #include "timer.h"
 
@@ -12,150 +13,78 @@
 #include "platform/clock.h"
 #include "sched.h"
 
-/* --- the heap --- */
+/* --- the wheel --- */
 
-int cotp__timer_heap_init(struct cotp__timer_heap *h) {
-  h->nodes = NULL;
-  h->n = h->cap = 0;
-  atomic_init(&h->next, TIMER_NONE);
-  atomic_init(&h->nlater, 0);
-  atomic_init(&h->later_by, TIMER_NONE);
-  cotp__spin_init(&h->lock);
+int cotp__timer_wheel_init(struct cotp__timer_wheel *w) {
+  cotp__wheel_init(w);
+  atomic_init(&w->next, TIMER_NONE);
+  atomic_init(&w->nlater, 0);
+  atomic_init(&w->later_by, TIMER_NONE);
+  cotp__spin_init(&w->lock);
   return 0;
 }
 
-struct cotp__timer_heap cotp__timer_deferred;
+struct cotp__timer_wheel cotp__timer_deferred;
 
-static void set(struct cotp__timer_heap *h, uint32_t i,
-                struct cotp__timer_slot x) {
-  h->nodes[i] = x;
-  x.t->index = i;
-}
-
-static void sift_up(struct cotp__timer_heap *h, uint32_t i) {
-  struct cotp__timer_slot x = h->nodes[i];
-  while (i > 0) {
-    uint32_t parent = (i - 1) / 4;
-    if (h->nodes[parent].deadline_ms <= x.deadline_ms)
-      break;
-    set(h, i, h->nodes[parent]);
-    i = parent;
-  }
-  set(h, i, x);
-}
-
-static void sift_down(struct cotp__timer_heap *h, uint32_t i) {
-  struct cotp__timer_slot x = h->nodes[i];
-  for (;;) {
-    uint32_t first = 4 * i + 1, best = i;
-    int64_t best_deadline = x.deadline_ms;
-    for (uint32_t c = first; c < first + 4 && c < h->n; c++)
-      if (h->nodes[c].deadline_ms < best_deadline)
-        best = c, best_deadline = h->nodes[c].deadline_ms;
-    if (best == i)
-      break;
-    set(h, i, h->nodes[best]);
-    i = best;
-  }
-  set(h, i, x);
-}
-
-static void publish_next(struct cotp__timer_heap *h) {
-  atomic_store_explicit(&h->next, h->n ? h->nodes[0].deadline_ms : TIMER_NONE,
-                        memory_order_relaxed);
-}
-
-/* h locked: takes out the node at i. */
-static void take_out(struct cotp__timer_heap *h, uint32_t i) {
-  struct cotp__timer *t = h->nodes[i].t;
-  /* release: to the owner's acquire load, which may re-add the node */
-  atomic_store_explicit(&t->heap, NULL, memory_order_release);
-  struct cotp__timer_slot last = h->nodes[--h->n];
-  if (i < h->n) {
-    set(h, i, last);
-    if (i > 0 && h->nodes[(i - 1) / 4].deadline_ms > last.deadline_ms)
-      sift_up(h, i);
-    else
-      sift_down(h, i);
-  }
-}
-
-/* h locked: room for one more node. */
-static bool reserve(struct cotp__timer_heap *h) {
-  if (h->n < h->cap)
-    return true;
-  uint32_t cap = h->cap ? h->cap * 2 : 64;
-  struct cotp__timer_slot *nodes = realloc(h->nodes, cap * sizeof *nodes);
-  if (!nodes)
-    return false;
-  h->nodes = nodes;
-  h->cap = cap;
-  return true;
-}
-
-int cotp__timer_add(struct cotp__timer_heap *h, struct cotp__timer *t,
+int cotp__timer_add(struct cotp__timer_wheel *w, struct cotp__timer *t,
                     int64_t deadline_ms) {
-  cotp__spin_lock(&h->lock);
-  if (!reserve(h)) {
-    cotp__spin_unlock(&h->lock);
+  cotp__spin_lock(&w->lock);
+  if (!cotp__wheel_reserve(w)) {
+    cotp__spin_unlock(&w->lock);
     return COTP_ENOMEM;
   }
   t->deadline_ms = deadline_ms;
-  atomic_store_explicit(&t->heap, h, memory_order_relaxed);
-  h->nodes[h->n] = (struct cotp__timer_slot){deadline_ms, t};
-  sift_up(h, h->n++);
-  publish_next(h);
-  cotp__spin_unlock(&h->lock);
+  atomic_store_explicit(&t->wheel, w, memory_order_relaxed);
+  cotp__wheel_put(w, t);
+  cotp__spin_unlock(&w->lock);
   return 0;
 }
 
 /* --- deferred waits (timer.h) --- */
 
-void cotp__timer_flush(struct cotp__timer_heap *h, bool owner, int64_t now_ms) {
-  uint32_t n = atomic_load_explicit(&h->nlater, memory_order_acquire);
+void cotp__timer_flush(struct cotp__timer_wheel *w, bool owner, int64_t now_ms) {
+  uint32_t n = atomic_load_explicit(&w->nlater, memory_order_acquire);
   if (!n)
     return;
   uint32_t kept = 0; /* no memory for a node: it stays deferred */
-  cotp__spin_lock(&h->lock);
+  cotp__spin_lock(&w->lock);
   for (uint32_t i = 0; i < n; i++) {
-    struct cotp__timer *t = atomic_load_explicit(&h->later[i], memory_order_acquire);
-    struct cotp__timer_heap *was = TIMER_DEFERRED;
-    if (atomic_load_explicit(&t->heap, memory_order_relaxed) != was)
+    struct cotp__timer *t = atomic_load_explicit(&w->later[i], memory_order_acquire);
+    struct cotp__timer_wheel *was = TIMER_DEFERRED;
+    if (atomic_load_explicit(&t->wheel, memory_order_relaxed) != was)
       continue; /* its wait is over */
-    if (!reserve(h)) {
+    if (!cotp__wheel_reserve(w)) {
       if (owner) {
-        h->later_waits[kept] = h->later_waits[i];
-        atomic_store_explicit(&h->later[kept++], t, memory_order_relaxed);
+        w->later_waits[kept] = w->later_waits[i];
+        atomic_store_explicit(&w->later[kept++], t, memory_order_relaxed);
       }
       continue;
     }
-    /* Under the lock: a remove that sees the node in h waits for the lock,
+    /* Under the lock: a remove that sees the node in w waits for the lock,
      * and finds it in place.  acquire: the timeout written before the wait
      * published it as deferred. */
-    if (!atomic_compare_exchange_strong_explicit(&t->heap, &was, h,
+    if (!atomic_compare_exchange_strong_explicit(&t->wheel, &was, w,
                                                  memory_order_acquire,
                                                  memory_order_relaxed))
       continue;
     int64_t timeout = t->deadline_ms; /* deferred, it holds the timeout */
     t->deadline_ms = timeout >= TIMER_NONE - now_ms ? TIMER_NONE - 1
                                                     : now_ms + timeout;
-    h->nodes[h->n] = (struct cotp__timer_slot){t->deadline_ms, t};
-    sift_up(h, h->n++);
+    cotp__wheel_put(w, t);
   }
-  publish_next(h);
-  cotp__spin_unlock(&h->lock);
+  cotp__spin_unlock(&w->lock);
   if (owner) {
-    atomic_store_explicit(&h->nlater, kept, memory_order_release);
+    atomic_store_explicit(&w->nlater, kept, memory_order_release);
     if (!kept)
-      atomic_store_explicit(&h->later_by, TIMER_NONE, memory_order_relaxed);
+      atomic_store_explicit(&w->later_by, TIMER_NONE, memory_order_relaxed);
     return;
   }
   /* A thief leaves the list to its owner, but puts the next move off:
    * otherwise a past later_by would keep it from sleeping while the hog
    * lasts.  A wait deferred since is moved by then, TIMER_LATER_MS on. */
-  int64_t by = atomic_load_explicit(&h->later_by, memory_order_relaxed);
+  int64_t by = atomic_load_explicit(&w->later_by, memory_order_relaxed);
   if (by <= now_ms)
-    atomic_compare_exchange_strong_explicit(&h->later_by, &by,
+    atomic_compare_exchange_strong_explicit(&w->later_by, &by,
                                             now_ms + TIMER_LATER_MS,
                                             memory_order_relaxed,
                                             memory_order_relaxed);
@@ -164,71 +93,69 @@ void cotp__timer_flush(struct cotp__timer_heap *h, bool owner, int64_t now_ms) {
 /* Owner only: drops the entries whose wait is over; the new count.  A
  * thief reading along sees each slot hold an entry, old or new: any one
  * it moves is a wait still on. */
-static uint32_t compact(struct cotp__timer_heap *h, uint32_t n) {
+static uint32_t compact(struct cotp__timer_wheel *w, uint32_t n) {
   uint32_t kept = 0;
   for (uint32_t i = 0; i < n; i++) {
-    struct cotp__timer *t = atomic_load_explicit(&h->later[i], memory_order_relaxed);
-    if (atomic_load_explicit(&t->heap, memory_order_relaxed) != TIMER_DEFERRED ||
-        atomic_load_explicit(&t->waits, memory_order_relaxed) != h->later_waits[i])
+    struct cotp__timer *t = atomic_load_explicit(&w->later[i], memory_order_relaxed);
+    if (atomic_load_explicit(&t->wheel, memory_order_relaxed) != TIMER_DEFERRED ||
+        atomic_load_explicit(&t->waits, memory_order_relaxed) != w->later_waits[i])
       continue;
-    h->later_waits[kept] = h->later_waits[i];
-    atomic_store_explicit(&h->later[kept++], t, memory_order_relaxed);
+    w->later_waits[kept] = w->later_waits[i];
+    atomic_store_explicit(&w->later[kept++], t, memory_order_relaxed);
   }
-  atomic_store_explicit(&h->nlater, kept, memory_order_release);
+  atomic_store_explicit(&w->nlater, kept, memory_order_release);
   return kept;
 }
 
-int cotp__timer_defer(struct cotp__timer_heap *h, struct cotp__timer *t,
+int cotp__timer_defer(struct cotp__timer_wheel *w, struct cotp__timer *t,
                       int64_t timeout_ms) {
-  uint32_t n = atomic_load_explicit(&h->nlater, memory_order_relaxed);
-  if (n == TIMER_LATER_MAX && (n = compact(h, n)) > TIMER_LATER_MAX / 2) {
-    cotp__timer_flush(h, true, cotp__now_ms());
-    n = atomic_load_explicit(&h->nlater, memory_order_relaxed);
+  uint32_t n = atomic_load_explicit(&w->nlater, memory_order_relaxed);
+  if (n == TIMER_LATER_MAX && (n = compact(w, n)) > TIMER_LATER_MAX / 2) {
+    cotp__timer_flush(w, true, cotp__now_ms());
+    n = atomic_load_explicit(&w->nlater, memory_order_relaxed);
     if (n == TIMER_LATER_MAX)
       return COTP_ENOMEM; /* all kept for want of memory */
   }
   /* The first wait since the last move reads the clock, for the time by
    * which they all move; the others need no clock: their deadlines are
    * counted from that move (timer.h). */
-  if (atomic_load_explicit(&h->later_by, memory_order_relaxed) == TIMER_NONE)
-    atomic_store_explicit(&h->later_by, cotp__now_ms() + TIMER_LATER_MS,
+  if (atomic_load_explicit(&w->later_by, memory_order_relaxed) == TIMER_NONE)
+    atomic_store_explicit(&w->later_by, cotp__now_ms() + TIMER_LATER_MS,
                           memory_order_relaxed);
   t->deadline_ms = timeout_ms;
   uint16_t waits =
       (uint16_t)(atomic_load_explicit(&t->waits, memory_order_relaxed) + 1);
   atomic_store_explicit(&t->waits, waits, memory_order_relaxed);
   /* release: a flush that sees it deferred sees its timeout */
-  atomic_store_explicit(&t->heap, TIMER_DEFERRED, memory_order_release);
-  h->later_waits[n] = waits;
-  atomic_store_explicit(&h->later[n], t, memory_order_release);
-  atomic_store_explicit(&h->nlater, n + 1, memory_order_release);
+  atomic_store_explicit(&t->wheel, TIMER_DEFERRED, memory_order_release);
+  w->later_waits[n] = waits;
+  atomic_store_explicit(&w->later[n], t, memory_order_release);
+  atomic_store_explicit(&w->nlater, n + 1, memory_order_release);
   return 0;
 }
 
-int64_t cotp__timers_next(struct cotp__timer_heap *h) {
-  int64_t next = atomic_load_explicit(&h->next, memory_order_relaxed);
-  int64_t by = atomic_load_explicit(&h->later_by, memory_order_relaxed);
+int64_t cotp__timers_next(struct cotp__timer_wheel *w) {
+  int64_t next = atomic_load_explicit(&w->next, memory_order_relaxed);
+  int64_t by = atomic_load_explicit(&w->later_by, memory_order_relaxed);
   return by < next ? by : next;
 }
 
 bool cotp__timer_remove(struct cotp__timer *t) {
   /* acquire: pairs with take_out's release when the timer fired */
-  struct cotp__timer_heap *h = atomic_load_explicit(&t->heap, memory_order_acquire);
-  if (h == TIMER_DEFERRED &&
-      atomic_compare_exchange_strong_explicit(&t->heap, &h, NULL,
+  struct cotp__timer_wheel *w = atomic_load_explicit(&t->wheel, memory_order_acquire);
+  if (w == TIMER_DEFERRED &&
+      atomic_compare_exchange_strong_explicit(&t->wheel, &w, NULL,
                                               memory_order_acquire,
                                               memory_order_acquire))
-    return true; /* it never reached a heap; a flush finds it gone */
-  /* a failed exchange left in h where a flush moved it */
-  if (!h)
+    return true; /* it never reached a wheel; a flush finds it gone */
+  /* a failed exchange left in w where a flush moved it */
+  if (!w)
     return false;
-  cotp__spin_lock(&h->lock);
-  bool here = atomic_load_explicit(&t->heap, memory_order_relaxed) == h;
-  if (here) {
-    take_out(h, t->index);
-    publish_next(h);
-  }
-  cotp__spin_unlock(&h->lock);
+  cotp__spin_lock(&w->lock);
+  bool here = atomic_load_explicit(&t->wheel, memory_order_relaxed) == w;
+  if (here)
+    cotp__wheel_take(w, t);
+  cotp__spin_unlock(&w->lock);
   return here;
 }
 
@@ -470,21 +397,22 @@ static struct cotp__msg *fire_immediate(struct send_timer *t) {
 }
 
 void cotp__timers_expire(struct cotp__sched *s, int64_t now, bool owner) {
-  struct cotp__timer_heap *h = &s->timers;
-  if (atomic_load_explicit(&h->later_by, memory_order_relaxed) <= now)
-    cotp__timer_flush(h, owner, now);
-  if (atomic_load_explicit(&h->next, memory_order_relaxed) > now)
+  struct cotp__timer_wheel *w = &s->timers;
+  if (atomic_load_explicit(&w->later_by, memory_order_relaxed) <= now)
+    cotp__timer_flush(w, owner, now);
+  if (atomic_load_explicit(&w->next, memory_order_relaxed) > now)
     return;
   struct cotp__timer *due[64];
   uint8_t kinds[64]; /* copied: a fired wait node is its process's again */
   size_t n = 0;
-  cotp__spin_lock(&h->lock);
-  while (h->n > 0 && h->nodes[0].deadline_ms <= now && n < 64) {
-    struct cotp__timer *t = h->nodes[0].t;
-    /* Read before take_out publishes the node as out of the heap: a wait
+  cotp__spin_lock(&w->lock);
+  struct cotp__timer *first;
+  while (n < 64 && (first = cotp__wheel_first_due(w, now))) {
+    struct cotp__timer *t = first;
+    /* Read before the take publishes the node as out of the wheel: a wait
      * node belongs to its process again from then on. */
     uint8_t kind = t->kind;
-    take_out(h, 0);
+    cotp__wheel_take(w, t);
     /* A send_after timer is ours to fire only if it is still in the
      * reference table; otherwise a cancel holds it and will free it. */
     if (kind == TK_SEND && !refs_take(((struct send_timer *)t)->ref))
@@ -492,8 +420,8 @@ void cotp__timers_expire(struct cotp__sched *s, int64_t now, bool owner) {
     kinds[n] = kind;
     due[n++] = t;
   }
-  publish_next(h);
-  cotp__spin_unlock(&h->lock);
+  cotp__wheel_publish(w);
+  cotp__spin_unlock(&w->lock);
   for (size_t i = 0; i < n; i++) {
     if (kinds[i] == TK_WAIT) {
       cotp__wake((struct cotp__proc *)((char *)due[i] -
@@ -522,19 +450,19 @@ void cotp__timers_expire(struct cotp__sched *s, int64_t now, bool owner) {
   }
 }
 
-void cotp__timer_heap_close(struct cotp__timer_heap *h) {
-  for (uint32_t i = 0; i < h->n; i++) {
-    struct cotp__timer *t = h->nodes[i].t;
-    atomic_store_explicit(&t->heap, NULL, memory_order_relaxed);
-    if (t->kind == TK_SEND) {
-      struct send_timer *st = (struct send_timer *)t;
-      if (refs_take(st->ref))
-        send_timer_free(st);
-    }
+static void close_one(struct cotp__timer *t) {
+  atomic_store_explicit(&t->wheel, NULL, memory_order_relaxed);
+  if (t->kind == TK_SEND) {
+    struct send_timer *st = (struct send_timer *)t;
+    if (refs_take(st->ref))
+      send_timer_free(st);
   }
-  free(h->nodes);
-  h->nodes = NULL;
-  h->n = h->cap = 0;
+}
+
+void cotp__timer_wheel_close(struct cotp__timer_wheel *w) {
+  cotp__wheel_each(w, close_one);
+  cotp__wheel_free(w);
+  atomic_store_explicit(&w->next, TIMER_NONE, memory_order_relaxed);
 }
 
 void cotp__timer_refs_close(void) {

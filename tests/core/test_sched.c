@@ -321,7 +321,7 @@ static void wait_a_second(void *arg) {
 static bool still_deferred(struct cotp__sched *v) {
   uint32_t n = atomic_load(&v->timers.nlater);
   for (uint32_t i = 0; i < n; i++)
-    if (atomic_load(&atomic_load(&v->timers.later[i])->heap) == TIMER_DEFERRED)
+    if (atomic_load(&atomic_load(&v->timers.later[i])->wheel) == TIMER_DEFERRED)
       return true;
   return false;
 }

@@ -248,8 +248,8 @@ static void long_wait_deferred(void *arg) {
   cotp_term ref;
   cotp_assert_rc(cotp_spawn_monitor(wait_long, &w, &pid, &ref), 0);
   struct cotp__timer *t = &cotp__proc_lookup(pid)->timer;
-  struct cotp__timer_heap *where;
-  while (!atomic_load(&w.started) || !(where = atomic_load(&t->heap)))
+  struct cotp__timer_wheel *where;
+  while (!atomic_load(&w.started) || !(where = atomic_load(&t->wheel)))
     cotp_yield(); /* until it waits */
   int64_t since = cotp_monotonic_ms() - atomic_load(&w.started);
   cr_assert(where == TIMER_DEFERRED || since >= TIMER_LATER_MS,
