@@ -5,8 +5,10 @@
  *
  * Timers are kept per scheduler in a timing wheel: starting or cancelling
  * one takes the same few dozen instructions however many are pending, and
- * a million pending timers are fine.  Timers fire in deadline order; those
- * due at the same millisecond fire in the order they were started.  Times
+ * a million pending timers are fine.  Timers fire in deadline order.  Of
+ * timers due at the same millisecond, those started on one scheduler fire
+ * in the order they were started; that is not promised across schedulers
+ * (a process may move between two starts), nor by Erlang.  Times
  * are milliseconds on the monotonic clock; any non-negative 64-bit delay is
  * valid (2^32 ms and beyond included).
  */
