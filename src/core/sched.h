@@ -123,7 +123,6 @@ struct cotp__sched {
   struct cotp__runq runq;
   struct cotp__deque deque;
   struct cotp__pqueue overflow;    /* what the ring could not hold */
-  struct cotp__timer_wheel timers;
   _Atomic(struct cotp__proc *) runnext; /* taken by others only when
                                            hogged */
   _Atomic uint64_t run_id;         /* odd while a process runs; +1 at each
@@ -136,6 +135,8 @@ struct cotp__sched {
   _Atomic uint64_t turn_alias;     /* the running turn's alias, or 0, and */
   _Atomic uint64_t turn_alias_owner; /* its caller's pid (monitor.c) */
   void *altstack;                  /* for the stack-overflow handler */
+  /* Last: 6 KB, of which the hot fields above share no line. */
+  struct cotp__timer_wheel timers;
 } __attribute__((aligned(64)));
 
 struct cotp__rt {

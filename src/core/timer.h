@@ -83,6 +83,15 @@ struct cotp__timer_link {
 
 struct cotp__timer_wheel {
   cotp__spinlock lock;
+  /* read by any thread */
+  _Atomic int64_t next; /* when the wheel next needs its scheduler: never
+                           after the earliest deadline; INT64_MAX when empty */
+  /* deferred waits: appended and reset by the owner thread only, moved to
+   * the wheel by it or by a thread firing a hogged scheduler's timers */
+  _Atomic uint32_t nlater;
+  _Atomic int64_t later_by; /* move them by then; TIMER_NONE when none */
+  _Atomic(struct cotp__timer *) later[TIMER_LATER_MAX];
+  uint16_t later_waits[TIMER_LATER_MAX]; /* the node's waits when added */
   /* under lock (timer_wheel.c) */
   int64_t now;                     /* the wheel's time */
   uint32_t n;                      /* timers in it */
@@ -91,15 +100,6 @@ struct cotp__timer_wheel {
   uint64_t occupied[WHEEL_LEVELS]; /* a bit per slot that holds timers */
   struct cotp__timer_list slots[WHEEL_LEVELS][WHEEL_SLOTS];
   struct cotp__timer_list far, due;
-  /* read by any thread */
-  _Atomic int64_t next; /* when the wheel next needs its scheduler: never
-                           after the earliest deadline; INT64_MAX when empty */
-  /* deferred waits: appended and reset by the owner thread only, moved to
-   * the wheel by it or by a thread firing a hogged scheduler's timers */
-  _Atomic(struct cotp__timer *) later[TIMER_LATER_MAX];
-  uint16_t later_waits[TIMER_LATER_MAX]; /* the node's waits when added */
-  _Atomic uint32_t nlater;
-  _Atomic int64_t later_by; /* move them by then; TIMER_NONE when none */
 };
 
 #define TIMER_NONE INT64_MAX
