@@ -301,7 +301,7 @@ static bool sleep_until_work(struct cotp__sched *s) {
   atomic_fetch_add_explicit(&rt->nsleeping, 1, memory_order_seq_cst);
   /* Work made available before we counted ourselves asleep was not
    * followed by a wake-up: look once more.  Deferred waits go into the
-   * heap now: nothing moves them while we sleep. */
+   * wheel now: nothing moves them while we sleep. */
   if (atomic_load_explicit(&s->timers.nlater, memory_order_relaxed))
     cotp__timer_flush(&s->timers, true, cotp__now_ms());
   int64_t next = atomic_load_explicit(&s->timers.next, memory_order_relaxed);
@@ -355,7 +355,7 @@ struct cotp__proc *cotp__find_work(struct cotp__sched *s) {
     if (atomic_load_explicit(&rt->stopping, memory_order_acquire))
       return NULL;
     s->tick++;
-    /* Deferred waits must move to the heap by later_by, a clock read away:
+    /* Deferred waits must move to the wheel by later_by, a clock read away:
      * every eighth look is often enough (timer.h) */
     if (atomic_load_explicit(&s->timers.next, memory_order_relaxed) != TIMER_NONE ||
         ((s->tick & 7) == 0 &&

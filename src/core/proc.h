@@ -171,7 +171,7 @@ struct cotp__proc {
   int io_fd;                 /* fd being waited for, -1 when none */
   struct cotp__blocking_call *blocking; /* on its own stack, pinned for
                                           the call (blocking.c) */
-  struct cotp__timer timer;  /* deadline of the current wait (its heap
+  struct cotp__timer timer;  /* deadline of the current wait (its wheel
                                 pointer is read by other threads) */
 
   /* The process and the scheduler running it.  From here to the end, a
