@@ -393,6 +393,10 @@ COTP_API cotp_term cotp_parse(cotp_heap *h, const char *text);
 /* ------------------------------------------------------------------------ */
 /* Inspecting terms                                                          */
 
+/* What kind of term t is: COTP_TINTEGER for any integer, immediate or boxed,
+ * COTP_TLIST for a cons cell (the empty list is COTP_TNIL), COTP_TBINARY
+ * for a binary wherever its bytes live, and COTP_TNONE for COTP_NONE.  Any
+ * context; reads only t. */
 COTP_API cotp_type cotp_term_type(cotp_term t);
 
 static inline bool cotp_is_none(cotp_term t) { return t.w == 0; }
@@ -556,6 +560,23 @@ COTP_API size_t cotp_term_size(cotp_term t);
  * Returns COTP_NONE (recorded in dst) when out of memory.
  */
 COTP_API cotp_term cotp_term_copy(cotp_heap *dst, cotp_term t);
+
+/*
+ * Keeps a copy of t apart from any process: a key, a spec or a value that a
+ * C structure holds on to.  The copy lives in a new heap of its own, sized
+ * to the term (a three-word key takes a 64-byte block, where the first
+ * copy into a cotp_heap_new() heap starts a 256-byte one); terms built in
+ * that heap later get blocks as in any heap.  An immediate needs no memory:
+ * *copy is t itself and *heap NULL.
+ *
+ * Ownership: the caller frees *heap with cotp_heap_free (NULL is allowed),
+ * which also drops the references the copy holds to shared binaries and
+ * resources.  Context: any thread.
+ *
+ * Returns: 0; COTP_EINVAL for a NULL copy or heap, or t COTP_NONE;
+ * COTP_ENOMEM.  On error *copy is COTP_NONE and *heap NULL.
+ */
+COTP_API int cotp_term_keep(cotp_term t, cotp_term *copy, cotp_heap **heap);
 
 /*
  * Writes t in Elixir's inspect syntax ({:ok, #PID<0.12.0>}, "text",

@@ -91,12 +91,8 @@ static int keep_name(struct cotp__gs *s, const cotp_name *name) {
   s->name->name = *name;
   if (name->kind == COTP_NAME_VIA && !cotp_is_atom(name->term) &&
       !cotp_is_integer(name->term)) {
-    s->name->heap = cotp_heap_new();
-    cotp_term t = s->name->heap ? cotp_term_copy(s->name->heap, name->term)
-                                : COTP_NONE;
-    if (cotp_is_none(t))
+    if (cotp_term_keep(name->term, &s->name->name.term, &s->name->heap) != 0)
       return COTP_ENOMEM;
-    s->name->name.term = t;
   }
   return 0;
 }

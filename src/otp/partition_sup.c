@@ -289,10 +289,7 @@ int cotp_partition_supervisor_start_link(
   /* a via name is any term: the entry keeps a copy */
   cotp_term name = opts->name;
   if (opts->via && !cotp_is_atom(name) && !cotp_is_integer(name)) {
-    fresh->heap = cotp_heap_new();
-    name = fresh->heap ? cotp_term_copy(fresh->heap, name) : COTP_NONE;
-    if (cotp_is_none(name)) {
-      cotp_heap_free(fresh->heap);
+    if (cotp_term_keep(name, &name, &fresh->heap) != 0) {
       free(fresh);
       return COTP_ENOMEM;
     }

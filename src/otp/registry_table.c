@@ -153,22 +153,10 @@ void cotp__reg_tables_close(cotp_registry *r) {
   r->parts = NULL;
 }
 
-/* A copy of t in a heap of its own, or t itself with no heap for an
- * immediate.  false when out of memory. */
+/* A copy of t in a heap of its own sized to it, or t itself with no heap
+ * for an immediate.  false when out of memory. */
 static bool keep(cotp_term t, cotp_term *out, cotp_heap **heap) {
-  *heap = NULL;
-  if (cotp_term_size(t) == 0) { /* an immediate: copying returns it */
-    *out = t;
-    return true;
-  }
-  *heap = cotp_heap_new();
-  *out = *heap ? cotp_term_copy(*heap, t) : COTP_NONE;
-  if (cotp_is_none(*out)) {
-    cotp_heap_free(*heap);
-    *heap = NULL;
-    return false;
-  }
-  return true;
+  return cotp_term_keep(t, out, heap) == 0;
 }
 
 struct reg_entry *cotp__reg_entry_new(cotp_pid pid, cotp_term value) {

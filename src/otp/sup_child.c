@@ -34,21 +34,20 @@ struct child *cotp__sup_child_new(struct sup *s, const struct child *fields) {
       args = cotp_cons(h, front[i], args);
     c->args = args;
   }
+  c->heap = NULL;
   if (boxed(c->id) || boxed(c->args) || boxed(c->modules)) {
-    c->heap = cotp_heap_new();
-    if (!c->heap) {
+    /* kept as one tuple, so that one block of their size holds them all */
+    cotp_heap *h = cotp_self_heap();
+    bool no_modules = cotp_is_none(c->modules);
+    cotp_term all = COTP_TUPLE(h, c->id, c->args,
+                               no_modules ? COTP_NIL : c->modules);
+    if (cotp_is_none(all) || cotp_term_keep(all, &all, &c->heap) != 0) {
       free(c);
       return NULL;
     }
-    c->id = cotp_term_copy(c->heap, c->id);
-    c->args = cotp_term_copy(c->heap, c->args);
-    if (!cotp_is_none(c->modules))
-      c->modules = cotp_term_copy(c->heap, c->modules);
-    if (cotp_heap_error(c->heap)) {
-      cotp_heap_free(c->heap);
-      free(c);
-      return NULL;
-    }
+    c->id = cotp_tuple_get(all, 0);
+    c->args = cotp_tuple_get(all, 1);
+    c->modules = no_modules ? COTP_NONE : cotp_tuple_get(all, 2);
   }
   c->status = CHILD_UNDEFINED;
   c->key = ++s->next_key;

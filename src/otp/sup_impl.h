@@ -13,8 +13,9 @@
  *     so an EXIT, a terminate_child by pid and a delete cost O(1) whatever
  *     the number of children (I41).
  *  2. A child's terms (id, args, modules) live in a heap of its own, made
- *     only when one of them is boxed; the supervisor's messages' heap is
- *     released after each message, so nothing kept may point there.
+ *     only when one of them is boxed (cotp_term_keep, one tuple of the
+ *     three); the supervisor's messages' heap is released after each
+ *     message, so nothing kept may point there.
  *  3. A child is RUNNING (pid set and in the table), UNDEFINED (a static
  *     spec kept without a process) or RESTARTING (a restart failed or is
  *     delayed; a {:"$sup_retry", key, counts} is on its way to the

@@ -569,3 +569,28 @@ cotp_term cotp_term_copy(cotp_heap *dst, cotp_term t) {
     return COTP_NONE;
   return cotp__term_copy_into(p, t, dst->top);
 }
+
+int cotp_term_keep(cotp_term t, cotp_term *copy, cotp_heap **heap) {
+  if (!copy || !heap)
+    return COTP_EINVAL;
+  *copy = COTP_NONE;
+  *heap = NULL;
+  if (cotp_is_none(t))
+    return COTP_EINVAL;
+  size_t words = cotp__term_words(t);
+  if (words == 0) { /* an immediate: nothing to keep but the word */
+    *copy = t;
+    return 0;
+  }
+  /* A heap of one block of the term's size, where cotp_term_copy would
+   * start a 256-byte block for what is often a key of three words. */
+  cotp_heap *h = cotp_heap_new();
+  uint64_t *p = h ? cotp__heap_grow_exact(h, words) : NULL;
+  if (!p) {
+    cotp_heap_free(h);
+    return COTP_ENOMEM;
+  }
+  *copy = cotp__term_copy_into(p, t, h->top);
+  *heap = h;
+  return 0;
+}

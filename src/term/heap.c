@@ -89,25 +89,9 @@ uint64_t *cotp__heap_alloc_slow(cotp_heap *h, size_t words) {
   return p;
 }
 
-uint64_t *cotp__heap_grow(cotp_heap *h, size_t words) {
+/* Pushes a new block of cap words onto h, words of it taken. */
+static uint64_t *push_block(cotp_heap *h, size_t cap, size_t words) {
   struct cotp__block *b = h->top;
-  struct cotp__block *spare = h->spare;
-  if (spare && spare->cap >= words) {
-    h->spare = NULL;
-    spare->prev = b;
-    spare->used = (uint32_t)words; /* at most its cap */
-    spare->offheap = NULL;
-    h->top = spare;
-    h->bytes += sizeof *spare + (size_t)spare->cap * 8;
-    return spare->words;
-  }
-  size_t cap = b ? b->cap * 2 : BLOCK_MIN;
-  if (cap < BLOCK_MIN)
-    cap = BLOCK_MIN; /* after an adopted message, which may be tiny */
-  if (cap > BLOCK_MAX)
-    cap = BLOCK_MAX;
-  if (cap < words)
-    cap = words;
   if (cap > UINT32_MAX)
     return NULL; /* over 32 GB in one term: no memory for it */
   struct cotp__block *nb = cotp__chunk_alloc(sizeof *nb + cap * 8);
@@ -122,6 +106,34 @@ uint64_t *cotp__heap_grow(cotp_heap *h, size_t words) {
   h->top = nb;
   h->bytes += sizeof *nb + cap * 8;
   return nb->words;
+}
+
+uint64_t *cotp__heap_grow(cotp_heap *h, size_t words) {
+  struct cotp__block *b = h->top;
+  struct cotp__block *spare = h->spare;
+  if (spare && spare->cap >= words) {
+    h->spare = NULL;
+    spare->prev = b;
+    spare->used = (uint32_t)words; /* at most its cap */
+    spare->offheap = NULL;
+    h->top = spare;
+    h->bytes += sizeof *spare + (size_t)spare->cap * 8;
+    return spare->words;
+  }
+  size_t cap = b ? b->cap * 2 : BLOCK_MIN;
+  if (cap < BLOCK_MIN)
+    cap = BLOCK_MIN; /* after an adopted message, or a kept term */
+  if (cap > BLOCK_MAX)
+    cap = BLOCK_MAX;
+  if (cap < words)
+    cap = words;
+  return push_block(h, cap, words);
+}
+
+uint64_t *cotp__heap_grow_exact(cotp_heap *h, size_t words) {
+  /* the chunk's size class may leave a few words over: they are the block's */
+  size_t head = sizeof(struct cotp__block);
+  return push_block(h, (cotp__chunk_room(head + words * 8) - head) / 8, words);
 }
 
 void cotp__heap_pop_empty(cotp_heap *h) {

@@ -272,6 +272,9 @@ void cotp__heap_close(cotp_heap *h);
 /* Allocation: a bump of the top block, inline; a new block otherwise. */
 COTP__SLOW_PATH uint64_t *cotp__heap_alloc_slow(cotp_heap *h, size_t words);
 uint64_t *cotp__heap_grow(cotp_heap *h, size_t words);
+/* The same with a block of just words words (to its chunk's size class),
+ * not a doubling: for a heap that keeps one term (cotp_term_keep). */
+uint64_t *cotp__heap_grow_exact(cotp_heap *h, size_t words);
 /* Takes off h the top block, which holds nothing (kept as the spare). */
 void cotp__heap_pop_empty(cotp_heap *h);
 static inline uint64_t *cotp__heap_bump(cotp_heap *h, size_t words) {

@@ -218,3 +218,73 @@ Test(copy, a_big_copy_into_an_empty_heap_holds_only_its_own_block) {
   cotp_heap_free(b);
   cotp_heap_free(c);
 }
+
+/* cotp_term_keep: a copy in a heap of its own, one block of the term's
+ * size (to its chunk's size class), where a copy into a new heap starts a
+ * 256-byte block.  Every shape is kept equal and independent, and terms
+ * built in the kept heap afterwards still work. */
+Test(copy, kept_terms_take_a_block_of_their_size) {
+  static const char *const texts[] = {
+      "{:worker, 1}", "\"room:123\"", "[1, 2, 3]", "{:a, {:b, [1, 2.5]}}",
+      "%{n: -1152921504606846977, name: \"x\"}", "[{:k, 'cl'} | :tail]",
+  };
+  const size_t head = sizeof(struct cotp__block);
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+    cotp_heap *a = cotp_heap_new();
+    cotp_term t = cotp_parse(a, texts[i]);
+    cr_assert(!cotp_is_none(t), "%s", texts[i]);
+    cotp_term kept;
+    cotp_heap *h;
+    cr_assert_eq(cotp_term_keep(t, &kept, &h), 0, "%s", texts[i]);
+    cr_assert_not_null(h, "%s", texts[i]);
+    cotp_assert_term_eq(kept, t);
+    size_t need = head + cotp_term_size(t);
+    size_t room = (need + 31) / 32 * 32;
+    cr_assert_eq(cotp_heap_bytes(h), room, "%s: %zu bytes for %zu", texts[i],
+                 cotp_heap_bytes(h), need);
+    cotp_heap_free(a); /* the copy lives on without its source */
+    cotp_assert_prints(kept, texts[i]);
+    /* the kept heap is a heap: more terms go into blocks of their own */
+    cotp_term more = COTP_TUPLE(h, kept, cotp_string(h, "more"));
+    cotp_assert_prints(cotp_tuple_get(more, 0), texts[i]);
+    cr_assert_gt(cotp_heap_bytes(h), room);
+    cotp_heap_free(h);
+  }
+}
+
+Test(copy, keeping_an_immediate_or_bad_input) {
+  cotp_term kept = COTP_ATOM_OK;
+  cotp_heap *h = (cotp_heap *)&kept; /* must come back NULL */
+  cr_assert_eq(cotp_term_keep(cotp_int(NULL, 42), &kept, &h), 0);
+  cr_assert_null(h);
+  cr_assert_eq(cotp_int_value(kept), 42);
+  cr_assert_eq(cotp_term_keep(COTP_ATOM_OK, &kept, &h), 0);
+  cr_assert_null(h);
+  cr_assert_eq(kept.w, COTP_ATOM_OK.w);
+  cr_assert_eq(cotp_term_keep(COTP_NIL, &kept, &h), 0);
+  cr_assert(cotp_is_nil(kept));
+  cr_assert_eq(cotp_term_keep(COTP_NONE, &kept, &h), COTP_EINVAL);
+  cr_assert(cotp_is_none(kept));
+  cr_assert_null(h);
+  cr_assert_eq(cotp_term_keep(COTP_ATOM_OK, NULL, &h), COTP_EINVAL);
+  cr_assert_eq(cotp_term_keep(COTP_ATOM_OK, &kept, NULL), COTP_EINVAL);
+}
+
+/* A kept large binary is shared, and freeing the kept heap lets go of it. */
+Test(copy, a_kept_term_shares_large_binaries) {
+  cotp_heap *a = cotp_heap_new();
+  uint8_t *data;
+  cotp_term big = cotp_binary_alloc(a, 1 << 20, &data);
+  memset(data, 9, 1 << 20);
+  cotp_term kept;
+  cotp_heap *h;
+  cr_assert_eq(cotp_term_keep(COTP_TUPLE(a, COTP_ATOM_OK, big), &kept, &h), 0);
+  cr_assert_eq(bin_refs(big), 2);
+  cr_assert_eq(cotp_binary_data(cotp_tuple_get(kept, 1), NULL), data);
+  cr_assert_lt(cotp_heap_bytes(h), 128); /* a tuple and a handle */
+  cotp_heap_free(a);
+  cotp_term kbig = cotp_tuple_get(kept, 1);
+  cr_assert_eq(bin_refs(kbig), 1);
+  cr_assert_eq(cotp_binary_data(kbig, NULL)[54321], 9);
+  cotp_heap_free(h); /* LSan and ASan see the buffer go */
+}
