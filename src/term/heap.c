@@ -157,10 +157,14 @@ __attribute__((noinline)) static void release_blocks(cotp_heap *h,
 
 /* The two releases of a loop that marks once and builds a term per turn
  * return at once, with no frame: back to the marked point of the same
- * block, and back to an empty heap whose one block stays. */
+ * block, and back to an empty heap whose one block stays.  So does the
+ * release of a heap that holds no block at all (a handler's turn that
+ * built nothing there, as a GenServer call's answer of an integer). */
 void cotp_heap_release(cotp_heap *h, cotp_heap_mark mark) {
   struct cotp__block *b = h->top;
-  if (b && !b->offheap) {
+  if (!b)
+    return; /* nothing was built since any mark */
+  if (!b->offheap) {
     if (b == mark.block && !mark.offheap) {
       b->used = (uint32_t)mark.used;
       return;
