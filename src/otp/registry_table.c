@@ -153,18 +153,13 @@ void cotp__reg_tables_close(cotp_registry *r) {
   r->parts = NULL;
 }
 
-/* A copy of t in a heap of its own sized to it, or t itself with no heap
- * for an immediate.  false when out of memory. */
-static bool keep(cotp_term t, cotp_term *out, cotp_heap **heap) {
-  return cotp_term_keep(t, out, heap) == 0;
-}
-
 struct reg_entry *cotp__reg_entry_new(cotp_pid pid, cotp_term value) {
   struct reg_entry *e = calloc(1, sizeof *e);
   if (!e)
     return NULL;
   e->pid = pid;
-  if (!keep(value, &e->value, &e->heap)) {
+  /* a copy in a heap of its own, or none for an immediate */
+  if (cotp_term_keep(value, &e->value, &e->heap) != 0) {
     free(e);
     return NULL;
   }
@@ -176,7 +171,7 @@ struct reg_knode *cotp__reg_knode_new(uint32_t hash, cotp_term key) {
   if (!k)
     return NULL;
   k->hash = hash;
-  if (!keep(key, &k->key, &k->heap)) {
+  if (cotp_term_keep(key, &k->key, &k->heap) != 0) {
     free(k);
     return NULL;
   }
